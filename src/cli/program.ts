@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander'
+import { isSpiffeLbError } from '../internal/errors.ts'
+import { loadCommands } from './commands.ts'
+
+/** Exit codes (DESIGN.md section 5): 0 success, 1 a verdict or check failed, 2 usage or config error. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const
+
+/** A command module adds its subcommands to the program. */
+export type RegisterCommand = (program: Command) => void
+
+/** Returns the configured commander program with every registered command. */
+export function buildProgram (): Command {
+  const program = new Command('spiffe-lb')
+    .description('a data plane for SPIFFE workload identity: mTLS reverse proxy, local control plane and benchmarks')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+  for (const register of loadCommands()) register(program)
+  return program
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the process exit code. */
+export async function runCli (argv: readonly string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ||
+          err.code === 'commander.help') return EXIT.OK
+      return EXIT.USAGE
+    }
+    if (isSpiffeLbError(err)) {
+      process.stderr.write(`spiffe-lb: ${err.code}: ${err.message}${err.at === undefined ? '' : ` (at ${err.at})`}\n`)
+      return EXIT.USAGE
+    }
+    throw err
+  }
+}
