@@ -4,3 +4,5 @@
  */
 export * from './spiffe/index.ts'
 export { SpiffeLbError, isSpiffeLbError } from './internal/errors.ts'
+export * from './pki/index.ts'
+export * from './config/index.ts'

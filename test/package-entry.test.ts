@@ -12,7 +12,8 @@ t.test('import { SpiffeId } from "spiffe-lb" works from the built package', asyn
   t.type(lib.BundleSet, 'function')
   t.type(lib.X509Svid, 'function')
   t.type(lib.TrustDomain, 'function')
-  const err: unknown = (() => { try { lib.SpiffeId.fromString('spiffe://Example.org/x') } catch (e) { return e } })()
+  let err: unknown
+  try { lib.SpiffeId.fromString('spiffe://Example.org/x') } catch (e) { err = e }
   t.ok(err instanceof Error)
   t.match(err, { code: /^ERR_SPIFFE_/ })
 })

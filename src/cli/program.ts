@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { isSpiffeLbError } from '../internal/errors.ts'
-import { loadCommands } from './commands.ts'
+import { COMMANDS } from './commands.ts'
 
 /** Exit codes (DESIGN.md section 5): 0 success, 1 a verdict or check failed, 2 usage or config error. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const
@@ -8,20 +8,32 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const
 /** A command module adds its subcommands to the program. */
 export type RegisterCommand = (program: Command) => void
 
-/** Returns the configured commander program with every registered command. */
-export function buildProgram (): Command {
-  const program = new Command('spiffe-lb')
+function baseProgram (): Command {
+  return new Command('spiffe-lb')
     .description('a data plane for SPIFFE workload identity: mTLS reverse proxy, local control plane and benchmarks')
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride()
-  for (const register of loadCommands()) register(program)
+}
+
+/**
+ * Returns the program for `argv`: the named command's module fully registered, the others as
+ * summaries only (enough for `--help` and for "unknown command" errors).
+ */
+export async function buildProgram (argv: readonly string[]): Promise<Command> {
+  const program = baseProgram()
+  const words = argv.filter((a) => !a.startsWith('-'))
+  const first = words[0] === 'help' ? words[1] : words[0]
+  for (const entry of COMMANDS) {
+    if (entry.name === first) (await entry.load())(program)
+    else program.command(entry.name).description(entry.summary).allowUnknownOption().allowExcessArguments()
+  }
   return program
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the process exit code. */
 export async function runCli (argv: readonly string[]): Promise<number> {
-  const program = buildProgram()
+  const program = await buildProgram(argv)
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK

@@ -1,0 +1,44 @@
+import { formatIssue, loadConfigFile, type SpiffeLbConfig } from '../config/index.ts'
+import { EXIT } from './program.ts'
+
+/** Where a command writes: stdout for results, stderr for problems. */
+export interface CommandOutput { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
+
+/**
+ * Checks the config at `path` without starting anything (`spiffe-lb serve --check`). Returns 0
+ * and prints `config ok: …` with a summary, or returns 2 and prints every problem as
+ * `path: message (CODE)` (DESIGN.md section 5: 2 is a usage or config error).
+ */
+export async function runConfigCheck (path: string, out: CommandOutput): Promise<number> {
+  const result = await loadConfigFile(path)
+  if (!result.ok) {
+    writeIssues(path, result.errors, out)
+    return EXIT.USAGE
+  }
+  out.stdout.write(`config ok: ${path}: ${summarize(result.config)}\n`)
+  return EXIT.OK
+}
+
+/** Prints each issue on its own line to stderr, then a count. */
+export function writeIssues (path: string, issues: ReadonlyArray<Parameters<typeof formatIssue>[0]>, out: CommandOutput): void {
+  for (const issue of issues) out.stderr.write(`${formatIssue(issue, path)}\n`)
+  out.stderr.write(`config invalid: ${path}: ${issues.length} ${issues.length === 1 ? 'error' : 'errors'}\n`)
+}
+
+/** Returns a one-line summary: project, pools with their trust domains, identities, services, source. */
+export function summarize (config: SpiffeLbConfig): string {
+  const pools = config.workloadIdentityPools
+  const identities = pools.flatMap((p) => p.namespaces.flatMap((n) => n.managedIdentities)).length
+  const extra = new Set(pools.flatMap((p) => p.additionalTrustBundles.trustDomains().map((td) => td.name)))
+  const services = config.backendServices
+  const withIdentity = services.filter((s) => s.tlsSettings.identity !== undefined).length
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+  return [
+    `project ${config.project.id} (${config.project.number})`,
+    `${plural(pools.length, 'workload identity pool')}${pools.length === 0 ? '' : ` (${pools.map((p) => p.trustDomain.name).join(', ')})`}`,
+    plural(identities, 'managed identity').replace('identitys', 'identities'),
+    `${plural(extra.size, 'additional trust domain')}${extra.size === 0 ? '' : ` (${[...extra].join(', ')})`}`,
+    `${plural(services.length, 'backend service')} (${withIdentity} with an identity)`,
+    `credentials from ${config.credentials.source}`
+  ].join(', ')
+}

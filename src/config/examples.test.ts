@@ -1,0 +1,60 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { deriveResources } from './derived.ts'
+import { loadConfigFile } from './load.ts'
+import { rootPem } from './testing/fixtures.ts'
+
+const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples')
+
+t.test('(a) one trust domain', async (t) => {
+  const r = await loadConfigFile(join(examples, 'one-trust-domain.yaml'))
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  const c = r.config
+  t.equal(c.credentials.source, 'issuer')
+  t.equal(c.credentials.stateDir, join(examples, '.spiffe-lb'), 'stateDir is relative to the file')
+  t.same(c.workloadIdentityPools.map((p) => p.trustDomain.name), ['demo-pool.global.123456789012.workload.id.goog'])
+  t.equal(c.workloadIdentityPools[0]?.additionalTrustBundles.size, 0)
+  t.equal(c.backendServices[0]?.tlsSettings.identity?.spiffeId.toString(),
+    'spiffe://demo-pool.global.123456789012.workload.id.goog/ns/lb/sa/frontend')
+  t.same(c.backendServices[0]?.backends[0]?.endpoints.map((e) => e.host), ['127.0.0.1', '::1'])
+  t.same(deriveResources(c)[0]?.trustConfig.spiffeTrustStores.map((s) => s.trustDomain), ['demo-pool.global.123456789012.workload.id.goog'])
+})
+
+t.test('(b) two trust domains, the partner anchor from a pemFile', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-example-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'two-trust-domains.yaml')
+  await copyFile(join(examples, 'two-trust-domains.yaml'), file)
+  const missing = await loadConfigFile(file)
+  t.same(missing.ok ? [] : missing.errors.map((e) => e.code), ['ERR_SPIFFE_CONFIG_PEM_FILE'], 'the anchor file is required')
+  await mkdir(join(dir, 'certs'))
+  const pem = await rootPem('CN=Partner Root, O=Partner Example')
+  await writeFile(join(dir, 'certs', 'partner-root.pem'), pem)
+  const r = await loadConfigFile(file)
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  const pool = r.config.workloadIdentityPools[0]
+  t.same(pool?.additionalTrustBundles.trustDomains().map((d) => d.name), ['partner.example'])
+  t.equal(pool?.additionalTrustBundles.get('partner.example')?.toPem(), pem)
+  t.equal(pool?.inlineCertificateIssuanceConfig?.keyAlgorithm, 'ECDSA_P384')
+  t.same(r.config.backendServices.map((s) => [s.name, s.localityLbPolicy]), [['internal', 'LEAST_REQUEST'], ['partner', 'RANDOM']])
+  const stores = deriveResources(r.config).map((d) => d.trustConfig.spiffeTrustStores.map((s) => s.trustDomain))
+  t.same(stores, [['demo-pool.global.123456789012.workload.id.goog', 'partner.example'], ['demo-pool.global.123456789012.workload.id.goog', 'partner.example']])
+})
+
+t.test('(c) credentials from a GCE file directory', async (t) => {
+  const r = await loadConfigFile(join(examples, 'gce-credential-directory.yaml'))
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  t.same(r.config.credentials, {
+    source: 'directory',
+    directory: '/var/run/secrets/workload-spiffe-credentials',
+    metadataUrl: 'http://metadata.google.internal/computeMetadata/v1/instance/gce-workload-certificates',
+    pollIntervalMs: 300_000,
+    stateDir: join(examples, '.spiffe-lb')
+  })
+  t.equal(r.config.caPools.length, 0)
+  t.equal(r.config.workloadIdentityPools[0]?.inlineCertificateIssuanceConfig, undefined)
+  t.equal(r.config.frontend.listen.host, '0.0.0.0')
+})

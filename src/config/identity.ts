@@ -1,0 +1,49 @@
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { SpiffeId } from '../spiffe/spiffe-id.ts'
+import { TrustDomain } from '../spiffe/trust-domain.ts'
+import type { ResolvedIdentity } from './types.ts'
+
+const POOL_TRUST_DOMAIN = /^([^.]+)\.global\.([^.]+)\.workload\.id\.goog$/
+
+/** Returns the trust domain of a workload identity pool: `POOL.global.N.workload.id.goog` (seeds). */
+export function poolTrustDomain (poolId: string, projectNumber: string): TrustDomain {
+  return TrustDomain.fromString(`${poolId}.global.${projectNumber}.workload.id.goog`)
+}
+
+/** Returns the identity `//TD/ns/NS/sa/ID` of a managed identity (the backend service's form). */
+export function identityName (poolId: string, projectNumber: string, namespace: string, id: string): string {
+  return `//${poolId}.global.${projectNumber}.workload.id.goog/ns/${namespace}/sa/${id}`
+}
+
+/**
+ * Returns the parsed `tlsSettings.identity` value: `//POOL.global.N.workload.id.goog/ns/NS/sa/ID`
+ * is `spiffe://POOL.global.N.workload.id.goog/ns/NS/sa/ID` (DESIGN.md section 1). The SPIFFE ID
+ * syntax is checked by src/spiffe; this adds the managed-identity structure. Throws
+ * `ERR_SPIFFE_CONFIG_IDENTITY_FORMAT`.
+ */
+export function parseIdentity (text: string): ResolvedIdentity {
+  const fail = (why: string, cause?: unknown): SpiffeLbError => new SpiffeLbError('ERR_SPIFFE_CONFIG_IDENTITY_FORMAT',
+    `identity must be "//POOL.global.PROJECT_NUMBER.workload.id.goog/ns/NAMESPACE/sa/MANAGED_IDENTITY": ${why}, got ${quote(text)}`,
+    cause === undefined ? {} : { cause })
+  if (!text.startsWith('//')) throw fail(text.startsWith('spiffe://') ? 'write "//…" instead of "spiffe://…"' : 'it must start with "//"')
+  let spiffeId: SpiffeId
+  try {
+    spiffeId = SpiffeId.fromString(`spiffe:${text}`)
+  } catch (err) {
+    throw fail(err instanceof Error ? err.message : 'not a valid spiffe id', err)
+  }
+  const td = POOL_TRUST_DOMAIN.exec(spiffeId.trustDomain.name)
+  if (td === null) throw fail('the trust domain is not a workload identity pool domain')
+  const segments = spiffeId.path.split('/')
+  if (segments.length !== 5 || segments[1] !== 'ns' || segments[3] !== 'sa') {
+    throw fail('the path must be /ns/NAMESPACE/sa/MANAGED_IDENTITY')
+  }
+  return {
+    name: text,
+    spiffeId,
+    poolId: td[1] ?? '',
+    projectNumber: td[2] ?? '',
+    namespace: segments[2] ?? '',
+    managedIdentity: segments[4] ?? ''
+  }
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod'
+
+/**
+ * The shape of a spiffe-lb config file (DESIGN.md section 4), in the cloud's own keys and value
+ * forms so `gcloud … describe` output can be pasted in. This schema checks structure only:
+ * types, required keys, unknown keys, enumerations and defaults. The rules of the seeds (ID
+ * alphabets, ranges, references between resources, attestation) live in `validate*.ts`, so they
+ * are all reported together even when several are broken at once.
+ */
+
+/** A trust anchor: an inline PEM (as gcloud prints it) or a PEM file relative to the config. */
+const trustAnchor = z.strictObject({
+  pemCertificate: z.string().optional(),
+  pemFile: z.string().optional()
+})
+
+/** trust domain → `{ trustAnchors }`: `additionalTrustBundles` and `spiffeTrustStores`. */
+const trustStoreMap = z.record(z.string(), z.strictObject({ trustAnchors: z.array(trustAnchor) }))
+
+/** Fields gcloud prints on read but that nobody sets; tolerated so describe output can be pasted. */
+const outputOnly = {
+  name: z.string().optional(),
+  createTime: z.string().optional(),
+  updateTime: z.string().optional(),
+  etag: z.string().optional(),
+  description: z.string().optional()
+}
+
+const inlineTrustConfig = z.strictObject({
+  additionalTrustBundles: trustStoreMap.optional(),
+  // A pasted `gcloud certificate-manager trust-configs describe` output: same map, other name.
+  spiffeTrustStores: trustStoreMap.optional(),
+  ...outputOnly
+})
+
+const inlineCertificateIssuanceConfig = z.strictObject({
+  /** region → `projects/N/locations/REGION/caPools/POOL` */
+  caPools: z.record(z.string(), z.string()),
+  lifetime: z.string().default('86400s'),
+  rotationWindowPercentage: z.int().default(50),
+  keyAlgorithm: z.string().default('ECDSA_P256')
+})
+
+const managedIdentity = z.strictObject({
+  id: z.string(),
+  attestationRules: z.array(z.strictObject({ googleCloudResource: z.string() })).default([]),
+  description: z.string().optional()
+})
+
+const workloadIdentityPool = z.strictObject({
+  /** The pool ID; may be left out when `name` (pasted from describe) carries it. */
+  id: z.string().optional(),
+  name: z.string().optional(),
+  mode: z.enum(['TRUST_DOMAIN']).default('TRUST_DOMAIN'),
+  state: z.enum(['ACTIVE']).optional(),
+  displayName: z.string().optional(),
+  description: z.string().optional(),
+  inlineCertificateIssuanceConfig: inlineCertificateIssuanceConfig.optional(),
+  inlineTrustConfig: inlineTrustConfig.optional(),
+  namespaces: z.array(z.strictObject({
+    id: z.string(),
+    managedIdentities: z.array(managedIdentity).default([]),
+    description: z.string().optional()
+  })).default([])
+})
+
+const caPool = z.strictObject({
+  /** `projects/N/locations/REGION/caPools/POOL` */
+  name: z.string(),
+  certificateAuthorities: z.array(z.strictObject({
+    id: z.string(),
+    subject: z.string(),
+    // gcloud privateca roots create defaults to rsa-pkcs1-4096-sha256 (seeds); the embedded demo
+    // config (`spiffe-lb up`) asks for ec-p256-sha256 because RSA 4096 keys take ~1 s to make.
+    keyAlgorithm: z.string().default('rsa-pkcs1-4096-sha256'),
+    maxChainLength: z.int().min(0).optional(),
+    // gcloud's default CA lifetime: 10 years.
+    lifetime: z.string().default('315360000s')
+  })).min(1)
+})
+
+const backendService = z.strictObject({
+  name: z.string(),
+  description: z.string().optional(),
+  protocol: z.enum(['HTTPS']).default('HTTPS'),
+  localityLbPolicy: z.enum(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM']).default('ROUND_ROBIN'),
+  timeoutSec: z.int().min(1).default(30),
+  tlsSettings: z.strictObject({
+    identity: z.string().optional(),
+    sni: z.string().optional(),
+    subjectAltNames: z.array(z.strictObject({
+      dnsName: z.string().optional(),
+      uniformResourceIdentifier: z.string().optional()
+    })).optional(),
+    authenticationConfig: z.string().optional()
+  }).optional(),
+  backends: z.array(z.strictObject({ endpoints: z.array(z.string()).min(1) })).min(1),
+  healthCheck: z.strictObject({
+    requestPath: z.string().default('/'),
+    checkIntervalSec: z.int().min(1).default(5),
+    timeoutSec: z.int().min(1).default(5),
+    healthyThreshold: z.int().min(1).default(2),
+    unhealthyThreshold: z.int().min(1).default(2)
+  }).optional(),
+  connectionPool: z.strictObject({
+    /** 0 = unlimited */
+    maxRequestsPerConnection: z.int().min(0).default(0),
+    tlsSessionResumption: z.boolean().default(true)
+  }).prefault({})
+})
+
+const urlMap = z.strictObject({
+  defaultService: z.string(),
+  hostRules: z.array(z.strictObject({
+    hosts: z.array(z.string()).min(1),
+    pathMatcher: z.string()
+  })).default([]),
+  pathMatchers: z.array(z.strictObject({
+    name: z.string(),
+    defaultService: z.string(),
+    pathRules: z.array(z.strictObject({
+      paths: z.array(z.string()).min(1),
+      service: z.string()
+    })).default([])
+  })).default([])
+})
+
+/** Where the proxy's own SVID and bundles come from (DESIGN.md section 1, credential delivery). */
+const credentials = z.strictObject({
+  source: z.enum(['issuer', 'directory', 'metadata']).default('issuer'),
+  directory: z.string().default('/var/run/secrets/workload-spiffe-credentials'),
+  metadataUrl: z.string().default('http://metadata.google.internal/computeMetadata/v1/instance/gce-workload-certificates'),
+  pollInterval: z.string().default('300s'),
+  stateDir: z.string().default('.spiffe-lb')
+})
+
+/** The whole config file. */
+export const configSchema = z.strictObject({
+  project: z.strictObject({
+    id: z.string(),
+    number: z.union([z.string(), z.int().min(0)])
+  }),
+  caPools: z.array(caPool).default([]),
+  workloadIdentityPools: z.array(workloadIdentityPool).default([]),
+  backendServices: z.array(backendService).min(1),
+  urlMap: urlMap.optional(),
+  frontend: z.strictObject({
+    listen: z.string().default('127.0.0.1:8080'),
+    tls: z.strictObject({ certFile: z.string(), keyFile: z.string() }).optional()
+  }).prefault({}),
+  admin: z.strictObject({ listen: z.string().default('127.0.0.1:9901') }).prefault({}),
+  credentials: credentials.prefault({})
+})
+
+/** The config as written, after structural checks and defaults. */
+export type RawConfig = z.output<typeof configSchema>
+export type RawPool = RawConfig['workloadIdentityPools'][number]
+export type RawBackendService = RawConfig['backendServices'][number]
+export type RawTrustStoreMap = z.output<typeof trustStoreMap>
+
+/** Codes of the enumerations the seeds define, by the key that holds them. */
+export const ENUM_CODES: Readonly<Record<string, string>> = {
+  mode: 'ERR_SPIFFE_CONFIG_POOL_MODE',
+  state: 'ERR_SPIFFE_CONFIG_POOL_STATE',
+  protocol: 'ERR_SPIFFE_CONFIG_PROTOCOL',
+  localityLbPolicy: 'ERR_SPIFFE_CONFIG_LB_POLICY',
+  source: 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE'
+}

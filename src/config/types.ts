@@ -1,0 +1,141 @@
+import type { KeyAlgorithm } from '../pki/key-algorithm.ts'
+import type { BundleSet } from '../spiffe/bundle-set.ts'
+import type { SpiffeId } from '../spiffe/spiffe-id.ts'
+import type { TrustDomain } from '../spiffe/trust-domain.ts'
+import type { HostPort } from './values.ts'
+
+/**
+ * The resolved, validated config (DESIGN.md section 4): durations in ms, identities as
+ * {@link SpiffeId} plus the cloud's `//…` form, bundles parsed, endpoints as host and port,
+ * paths absolute. Built only by `parseConfig`; never partially valid.
+ */
+export interface SpiffeLbConfig {
+  /** The file (or label) the config came from. */
+  source: string
+  /** Relative paths in the file were resolved against this directory. */
+  baseDir: string
+  project: { id: string, number: string }
+  caPools: CaPoolConfig[]
+  workloadIdentityPools: WorkloadIdentityPoolConfig[]
+  backendServices: BackendServiceConfig[]
+  urlMap: UrlMapConfig
+  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined }
+  admin: { listen: HostPort }
+  credentials: CredentialsConfig
+}
+
+/** A CA Service pool and its root CAs, created locally on first use. */
+export interface CaPoolConfig {
+  /** `projects/N/locations/REGION/caPools/POOL` as written. */
+  name: string
+  location: string
+  poolId: string
+  certificateAuthorities: Array<{
+    id: string
+    subject: string
+    keyAlgorithm: KeyAlgorithm
+    maxChainLength: number | undefined
+    lifetimeMs: number
+  }>
+}
+
+/** A workload identity pool in `TRUST_DOMAIN` mode. */
+export interface WorkloadIdentityPoolConfig {
+  id: string
+  /** `projects/N/locations/global/workloadIdentityPools/ID` */
+  name: string
+  mode: 'TRUST_DOMAIN'
+  /** `ID.global.N.workload.id.goog` */
+  trustDomain: TrustDomain
+  /** Required when credentials come from the local issuer; see the seeds' "inline certificate issuance config". */
+  inlineCertificateIssuanceConfig: CertificateIssuanceConfig | undefined
+  /** Extra trust domains (and extra anchors for the pool's own domain), one bundle per domain. */
+  additionalTrustBundles: BundleSet
+  namespaces: Array<{ id: string, managedIdentities: ManagedIdentityConfig[] }>
+}
+
+/** How certificates for a pool's identities are issued. */
+export interface CertificateIssuanceConfig {
+  /** region → CA pool name, as written. */
+  caPools: Record<string, string>
+  lifetimeMs: number
+  /** 50–80: renewal starts when this share of the lifetime has passed. */
+  rotationWindowPercentage: number
+  keyAlgorithm: KeyAlgorithm
+}
+
+/** A managed identity `spiffe://TD/ns/NS/sa/ID` and who may be issued a certificate for it. */
+export interface ManagedIdentityConfig {
+  id: string
+  identity: ResolvedIdentity
+  /** `googleCloudResource` patterns; `*` matches one path segment or its tail. */
+  attestationRules: Array<{ googleCloudResource: string }>
+}
+
+/** An identity in both forms: `//POOL.global.N.workload.id.goog/ns/NS/sa/ID` and the SPIFFE ID. */
+export interface ResolvedIdentity {
+  /** The cloud's form, as in `tlsSettings.identity`. */
+  name: string
+  spiffeId: SpiffeId
+  poolId: string
+  projectNumber: string
+  namespace: string
+  managedIdentity: string
+}
+
+export type LocalityLbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM'
+
+/** A backend service: the LB's client side towards a set of mTLS backends. */
+export interface BackendServiceConfig {
+  name: string
+  /** `//compute.googleapis.com/projects/N/type/BackendService/NAME`: what attestation rules match. */
+  resource: string
+  protocol: 'HTTPS'
+  localityLbPolicy: LocalityLbPolicy
+  timeoutMs: number
+  tlsSettings: {
+    /** The managed identity; immutable once the service exists. */
+    identity: ResolvedIdentity | undefined
+    sni: string | undefined
+    subjectAltNames: Array<{ dnsName?: string | undefined, uniformResourceIdentifier?: string | undefined }>
+    authenticationConfig: string | undefined
+  }
+  backends: Array<{ endpoints: HostPort[] }>
+  healthCheck: {
+    requestPath: string
+    checkIntervalMs: number
+    timeoutMs: number
+    healthyThreshold: number
+    unhealthyThreshold: number
+  } | undefined
+  connectionPool: {
+    /** 0 = unlimited */
+    maxRequestsPerConnection: number
+    tlsSessionResumption: boolean
+  }
+}
+
+/** Routing in the cloud's URL map shape; services are backend service names. */
+export interface UrlMapConfig {
+  defaultService: string
+  hostRules: Array<{ hosts: string[], pathMatcher: string }>
+  pathMatchers: Array<{
+    name: string
+    defaultService: string
+    pathRules: Array<{ paths: string[], service: string }>
+  }>
+}
+
+export type CredentialSourceKind = 'issuer' | 'directory' | 'metadata'
+
+/** Where the proxy's own SVID and trust bundles come from. */
+export interface CredentialsConfig {
+  source: CredentialSourceKind
+  /** The GCE credential directory (absolute). */
+  directory: string
+  /** Base URL of the `gce-workload-certificates` metadata endpoints. */
+  metadataUrl: string
+  pollIntervalMs: number
+  /** The local control plane's state (CA keys, issued certificates), absolute. */
+  stateDir: string
+}

@@ -1,0 +1,180 @@
+import { quote } from '../internal/errors.ts'
+import { backendServiceResource, checkAttestation } from './attestation.ts'
+import { parseIdentity } from './identity.ts'
+import type { ConfigPath, IssueList } from './issues.ts'
+import type { RawBackendService, RawConfig } from './schema.ts'
+import type { BackendServiceConfig, ResolvedIdentity, UrlMapConfig, WorkloadIdentityPoolConfig } from './types.ts'
+import { RESOURCE_NAME, parseHostPort, type HostPort } from './values.ts'
+
+/** What backend service validation needs from the rest of the config. */
+export interface ServiceContext {
+  project: { id: string, number: string }
+  /** False when the project number itself is broken: identity references are not checked. */
+  projectNumberOk: boolean
+  pools: readonly WorkloadIdentityPoolConfig[]
+  /**
+   * `pool`, `pool/ns` and `pool/ns/id` keys of everything written in the file, invalid entries
+   * included: a reference to an entry already reported as broken is not reported again.
+   */
+  written: ReadonlySet<string>
+  list: IssueList
+}
+
+/** Fields the seeds say cannot be set together with `tlsSettings.identity`. */
+const EXCLUSIVE = ['sni', 'subjectAltNames', 'authenticationConfig'] as const
+
+/** Returns the backend services resolved; records every rule broken. */
+export function resolveServices (raw: readonly RawBackendService[], ctx: ServiceContext): BackendServiceConfig[] {
+  const { list } = ctx
+  const out: BackendServiceConfig[] = []
+  raw.forEach((svc, i) => {
+    const at = ['backendServices', i]
+    if (!RESOURCE_NAME.test(svc.name)) {
+      list.add([...at, 'name'], 'ERR_SPIFFE_CONFIG_BACKEND_SERVICE_NAME',
+        `backend service name must be 1 to 63 characters of lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, got ${quote(svc.name)}`)
+    } else if (out.some((s) => s.name === svc.name)) {
+      list.add([...at, 'name'], 'ERR_SPIFFE_CONFIG_DUPLICATE_BACKEND_SERVICE', `backend service name ${quote(svc.name)} is used twice`)
+    }
+    const resource = backendServiceResource(ctx.project.number, svc.name)
+    const tls = svc.tlsSettings ?? {}
+    const identity = tls.identity === undefined ? undefined : resolveServiceIdentity(tls.identity, resource, [...at, 'tlsSettings', 'identity'], ctx)
+    if (tls.identity !== undefined) {
+      for (const key of EXCLUSIVE) {
+        if (tls[key] !== undefined) {
+          list.add([...at, 'tlsSettings', key], 'ERR_SPIFFE_CONFIG_IDENTITY_EXCLUSIVE',
+            `tlsSettings.${key} cannot be set together with tlsSettings.identity (managed identity creates it)`)
+        }
+      }
+    }
+    const hc = svc.healthCheck
+    if (hc !== undefined) {
+      if (!hc.requestPath.startsWith('/')) {
+        list.add([...at, 'healthCheck', 'requestPath'], 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_PATH', `request path must start with "/", got ${quote(hc.requestPath)}`)
+      }
+      if (hc.timeoutSec > hc.checkIntervalSec) {
+        list.add([...at, 'healthCheck', 'timeoutSec'], 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_TIMEOUT',
+          `health check timeoutSec must not exceed checkIntervalSec (${hc.checkIntervalSec}), got ${quote(hc.timeoutSec)}`)
+      }
+    }
+    out.push({
+      name: svc.name,
+      resource,
+      protocol: svc.protocol,
+      localityLbPolicy: svc.localityLbPolicy,
+      timeoutMs: svc.timeoutSec * 1000,
+      tlsSettings: {
+        identity,
+        sni: tls.sni,
+        subjectAltNames: tls.subjectAltNames ?? [],
+        authenticationConfig: tls.authenticationConfig
+      },
+      backends: svc.backends.map((b, j) => ({
+        endpoints: b.endpoints.flatMap((e, k) => hostPortAt(e, [...at, 'backends', j, 'endpoints', k], 'ERR_SPIFFE_CONFIG_ENDPOINT', 1, list) ?? [])
+      })),
+      healthCheck: hc === undefined
+        ? undefined
+        : { requestPath: hc.requestPath, checkIntervalMs: hc.checkIntervalSec * 1000, timeoutMs: hc.timeoutSec * 1000, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
+      connectionPool: { ...svc.connectionPool }
+    })
+  })
+  return out
+}
+
+/** Returns `text` as host and port, or undefined after recording `code` at `path`. */
+export function hostPortAt (text: string, path: ConfigPath, code: string, minPort: 0 | 1, list: IssueList): HostPort | undefined {
+  try {
+    return parseHostPort(text, code, minPort)
+  } catch (err) {
+    list.addError(path, code, 'invalid address', err)
+    return undefined
+  }
+}
+
+/**
+ * Returns the parsed identity of a backend service after checking that it names an existing
+ * pool, namespace and managed identity of this project, and that the managed identity is
+ * attested for this backend service (seeds: attestation policy).
+ */
+function resolveServiceIdentity (text: string, resource: string, at: ConfigPath, ctx: ServiceContext): ResolvedIdentity | undefined {
+  const { list, project } = ctx
+  let identity: ResolvedIdentity
+  try {
+    identity = parseIdentity(text)
+  } catch (err) {
+    list.addError(at, 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'identity is not a managed identity', err)
+    return undefined
+  }
+  if (!ctx.projectNumberOk) return identity
+  if (identity.projectNumber !== project.number) {
+    list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_PROJECT_MISMATCH',
+      `identity ${quote(text)} is in project number ${quote(identity.projectNumber)}, but this config's project number is ${quote(project.number)}`)
+    return identity
+  }
+  const pool = ctx.pools.find((p) => p.id === identity.poolId)
+  if (pool === undefined) {
+    // A pool that failed its own rules is reported there; do not report it twice.
+    if (!ctx.written.has(identity.poolId)) {
+      list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_POOL_NOT_FOUND', `identity ${quote(text)} names workload identity pool ${quote(identity.poolId)}, which is not defined`)
+    }
+    return identity
+  }
+  const ns = pool.namespaces.find((n) => n.id === identity.namespace)
+  if (ns === undefined) {
+    if (!ctx.written.has(`${pool.id}/${identity.namespace}`)) list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_NAMESPACE_NOT_FOUND', `identity ${quote(text)} names namespace ${quote(identity.namespace)}, which is not defined in pool ${quote(pool.id)}`)
+    return identity
+  }
+  if (!ns.managedIdentities.some((m) => m.id === identity.managedIdentity)) {
+    if (!ctx.written.has(`${pool.id}/${ns.id}/${identity.managedIdentity}`)) list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_NOT_FOUND', `identity ${quote(text)} names managed identity ${quote(identity.managedIdentity)}, which is not defined in namespace ${quote(ns.id)}`)
+    return identity
+  }
+  try {
+    checkAttestation({ workloadIdentityPools: [pool] }, identity, resource)
+  } catch (err) {
+    list.add(at, 'ERR_SPIFFE_CONFIG_ATTESTATION_DENIED', err instanceof Error ? err.message : String(err))
+  }
+  return identity
+}
+
+/** Returns the URL map resolved (one default when left out and there is one service); records broken references. */
+export function resolveUrlMap (raw: RawConfig['urlMap'], services: readonly BackendServiceConfig[], list: IssueList): UrlMapConfig {
+  if (raw === undefined) {
+    if (services.length > 1) list.add(['urlMap'], 'ERR_SPIFFE_CONFIG_URL_MAP_REQUIRED', `is required when there is more than one backend service (${services.length})`)
+    return { defaultService: services[0]?.name ?? '', hostRules: [], pathMatchers: [] }
+  }
+  const names = new Set(services.map((s) => s.name))
+  const service = (name: string, path: ConfigPath): void => {
+    if (!names.has(name)) list.add(path, 'ERR_SPIFFE_CONFIG_URL_MAP_SERVICE_NOT_FOUND', `backend service ${quote(name)} is not defined in backendServices[]`)
+  }
+  service(raw.defaultService, ['urlMap', 'defaultService'])
+  const matchers = new Set<string>()
+  raw.pathMatchers.forEach((pm, i) => {
+    const at = ['urlMap', 'pathMatchers', i]
+    if (matchers.has(pm.name)) list.add([...at, 'name'], 'ERR_SPIFFE_CONFIG_DUPLICATE_PATH_MATCHER', `path matcher ${quote(pm.name)} is defined twice`)
+    matchers.add(pm.name)
+    service(pm.defaultService, [...at, 'defaultService'])
+    pm.pathRules.forEach((rule, j) => {
+      service(rule.service, [...at, 'pathRules', j, 'service'])
+      rule.paths.forEach((p, k) => {
+        // The cloud's rule: a path starts with "/", and "*" may only end it, right after a "/".
+        if (!p.startsWith('/') || (p.includes('*') && (!p.endsWith('/*') || p.indexOf('*') !== p.length - 1))) {
+          list.add([...at, 'pathRules', j, 'paths', k], 'ERR_SPIFFE_CONFIG_PATH_RULE', `path must start with "/" and may only end with "/*", got ${quote(p)}`)
+        }
+      })
+    })
+  })
+  const hosts = new Set<string>()
+  raw.hostRules.forEach((hr, i) => {
+    const at = ['urlMap', 'hostRules', i]
+    if (!matchers.has(hr.pathMatcher)) list.add([...at, 'pathMatcher'], 'ERR_SPIFFE_CONFIG_PATH_MATCHER_NOT_FOUND', `path matcher ${quote(hr.pathMatcher)} is not defined in urlMap.pathMatchers[]`)
+    hr.hosts.forEach((h, k) => {
+      const host = h.toLowerCase()
+      if (hosts.has(host)) list.add([...at, 'hosts', k], 'ERR_SPIFFE_CONFIG_DUPLICATE_HOST', `host ${quote(h)} appears in more than one host rule`)
+      hosts.add(host)
+    })
+  })
+  return {
+    defaultService: raw.defaultService,
+    hostRules: raw.hostRules.map((r) => ({ hosts: [...r.hosts], pathMatcher: r.pathMatcher })),
+    pathMatchers: raw.pathMatchers.map((pm) => ({ name: pm.name, defaultService: pm.defaultService, pathRules: pm.pathRules.map((r) => ({ paths: [...r.paths], service: r.service })) }))
+  }
+}

@@ -1,0 +1,102 @@
+import { isAbsolute, resolve } from 'node:path'
+import { quote } from '../internal/errors.ts'
+import { IssueList } from './issues.ts'
+import type { RawConfig } from './schema.ts'
+import type { SpiffeLbConfig } from './types.ts'
+import { durationAt, resolveCaPools } from './validate-ca-pools.ts'
+import { resolvePools } from './validate-pools.ts'
+import { hostPortAt, resolveServices, resolveUrlMap } from './validate-services.ts'
+import { isHttpUrl } from './values.ts'
+
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/
+
+/** Returns `pool`, `pool/ns`, `pool/ns/id` for everything written, valid or not. */
+function writtenKeys (raw: RawConfig): Set<string> {
+  const keys = new Set<string>()
+  for (const pool of raw.workloadIdentityPools) {
+    const id = pool.id ?? pool.name?.split('/').pop() ?? ''
+    keys.add(id)
+    for (const ns of pool.namespaces) {
+      keys.add(`${id}/${ns.id}`)
+      for (const mi of ns.managedIdentities) keys.add(`${id}/${ns.id}/${mi.id}`)
+    }
+  }
+  return keys
+}
+
+/**
+ * Checks every rule of the seeds and of DESIGN.md section 4 on a structurally valid config and
+ * returns the resolved config, or every issue found (all at once, each with its path).
+ */
+export function validateConfig (raw: RawConfig, opts: { source: string, baseDir: string }):
+{ ok: true, config: SpiffeLbConfig } | { ok: false, issues: IssueList } {
+  const list = new IssueList()
+  const project = { id: raw.project.id, number: String(raw.project.number) }
+  const projectNumberOk = /^[0-9]+$/.test(project.number)
+  if (!projectNumberOk) {
+    list.add(['project', 'number'], 'ERR_SPIFFE_CONFIG_PROJECT_NUMBER', `project number must be digits only, got ${quote(project.number)}`)
+  }
+  if (!PROJECT_ID.test(project.id)) {
+    list.add(['project', 'id'], 'ERR_SPIFFE_CONFIG_PROJECT_ID',
+      `project id must be 6 to 30 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen, got ${quote(project.id)}`)
+  }
+  const ctx = { project, projectNumberOk, baseDir: opts.baseDir, list }
+  const caPools = resolveCaPools(raw.caPools, ctx)
+  const pools = resolvePools(raw.workloadIdentityPools, caPools, ctx)
+  const backendServices = resolveServices(raw.backendServices, { project, projectNumberOk, pools, written: writtenKeys(raw), list })
+  const urlMap = resolveUrlMap(raw.urlMap, backendServices, list)
+
+  // Seeds: a pool's certificates come from the CA pools of its inline certificate issuance
+  // config. The local issuer needs one for every pool a backend service takes an identity
+  // from; a directory or metadata source delivers the certificates (and the pool's bundle).
+  const source = raw.credentials.source
+  if (source === 'issuer') {
+    const reported = new Set<string>()
+    backendServices.forEach((svc, i) => {
+      const pool = pools.find((p) => p.id === svc.tlsSettings.identity?.poolId)
+      if (pool === undefined || pool.inlineCertificateIssuanceConfig !== undefined || reported.has(pool.id)) return
+      reported.add(pool.id)
+      const at = ['workloadIdentityPools', pools.indexOf(pool), 'inlineCertificateIssuanceConfig']
+      list.add(at, 'ERR_SPIFFE_CONFIG_CIC_REQUIRED',
+        `pool ${quote(pool.id)} needs an inlineCertificateIssuanceConfig: backendServices[${i}] takes its identity from it and credentials.source is "issuer"`)
+    })
+  }
+
+  const frontendListen = hostPortAt(raw.frontend.listen, ['frontend', 'listen'], 'ERR_SPIFFE_CONFIG_LISTEN', 0, list)
+  const adminListen = hostPortAt(raw.admin.listen, ['admin', 'listen'], 'ERR_SPIFFE_CONFIG_LISTEN', 0, list)
+  if (frontendListen !== undefined && adminListen !== undefined && frontendListen.port !== 0 &&
+      frontendListen.port === adminListen.port && frontendListen.host === adminListen.host) {
+    list.add(['admin', 'listen'], 'ERR_SPIFFE_CONFIG_LISTEN_CONFLICT', `admin and frontend cannot both listen on ${quote(raw.admin.listen)}`)
+  }
+  const creds = raw.credentials
+  if (!isHttpUrl(creds.metadataUrl)) {
+    list.add(['credentials', 'metadataUrl'], 'ERR_SPIFFE_CONFIG_METADATA_URL', `metadata url must be an http or https url, got ${quote(creds.metadataUrl)}`)
+  }
+  const pollIntervalMs = durationAt(creds.pollInterval, ['credentials', 'pollInterval'], list)
+  if (pollIntervalMs === 0) list.add(['credentials', 'pollInterval'], 'ERR_SPIFFE_CONFIG_POLL_INTERVAL', 'poll interval must be more than 0s, got "0s"')
+
+  if (list.size > 0 || frontendListen === undefined || adminListen === undefined) return { ok: false, issues: list }
+  const path = (p: string): string => isAbsolute(p) ? p : resolve(opts.baseDir, p)
+  const tls = raw.frontend.tls
+  return {
+    ok: true,
+    config: {
+      source: opts.source,
+      baseDir: opts.baseDir,
+      project,
+      caPools,
+      workloadIdentityPools: pools,
+      backendServices,
+      urlMap,
+      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) } },
+      admin: { listen: adminListen },
+      credentials: {
+        source,
+        directory: path(creds.directory),
+        metadataUrl: creds.metadataUrl,
+        pollIntervalMs: pollIntervalMs ?? 300_000,
+        stateDir: path(creds.stateDir)
+      }
+    }
+  }
+}

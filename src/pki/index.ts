@@ -1,0 +1,12 @@
+// Public API of src/pki: X.509 key generation, CA and leaf profiles. Knows no SPIFFE.
+export { DEFAULT_KEY_ALGORITHM, GCLOUD_KEY_ALGORITHMS, KEY_ALGORITHMS, generateKeys, isRsa, keyAlgorithmOf, parseKeyAlgorithm, privateKeyPem } from './key-algorithm.ts'
+export type { KeyAlgorithm, KeyPair } from './key-algorithm.ts'
+export { DEFAULT_CA_LIFETIME_MS, caPathLength, createRootCa, createSubordinateCa, loadCertificateAuthority, subjectText } from './certificate-authority.ts'
+export type { CaOptions, CertificateAuthority } from './certificate-authority.ts'
+export { issueCertificate } from './certificate-profile.ts'
+export type { CertificateProfile, ExtKeyUsageName, IssuedCertificate, KeyUsageName, SignedCertificate } from './certificate-profile.ts'
+export { issueSvidCertificate } from './svid-certificate.ts'
+export type { SvidCertificateOptions } from './svid-certificate.ts'
+export { parseSubject } from './subject.ts'
+export { colonHex, describeCertificate } from './certificate-details.ts'
+export type { CertificateDetails } from './certificate-details.ts'
