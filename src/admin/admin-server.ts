@@ -1,0 +1,87 @@
+/**
+ * The admin listener (DESIGN.md §6): `/metrics` (Prometheus text), `/healthz` (liveness),
+ * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON). Read-only: it only calls
+ * the providers it is given, so it can be exposed to monitoring without control power.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { systemClock, type Clock } from '../internal/clock.ts'
+import type { SpiffeLbMetrics } from './metrics.ts'
+import { readiness, statusDocument, type AdminProviders } from './status.ts'
+
+/** Options of {@link createAdminServer}. */
+export interface AdminServerOptions {
+  host: string
+  port: number
+  metrics: SpiffeLbMetrics
+  providers: AdminProviders
+  clock?: Clock
+}
+
+/** A running (or ready to run) admin listener. */
+export interface AdminServer {
+  /** Starts listening; resolves with the bound address. */
+  listen (): Promise<AddressInfo>
+  close (): Promise<void>
+}
+
+/**
+ * Returns the admin listener. The metrics' SVID gauges are pointed at `providers.identity`
+ * so both views report the same identity.
+ */
+export function createAdminServer (options: AdminServerOptions): AdminServer {
+  const { metrics, providers } = options
+  const clock = options.clock ?? systemClock
+  metrics.setIdentityProvider(providers.identity)
+
+  const routes: Record<string, (res: ServerResponse) => Promise<void> | void> = {
+    '/healthz': (res) => { send(res, 200, 'text/plain; charset=utf-8', 'ok\n') },
+    '/readyz': (res) => {
+      const r = readiness(providers, clock.now())
+      send(res, r.ready ? 200 : 503, 'text/plain; charset=utf-8',
+        r.ready ? 'ready\n' : `not ready: ${r.reasons.join('; ')}\n`)
+    },
+    '/status': (res) => {
+      send(res, 200, 'application/json', `${JSON.stringify(statusDocument(providers, clock.now()), null, 2)}\n`)
+    },
+    '/metrics': async (res) => {
+      send(res, 200, metrics.registry.contentType, await metrics.text())
+    }
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const route = routes[path]
+    if (route === undefined) { send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try /metrics /healthz /readyz /status\n`); return }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD')
+      send(res, 405, 'text/plain; charset=utf-8', 'admin endpoints are read-only (GET, HEAD)\n')
+      return
+    }
+    Promise.resolve(route(res)).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `${err instanceof Error ? err.message : String(err)}\n`)
+      else res.destroy()
+    })
+  }
+
+  const server: Server = createServer(handle)
+  return {
+    listen: () => new Promise<AddressInfo>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject)
+        resolve(server.address() as AddressInfo)
+      })
+    }),
+    close: () => new Promise<void>((resolve) => {
+      if (!server.listening) { resolve(); return }
+      server.close(() => { resolve() })
+      server.closeAllConnections()
+    })
+  }
+}
+
+function send (res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
+  res.end(body)
+}

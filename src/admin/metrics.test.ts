@@ -1,0 +1,86 @@
+import t from 'tap'
+import { register as defaultRegistry } from 'prom-client'
+import { ManualClock } from '../internal/clock.ts'
+import type { ProxyMetrics } from '../proxy/types.ts'
+import type { HandshakeEvent } from '../tls/backend-connector.ts'
+import { METRIC_NAMES, createMetrics, type HandshakeObservation } from './metrics.ts'
+
+// Compile-time: the metrics object is what the proxy takes, and the TLS connector's
+// handshake events can be passed straight to observeHandshake.
+const asProxyMetrics: (m: ReturnType<typeof createMetrics>) => ProxyMetrics = (m) => m
+const asObservation: (e: HandshakeEvent) => HandshakeObservation = (e) => e
+void asProxyMetrics
+void asObservation
+
+t.test('exposes every public metric name with its type, in its own registry', async (t) => {
+  const m = createMetrics()
+  const text = await m.text()
+  const types: Record<string, string> = {
+    spiffe_lb_backend_handshakes_total: 'counter',
+    spiffe_lb_backend_handshake_duration_seconds: 'histogram',
+    spiffe_lb_svid_expiry_seconds: 'gauge',
+    spiffe_lb_svid_next_rotation_seconds: 'gauge',
+    spiffe_lb_credential_reloads_total: 'counter',
+    spiffe_lb_requests_total: 'counter',
+    spiffe_lb_request_duration_seconds: 'histogram',
+    spiffe_lb_endpoint_healthy: 'gauge'
+  }
+  t.same(Object.values(METRIC_NAMES).sort(), Object.keys(types).sort())
+  for (const [name, type] of Object.entries(types)) {
+    t.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), name)
+    t.match(text, new RegExp(`^# HELP ${name} \\S`, 'm'), `${name} has help`)
+  }
+  t.notMatch(await defaultRegistry.metrics(), /spiffe_lb_/, 'the global registry is untouched')
+  t.doesNotThrow(() => createMetrics(), 'a second instance does not clash')
+})
+
+t.test('records handshakes, reloads, requests and endpoint health with their labels', async (t) => {
+  const m = createMetrics()
+  m.observeHandshake({ result: 'ok', trustDomain: 'a.test', resumed: false, durationMs: 3 })
+  m.observeHandshake({ result: 'ok', trustDomain: 'a.test', resumed: true, durationMs: 1 })
+  m.observeHandshake({ result: 'ERR_SPIFFE_SVID_UNTRUSTED_DOMAIN', resumed: false, durationMs: 2 })
+  m.observeCredentialReload('accepted')
+  m.observeCredentialReload('rejected')
+  m.observeCredentialReload('accepted')
+  m.observeRequest({ service: 'web', endpoint: '127.0.0.1:9443', code: 200, durationSeconds: 0.02 })
+  m.observeRequest({ service: 'web', endpoint: '127.0.0.1:9443', code: 200, durationSeconds: 0.03 })
+  m.observeRequest({ service: '', endpoint: '', code: 404, durationSeconds: 0.001 })
+  m.setEndpointHealthy('web', '127.0.0.1:9443', true)
+  m.setEndpointHealthy('web', '127.0.0.1:9444', false)
+  const text = await m.text()
+  const samples = [
+    'spiffe_lb_backend_handshakes_total{result="ok",trust_domain="a.test",resumed="false"} 1',
+    'spiffe_lb_backend_handshakes_total{result="ok",trust_domain="a.test",resumed="true"} 1',
+    'spiffe_lb_backend_handshakes_total{result="ERR_SPIFFE_SVID_UNTRUSTED_DOMAIN",trust_domain="",resumed="false"} 1',
+    'spiffe_lb_backend_handshake_duration_seconds_count{resumed="false"} 2',
+    'spiffe_lb_backend_handshake_duration_seconds_bucket{le="0.0025",resumed="false"} 1',
+    'spiffe_lb_credential_reloads_total{result="accepted"} 2',
+    'spiffe_lb_credential_reloads_total{result="rejected"} 1',
+    'spiffe_lb_requests_total{service="web",code="200",endpoint="127.0.0.1:9443"} 2',
+    'spiffe_lb_requests_total{service="",code="404",endpoint=""} 1',
+    'spiffe_lb_request_duration_seconds_count{service="web"} 2',
+    'spiffe_lb_endpoint_healthy{service="web",endpoint="127.0.0.1:9443"} 1',
+    'spiffe_lb_endpoint_healthy{service="web",endpoint="127.0.0.1:9444"} 0'
+  ]
+  for (const s of samples) t.ok(text.split('\n').includes(s), s)
+  m.removeEndpoint('web', '127.0.0.1:9444')
+  t.notMatch(await m.text(), /endpoint="127\.0\.0\.1:9444"\} 0/, 'a removed endpoint disappears')
+})
+
+t.test('SVID expiry and rotation gauges are computed at scrape time from the provider', async (t) => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1))
+  let notAfter = clock.now() + 3600_000
+  const m = createMetrics({ clock, identity: () => ({ spiffeId: 'spiffe://a.test/lb', notBefore: 0, notAfter, nextRotationAt: notAfter - 1800_000 }) })
+  let text = await m.text()
+  t.ok(text.includes('spiffe_lb_svid_expiry_seconds{spiffe_id="spiffe://a.test/lb"} 3600'), 'expiry')
+  t.ok(text.includes('spiffe_lb_svid_next_rotation_seconds{spiffe_id="spiffe://a.test/lb"} 1800'), 'rotation')
+  clock.advance(600_000)
+  text = await m.text()
+  t.ok(text.includes('spiffe_lb_svid_expiry_seconds{spiffe_id="spiffe://a.test/lb"} 3000'), 'moves with the clock')
+  notAfter = clock.now() - 5000
+  text = await m.text()
+  t.ok(text.includes('spiffe_lb_svid_expiry_seconds{spiffe_id="spiffe://a.test/lb"} -5'), 'negative once expired')
+  m.setIdentityProvider(() => undefined)
+  text = await m.text()
+  t.notMatch(text, /^spiffe_lb_svid_(expiry|next_rotation)_seconds/m, 'no sample without an svid')
+})

@@ -1,0 +1,157 @@
+/**
+ * Prometheus metrics of spiffe-lb (DESIGN.md §6), in their own registry so an embedding
+ * application's default registry is left alone. The metric names and labels are public API:
+ * dashboards and alerts depend on them, so they only ever gain, never change.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { systemClock, type Clock } from '../internal/clock.ts'
+import type { IdentityProvider } from './status.ts'
+
+/** Every metric name, as exported. */
+export const METRIC_NAMES = {
+  backendHandshakes: 'spiffe_lb_backend_handshakes_total',
+  backendHandshakeDuration: 'spiffe_lb_backend_handshake_duration_seconds',
+  svidExpiry: 'spiffe_lb_svid_expiry_seconds',
+  svidNextRotation: 'spiffe_lb_svid_next_rotation_seconds',
+  credentialReloads: 'spiffe_lb_credential_reloads_total',
+  requests: 'spiffe_lb_requests_total',
+  requestDuration: 'spiffe_lb_request_duration_seconds',
+  endpointHealthy: 'spiffe_lb_endpoint_healthy'
+} as const
+
+/** One backend handshake as the TLS connector reports it (`HandshakeEvent` fits). */
+export interface HandshakeObservation {
+  /** `ok` or the stable reject reason / error code. */
+  result: string
+  /** The backend's trust domain when known. */
+  trustDomain?: string
+  resumed: boolean
+  durationMs: number
+}
+
+/** The metrics object: prom-client instruments plus the recording methods the modules call. */
+export interface SpiffeLbMetrics {
+  readonly registry: Registry
+  readonly backendHandshakes: Counter<'result' | 'trust_domain' | 'resumed'>
+  readonly backendHandshakeDuration: Histogram<'resumed'>
+  readonly svidExpiry: Gauge<'spiffe_id'>
+  readonly svidNextRotation: Gauge<'spiffe_id'>
+  readonly credentialReloads: Counter<'result'>
+  readonly requests: Counter<'service' | 'code' | 'endpoint'>
+  readonly requestDuration: Histogram<'service'>
+  readonly endpointHealthy: Gauge<'service' | 'endpoint'>
+  /** Records a backend handshake (wire to the connector's `onHandshake`). */
+  observeHandshake (event: HandshakeObservation): void
+  /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
+  observeCredentialReload (result: string): void
+  /** Records a finished proxied request (the proxy's `ProxyMetrics`). */
+  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
+  removeEndpoint (service: string, endpoint: string): void
+  /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
+  setIdentityProvider (provider: IdentityProvider): void
+  /** Returns the Prometheus text exposition. */
+  text (): Promise<string>
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  clock?: Clock
+  identity?: IdentityProvider
+}
+
+/** Returns a fresh {@link SpiffeLbMetrics} with its own `Registry`. */
+export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
+  const clock = options.clock ?? systemClock
+  let identity = options.identity
+  const registry = new Registry()
+  const registers = [registry]
+
+  const backendHandshakes = new Counter({
+    name: METRIC_NAMES.backendHandshakes,
+    help: 'Backend mTLS handshakes by result (ok or the reject reason), backend trust domain and resumption.',
+    labelNames: ['result', 'trust_domain', 'resumed'] as const,
+    registers
+  })
+  const backendHandshakeDuration = new Histogram({
+    name: METRIC_NAMES.backendHandshakeDuration,
+    help: 'Backend connect + TLS handshake + SPIFFE verification time.',
+    labelNames: ['resumed'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers
+  })
+  const svidExpiry = new Gauge({
+    name: METRIC_NAMES.svidExpiry,
+    help: 'Seconds until the X.509-SVID in force expires (negative once expired; absent without an SVID).',
+    labelNames: ['spiffe_id'] as const,
+    registers,
+    collect () {
+      // Labelled by ID so that "no SVID" is an absent series rather than a misleading 0.
+      this.reset()
+      const id = identity?.()
+      if (id !== undefined) this.set({ spiffe_id: id.spiffeId }, (id.notAfter - clock.now()) / 1000)
+    }
+  })
+  const svidNextRotation = new Gauge({
+    name: METRIC_NAMES.svidNextRotation,
+    help: 'Seconds until the next scheduled SVID rotation (absent when none is scheduled).',
+    labelNames: ['spiffe_id'] as const,
+    registers,
+    collect () {
+      this.reset()
+      const id = identity?.()
+      if (id?.nextRotationAt !== undefined) this.set({ spiffe_id: id.spiffeId }, (id.nextRotationAt - clock.now()) / 1000)
+    }
+  })
+  const credentialReloads = new Counter({
+    name: METRIC_NAMES.credentialReloads,
+    help: 'Credential reload attempts by result.',
+    labelNames: ['result'] as const,
+    registers
+  })
+  const requests = new Counter({
+    name: METRIC_NAMES.requests,
+    help: 'Proxied requests by backend service, status code sent and endpoint.',
+    labelNames: ['service', 'code', 'endpoint'] as const,
+    registers
+  })
+  const requestDuration = new Histogram({
+    name: METRIC_NAMES.requestDuration,
+    help: 'Time from request received to response finished, by backend service.',
+    labelNames: ['service'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers
+  })
+  const endpointHealthy = new Gauge({
+    name: METRIC_NAMES.endpointHealthy,
+    help: '1 when the endpoint receives traffic (healthy), 0 when ejected.',
+    labelNames: ['service', 'endpoint'] as const,
+    registers
+  })
+
+  return {
+    registry,
+    backendHandshakes,
+    backendHandshakeDuration,
+    svidExpiry,
+    svidNextRotation,
+    credentialReloads,
+    requests,
+    requestDuration,
+    endpointHealthy,
+    observeHandshake (e) {
+      const resumed = e.resumed ? 'true' : 'false'
+      backendHandshakes.inc({ result: e.result, trust_domain: e.trustDomain ?? '', resumed })
+      backendHandshakeDuration.observe({ resumed }, e.durationMs / 1000)
+    },
+    observeCredentialReload (result) { credentialReloads.inc({ result }) },
+    observeRequest (r) {
+      requests.inc({ service: r.service, code: String(r.code), endpoint: r.endpoint })
+      requestDuration.observe({ service: r.service }, r.durationSeconds)
+    },
+    setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
+    removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
+    setIdentityProvider (provider) { identity = provider },
+    text: async () => await registry.metrics()
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The read-only views the admin listener serves (DESIGN.md §6): providers are plain functions
+ * the composition root builds from the credential store and the proxy, so admin imports
+ * neither. This file turns them into the `/status` document and the `/readyz` verdict.
+ */
+
+/** The workload's own identity as the credential layer reports it. */
+export interface IdentityStatus {
+  spiffeId: string
+  /** Validity of the SVID in force, ms since the epoch. */
+  notBefore: number
+  notAfter: number
+  /** When the next rotation is scheduled, ms since the epoch. */
+  nextRotationAt?: number
+  /** Where credentials come from (`issuer`, `directory`, `metadata`). */
+  source?: string
+  generation?: number
+  /** The last failed reload, one line. */
+  lastError?: string
+}
+
+/** One trust domain the proxy trusts backends of. */
+export interface TrustDomainStatus {
+  trustDomain: string
+  /** SHA-256 fingerprints (hex) of its trust anchors. */
+  fingerprints: readonly string[]
+}
+
+/** One endpoint's health (the proxy's `EndpointStatus` fits). */
+export interface EndpointHealth {
+  endpoint: string
+  healthy: boolean
+  reason?: string
+  inFlight?: number
+  peerSpiffeId?: string
+}
+
+/** One backend service's endpoints (the proxy's `ServiceStatus` fits). */
+export interface ServiceHealth { name: string, policy?: string, endpoints: readonly EndpointHealth[] }
+
+/** Returns the identity in force, or undefined when no SVID has been accepted. */
+export type IdentityProvider = () => IdentityStatus | undefined
+
+/** The providers the admin listener reads; each is called per request, never cached. */
+export interface AdminProviders {
+  identity: IdentityProvider
+  trustDomains: () => readonly TrustDomainStatus[]
+  services: () => readonly ServiceHealth[]
+}
+
+/** The `/readyz` verdict. */
+export interface Readiness { ready: boolean, reasons: string[] }
+
+/**
+ * Returns ready only with a valid SVID (accepted, inside its validity period at `now`) AND at
+ * least one healthy endpoint in some backend service; otherwise every reason why not.
+ */
+export function readiness (providers: AdminProviders, now: number): Readiness {
+  const reasons: string[] = []
+  const id = providers.identity()
+  if (id === undefined) {
+    reasons.push('no svid has been accepted yet')
+  } else if (now > id.notAfter) {
+    reasons.push(`svid ${id.spiffeId} expired at ${new Date(id.notAfter).toISOString()}`)
+  } else if (now < id.notBefore) {
+    reasons.push(`svid ${id.spiffeId} is not valid before ${new Date(id.notBefore).toISOString()}`)
+  }
+  const services = providers.services()
+  if (!services.some((s) => s.endpoints.some((e) => e.healthy))) {
+    reasons.push(services.length === 0
+      ? 'no backend service is configured'
+      : `no healthy endpoint in any backend service (${services.map((s) => s.name).join(', ')})`)
+  }
+  return { ready: reasons.length === 0, reasons }
+}
+
+/** Returns the `/status` JSON document. */
+export function statusDocument (providers: AdminProviders, now: number): object {
+  const id = providers.identity()
+  return {
+    identity: id === undefined
+      ? null
+      : {
+          spiffeId: id.spiffeId,
+          notBefore: new Date(id.notBefore).toISOString(),
+          svidExpiry: new Date(id.notAfter).toISOString(),
+          expiresInSeconds: Math.floor((id.notAfter - now) / 1000),
+          nextRotation: id.nextRotationAt === undefined ? null : new Date(id.nextRotationAt).toISOString(),
+          ...(id.source === undefined ? {} : { source: id.source }),
+          ...(id.generation === undefined ? {} : { generation: id.generation }),
+          ...(id.lastError === undefined ? {} : { lastError: id.lastError })
+        },
+    trustDomains: providers.trustDomains().map((td) => ({ trustDomain: td.trustDomain, anchorFingerprints: [...td.fingerprints] })),
+    services: providers.services().map((s) => ({
+      name: s.name,
+      ...(s.policy === undefined ? {} : { policy: s.policy }),
+      healthyEndpoints: s.endpoints.filter((e) => e.healthy).length,
+      endpoints: s.endpoints.map((e) => ({ ...e }))
+    })),
+    ready: readiness(providers, now)
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * A backend service at run time (DESIGN.md §4 `backendServices[]`): its endpoints and their
+ * pools, the balancer, active health checks and passive ejection.
+ */
+import type { Clock, TimerHandle } from '../internal/clock.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { createBalancer, type Balancer } from './balancer.ts'
+import { Endpoint } from './endpoint.ts'
+import { HealthChecker } from './health-check.ts'
+import type { BackendConnector, PeerIdentity, ProxyLogger, ProxyMetrics, ServiceOptions, ServiceStatus } from './types.ts'
+
+/** What a service needs from the proxy. */
+export interface ServiceDeps {
+  /** Used when the service has no connector of its own. */
+  connect: BackendConnector | undefined
+  peerIdentity: PeerIdentity
+  clock: Clock
+  random: () => number
+  logger: ProxyLogger
+  metrics: ProxyMetrics | undefined
+}
+
+const DEFAULT_PASSIVE_EJECTION_MS = 10_000
+
+/** One backend service with its endpoints. */
+export class BackendService {
+  readonly name: string
+  readonly options: ServiceOptions
+  readonly endpoints: readonly Endpoint[]
+  readonly #balancer: Balancer
+  readonly #checker: HealthChecker | undefined
+  readonly #deps: ServiceDeps
+  readonly #readmitTimers = new Map<Endpoint, TimerHandle>()
+  #started = false
+
+  constructor (options: ServiceOptions, deps: ServiceDeps) {
+    this.name = options.name
+    this.options = options
+    this.#deps = deps
+    this.#balancer = createBalancer(options.policy, deps.random)
+    const connect = options.connect ?? deps.connect
+    if (connect === undefined) {
+      throw new SpiffeLbError('ERR_SPIFFE_PROXY_NO_CONNECTOR',
+        `backend service ${quote(options.name)} has no backend connector (set it on the service or the proxy)`)
+    }
+    this.endpoints = options.endpoints.map((a) => new Endpoint(a, options, {
+      connect,
+      peerIdentity: deps.peerIdentity,
+      onHealthChange: (e, healthy, reason) => { this.#healthChanged(e, healthy, reason) }
+    }))
+    this.#checker = options.healthCheck === undefined
+      ? undefined
+      : new HealthChecker(this.endpoints, options.healthCheck, deps.clock)
+  }
+
+  /** Publishes endpoint health and starts the active checks. */
+  start (): void {
+    this.#started = true
+    for (const e of this.endpoints) {
+      this.#deps.metrics?.setEndpointHealthy(this.name, e.key, e.healthy)
+      if (!e.healthy) this.#scheduleReadmit(e) // inherited ejection
+    }
+    this.#checker?.start()
+  }
+
+  /** Returns a healthy endpoint chosen by the policy, never one in `exclude`; or undefined. */
+  pick (exclude?: ReadonlySet<Endpoint>): Endpoint | undefined {
+    const healthy = this.endpoints.filter((e) => e.healthy && exclude?.has(e) !== true)
+    return this.#balancer.pick(healthy)
+  }
+
+  /** Returns true when at least one endpoint is healthy. */
+  hasHealthy (): boolean { return this.endpoints.some((e) => e.healthy) }
+
+  /** Passive ejection after a connect or handshake failure. */
+  eject (e: Endpoint, reason: string): void {
+    e.eject(reason)
+    this.#scheduleReadmit(e)
+  }
+
+  #scheduleReadmit (e: Endpoint): void {
+    if (this.#checker !== undefined || this.#readmitTimers.has(e) || !this.#started) return
+    // Without active checks nothing else would ever bring the endpoint back.
+    const timer = this.#deps.clock.setTimeout(() => {
+      this.#readmitTimers.delete(e)
+      e.readmit()
+    }, this.options.passiveEjectionMs ?? DEFAULT_PASSIVE_EJECTION_MS)
+    timer.unref()
+    this.#readmitTimers.set(e, timer)
+  }
+
+  /** Runs one round of active checks now (no-op without a health check). */
+  async checkNow (): Promise<void> { await this.#checker?.checkNow() }
+
+  /** Stops checks and timers so this service no longer changes state (synchronous). */
+  stop (): void {
+    this.#started = false
+    this.#checker?.stop()
+    for (const t of this.#readmitTimers.values()) this.#deps.clock.clearTimeout(t)
+    this.#readmitTimers.clear()
+  }
+
+  /** Stops, then closes the pools once their queued and running requests are done. */
+  async close (): Promise<void> {
+    this.stop()
+    // A pool already destroyed (the proxy closed meanwhile) has nothing left to drain.
+    await Promise.all(this.endpoints.map(async (e) => { await e.pool.close().catch(() => {}) }))
+  }
+
+  /** Stops, then aborts whatever still runs on the pools. */
+  async destroy (): Promise<void> {
+    this.stop()
+    await Promise.all(this.endpoints.map(async (e) => { await e.pool.destroy() }))
+  }
+
+  /** Returns the service's endpoints with health, in configuration order. */
+  status (): ServiceStatus {
+    return {
+      name: this.name,
+      policy: this.options.policy,
+      endpoints: this.endpoints.map((e) => ({
+        endpoint: e.key,
+        healthy: e.healthy,
+        ...(e.reason === undefined ? {} : { reason: e.reason }),
+        inFlight: e.inFlight,
+        ...(e.peerSpiffeId === undefined ? {} : { peerSpiffeId: e.peerSpiffeId })
+      }))
+    }
+  }
+
+  #healthChanged (e: Endpoint, healthy: boolean, reason: string | undefined): void {
+    if (!this.#started) return
+    this.#deps.metrics?.setEndpointHealthy(this.name, e.key, healthy)
+    this.#deps.logger.warn({ service: this.name, endpoint: e.key, healthy, reason },
+      healthy ? 'endpoint healthy' : 'endpoint unhealthy')
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * One backend endpoint: its undici connection pool (keep-alive, built on the injected
+ * connector), the requests in flight on it, and its health as active checks and passive
+ * ejection decide it (DESIGN.md §3 proxy).
+ */
+import { isIP, type Socket } from 'node:net'
+import { Pool, type buildConnector } from 'undici'
+import type { BackendConnector, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
+
+/** Called when an endpoint turns healthy or unhealthy. */
+export type HealthListener = (endpoint: Endpoint, healthy: boolean, reason: string | undefined) => void
+
+/** What an endpoint needs besides its address. */
+export interface EndpointDeps {
+  connect: BackendConnector
+  peerIdentity: PeerIdentity
+  onHealthChange: HealthListener
+}
+
+/** Returns `host:port`, bracketing IPv6 hosts: the endpoint's name in logs, metrics, errors. */
+export function endpointKey (a: EndpointAddress): string {
+  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
+/** A backend endpoint with its pool and health state. */
+export class Endpoint {
+  readonly host: string
+  readonly port: number
+  /** `host:port`. */
+  readonly key: string
+  readonly pool: Pool
+  /**
+   * The constant TLS server name undici is told for this endpoint: undici otherwise derives it
+   * from each request's Host header and reconnects whenever it changes. The connector sees
+   * the endpoint's own host name (none for an IP), never the client's Host.
+   */
+  readonly servername: string
+  /** Proxied requests currently using this endpoint (LEAST_REQUEST reads it). */
+  inFlight = 0
+  #healthy = true
+  #reason: string | undefined
+  #successes = 0
+  #failures = 0
+  #peerSpiffeId: string | undefined
+  readonly #onHealthChange: HealthListener
+
+  constructor (address: EndpointAddress, service: ServiceOptions, deps: EndpointDeps) {
+    this.host = address.host
+    this.port = address.port
+    this.key = endpointKey(address)
+    this.servername = address.host
+    this.#onHealthChange = deps.onHealthChange
+    const scheme = service.protocol === 'HTTP' ? 'http' : 'https'
+    const cp = service.connectionPool
+    this.pool = new Pool(`${scheme}://${this.key}`, {
+      connect: this.#wrapConnector(deps.connect, deps.peerIdentity),
+      connections: cp.maxConnectionsPerEndpoint ?? null,
+      maxRequestsPerClient: cp.maxRequestsPerConnection,
+      keepAliveTimeout: cp.keepAliveTimeoutMs ?? 4000,
+      pipelining: 1
+    })
+  }
+
+  get healthy (): boolean { return this.#healthy }
+  /** Why the endpoint is unhealthy, or undefined while healthy. */
+  get reason (): string | undefined { return this.#reason }
+  /** The SPIFFE ID the endpoint proved on its latest connection, if the connector reports one. */
+  get peerSpiffeId (): string | undefined { return this.#peerSpiffeId }
+
+  /** Records an active check result; crosses to healthy/unhealthy only at the thresholds. */
+  recordCheck (ok: boolean, reason: string | undefined, thresholds: { healthy: number, unhealthy: number }): void {
+    if (ok) {
+      this.#failures = 0
+      this.#successes++
+      if (!this.#healthy && this.#successes >= thresholds.healthy) this.#set(true, undefined)
+    } else {
+      this.#successes = 0
+      this.#failures++
+      if (this.#healthy && this.#failures >= thresholds.unhealthy) this.#set(false, reason)
+      else if (!this.#healthy) this.#reason = reason
+    }
+  }
+
+  /** Passive ejection: unhealthy at once; re-admission needs a full run of good checks. */
+  eject (reason: string): void {
+    this.#successes = 0
+    this.#failures = 0
+    if (this.#healthy) this.#set(false, reason)
+  }
+
+  /** Re-admits without checks (passive ejection expiry when no active check is configured). */
+  readmit (): void {
+    this.#successes = 0
+    this.#failures = 0
+    if (!this.#healthy) this.#set(true, undefined)
+  }
+
+  #set (healthy: boolean, reason: string | undefined): void {
+    this.#healthy = healthy
+    this.#reason = reason
+    this.#onHealthChange(this, healthy, reason)
+  }
+
+  #wrapConnector (connect: BackendConnector, peerIdentity: PeerIdentity): BackendConnector {
+    return (opts, callback) => {
+      const { servername: _ignored, ...rest } = opts
+      const options: buildConnector.Options = isIP(this.host) === 0 ? { ...rest, servername: this.host } : rest
+      connect(options, (...args) => {
+        const [err, socket] = args
+        if (err === null && socket !== null) {
+          try {
+            this.#peerSpiffeId = peerIdentity(socket as Socket)
+          } catch {
+            this.#peerSpiffeId = undefined
+          }
+        }
+        callback(...args)
+      })
+    }
+  }
+}

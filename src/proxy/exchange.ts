@@ -1,0 +1,226 @@
+/**
+ * One client request relayed to a backend service: endpoint choice, one retry on a different
+ * endpoint when the connection or handshake failed before anything was sent, the service
+ * timeout, and streaming in both directions with backpressure (undici `dispatch` handler API).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { PassThrough } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import type { Clock, TimerHandle } from '../internal/clock.ts'
+import type { BackendService } from './backend-service.ts'
+import type { Endpoint } from './endpoint.ts'
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
+import { backendFailure, type Failure } from './failure.ts'
+
+/** How an exchange ended, for the access log and metrics. */
+export interface ExchangeResult {
+  /** Status sent to the client; 499 when the client went away first. */
+  status: number
+  /** The endpoint that served (or last failed) the request. */
+  endpoint: Endpoint | undefined
+  attempts: number
+  /** One-line reason when the proxy, not the backend, produced the outcome. */
+  error?: string
+}
+
+interface Attempt {
+  endpoint: Endpoint
+  controller: Dispatcher.DispatchController | undefined
+  started: boolean
+  ended: boolean
+}
+
+/** Relays `req` to `service` and writes the answer to `res`; resolves when the exchange ends. */
+export class Exchange {
+  readonly #req: IncomingMessage
+  readonly #res: ServerResponse
+  readonly #service: BackendService
+  readonly #clock: Clock
+  readonly #headers: string[]
+  readonly #hasBody: boolean
+  readonly #tried = new Set<Endpoint>()
+  #attempt: Attempt | undefined
+  #settled = false
+  #resolve: (r: ExchangeResult) => void = () => {}
+  #status = 0
+  #timer: TimerHandle | undefined
+
+  constructor (req: IncomingMessage, res: ServerResponse, service: BackendService, proto: 'http' | 'https', clock: Clock) {
+    this.#req = req
+    this.#res = res
+    this.#service = service
+    this.#clock = clock
+    this.#headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: req.socket.remoteAddress, proto })
+    const cl = req.headers['content-length']
+    this.#hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+  }
+
+  /** Runs the exchange; never rejects. */
+  run (): Promise<ExchangeResult> {
+    const done = new Promise<ExchangeResult>((resolve) => { this.#resolve = resolve })
+    this.#arm(true)
+    this.#res.on('close', () => {
+      this.#arm(false)
+      if (!this.#res.writableEnded) this.#clientGone()
+    })
+    const first = this.#service.pick()
+    if (first === undefined) {
+      this.#fail({ status: 503, message: `no healthy endpoint in backend service ${this.#service.name}` })
+    } else {
+      this.#dispatch(first)
+    }
+    return done
+  }
+
+  #dispatch (endpoint: Endpoint): void {
+    const attempt: Attempt = { endpoint, controller: undefined, started: false, ended: false }
+    this.#attempt = attempt
+    this.#tried.add(endpoint)
+    endpoint.inFlight++
+    const body = this.#hasBody ? new PassThrough() : null
+    const timeoutMs = this.#service.options.timeoutMs
+    const end = (): boolean => {
+      if (attempt.ended) return false
+      attempt.ended = true
+      endpoint.inFlight--
+      return true
+    }
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: (controller) => {
+        attempt.controller = controller
+        attempt.started = true
+        if (this.#settled || this.#attempt !== attempt) {
+          controller.abort(new Error('exchange already answered'))
+          return
+        }
+        // Only now may the client's body be consumed: a failed connect leaves it for the retry.
+        // The client sets the upload's pace, so the service timeout pauses until it is sent.
+        if (body !== null) { this.#arm(false); this.#req.pipe(body) }
+      },
+      onRequestSent: () => {
+        if (body !== null && !this.#settled && this.#status === 0) this.#arm(true)
+      },
+      onResponseStart: (controller, statusCode, headers, statusMessage) => {
+        if (statusCode < 200) return // 1xx: Node's server sends its own 100-continue
+        if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
+        this.#arm(false) // the timeout bounds the wait for the response head, not a long download
+        this.#status = statusCode
+        const out = downstreamResponseHeaders(headers)
+        if (statusMessage !== undefined && statusMessage !== '') this.#res.writeHead(statusCode, statusMessage, out)
+        else this.#res.writeHead(statusCode, out)
+      },
+      onResponseData: (controller, chunk) => {
+        if (this.#res.destroyed) return
+        if (!this.#res.write(chunk) && !controller.paused) {
+          controller.pause()
+          this.#res.once('drain', () => { controller.resume() })
+        }
+      },
+      onResponseEnd: () => {
+        if (!end()) return
+        if (this.#settled) return
+        this.#res.end()
+        this.#settle({ status: this.#status, endpoint, attempts: this.#tried.size })
+      },
+      onResponseError: (_controller, err) => {
+        if (!end()) return
+        if (body !== null) { this.#req.unpipe(body); body.destroy() }
+        if (this.#settled) {
+          // The client already has its answer (timeout, disconnect), but a dead endpoint is dead.
+          const late = backendFailure(endpoint.key, err, attempt.started)
+          if (late.eject) this.#service.eject(endpoint, late.message)
+          return
+        }
+        this.#attemptFailed(attempt, err)
+      }
+    }
+    const options: Dispatcher.DispatchOptions & { servername: string } = {
+      method: this.#req.method ?? 'GET',
+      path: originForm(this.#req.url),
+      headers: this.#headers,
+      body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      reset: !this.#service.options.connectionPool.keepAlive,
+      servername: endpoint.servername
+    }
+    endpoint.pool.dispatch(options, handler)
+  }
+
+  #attemptFailed (attempt: Attempt, err: Error): void {
+    const failure = backendFailure(attempt.endpoint.key, err, attempt.started)
+    if (this.#res.headersSent) {
+      // Mid-body: the status line is gone, so the only honest signal left is a cut connection.
+      this.#settle({ status: this.#status, endpoint: attempt.endpoint, attempts: this.#tried.size, error: failure.message })
+      this.#res.destroy(err)
+      return
+    }
+    if (failure.eject) this.#service.eject(attempt.endpoint, failure.message)
+    if (failure.retryable && this.#tried.size < 2) {
+      const next = this.#service.pick(this.#tried)
+      if (next !== undefined) { this.#dispatch(next); return }
+    }
+    this.#fail(failure, attempt.endpoint)
+  }
+
+  #timeout (): void {
+    if (this.#settled) return
+    const message = `backend service ${this.#service.name} timed out after ${this.#service.options.timeoutMs} ms`
+    const attempt = this.#attempt
+    if (this.#res.headersSent) {
+      this.#settle({ status: this.#status, endpoint: attempt?.endpoint, attempts: this.#tried.size, error: message })
+      this.#res.destroy(new Error(message))
+    } else {
+      this.#fail({ status: 504, message, eject: false, retryable: false }, attempt?.endpoint)
+    }
+    attempt?.controller?.abort(new Error(message))
+  }
+
+  #clientGone (): void {
+    if (this.#settled) return
+    const attempt = this.#attempt
+    this.#settle({ status: 499, endpoint: attempt?.endpoint, attempts: this.#tried.size, error: 'client closed the connection' })
+    attempt?.controller?.abort(new Error('client closed the connection'))
+  }
+
+  #fail (failure: Pick<Failure, 'status' | 'message'> & Partial<Failure>, endpoint?: Endpoint): void {
+    const res = this.#res
+    this.#settle({ status: failure.status, endpoint, attempts: this.#tried.size, error: failure.message })
+    if (res.headersSent || res.destroyed) return
+    const text = `${failure.message}\n`
+    res.writeHead(failure.status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store'
+    })
+    res.end(text)
+  }
+
+  /** (Re)starts the service timeout, or stops it. */
+  #arm (on: boolean): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (!on) return
+    this.#timer = this.#clock.setTimeout(() => { this.#timeout() }, this.#service.options.timeoutMs)
+    this.#timer.unref()
+  }
+
+  #settle (result: ExchangeResult): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.#arm(false)
+    this.#resolve(result)
+  }
+}
+
+/** Returns the request target in origin form (`/p?q`), also for an absolute-form target. */
+export function originForm (url: string | undefined): string {
+  if (url === undefined || url === '') return '/'
+  if (!/^https?:\/\//i.test(url)) return url
+  try {
+    const u = new URL(url)
+    return `${u.pathname}${u.search}`
+  } catch {
+    return url
+  }
+}

@@ -1,0 +1,77 @@
+import t from 'tap'
+import { clientIp, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
+
+const pairs = (flat: string[]): Array<[string, string]> => {
+  const out: Array<[string, string]> = []
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
+  return out
+}
+
+t.test('drops hop-by-hop request headers and those Connection lists', async (t) => {
+  const raw = [
+    'Host', 'api.example.test:8080',
+    'Connection', 'keep-alive, X-Secret-Hop',
+    'connection', 'Other-Hop',
+    'Keep-Alive', 'timeout=5',
+    'Proxy-Authorization', 'Basic abc',
+    'Proxy-Connection', 'keep-alive',
+    'TE', 'trailers',
+    'Trailer', 'Expires',
+    'Transfer-Encoding', 'chunked',
+    'Upgrade', 'websocket',
+    'Expect', '100-continue',
+    'X-Secret-Hop', '1',
+    'other-hop', '2',
+    'Accept', 'text/plain',
+    'X-Custom', 'a',
+    'x-custom', 'b'
+  ]
+  const got = pairs(upstreamRequestHeaders(raw, { clientAddress: '127.0.0.1', proto: 'http' }))
+  t.same(got, [
+    ['Host', 'api.example.test:8080'],
+    ['Accept', 'text/plain'],
+    ['X-Custom', 'a'],
+    ['x-custom', 'b'],
+    ['x-forwarded-for', '127.0.0.1'],
+    ['x-forwarded-proto', 'http'],
+    ['x-forwarded-host', 'api.example.test:8080']
+  ])
+})
+
+t.test('appends to X-Forwarded-For and overrides proto and host', async (t) => {
+  const raw = [
+    'host', 'a.test',
+    'X-Forwarded-For', '203.0.113.9',
+    'x-forwarded-for', '198.51.100.1, 10.0.0.1',
+    'X-Forwarded-Proto', 'gopher',
+    'X-Forwarded-Host', 'evil.test'
+  ]
+  const got = pairs(upstreamRequestHeaders(raw, { clientAddress: '::ffff:127.0.0.1', proto: 'https' }))
+  t.same(got, [
+    ['host', 'a.test'],
+    ['x-forwarded-for', '203.0.113.9, 198.51.100.1, 10.0.0.1, 127.0.0.1'],
+    ['x-forwarded-proto', 'https'],
+    ['x-forwarded-host', 'a.test']
+  ])
+})
+
+t.test('drops hop-by-hop response headers', async (t) => {
+  const got = downstreamResponseHeaders({
+    connection: 'close, x-hop',
+    'keep-alive': 'timeout=5',
+    'transfer-encoding': 'chunked',
+    'proxy-authenticate': 'Basic',
+    trailer: 'x-checksum',
+    upgrade: 'h2c',
+    'x-hop': 'gone',
+    'content-type': 'text/plain',
+    'set-cookie': ['a=1', 'b=2']
+  })
+  t.same(got, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] })
+})
+
+t.test('client ip keeps IPv6 and unwraps IPv4-mapped addresses', async (t) => {
+  t.equal(clientIp('::1'), '::1')
+  t.equal(clientIp('::ffff:10.1.2.3'), '10.1.2.3')
+  t.equal(clientIp(undefined), undefined)
+})

@@ -1,0 +1,91 @@
+/**
+ * Header rewriting at the proxy boundary: hop-by-hop headers (RFC 9110 §7.6.1) belong to one
+ * connection and are dropped in both directions, together with every header the `Connection`
+ * header names; the `X-Forwarded-*` set tells the backend who really called.
+ */
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** Headers that never cross the proxy, lowercase. `Proxy-*` is matched by prefix. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  // Node answers `Expect: 100-continue` itself, and undici refuses to forward it.
+  'expect'
+])
+
+/** Returns true when `name` (lowercase) is hop-by-hop or listed in `connectionTokens`. */
+export function isHopByHop (name: string, connectionTokens: ReadonlySet<string>): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || connectionTokens.has(name)
+}
+
+/** Returns the lowercase header names a `Connection` header value lists. */
+export function connectionTokens (values: ReadonlyArray<string | undefined>): Set<string> {
+  const out = new Set<string>()
+  for (const v of values) {
+    if (v === undefined) continue
+    for (const token of v.split(',')) {
+      const t = token.trim().toLowerCase()
+      if (t !== '') out.add(t)
+    }
+  }
+  return out
+}
+
+/** Who called the proxy, for the `X-Forwarded-*` headers. */
+export interface ForwardedFor {
+  /** Client IP address as the socket reports it. */
+  clientAddress: string | undefined
+  /** `http` or `https`: the frontend's scheme. */
+  proto: 'http' | 'https'
+}
+
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'])
+
+/**
+ * Returns the request headers to send upstream as a flat `[name, value, …]` list (the order and
+ * spelling of `raw`, Node's `rawHeaders`), without hop-by-hop headers, with the client appended
+ * to `X-Forwarded-For` and `X-Forwarded-Proto` / `X-Forwarded-Host` set by the proxy (a
+ * client's own values for those two are not trusted).
+ */
+export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedFor): string[] {
+  const connection: string[] = []
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === 'connection') connection.push(raw[i + 1] ?? '')
+  }
+  const drop = connectionTokens(connection)
+  const out: string[] = []
+  const xff: string[] = []
+  let host: string | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    const value = raw[i + 1] ?? ''
+    const lower = name.toLowerCase()
+    if (lower === 'host') host ??= value
+    if (lower === 'x-forwarded-for') { xff.push(value); continue }
+    if (FORWARDED.has(lower) || isHopByHop(lower, drop)) continue
+    out.push(name, value)
+  }
+  const client = clientIp(from.clientAddress)
+  if (client !== undefined) xff.push(client)
+  if (xff.length > 0) out.push('x-forwarded-for', xff.join(', '))
+  out.push('x-forwarded-proto', from.proto)
+  if (host !== undefined) out.push('x-forwarded-host', host)
+  return out
+}
+
+/** Returns the backend's response headers minus hop-by-hop ones, ready for `writeHead`. */
+export function downstreamResponseHeaders (headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const c = headers.connection
+  const drop = connectionTokens(Array.isArray(c) ? c : [c])
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || isHopByHop(name.toLowerCase(), drop)) continue
+    out[name] = value
+  }
+  return out
+}
+
+/** Returns the IP without the IPv4-mapped IPv6 prefix (`::ffff:10.0.0.1` → `10.0.0.1`). */
+export function clientIp (address: string | undefined): string | undefined {
+  if (address === undefined) return undefined
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}

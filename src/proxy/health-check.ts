@@ -1,0 +1,96 @@
+/**
+ * Active health checks (DESIGN.md §4 `healthCheck`): a `GET path` to every endpoint each
+ * interval, over the endpoint's own pool and therefore the same (mTLS) connector as real
+ * traffic, so a backend whose certificate stops verifying is ejected too.
+ */
+import type { Clock, TimerHandle } from '../internal/clock.ts'
+import type { Endpoint } from './endpoint.ts'
+import type { HealthCheckOptions } from './types.ts'
+
+/** Returns undefined when the endpoint answered 2xx in time, else why not (one line). */
+export async function probe (endpoint: Endpoint, options: HealthCheckOptions, clock: Clock): Promise<string | undefined> {
+  const abort = new AbortController()
+  const timer = clock.setTimeout(() => {
+    abort.abort(new Error(`health check timed out after ${options.timeoutMs} ms`))
+  }, options.timeoutMs)
+  timer.unref()
+  try {
+    const res = await endpoint.pool.request({
+      method: 'GET',
+      path: options.path,
+      headers: { host: endpoint.key, 'user-agent': 'spiffe-lb-health-check' },
+      signal: abort.signal,
+      servername: endpoint.servername
+    } as Parameters<typeof endpoint.pool.request>[0])
+    await res.body.dump()
+    return res.statusCode >= 200 && res.statusCode < 300 ? undefined : `health check answered ${res.statusCode}`
+  } catch (err) {
+    const e = abort.signal.aborted ? abort.signal.reason as unknown : err
+    return describeError(e)
+  } finally {
+    clock.clearTimeout(timer)
+  }
+}
+
+/** Returns `message (code)` of an error on one line. */
+export function describeError (err: unknown): string {
+  if (!(err instanceof Error)) return String(err).replace(/\s+/g, ' ')
+  const code = (err as { code?: unknown }).code
+  const msg = err.message.replace(/\s+/g, ' ').trim()
+  return typeof code === 'string' ? `${msg} (${code})` : msg
+}
+
+/** Runs the checks of one service's endpoints on the clock until stopped. */
+export class HealthChecker {
+  readonly #endpoints: readonly Endpoint[]
+  readonly #options: HealthCheckOptions
+  readonly #clock: Clock
+  readonly #timers = new Map<Endpoint, TimerHandle>()
+  #stopped = true
+
+  constructor (endpoints: readonly Endpoint[], options: HealthCheckOptions, clock: Clock) {
+    this.#endpoints = endpoints
+    this.#options = options
+    this.#clock = clock
+  }
+
+  /** Starts checking: the first round at once, then every `intervalMs` per endpoint. */
+  start (): void {
+    if (!this.#stopped) return
+    this.#stopped = false
+    for (const e of this.#endpoints) this.#schedule(e, 0)
+  }
+
+  /** Stops the loop; results of checks still in flight are dropped. */
+  stop (): void {
+    this.#stopped = true
+    for (const t of this.#timers.values()) this.#clock.clearTimeout(t)
+    this.#timers.clear()
+  }
+
+  /** Checks every endpoint once now and records the results (tests, admin "check now"). */
+  async checkNow (): Promise<void> {
+    await Promise.all(this.#endpoints.map(async (e) => { await this.#checkOne(e, true) }))
+  }
+
+  async #checkOne (e: Endpoint, force = false): Promise<void> {
+    const failure = await probe(e, this.#options, this.#clock)
+    if (this.#stopped && !force) return
+    e.recordCheck(failure === undefined, failure, {
+      healthy: this.#options.healthyThreshold,
+      unhealthy: this.#options.unhealthyThreshold
+    })
+  }
+
+  #schedule (e: Endpoint, ms: number): void {
+    const timer = this.#clock.setTimeout(() => {
+      this.#timers.delete(e)
+      if (this.#stopped) return
+      void this.#checkOne(e).finally(() => {
+        if (!this.#stopped) this.#schedule(e, this.#options.intervalMs)
+      })
+    }, ms)
+    timer.unref()
+    this.#timers.set(e, timer)
+  }
+}

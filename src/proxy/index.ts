@@ -1,0 +1,14 @@
+// Public API of src/proxy: the reverse proxy (DESIGN.md §3 proxy).
+export { createProxy } from './proxy.ts'
+export type { ReverseProxy } from './proxy.ts'
+export { plainConnector } from './plain-connector.ts'
+export { compileUrlMap, normalizeHost } from './router.ts'
+export type { Router } from './router.ts'
+export { createBalancer } from './balancer.ts'
+export type { Balanced, Balancer } from './balancer.ts'
+export { LB_POLICIES } from './types.ts'
+export type {
+  BackendConnector, ConnectionPoolOptions, EndpointAddress, EndpointStatus, FrontendOptions, HealthCheckOptions,
+  HostRule, LbPolicy, PathMatcher, PathRule, PeerIdentity, ProxyLogger, ProxyMetrics, ProxyOptions, ProxyStatus,
+  RoutingOptions, ServiceOptions, ServiceStatus, UrlMapOptions
+} from './types.ts'

@@ -1,0 +1,38 @@
+/**
+ * A cleartext TCP connector for `protocol: HTTP` backends and for tests of the proxy logic
+ * without TLS. Production traffic uses the SPIFFE mTLS connector from src/tls instead.
+ */
+import { connect as netConnect, type Socket } from 'node:net'
+import type { BackendConnector } from './types.ts'
+
+/** Returns an undici connector that opens plain TCP sockets whatever the origin's scheme. */
+export function plainConnector (options: { timeoutMs?: number } = {}): BackendConnector {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  return (opts, callback) => {
+    const port = opts.port !== '' ? Number(opts.port) : opts.protocol === 'https:' ? 443 : 80
+    const socket: Socket = netConnect({ host: opts.hostname, port, noDelay: true })
+    const fail = (err: Error): void => {
+      cleanup()
+      socket.destroy()
+      callback(err, null)
+    }
+    const onTimeout = (): void => {
+      fail(Object.assign(new Error(`connect to ${opts.hostname}:${port} timed out after ${timeoutMs} ms`),
+        { code: 'UND_ERR_CONNECT_TIMEOUT' }))
+    }
+    const onConnect = (): void => {
+      cleanup()
+      callback(null, socket)
+    }
+    const cleanup = (): void => {
+      socket.setTimeout(0)
+      socket.off('error', fail)
+      socket.off('timeout', onTimeout)
+      socket.off('connect', onConnect)
+    }
+    socket.setTimeout(timeoutMs)
+    socket.once('timeout', onTimeout)
+    socket.once('error', fail)
+    socket.once('connect', onConnect)
+  }
+}

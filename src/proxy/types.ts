@@ -1,0 +1,152 @@
+/**
+ * The proxy's own, narrow option types (DESIGN.md §3: proxy → tls, spiffe only). The config
+ * module maps its YAML model (§4 `backendServices`, `urlMap`, `frontend`) onto these; the proxy
+ * never imports config or credentials.
+ */
+import type { Socket } from 'node:net'
+import type { buildConnector } from 'undici'
+import type { Clock } from '../internal/clock.ts'
+
+/** How a backend service spreads requests over its healthy endpoints (`localityLbPolicy`). */
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM'
+
+/** Every supported {@link LbPolicy}. */
+export const LB_POLICIES: readonly LbPolicy[] = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM']
+
+/** One backend address. */
+export interface EndpointAddress { host: string, port: number }
+
+/** Active health checking of every endpoint of a service, over the backend connector. */
+export interface HealthCheckOptions {
+  /** Request path of the `GET`; any 2xx answer counts as a success. */
+  path: string
+  intervalMs: number
+  timeoutMs: number
+  /** Consecutive successes that re-admit an unhealthy endpoint. */
+  healthyThreshold: number
+  /** Consecutive failures that eject a healthy endpoint. */
+  unhealthyThreshold: number
+}
+
+/** Connection reuse towards each endpoint. */
+export interface ConnectionPoolOptions {
+  /** Requests sent over one connection before it is replaced; 0 = unlimited. */
+  maxRequestsPerConnection: number
+  /** Reuse connections between requests (false: one connection per request). */
+  keepAlive: boolean
+  /** Idle keep-alive connections are closed after this long (default 4000 ms). */
+  keepAliveTimeoutMs?: number
+  /** Upper bound of concurrent connections per endpoint (default unlimited). */
+  maxConnectionsPerEndpoint?: number
+}
+
+/** One backend service (`backendServices[]`). */
+export interface ServiceOptions {
+  name: string
+  endpoints: readonly EndpointAddress[]
+  policy: LbPolicy
+  /** Time allowed for the backend's response headers (then 504), and between body chunks. */
+  timeoutMs: number
+  /**
+   * Scheme of the backend origin handed to the connector (default `HTTPS`: the mTLS connector).
+   * `HTTP` is for plain-TCP connectors in tests and for cleartext backends.
+   */
+  protocol?: 'HTTP' | 'HTTPS'
+  healthCheck?: HealthCheckOptions
+  connectionPool: ConnectionPoolOptions
+  /**
+   * This service's own backend connector (each backend service presents the SVID of its own
+   * `tlsSettings.identity`); default {@link ProxyOptions.connect}.
+   */
+  connect?: BackendConnector
+  /**
+   * How long a passively ejected endpoint stays out when the service has no active health
+   * check to re-admit it (default 10000 ms). With a health check, only the check re-admits.
+   */
+  passiveEjectionMs?: number
+}
+
+/** A path rule: `paths` are exact (`/login`) or prefixes ending in `/*` (`/v1/*`). */
+export interface PathRule { paths: readonly string[], service: string }
+
+/** A named set of path rules with its fallback service. */
+export interface PathMatcher { name: string, defaultService?: string, pathRules?: readonly PathRule[] }
+
+/** Hosts (exact, `*.example.com`, or `*`) routed to a path matcher. */
+export interface HostRule { hosts: readonly string[], pathMatcher: string }
+
+/** The url map in the cloud's shape (`gcloud compute url-maps describe`). */
+export interface UrlMapOptions {
+  /** Service for requests no host rule matches; absent = 404. */
+  defaultService?: string
+  hostRules?: readonly HostRule[]
+  pathMatchers?: readonly PathMatcher[]
+}
+
+/** The client-facing listener. */
+export interface FrontendOptions {
+  host: string
+  port: number
+  /** PEM certificate chain and key; without them the frontend speaks cleartext HTTP/1.1. */
+  tls?: { cert: string | Buffer, key: string | Buffer }
+}
+
+/** The undici connector used for every backend connection and health check. */
+export type BackendConnector = buildConnector.connector
+
+/** Returns the SPIFFE ID a connected backend socket proved, or undefined. */
+export type PeerIdentity = (socket: Socket) => string | undefined
+
+/** Request and health metrics the proxy reports (the admin metrics object implements it). */
+export interface ProxyMetrics {
+  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
+  removeEndpoint (service: string, endpoint: string): void
+}
+
+/** The subset of a pino logger the proxy writes to. */
+export interface ProxyLogger {
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+}
+
+/** The routing part of the options: what {@link ReverseProxy.reload} swaps. */
+export interface RoutingOptions {
+  services: readonly ServiceOptions[]
+  urlMap: UrlMapOptions
+}
+
+/** Everything {@link createProxy} needs. */
+export interface ProxyOptions extends RoutingOptions {
+  frontend: FrontendOptions
+  /** The connector of services that bring none of their own; one of the two is required. */
+  connect?: BackendConnector
+  /** Default: the src/tls peer-identity accessor. */
+  peerIdentity?: PeerIdentity
+  logger?: ProxyLogger
+  metrics?: ProxyMetrics
+  clock?: Clock
+  /** Randomness for RANDOM / LEAST_REQUEST (tests pass a seeded generator). */
+  random?: () => number
+}
+
+/** One endpoint as {@link ReverseProxy.status} reports it. */
+export interface EndpointStatus {
+  endpoint: string
+  healthy: boolean
+  /** Why it is unhealthy (last failed check or passive ejection). */
+  reason?: string
+  inFlight: number
+  /** SPIFFE ID the endpoint proved on its latest connection. */
+  peerSpiffeId?: string
+}
+
+/** One service as {@link ReverseProxy.status} reports it. */
+export interface ServiceStatus { name: string, policy: LbPolicy, endpoints: EndpointStatus[] }
+
+/** A snapshot of the proxy for `/status` and `/readyz`. */
+export interface ProxyStatus {
+  listening: { address: string, port: number } | undefined
+  inFlight: number
+  services: ServiceStatus[]
+}

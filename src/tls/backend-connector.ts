@@ -1,0 +1,166 @@
+import { isIP } from 'node:net'
+import tls from 'node:tls'
+import type { X509Certificate } from 'node:crypto'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { systemClock } from '../internal/clock.ts'
+import type { X509Snapshot } from '../spiffe/source.ts'
+import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
+import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
+import { TLS_ERROR, reasonOf } from './errors.ts'
+import { readPeerChain } from './peer-chain.ts'
+import { recordPeer } from './peer-identity.ts'
+import { SessionCache } from './session-cache.ts'
+import type { CachedSession } from './session-cache.ts'
+import { usableSnapshot, verifyPeer } from './verify-peer.ts'
+
+export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
+
+/**
+ * Returns an undici `connect` function (`new Agent({ connect })`) that opens TCP + TLS to a
+ * backend, presents the current X.509-SVID as client certificate, and hands the socket to undici
+ * only after the backend's SVID verified against the bundle of the backend's OWN trust domain
+ * (`role: 'server'`, DESIGN.md section 2). OpenSSL verification is off (`rejectUnauthorized:
+ * false`, empty CA store): one pooled `ca:` list would let domain B vouch for domain A. A rejected
+ * backend gets no application byte: the socket is destroyed and the callback receives
+ * `ERR_SPIFFE_TLS_PEER_REJECTED` with the rule in `reason`. The protocol is always TLS.
+ * Throws `ERR_SPIFFE_TLS_BAD_PARAMETERS` for unusable versions or groups.
+ */
+export function createBackendConnector (options: BackendConnectorOptions): BackendConnector {
+  checkTlsParameters(options)
+  const { snapshots, onHandshake } = options
+  const clock = options.clock ?? systemClock
+  const resumption = options.sessionResumption ?? true
+  const timeoutMs = options.handshakeTimeoutMs ?? 10_000
+  const alpn = options.alpnProtocols ?? ['http/1.1']
+  const contexts = new SecureContextCache(options, options.createSecureContext)
+  const sessions = new SessionCache(options.maxCachedSessions ?? 1000)
+
+  // Rotation and trust changes are handled here, off the hot path: build the new context once
+  // and drop sessions made under older generations.
+  const prepare = (snapshot: X509Snapshot): void => {
+    sessions.advance(snapshot.svidGeneration, snapshot.bundleGeneration)
+    try { contexts.get(snapshot) } catch { /* reported by the next connect as NO_CREDENTIALS */ }
+  }
+  const unsubscribe = snapshots.subscribe(prepare)
+  const first = snapshots.current()
+  if (first !== undefined) prepare(first)
+
+  const connect = (opts: ConnectOptions, callback: ConnectCallback): void => {
+    // Durations use the monotonic high-resolution timer: handshakes take about a millisecond, so
+    // the injected clock (validity checks, timeouts) is too coarse for the duration histogram.
+    const started = performance.now()
+    const host = stripBrackets(opts.hostname)
+    const port = Number(opts.port === '' ? 443 : opts.port)
+    const endpoint = `${host}:${port}`
+    const servername = opts.servername ?? (isIP(host) === 0 ? host : undefined)
+    const sessionEndpoint = `${servername ?? ''}@${endpoint}`
+    const report = (event: Omit<HandshakeEvent, 'endpoint' | 'durationMs'>): void => {
+      onHandshake?.({ endpoint, durationMs: performance.now() - started, ...event })
+    }
+
+    const snapshot = snapshots.current()
+    let context: tls.SecureContext
+    try {
+      if (snapshot === undefined) throw new Error('no credential snapshot has been published yet')
+      usableSnapshot(snapshots, snapshot, clock.now())
+      sessions.advance(snapshot.svidGeneration, snapshot.bundleGeneration)
+      context = contexts.get(snapshot)
+    } catch (err) {
+      report({ result: TLS_ERROR.NO_CREDENTIALS, resumed: false })
+      callback(new SpiffeLbError(TLS_ERROR.NO_CREDENTIALS,
+        `no usable svid to present to backend ${quote(endpoint)}: ${(err as Error).message}`, { at: endpoint, cause: err }), null)
+      return
+    }
+
+    const { svidGeneration, bundleGeneration } = snapshot
+    const offered = resumption ? sessions.get(sessionEndpoint, svidGeneration, bundleGeneration) : undefined
+    const socket = tls.connect({
+      host,
+      port,
+      ...(servername === undefined ? {} : { servername }),
+      ...(opts.localAddress == null ? {} : { localAddress: opts.localAddress }),
+      ...(opts.httpSocket === undefined ? {} : { socket: opts.httpSocket }),
+      ...(offered === undefined ? {} : { session: offered.session }),
+      secureContext: context,
+      rejectUnauthorized: false,
+      ALPNProtocols: alpn
+    })
+
+    let settled = false
+    let tcpConnected = opts.httpSocket !== undefined
+    let verifiedChain: readonly X509Certificate[] | undefined
+    let pendingSession: Buffer | undefined
+    const store = (session: Buffer): void => {
+      if (verifiedChain === undefined) { pendingSession = session; return }
+      const entry: CachedSession = { session, chain: verifiedChain }
+      sessions.set(sessionEndpoint, svidGeneration, bundleGeneration, entry)
+    }
+    // TLS 1.2 delivers the session during the handshake, TLS 1.3 tickets arrive after it:
+    // either way a session is cached only once the backend has been verified.
+    if (resumption) socket.on('session', store)
+
+    const fail = (err: Error, result: string, resumed: boolean, errorCode?: string): void => {
+      if (settled) return
+      settled = true
+      clock.clearTimeout(timer)
+      socket.off('error', onError)
+      socket.on('error', () => {}) // late errors of a socket nobody owns any more
+      socket.destroy()
+      sessions.delete(sessionEndpoint, svidGeneration, bundleGeneration)
+      report({ result, resumed, ...(errorCode === undefined ? {} : { errorCode }) })
+      callback(err, null)
+    }
+    const onError = (err: Error & { code?: string }): void => {
+      if (!tcpConnected) { fail(err, TLS_ERROR.CONNECT_FAILED, false, err.code); return }
+      fail(new SpiffeLbError(TLS_ERROR.HANDSHAKE_FAILED,
+        `tls handshake with backend ${quote(endpoint)} failed: ${err.message}`, { at: endpoint, cause: err }),
+      TLS_ERROR.HANDSHAKE_FAILED, false, err.code)
+    }
+    const timer = clock.setTimeout(() => {
+      fail(new SpiffeLbError(TLS_ERROR.HANDSHAKE_TIMEOUT,
+        `tls handshake with backend ${quote(endpoint)} did not complete within ${timeoutMs} ms`, { at: endpoint }),
+      TLS_ERROR.HANDSHAKE_TIMEOUT, false)
+    }, timeoutMs)
+
+    socket.once('connect', () => { tcpConnected = true })
+    socket.on('error', onError)
+    socket.once('close', () => {
+      fail(new SpiffeLbError(TLS_ERROR.HANDSHAKE_FAILED,
+        `backend ${quote(endpoint)} closed the connection during the tls handshake`, { at: endpoint }),
+      TLS_ERROR.HANDSHAKE_FAILED, false)
+    })
+    socket.once('secureConnect', () => {
+      if (settled) return
+      const resumed = socket.isSessionReused()
+      // Verify against the newest trust: a trust change during the handshake must apply.
+      const latest = snapshots.current() ?? snapshot
+      try {
+        // A resumed client session carries no peer certificate in Node; re-verify the chain
+        // recorded when the session was first established (same trust generation by key).
+        const chain = resumed ? offered?.chain ?? [] : readPeerChain(socket)
+        const peer = verifyPeer(chain, latest.bundles, 'server', clock.now(), endpoint, resumed)
+        settled = true
+        clock.clearTimeout(timer)
+        socket.off('error', onError)
+        verifiedChain = chain
+        recordPeer(socket, { id: peer.id, chain, resumed })
+        if (pendingSession !== undefined) store(pendingSession)
+        socket.setNoDelay(true)
+        socket.setKeepAlive(true, 60_000) // as undici's own connector does
+        report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString() })
+        callback(null, socket)
+      } catch (err) {
+        fail(err as Error, reasonOf(err, TLS_ERROR.PEER_REJECTED), resumed)
+      }
+    })
+  }
+
+  Object.defineProperty(connect, 'cachedSessions', { get: () => sessions.size })
+  return Object.assign(connect, {
+    close: (): void => { unsubscribe(); sessions.clear() }
+  }) as BackendConnector
+}
+
+function stripBrackets (host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+}
