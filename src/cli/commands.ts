@@ -1,6 +1,24 @@
 import type { RegisterCommand } from './program.ts'
 
-/** Returns every command module's registration, in help order. */
-export function loadCommands (): RegisterCommand[] {
-  return []
+/** One top-level command: its name and summary for `--help`, and a loader for the module. */
+export interface CommandEntry {
+  name: string
+  summary: string
+  load: () => Promise<RegisterCommand>
 }
+
+// Command modules are imported only when their command runs: the full set pulls in undici,
+// pino, @peculiar/x509 and more, which would cost every invocation (and every test that spawns
+// the CLI) about a second of start-up.
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'up', summary: 'run the embedded demo: CA, pool, trusted/partner/untrusted backends, proxy', load: async () => (await import('./up-command.ts')).registerUpCommand },
+  { name: 'serve', summary: 'run the proxy from a config file (--check only validates)', load: async () => (await import('./serve-command.ts')).registerServeCommand },
+  { name: 'describe', summary: 'print the resources, derived ones included, as gcloud-style YAML', load: async () => (await import('./describe-command.ts')).registerDescribeCommand },
+  { name: 'backend', summary: 'run an mTLS test backend that echoes the caller\'s SPIFFE ID', load: async () => (await import('./backend-command.ts')).registerBackendCommand },
+  { name: 'ca', summary: 'create a local root or subordinate CA', load: async () => (await import('./ca-command.ts')).registerCaCommand },
+  { name: 'svid', summary: 'issue X.509-SVIDs into the GCE credential file layout', load: async () => (await import('./svid-command.ts')).registerSvidCommand },
+  { name: 'inspect', summary: 'show a certificate with its SPIFFE ID, trust domain and time left', load: async () => (await import('./inspect-command.ts')).registerInspectCommand },
+  { name: 'verify', summary: 'verify an X.509-SVID chain against per-trust-domain bundles', load: async () => (await import('./verify-command.ts')).registerVerifyCommand },
+  { name: 'metadata-server', summary: 'serve emulated GCE workload-certificate metadata endpoints', load: async () => (await import('./metadata-server-command.ts')).registerMetadataServerCommand },
+  { name: 'agent', summary: 'poll a metadata server and write the GCE credential file layout', load: async () => (await import('./agent-command.ts')).registerAgentCommand }
+]

@@ -20,7 +20,15 @@ export function resolvePools (raw: readonly RawPool[], caPools: readonly CaPoolC
   raw.forEach((pool, i) => {
     const at = ['workloadIdentityPools', i]
     const id = poolId(pool, at, ctx)
-    if (id === undefined) return
+    if (id === undefined) {
+      // The pool cannot be used, but its issuance and trust configs still get checked so all
+      // errors come at once (namespaces are skipped: their identities derive from the bad ID).
+      if (pool.inlineCertificateIssuanceConfig !== undefined) {
+        resolveIssuance(pool.inlineCertificateIssuanceConfig, [...at, 'inlineCertificateIssuanceConfig'], caPools, ctx)
+      }
+      resolveInlineTrust(pool, at, ctx)
+      return
+    }
     if (out.some((p) => p.id === id)) {
       ctx.list.add([...at, 'id'], 'ERR_SPIFFE_CONFIG_DUPLICATE_POOL', `workload identity pool ${quote(id)} is defined twice`)
       return

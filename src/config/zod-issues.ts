@@ -25,7 +25,7 @@ export function addZodIssues (issues: readonly ZodIssue[], list: IssueList): voi
     switch (issue.code) {
       case 'invalid_type':
         if (issue.input === undefined) list.add(path, 'ERR_SPIFFE_CONFIG_REQUIRED', 'is required')
-        else list.add(path, 'ERR_SPIFFE_CONFIG_TYPE', `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}, got ${typeName(issue.input)}`)
+        else list.add(path, 'ERR_SPIFFE_CONFIG_TYPE', `must be ${issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}, got ${typeName(issue.input)}`)
         break
       case 'unrecognized_keys':
         for (const key of issue.keys) {

@@ -1,0 +1,82 @@
+import { backendServiceResource, checkAttestation } from '../config/attestation.ts'
+import type { BackendServiceConfig, SpiffeLbConfig } from '../config/types.ts'
+import { openPoolIssuance } from '../control/pool-issuance.ts'
+import { createDirectorySource } from '../credentials/directory-source.ts'
+import { createIssuerSource } from '../credentials/issuer-source.ts'
+import { createMetadataSource } from '../credentials/metadata-source.ts'
+import type { CredentialSource } from '../credentials/source.ts'
+import { CredentialStore } from '../credentials/store.ts'
+import type { Clock } from '../internal/clock.ts'
+import { BundleSet } from '../spiffe/bundle-set.ts'
+import type { SpiffeId } from '../spiffe/spiffe-id.ts'
+import { X509Bundle } from '../spiffe/x509-bundle.ts'
+
+/** The credentials of one managed identity: the store the TLS layer reads, and what feeds it. */
+export interface IdentityCredentials {
+  identity: SpiffeId
+  store: CredentialStore
+  source: CredentialSource
+  /** The backend services that present this identity. */
+  services: string[]
+}
+
+/**
+ * Returns a started credential store per distinct backend-service identity, fed by the
+ * configured source (DESIGN.md section 1: issuer, directory or metadata). With the local
+ * issuer, every service using the identity must pass attestation before anything is signed.
+ */
+export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock): Promise<IdentityCredentials[]> {
+  const byIdentity = new Map<string, { identity: SpiffeId, services: BackendServiceConfig[] }>()
+  for (const svc of config.backendServices) {
+    const id = svc.tlsSettings.identity
+    if (id === undefined) continue
+    const key = id.spiffeId.toString()
+    const entry = byIdentity.get(key) ?? { identity: id.spiffeId, services: [] }
+    entry.services.push(svc)
+    byIdentity.set(key, entry)
+  }
+  const out: IdentityCredentials[] = []
+  try {
+    for (const { identity, services } of byIdentity.values()) {
+      const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain))
+      const store = new CredentialStore({
+        identity,
+        clock,
+        ...(pool === undefined ? {} : { additionalTrustBundles: pool.additionalTrustBundles })
+      })
+      const source = await createSource(config, identity, services, clock)
+      out.push({ identity, store, source, services: services.map((s) => s.name) })
+      await source.start(store)
+    }
+  } catch (err) {
+    await Promise.all(out.map(async (c) => { await c.source.stop() }))
+    throw err
+  }
+  return out
+}
+
+async function createSource (config: SpiffeLbConfig, identity: SpiffeId, services: BackendServiceConfig[], clock: Clock): Promise<CredentialSource> {
+  const creds = config.credentials
+  switch (creds.source) {
+    case 'directory':
+      return createDirectorySource({ dir: creds.directory, clock })
+    case 'metadata':
+      return createMetadataSource({ url: creds.metadataUrl, pollIntervalMs: creds.pollIntervalMs, clock })
+    case 'issuer': {
+      const issuance = await openPoolIssuance(config, identity, { stateDir: creds.stateDir, clock })
+      const own = BundleSet.of([X509Bundle.fromPem(issuance.pool.trustDomain, issuance.ca.rootPem, 'ca pool root')])
+      return createIssuerSource({
+        ca: issuance.ca,
+        // The cloud attests the backend service resource before it issues; so do we, per service.
+        attest: () => {
+          for (const svc of services) checkAttestation(config, identity, backendServiceResource(config.project.number, svc.name))
+        },
+        lifetimeMs: issuance.cic.lifetimeMs,
+        rotationWindowPercentage: issuance.cic.rotationWindowPercentage,
+        keyAlgorithm: issuance.cic.keyAlgorithm,
+        trustBundles: () => own,
+        clock
+      })
+    }
+  }
+}

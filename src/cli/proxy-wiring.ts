@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises'
+import type { SpiffeLbConfig } from '../config/types.ts'
+import type { BackendConnector, FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
+
+/**
+ * Returns the proxy's routing options for `config`: one service per backend service, each
+ * connecting through the connector of its own identity (`connectFor`), and the url map as is.
+ */
+export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => BackendConnector): RoutingOptions {
+  const services: ServiceOptions[] = config.backendServices.map((svc) => ({
+    name: svc.name,
+    endpoints: svc.backends.flatMap((b) => b.endpoints.map((e) => ({ host: e.host, port: e.port }))),
+    policy: svc.localityLbPolicy,
+    timeoutMs: svc.timeoutMs,
+    protocol: 'HTTPS',
+    connect: connectFor(svc.name),
+    connectionPool: {
+      maxRequestsPerConnection: svc.connectionPool.maxRequestsPerConnection,
+      keepAlive: svc.connectionPool.maxRequestsPerConnection !== 1
+    },
+    ...(svc.healthCheck === undefined
+      ? {}
+      : {
+          healthCheck: {
+            path: svc.healthCheck.requestPath,
+            intervalMs: svc.healthCheck.checkIntervalMs,
+            timeoutMs: svc.healthCheck.timeoutMs,
+            healthyThreshold: svc.healthCheck.healthyThreshold,
+            unhealthyThreshold: svc.healthCheck.unhealthyThreshold
+          }
+        })
+  }))
+  const urlMap = config.urlMap
+  return {
+    services,
+    urlMap: { defaultService: urlMap.defaultService, hostRules: urlMap.hostRules, pathMatchers: urlMap.pathMatchers }
+  }
+}
+
+/** Returns the frontend listener options, reading the optional TLS certificate and key files. */
+export async function frontendFromConfig (config: SpiffeLbConfig): Promise<FrontendOptions> {
+  const { listen, tls } = config.frontend
+  if (tls === undefined) return { host: listen.host, port: listen.port }
+  const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)])
+  return { host: listen.host, port: listen.port, tls: { cert, key } }
+}
