@@ -2,7 +2,7 @@
 // the one store that validates and publishes them (DESIGN.md section 3).
 export { CredentialStore } from './store.ts'
 export type { CredentialStoreOptions } from './store.ts'
-export type { AttemptOutcome, CredentialError, ReloadResult } from './outcome.ts'
+export type { AttemptOutcome, CredentialError, ReloadResult as CredentialReloadResult } from './outcome.ts'
 export type { CredentialStatus, NotReadyReason } from './status.ts'
 export { CredentialSnapshot, bundlesFingerprint, svidFingerprint } from './snapshot.ts'
 export type { CredentialSource } from './source.ts'
