@@ -104,13 +104,13 @@ export class BackendService {
   async close (): Promise<void> {
     this.stop()
     // A pool already destroyed (the proxy closed meanwhile) has nothing left to drain.
-    await Promise.all(this.endpoints.map(async (e) => { await e.pool.close().catch(() => {}) }))
+    await Promise.all(this.endpoints.map(async (e) => { await e.close() }))
   }
 
   /** Stops, then aborts whatever still runs on the pools. */
   async destroy (): Promise<void> {
     this.stop()
-    await Promise.all(this.endpoints.map(async (e) => { await e.pool.destroy() }))
+    await Promise.all(this.endpoints.map(async (e) => { await e.destroy() }))
   }
 
   /** Returns the service's endpoints with health, in configuration order. */

@@ -5,6 +5,7 @@
  */
 import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
+import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
 import type { BackendConnector, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
 
 /** Called when an endpoint turns healthy or unhealthy. */
@@ -28,7 +29,13 @@ export class Endpoint {
   readonly port: number
   /** `host:port`. */
   readonly key: string
+  /** Keep-alive pool: health checks, and the requests of services that reuse connections. */
   readonly pool: Pool
+  /**
+   * Where proxied requests go: the pool, or for one request per connection
+   * (`maxRequestsPerConnection: 1`) the lean {@link OneShotDispatcher}.
+   */
+  readonly dispatcher: RequestDispatcher
   /**
    * The constant TLS server name undici is told for this endpoint: undici otherwise derives it
    * from each request's Host header and reconnects whenever it changes. The connector sees
@@ -52,13 +59,27 @@ export class Endpoint {
     this.#onHealthChange = deps.onHealthChange
     const scheme = service.protocol === 'HTTP' ? 'http' : 'https'
     const cp = service.connectionPool
+    const connect = this.#wrapConnector(deps.connect, deps.peerIdentity)
     this.pool = new Pool(`${scheme}://${this.key}`, {
-      connect: this.#wrapConnector(deps.connect, deps.peerIdentity),
+      connect,
       connections: cp.maxConnectionsPerEndpoint ?? null,
       maxRequestsPerClient: cp.maxRequestsPerConnection,
       keepAliveTimeout: cp.keepAliveTimeoutMs ?? 4000,
       pipelining: 1
     })
+    this.dispatcher = cp.maxRequestsPerConnection === 1 && !cp.keepAlive
+      ? new OneShotDispatcher({ hostname: this.host, port: this.port, protocol: `${scheme}:` }, connect)
+      : this.pool
+  }
+
+  /** Stops taking requests; resolves once queued and running ones are done. */
+  async close (): Promise<void> {
+    await Promise.all([this.pool.close().catch(() => {}), this.dispatcher === this.pool ? undefined : this.dispatcher.close()])
+  }
+
+  /** Aborts whatever still runs on this endpoint. */
+  async destroy (): Promise<void> {
+    await Promise.all([this.pool.destroy(), this.dispatcher === this.pool ? undefined : this.dispatcher.destroy()])
   }
 
   get healthy (): boolean { return this.#healthy }

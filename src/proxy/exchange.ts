@@ -144,7 +144,7 @@ export class Exchange {
       reset: !this.#service.options.connectionPool.keepAlive,
       servername: endpoint.servername
     }
-    endpoint.pool.dispatch(options, handler)
+    endpoint.dispatcher.dispatch(options, handler)
   }
 
   #attemptFailed (attempt: Attempt, err: Error): void {

@@ -74,6 +74,15 @@ export async function startBackend (name: string, handler: BackendHandler = echo
   }
 }
 
+/**
+ * The two connection paths a service can take: the undici keep-alive pool, and the lean
+ * one-request-per-connection path (`maxRequestsPerConnection: 1`). Behaviour tests run on both.
+ */
+export const POOL_MODES: ReadonlyArray<[string, ServiceOptions['connectionPool']]> = [
+  ['keep-alive pool', { maxRequestsPerConnection: 0, keepAlive: true }],
+  ['one request per connection', { maxRequestsPerConnection: 1, keepAlive: false }]
+]
+
 /** Returns service options with test-friendly defaults for `backends`. */
 export function testService (name: string, backends: ReadonlyArray<{ port: number }>, extra: Partial<ServiceOptions> = {}): ServiceOptions {
   return {
