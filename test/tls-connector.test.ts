@@ -250,3 +250,23 @@ t.test('accepts a backend that sends an intermediate and even its root', async (
   t.equal(verifiedPeer(r.socket ?? {})?.chain.length, 3)
   t.equal((await dial(connector, backend.port)).socket?.isSessionReused(), true)
 })
+
+t.test('a backend leaf is verified once per trust generation; each reuse still checks the path\'s validity', async (t) => {
+  const svid = await makeSvid(a, '/backend', { lifetimeMs: HOUR })
+  const backend = await backendWith(svid.chainPem(), svid.privateKeyPem())
+  const { connector, snapshots, clock, events } = setup({ sessionResumption: false })
+  const bundles = snapshots.current()?.bundles
+  if (bundles === undefined) throw new Error('no snapshot')
+  let lookups = 0
+  const lookup = bundles.getBundleForTrustDomain.bind(bundles)
+  bundles.getBundleForTrustDomain = (td) => { lookups++; return lookup(td) }
+  for (let i = 0; i < 3; i++) t.equal((await dial(connector, backend.port)).error, undefined)
+  t.equal(lookups, 1, 'three full handshakes, one verification')
+  t.equal(backend.handshakes(), 3)
+  snapshots.publish({ bundles: [a.bundle, b.bundle] }) // same anchors, new trust generation
+  t.equal((await dial(connector, backend.port)).error, undefined)
+  t.equal(events.length, 4)
+  clock.advance(2 * HOUR) // the backend's leaf expired: a cached verdict must not outlive it
+  const r = await dial(connector, backend.port)
+  t.equal(r.error?.reason, 'ERR_SPIFFE_SVID_EXPIRED')
+})

@@ -12,6 +12,7 @@ import { recordPeer } from './peer-identity.ts'
 import { SessionCache } from './session-cache.ts'
 import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
+import { VerifiedPeers } from './verified-peers.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 
@@ -34,11 +35,13 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   const alpn = options.alpnProtocols ?? ['http/1.1']
   const contexts = new SecureContextCache(options, options.createSecureContext)
   const sessions = new SessionCache(options.maxCachedSessions ?? 1000)
+  const verdicts = new VerifiedPeers()
 
   // Rotation and trust changes are handled here, off the hot path: build the new context once
   // and drop sessions made under older generations.
   const prepare = (snapshot: X509Snapshot): void => {
     sessions.advance(snapshot.svidGeneration, snapshot.bundleGeneration)
+    verdicts.clear()
     try { contexts.get(snapshot) } catch { /* reported by the next connect as NO_CREDENTIALS */ }
   }
   const unsubscribe = snapshots.subscribe(prepare)
@@ -125,6 +128,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     socket.once('connect', () => { tcpConnected = true })
     socket.on('error', onError)
     socket.once('close', () => {
+      if (settled) return // the usual end of a verified socket: no error object to build
       fail(new SpiffeLbError(TLS_ERROR.HANDSHAKE_FAILED,
         `backend ${quote(endpoint)} closed the connection during the tls handshake`, { at: endpoint }),
       TLS_ERROR.HANDSHAKE_FAILED, false)
@@ -135,10 +139,18 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       // Verify against the newest trust: a trust change during the handshake must apply.
       const latest = snapshots.current() ?? snapshot
       try {
+        const now = clock.now()
         // A resumed client session carries no peer certificate in Node; re-verify the chain
         // recorded when the session was first established (same trust generation by key).
-        const chain = resumed ? offered?.chain ?? [] : readPeerChain(socket)
-        const peer = verifyPeer(chain, latest.bundles, 'server', clock.now(), endpoint, resumed)
+        const leaf = resumed ? offered?.chain[0] : socket.getPeerX509Certificate()
+        const fp = leaf?.fingerprint256
+        let peer = fp === undefined ? undefined : verdicts.get(fp, latest.bundles, now)
+        // On a hit, the chain is the verified path without its anchor: what the backend sent.
+        const chain = peer?.chain.slice(0, -1) ?? (resumed ? offered?.chain ?? [] : readPeerChain(leaf))
+        if (peer === undefined) {
+          peer = verifyPeer(chain, latest.bundles, 'server', now, endpoint, resumed)
+          if (fp !== undefined) verdicts.set(fp, latest.bundles, peer)
+        }
         settled = true
         clock.clearTimeout(timer)
         socket.off('error', onError)
@@ -157,7 +169,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
 
   Object.defineProperty(connect, 'cachedSessions', { get: () => sessions.size })
   return Object.assign(connect, {
-    close: (): void => { unsubscribe(); sessions.clear() }
+    close: (): void => { unsubscribe(); sessions.clear(); verdicts.clear() }
   }) as BackendConnector
 }
 

@@ -1,4 +1,4 @@
-import type { X509Certificate } from 'node:crypto'
+import { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
 
 /**
@@ -6,12 +6,13 @@ import type { TLSSocket } from 'node:tls'
  * (certificates the peer sent that do not chain are dropped by Node). Empty when the peer sent no
  * certificate, or when the session was resumed on the client side (Node keeps no peer certificate
  * then). Call it ONCE per socket: in Node 24 a second peer-certificate call on a client socket
- * returns nothing, because the first one consumes OpenSSL's peer chain.
+ * returns nothing, because the first one consumes OpenSSL's peer chain. Given the leaf that call
+ * returned, walks its issuers instead.
  */
-export function readPeerChain (socket: TLSSocket): X509Certificate[] {
+export function readPeerChain (from: TLSSocket | X509Certificate | undefined): X509Certificate[] {
   const chain: X509Certificate[] = []
   const seen = new Set<string>()
-  let cert = socket.getPeerX509Certificate()
+  let cert = from === undefined || from instanceof X509Certificate ? from : from.getPeerX509Certificate()
   while (cert !== undefined && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256)
     chain.push(cert)

@@ -1,0 +1,73 @@
+import type { X509Certificate } from 'node:crypto'
+import type { X509BundleSource } from '../spiffe/source.ts'
+import type { VerifiedSvid } from '../spiffe/verify-x509-svid.ts'
+
+interface Entry {
+  readonly peer: VerifiedSvid
+  readonly bundles: X509BundleSource
+  /** The intersection of the validity periods of every certificate on the verified path (ms). */
+  readonly notBefore: number
+  readonly notAfter: number
+}
+
+/**
+ * Verdicts of SPIFFE peer verification, keyed by the leaf certificate's SHA-256 fingerprint and
+ * the exact bundle set they were reached with (DESIGN.md section 3, hot path). A backend presents
+ * the same leaf on every handshake until it rotates, and re-verifying it costs one signature
+ * check per certificate on the path: the single largest cost of a handshake after the key
+ * exchange. A hit is sound because the verdict is a pure function of the leaf's bytes, the bundles
+ * and the time: the peer still proves possession of the leaf's key in every handshake
+ * (CertificateVerify), a trust change publishes a new bundle set object (a miss), and the
+ * validity of the whole path is checked against the current time on every hit. Only accepted
+ * verdicts are cached; a rejected chain is verified again each time. Bounded LRU.
+ */
+export class VerifiedPeers {
+  readonly #max: number
+  readonly #entries = new Map<string, Entry>()
+
+  constructor (max = 256) {
+    this.#max = max
+  }
+
+  /**
+   * Returns the cached verdict for `leaf` under exactly `bundles`, when every certificate of the
+   * verified path is valid at `now`; otherwise undefined (and an expired entry is dropped).
+   */
+  get (leafFingerprint: string, bundles: X509BundleSource, now: number): VerifiedSvid | undefined {
+    const entry = this.#entries.get(leafFingerprint)
+    if (entry === undefined) return undefined
+    if (entry.bundles !== bundles || now < entry.notBefore || now > entry.notAfter) {
+      this.#entries.delete(leafFingerprint)
+      return undefined
+    }
+    this.#entries.delete(leafFingerprint) // most recently used moves to the end
+    this.#entries.set(leafFingerprint, entry)
+    return entry.peer
+  }
+
+  /** Remembers an accepted verdict reached with `bundles`. */
+  set (leafFingerprint: string, bundles: X509BundleSource, peer: VerifiedSvid): void {
+    let notBefore = -Infinity
+    let notAfter = Infinity
+    for (const cert of peer.chain) {
+      notBefore = Math.max(notBefore, validity(cert).from)
+      notAfter = Math.min(notAfter, validity(cert).to)
+    }
+    this.#entries.delete(leafFingerprint)
+    this.#entries.set(leafFingerprint, { peer, bundles, notBefore, notAfter })
+    if (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next()
+      if (oldest.done !== true) this.#entries.delete(oldest.value)
+    }
+  }
+
+  /** Forgets every verdict. */
+  clear (): void { this.#entries.clear() }
+
+  /** Number of cached verdicts. */
+  get size (): number { return this.#entries.size }
+}
+
+function validity (cert: X509Certificate): { from: number, to: number } {
+  return { from: cert.validFromDate.getTime(), to: cert.validToDate.getTime() }
+}
