@@ -15,6 +15,8 @@ const allowed: Record<string, readonly string[]> = {
   proxy: ['internal', 'spiffe', 'tls'],
   admin: ['internal', 'spiffe', 'tls', 'proxy'],
   control: ['internal', 'spiffe', 'pki', 'config', 'credentials'],
+  // Benchmarks drive the finished pieces like a user would; only the CLI starts them.
+  bench: ['internal', 'spiffe', 'pki', 'config', 'credentials', 'tls', 'proxy', 'admin', 'control'],
   cli: ['internal', 'spiffe', 'pki', 'config', 'credentials', 'tls', 'proxy', 'admin', 'control', 'bench']
 }
 

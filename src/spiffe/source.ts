@@ -42,3 +42,12 @@ export interface X509SnapshotSource {
   /** Calls `listener` after each newly published snapshot; returns the unsubscribe function. */
   subscribe (listener: (snapshot: X509Snapshot) => void): () => void
 }
+
+/**
+ * Returns a source whose one snapshot (generation 1) never changes: for tools and benchmarks
+ * that hold fixed credentials. `subscribe` never calls its listener.
+ */
+export function staticSnapshotSource (svid: X509Svid, bundles: BundleSet): X509SnapshotSource {
+  const snapshot: X509Snapshot = { svid, bundles, generation: 1, svidGeneration: 1, bundleGeneration: 1 }
+  return { current: () => snapshot, subscribe: () => () => {} }
+}

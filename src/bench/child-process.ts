@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+
+/** A process a benchmark started (backend, proxy, baseline forwarder, openssl s_server). */
+export interface BenchChild {
+  readonly pid: number
+  /** The first match of the ready pattern, with its groups. */
+  readonly ready: RegExpMatchArray
+  /** Everything written to stderr so far (capped at 64 KiB), for error messages. */
+  stderr (): string
+  /** SIGTERM, then SIGKILL after `graceMs` (default 5 000); resolves once it exited. Idempotent. */
+  stop (graceMs?: number): Promise<void>
+}
+
+/** Options of {@link startChild}. */
+export interface StartChildOptions {
+  /** Executable; default this Node (`process.execPath`). */
+  command?: string
+  args: readonly string[]
+  /** Resolves once a stdout or stderr line matches. */
+  ready: RegExp
+  /** Give up (and kill the child) after this long; default 30 000 ms. */
+  timeoutMs?: number
+  env?: NodeJS.ProcessEnv
+  /** Label used in errors, e.g. `backend`. */
+  name: string
+}
+
+/** Returns the args that run the spiffe-lb CLI with `args` (source or built, like the running code). */
+export function cliArgs (...args: string[]): string[] {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
+  return [fileURLToPath(new URL(`../cli/main.${ext}`, import.meta.url)), ...args]
+}
+
+/**
+ * Starts a child process and resolves once it prints a line matching `ready`. Rejects with
+ * `ERR_SPIFFE_BENCH_CHILD_FAILED` (quoting its stderr) if it exits or times out first.
+ */
+export async function startChild (options: StartChildOptions): Promise<BenchChild> {
+  const child: ChildProcess = spawn(options.command ?? process.execPath, options.args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env
+  })
+  let stderr = ''
+  let exited = child.exitCode !== null
+  const exit = new Promise<void>((resolve) => { child.once('exit', () => { exited = true; resolve() }) })
+  const ready = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    let buffered = ''
+    const onData = (chunk: Buffer, isErr: boolean): void => {
+      const text = chunk.toString('utf8')
+      if (isErr && stderr.length < 65_536) stderr += text
+      buffered += text
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        const m = line.match(options.ready)
+        if (m !== null) { finish(); resolve(m); return }
+      }
+    }
+    const onOut = (c: Buffer): void => { onData(c, false) }
+    const onErr = (c: Buffer): void => { onData(c, true) }
+    const fail = (why: string): void => {
+      finish()
+      child.kill('SIGKILL')
+      reject(new SpiffeLbError('ERR_SPIFFE_BENCH_CHILD_FAILED',
+        `${options.name} ${why} before printing a line matching ${String(options.ready)}: ${quote(stderr.trim(), 600)}`, { at: options.name }))
+    }
+    const onExit = (code: number | null): void => { fail(`exited with ${String(code)}`) }
+    const timer = setTimeout(() => { fail(`did not start within ${options.timeoutMs ?? 30_000} ms`) }, options.timeoutMs ?? 30_000)
+    const finish = (): void => {
+      clearTimeout(timer)
+      child.off('exit', onExit)
+      child.stdout?.off('data', onOut)
+    }
+    child.stdout?.on('data', onOut)
+    child.stderr?.on('data', onErr)
+    child.once('exit', onExit)
+    child.once('error', (err) => { fail(`could not start (${err.message})`) })
+  })
+  // Keep draining stdout so a chatty child never blocks on a full pipe.
+  child.stdout?.resume()
+  return {
+    pid: child.pid ?? -1,
+    ready,
+    stderr: () => stderr,
+    async stop (graceMs = 5000) {
+      if (exited) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
+      await exit
+      clearTimeout(timer)
+    }
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat (USER_HZ; 100 on Linux builds). */
+const USER_HZ = 100
+
+/**
+ * Returns the CPU time (user + system, µs) of `pid` and all its descendants (cluster workers
+ * included), read from /proc. Throws `ERR_SPIFFE_BENCH_NO_PROCFS` where /proc is unavailable.
+ */
+export function processTreeCpuMicros (pid: number): number {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
+  } catch (err) {
+    throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_PROCFS', `cannot read /proc to measure process cpu: ${(err as Error).message}`, { cause: err })
+  }
+  const stats = new Map<number, { ppid: number, ticks: number }>()
+  for (const name of entries) {
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8')
+      // The command name may hold spaces and parentheses: fields start after the last ')'.
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+      const ppid = Number(fields[1])
+      const ticks = Number(fields[11]) + Number(fields[12]) // utime + stime
+      stats.set(Number(name), { ppid, ticks })
+    } catch { /* the process exited meanwhile */ }
+  }
+  let total = 0
+  const queue = [pid]
+  const seen = new Set<number>()
+  while (queue.length > 0) {
+    const p = queue.pop() ?? -1
+    if (seen.has(p)) continue
+    seen.add(p)
+    total += stats.get(p)?.ticks ?? 0
+    for (const [child, s] of stats) if (s.ppid === p) queue.push(child)
+  }
+  return total * (1_000_000 / USER_HZ)
+}

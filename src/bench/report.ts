@@ -1,0 +1,157 @@
+/**
+ * The benchmark report model (DESIGN.md section 5 `bench`): what `bench handshake` and `bench
+ * proxy` measure, always next to a baseline measured in the same run, so a report on a shared,
+ * noisy machine is read as ratios. JSON is the canonical form; Markdown and SVG derive from it.
+ */
+
+/** Versions and machine facts recorded with every report. */
+export interface BenchEnvironment {
+  spiffeLb: string
+  node: string
+  openssl: string
+  undici: string
+  platform: string
+  arch: string
+  cpuModel: string
+  cpus: number
+  /** ISO 8601 start of the run. */
+  startedAt: string
+}
+
+/** Latency percentiles in milliseconds. */
+export interface Percentiles { p50: number, p90: number, p99: number }
+
+/** What the peer negotiated, as the measuring side saw it (first successful handshake). */
+export interface Negotiated {
+  /** `TLSv1.3`, `TLSv1.2`. */
+  protocol: string
+  /** OpenSSL cipher name, e.g. `TLS_AES_256_GCM_SHA384`. */
+  cipher: string
+  /** Key-exchange group, e.g. `X25519`, `P-256`, `X25519MLKEM768`. */
+  group: string
+}
+
+/** One side of a handshake cell: the spiffe-lb connector (`subject`) or bare `tls.connect`. */
+export interface HandshakeSample {
+  handshakes: number
+  errors: number
+  /** Wall time spent in this side's measuring slices, ms. */
+  durationMs: number
+  handshakesPerSecond: number
+  /** `process.cpuUsage()` (user + system) of the measuring process per successful handshake. */
+  cpuMicrosPerHandshake: number
+  latencyMs: Percentiles
+  /** Fraction of successful handshakes that resumed a session (0..1). */
+  resumedFraction: number
+  negotiated: Negotiated | undefined
+  /** Up to five distinct error messages. */
+  errorSamples: string[]
+}
+
+/** One cell of the handshake matrix. */
+export interface HandshakeCell {
+  /** `ECDSA_P256/leaf+root/TLSv1.3/X25519/full`. */
+  id: string
+  keyAlgorithm: string
+  /** 1 = leaf + root, 2 = leaf + intermediate + root. */
+  chainDepth: 1 | 2
+  tlsVersion: 'TLSv1.2' | 'TLSv1.3'
+  /** The group offered (the only one offered). */
+  group: string
+  mode: 'full' | 'resumed'
+  subject: HandshakeSample
+  baseline: HandshakeSample
+  /** subject / baseline for CPU per handshake, and for handshakes per second. */
+  ratio: { cpuPerHandshake: number, handshakesPerSecond: number }
+  /** The groups the client offered when more than `group` (TLS 1.2 + ECDSA adds the certificate's curve). */
+  offeredGroups?: string[]
+  /** Connections of the cell counted at both ends, to prove no reuse or resumption leaked in. */
+  counts?: HandshakeCounts
+}
+
+/** One cell's connections, warm-up included, subject and baseline together. */
+export interface HandshakeCounts {
+  /** Successful handshakes the measuring process completed. */
+  handshakes: number
+  /** Of those, the resumed ones. */
+  resumed: number
+  /** Failed attempts. */
+  errors: number
+  /** What the target counted (`/stats` of `spiffe-lb backend`, the stats reads left out); absent for other targets. */
+  target?: { connections: number, resumed: number, rejected: number }
+}
+
+/** Counters taken from the backend (`/stats` of `spiffe-lb backend`), per request. */
+export interface BackendCounts {
+  requests: number
+  connections: number
+  resumed: number
+  newConnectionsPerRequest: number
+  /** resumed / connections (0 when there were none). */
+  resumedFraction: number
+}
+
+/** One side of a proxy-mode run: spiffe-lb (`subject`) or the minimal undici forwarder. */
+export interface ProxySample {
+  requests: number
+  non2xx: number
+  errors: number
+  durationMs: number
+  requestsPerSecond: number
+  latencyMs: Percentiles
+  /** CPU (user + system) of the proxy's process tree per request, µs. */
+  cpuMicrosPerRequest: number
+  backend: BackendCounts
+  /**
+   * What could not be measured (absent when everything was): `cpu` when the proxy's process is
+   * unknown (`bench proxy --target-proxy` without `--proxy-pid`; `cpuMicrosPerRequest` is then 0),
+   * `backend` when its backend is not ours (`backend` counts are then 0).
+   */
+  unmeasured?: Array<'cpu' | 'backend'>
+}
+
+/** One proxy mode with its baseline. */
+export interface ProxyRun {
+  mode: 'fresh' | 'resumed' | 'pooled'
+  /** Proxy worker processes (`serve --workers`). */
+  workers: number
+  subject: ProxySample
+  baseline: ProxySample
+  ratio: { cpuPerRequest: number, requestsPerSecond: number }
+}
+
+/** A target the issue sets, checked against the measured ratio. */
+export interface TargetCheck {
+  name: string
+  /** `ratio <= 1.10`, `resumed >= 0.99`, … */
+  rule: string
+  value: number
+  met: boolean
+  /** The handshake cell id the check is about (bench handshake checks every cell). */
+  cell?: string
+}
+
+/** The whole report, as written to `report.json`. */
+export interface BenchReport {
+  kind: 'handshake' | 'proxy'
+  version: 1
+  environment: BenchEnvironment
+  /** The options the run used, as given (durations in ms). */
+  options: Record<string, unknown>
+  handshake?: HandshakeCell[]
+  proxy?: ProxyRun[]
+  targets: TargetCheck[]
+}
+
+/** Returns a / b, or 0 when b is 0 (an empty side must not read as infinitely better). */
+export function ratio (a: number, b: number): number {
+  return b === 0 ? 0 : a / b
+}
+
+/** Returns the p50/p90/p99 of `values` (ms), nearest-rank; zeros when empty. */
+export function percentiles (values: readonly number[]): Percentiles {
+  if (values.length === 0) return { p50: 0, p90: 0, p99: 0 }
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99) }
+}
