@@ -1,0 +1,137 @@
+/**
+ * The Markdown form of a benchmark report (DESIGN.md section 5 `bench`, issue 6 item 3): the
+ * tables a person reads, derived from the JSON report and never holding a number it lacks.
+ */
+import type { BenchEnvironment, BenchReport, HandshakeCell, Negotiated, ProxyRun, TargetCheck } from './report.ts'
+
+/** Returns `value` rounded to `decimals`, or `n/a` when it is not a finite number (no `NaN` in a report). */
+export function formatNumber (value: number, decimals = 0): string {
+  if (!Number.isFinite(value)) return 'n/a'
+  const text = value.toFixed(decimals)
+  // toFixed keeps the sign of a tiny negative (`-0.00`), which reads as a real negative value.
+  return Number(text) === 0 ? (0).toFixed(decimals) : text
+}
+
+/** Returns a fraction (0..1) as a percentage with one decimal, without the `%` sign. */
+export function formatPercent (fraction: number): string {
+  return formatNumber(fraction * 100, 1)
+}
+
+/** Returns the one-line summary of versions and machine used in headings and chart titles. */
+export function environmentSummary (env: BenchEnvironment): string {
+  return `spiffe-lb ${env.spiffeLb} · Node ${env.node} · OpenSSL ${env.openssl} · undici ${env.undici} · ` +
+    `${env.cpuModel} × ${env.cpus} · ${env.platform} ${env.arch}`
+}
+
+/** Escapes text for one Markdown table cell: `|` would end the cell, a line break the row. */
+function cell (text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n|\r/g, ' ')
+}
+
+function table (header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)]
+}
+
+const int = (v: number): string => formatNumber(v, 0)
+const ms = (v: number): string => formatNumber(v, 2)
+const pair = (a: string, b: string): string => `${a} / ${b}`
+
+function negotiated (n: Negotiated | undefined): string {
+  return n === undefined ? '—' : `${n.protocol} / ${n.cipher} / ${n.group}`
+}
+
+/** Column headers of the handshake table, in order (tests read rows by them). */
+export const handshakeColumns = [
+  'cell', 'mode', 'hs/s (spiffe-lb)', 'hs/s (bare)', 'CPU µs/hs (spiffe-lb)', 'CPU µs/hs (bare)',
+  'CPU ratio', 'p50/p99 ms (spiffe-lb)', 'resumed % (spiffe-lb / bare)', 'errors (spiffe-lb / bare)',
+  'negotiated (spiffe-lb) protocol / cipher / group'
+] as const
+
+function handshakeRow (c: HandshakeCell): string[] {
+  const s = c.subject
+  const b = c.baseline
+  return [
+    c.id, c.mode, int(s.handshakesPerSecond), int(b.handshakesPerSecond),
+    int(s.cpuMicrosPerHandshake), int(b.cpuMicrosPerHandshake), formatNumber(c.ratio.cpuPerHandshake, 2),
+    `${ms(s.latencyMs.p50)}/${ms(s.latencyMs.p99)}`,
+    pair(formatPercent(s.resumedFraction), formatPercent(b.resumedFraction)),
+    pair(int(s.errors), int(b.errors)),
+    negotiated(s.negotiated)
+  ]
+}
+
+/** Column headers of the proxy table, in order. */
+export const proxyColumns = [
+  'mode', 'workers', 'rps (spiffe-lb / undici)', 'CPU µs/req (spiffe-lb / undici)', 'CPU ratio',
+  'p50/p99 ms (spiffe-lb)', 'p50/p99 ms (undici)', 'backend new conns/req (spiffe-lb / undici)',
+  'resumed % (spiffe-lb / undici)', 'non-2xx+errors (spiffe-lb / undici)'
+] as const
+
+function proxyRow (r: ProxyRun): string[] {
+  const s = r.subject
+  const b = r.baseline
+  return [
+    r.mode, int(r.workers),
+    pair(int(s.requestsPerSecond), int(b.requestsPerSecond)),
+    pair(int(s.cpuMicrosPerRequest), int(b.cpuMicrosPerRequest)),
+    formatNumber(r.ratio.cpuPerRequest, 2),
+    `${ms(s.latencyMs.p50)}/${ms(s.latencyMs.p99)}`,
+    `${ms(b.latencyMs.p50)}/${ms(b.latencyMs.p99)}`,
+    pair(formatNumber(s.backend.newConnectionsPerRequest, 2), formatNumber(b.backend.newConnectionsPerRequest, 2)),
+    pair(formatPercent(s.backend.resumedFraction), formatPercent(b.backend.resumedFraction)),
+    pair(int(s.non2xx + s.errors), int(b.non2xx + b.errors))
+  ]
+}
+
+/** Column headers of the targets table, in order. */
+export const targetColumns = ['target', 'rule', 'value', 'met'] as const
+
+// Three decimals; `met` was decided on the unrounded value, so ✓/✗ is the verdict to read.
+function targetRow (t: TargetCheck): string[] {
+  return [t.name, t.rule, formatNumber(t.value, 3), t.met ? '✓' : '✗']
+}
+
+function errorLines (report: BenchReport): string[] {
+  const lines: string[] = []
+  for (const c of report.handshake ?? []) {
+    for (const [side, sample] of [['spiffe-lb', c.subject], ['bare', c.baseline]] as const) {
+      for (const message of sample.errorSamples) lines.push(`- ${c.id} (${side}): ${message.replace(/\s+/g, ' ')}`)
+    }
+  }
+  return lines.length === 0 ? [] : ['', '### Errors', '', ...lines]
+}
+
+/**
+ * Returns the report as Markdown: a heading with kind and start time, the environment, the
+ * handshake or proxy table (spiffe-lb next to its same-run baseline), and the targets table.
+ */
+export function renderMarkdown (report: BenchReport): string {
+  const env = report.environment
+  const out: string[] = [
+    `# spiffe-lb bench ${report.kind} — ${env.startedAt}`,
+    '',
+    `- spiffe-lb ${env.spiffeLb}, Node ${env.node}, OpenSSL ${env.openssl}, undici ${env.undici}`,
+    `- CPU: ${env.cpuModel} × ${env.cpus}`,
+    `- Platform: ${env.platform} (${env.arch})`
+  ]
+  const options = Object.entries(report.options)
+  if (options.length > 0) {
+    out.push(`- Options: ${options.map(([k, v]) => `${k}=${JSON.stringify(v) ?? String(v)}`).join(', ')}`)
+  }
+  if (report.kind === 'handshake') {
+    const cells = report.handshake ?? []
+    out.push('', '## Handshakes', '', ...(cells.length === 0
+      ? ['No cells were measured.']
+      : table(handshakeColumns, cells.map(handshakeRow))), ...errorLines(report))
+  } else {
+    const runs = report.proxy ?? []
+    out.push('', '## Proxy', '', ...(runs.length === 0
+      ? ['No modes were measured.']
+      : table(proxyColumns, runs.map(proxyRow))))
+  }
+  out.push('', '## Targets', '', ...(report.targets.length === 0
+    ? ['No targets were checked.']
+    : table(targetColumns, report.targets.map(targetRow))))
+  return `${out.join('\n')}\n`
+}

@@ -1,0 +1,67 @@
+/**
+ * Writes a benchmark report to a folder (DESIGN.md section 5 `bench`, issue 6 item 3):
+ * `report.json` (canonical), `report.md` and `chart.svg` derived from it.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import type { BenchReport } from './report.ts'
+import { renderMarkdown } from './report-markdown.ts'
+import { renderSvg } from './report-svg.ts'
+
+/** The files {@link writeReport} wrote, as absolute paths. */
+export interface WrittenReport { json: string, markdown: string, svg: string }
+
+function writeFailed (file: string, cause: unknown): SpiffeLbError {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  return new SpiffeLbError('ERR_SPIFFE_BENCH_WRITE_FAILED',
+    `cannot write benchmark report file ${quote(file)}: ${reason}`, { at: file, cause })
+}
+
+/**
+ * Writes `text` to `file` through a temporary file in the same folder and a rename, so a reader
+ * (or a run interrupted halfway) never sees a half-written report.
+ */
+async function writeAtomic (file: string, text: string): Promise<void> {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    const handle = await open(temp, 'wx', 0o644)
+    try {
+      await handle.writeFile(text, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, file)
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => {})
+    throw writeFailed(file, err)
+  }
+}
+
+/**
+ * Creates `dir` (recursively) and writes `report.json` (2-space JSON), `report.md` and
+ * `chart.svg` into it, each atomically. Returns the three paths. Throws
+ * `ERR_SPIFFE_BENCH_WRITE_FAILED` naming the folder or file that could not be written.
+ */
+export async function writeReport (report: BenchReport, dir: string): Promise<WrittenReport> {
+  const root = path.resolve(dir)
+  try {
+    await mkdir(root, { recursive: true })
+  } catch (err) {
+    throw writeFailed(root, err)
+  }
+  const written: WrittenReport = {
+    json: path.join(root, 'report.json'),
+    markdown: path.join(root, 'report.md'),
+    svg: path.join(root, 'chart.svg')
+  }
+  // Render everything first: a rendering bug must not leave a folder with only some new files.
+  const markdown = renderMarkdown(report)
+  const svg = renderSvg(report)
+  await writeAtomic(written.json, `${JSON.stringify(report, null, 2)}\n`)
+  await writeAtomic(written.markdown, markdown)
+  await writeAtomic(written.svg, svg)
+  return written
+}
