@@ -92,10 +92,11 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     let settled = false
     let tcpConnected = opts.httpSocket !== undefined
     let verifiedChain: readonly X509Certificate[] | undefined
+    let leafFingerprint: string | undefined
     let pendingSession: Buffer | undefined
     const store = (session: Buffer): void => {
       if (verifiedChain === undefined) { pendingSession = session; return }
-      const entry: CachedSession = { session, chain: verifiedChain }
+      const entry: CachedSession = { session, chain: verifiedChain, ...(leafFingerprint === undefined ? {} : { leafFingerprint }) }
       sessions.set(sessionEndpoint, svidGeneration, bundleGeneration, entry)
     }
     // TLS 1.2 delivers the session during the handshake, TLS 1.3 tickets arrive after it:
@@ -143,7 +144,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         // A resumed client session carries no peer certificate in Node; re-verify the chain
         // recorded when the session was first established (same trust generation by key).
         const leaf = resumed ? offered?.chain[0] : socket.getPeerX509Certificate()
-        const fp = leaf?.fingerprint256
+        const fp = (resumed ? offered?.leafFingerprint : undefined) ?? leaf?.fingerprint256
         let peer = fp === undefined ? undefined : verdicts.get(fp, latest.bundles, now)
         // On a hit, the chain is the verified path without its anchor: what the backend sent.
         const chain = peer?.chain.slice(0, -1) ?? (resumed ? offered?.chain ?? [] : readPeerChain(leaf))
@@ -155,10 +156,13 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         clock.clearTimeout(timer)
         socket.off('error', onError)
         verifiedChain = chain
+        leafFingerprint = fp
         recordPeer(socket, { id: peer.id, chain, resumed })
         if (pendingSession !== undefined) store(pendingSession)
+        // No TCP keep-alive probes (undici's own connector sets them): idle pooled connections
+        // close after the pool's keep-alive timeout and a silent backend hits the service
+        // timeout long before a probe would fire, so the extra setsockopt calls buy nothing.
         socket.setNoDelay(true)
-        socket.setKeepAlive(true, 60_000) // as undici's own connector does
         report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString() })
         callback(null, socket)
       } catch (err) {

@@ -6,6 +6,8 @@ export interface CachedSession {
   readonly session: Buffer
   /** The chain the backend presented in the full handshake (re-verified on every resumption). */
   readonly chain: readonly X509Certificate[]
+  /** SHA-256 fingerprint of the chain's leaf: the key of its cached verdict, computed once. */
+  readonly leafFingerprint?: string
 }
 
 /**
