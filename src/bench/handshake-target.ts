@@ -1,0 +1,116 @@
+import { writeFile } from 'node:fs/promises'
+import https from 'node:https'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { parsePem, toPem } from '../internal/pem.ts'
+import type { BenchPki } from './bench-pki.ts'
+import { cliArgs, startChild } from './child-process.ts'
+import type { BenchChild } from './child-process.ts'
+
+/** Counters of `GET /stats` of `spiffe-lb backend` (DESIGN.md section 5 `backend`). */
+export interface TargetStats {
+  connections: number
+  resumed: number
+  rejected: number
+}
+
+/** A server the handshake bench connects to. */
+export interface HandshakeTarget {
+  /** `spiffe-lb backend`, `openssl s_server`, or the address given. */
+  label: string
+  host: string
+  port: number
+  /**
+   * Reads the target's counters, when it has them (only `spiffe-lb backend`). The read itself is
+   * one more verified full handshake, already included in the returned `connections`.
+   */
+  stats?: () => Promise<TargetStats>
+  stop (): Promise<void>
+}
+
+/**
+ * Starts `spiffe-lb backend` as a child process (the measuring process must not serve) with the
+ * server SVID of `pki`, trusting the client's trust domain. Resolves once it listens.
+ */
+export async function startSpiffeLbTarget (pki: BenchPki): Promise<HandshakeTarget> {
+  const child = await startChild({
+    name: 'spiffe-lb backend',
+    args: cliArgs('backend', '--listen', '127.0.0.1:0', '--cert', pki.server.certFile, '--key', pki.server.keyFile,
+      '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`),
+    ready: /listening on (\S+):(\d+)/
+  })
+  const host = '127.0.0.1'
+  const port = Number(child.ready[2])
+  return { label: 'spiffe-lb backend', host, port, stats: () => readStats(host, port, pki), stop: () => child.stop() }
+}
+
+/**
+ * Starts `openssl s_server` (the system's OpenSSL) with the server SVID of `pki`, requiring a
+ * client certificate that chains to the root (`-Verify`). `-www` keeps it serving one connection
+ * after another; the bench never sends a request. s_server handles one connection at a time.
+ */
+export async function startOpensslTarget (pki: BenchPki, dir: string): Promise<HandshakeTarget> {
+  const blocks = parsePem(pki.server.chainPem, pki.server.certFile).filter((b) => b.type === 'CERTIFICATE')
+  const leafFile = join(dir, 'openssl-leaf.pem')
+  await writeFile(leafFile, toPem('CERTIFICATE', blocks[0]?.der ?? new Uint8Array()))
+  const args = ['s_server', '-accept', '', '-cert', leafFile, '-key', pki.server.keyFile, '-CAfile', pki.rootFile, '-Verify', '3', '-www']
+  if (blocks.length > 1) {
+    const chainFile = join(dir, 'openssl-chain.pem')
+    await writeFile(chainFile, blocks.slice(1).map((b) => toPem('CERTIFICATE', b.der)).join(''))
+    args.push('-cert_chain', chainFile)
+  }
+  // s_server cannot listen on port 0 and tell us the port: take a free one, retry if it is gone.
+  let child: BenchChild | undefined
+  let port = 0
+  for (let attempt = 0; child === undefined; attempt++) {
+    port = await freePort()
+    args[2] = `127.0.0.1:${port}`
+    try {
+      child = await startChild({ name: 'openssl s_server', command: 'openssl', args, ready: /^ACCEPT/ })
+    } catch (err) {
+      if (attempt >= 2) throw err
+    }
+  }
+  const running = child
+  return { label: 'openssl s_server', host: '127.0.0.1', port, stop: () => running.stop() }
+}
+
+/** Returns a target for a server the user runs at `host:port` (nothing to start or stop). */
+export function addressTarget (host: string, port: number): HandshakeTarget {
+  return { label: 'address', host, port, stop: async () => {} }
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => { resolve() }))
+  return port
+}
+
+/** `GET /stats` over a new mTLS connection (no agent: it must not reuse a measured one). */
+async function readStats (host: string, port: number, pki: BenchPki): Promise<TargetStats> {
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = https.get({
+      host, port, path: '/stats', agent: false, cert: pki.client.chainPem, key: pki.client.keyPem, rejectUnauthorized: false
+    }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { text += chunk })
+      res.on('end', () => { resolve(text) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+  })
+  try {
+    const parsed = JSON.parse(body) as Partial<TargetStats>
+    return { connections: Number(parsed.connections), resumed: Number(parsed.resumed), rejected: Number(parsed.rejected) }
+  } catch (err) {
+    throw new SpiffeLbError('ERR_SPIFFE_BENCH_BAD_STATS', `backend /stats answered ${quote(body)}, not json counters`, { at: `${host}:${port}`, cause: err })
+  }
+}

@@ -1,0 +1,70 @@
+import type { Command } from 'commander'
+import { runHandshakeBench } from '../bench/handshake-bench.ts'
+import { DEFAULT_FLAGS, parseHandshakeFlags } from '../bench/handshake-options.ts'
+import type { HandshakeFlags } from '../bench/handshake-options.ts'
+import { renderMarkdown } from '../bench/report-markdown.ts'
+import { writeReport } from '../bench/write-report.ts'
+import { EXIT } from './program.ts'
+
+interface Flags extends HandshakeFlags { out?: string, json?: boolean, check?: boolean }
+
+/** Returns the default report folder: `bench/results/handshake-<ISO timestamp without colons>`. */
+export function defaultHandshakeOutDir (now: Date = new Date()): string {
+  return `bench/results/handshake-${now.toISOString().replace(/:/g, '')}`
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
+/**
+ * Registers `bench handshake` (DESIGN.md section 5, issue 6 item 1): full and resumed mTLS
+ * handshakes through the spiffe-lb connector next to bare `tls.connect` in the same process,
+ * over a matrix of key algorithm, chain depth, TLS version, group and mode. Writes report.json,
+ * report.md and chart.svg into `--out`, prints the Markdown (or JSON with `--json`); progress
+ * goes to stderr. Bad options exit 2 (`ERR_SPIFFE_BENCH_BAD_OPTION`); `--check` exits 1 when a
+ * target of the issue is not met. Ctrl-C stops the run and cleans up children and keys.
+ */
+export function registerBenchHandshake (bench: Command): void {
+  bench.command('handshake')
+    .description('mTLS handshakes/s and CPU per handshake through the spiffe-lb connector, next to bare tls.connect measured in the same run')
+    .option('--key-algorithms <list>', `comma-separated key algorithms (default ${DEFAULT_FLAGS.keyAlgorithms}; --quick: ECDSA_P256,RSA_2048)`)
+    .option('--chain-depths <list>', 'comma-separated chain depths: 1 = leaf+root, 2 = leaf+intermediate+root (default 1,2)')
+    .option('--tls-versions <list>', 'comma-separated TLS versions offered (default TLSv1.3,TLSv1.2)')
+    .option('--groups <list>', `comma-separated key-exchange groups offered, one per cell (default ${DEFAULT_FLAGS.groups}; --quick: X25519)`)
+    .option('--modes <list>', 'comma-separated modes: full, resumed (default full,resumed)')
+    .option('--concurrency <n>', 'handshakes in flight per side (default 8)')
+    .option('--duration <time>', 'measured time per cell, split between spiffe-lb and the baseline (default 3s; --quick: 2400ms)')
+    .option('--warmup <time>', 'unmeasured handshakes per cell before measuring (default 1s; --quick: 400ms)')
+    .option('--slice <time>', 'length of one alternating measuring slice (default 250ms; --quick: 200ms)')
+    .option('--target <target>', 'spiffe-lb (a spiffe-lb backend child), openssl (an openssl s_server child) or HOST:PORT (default spiffe-lb)')
+    .option('--cert <file>', 'with --target HOST:PORT: the client X.509-SVID chain (PEM)')
+    .option('--key <file>', 'with --target HOST:PORT: the client private key (PEM)')
+    .option('--bundle <td=file>', 'with --target HOST:PORT: trust anchors of one trust domain to verify the target with; repeatable', collect)
+    .option('--quick', 'a small matrix (16 cells) with short durations: about a minute')
+    .option('--out <dir>', 'folder for report.json, report.md and chart.svg (default bench/results/handshake-<timestamp>)')
+    .option('--json', 'print the JSON report instead of the Markdown')
+    .option('--check', 'exit 1 when a target of the issue (cpu ratios, resumed fraction) is not met')
+    .action(async (flags: Flags) => {
+      const options = parseHandshakeFlags(flags)
+      const progress = (line: string): void => { process.stderr.write(`bench handshake: ${line}\n`) }
+      const abort = new AbortController()
+      const onSignal = (signal: NodeJS.Signals): void => {
+        progress(`${signal}: stopping after the handshakes in flight, cleaning up`)
+        abort.abort()
+      }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      let report
+      try {
+        report = await runHandshakeBench({ ...options, signal: abort.signal }, progress)
+      } finally {
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+      const written = await writeReport(report, flags.out ?? defaultHandshakeOutDir(new Date(report.environment.startedAt)))
+      progress(`wrote ${written.json}, ${written.markdown}, ${written.svg}`)
+      process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report))
+      const unmet = report.targets.filter((t) => !t.met)
+      if (unmet.length > 0) progress(`${unmet.length} of ${report.targets.length} targets not met`)
+      process.exitCode = flags.check === true && unmet.length > 0 ? EXIT.FAILED : EXIT.OK
+    })
+}
