@@ -1,0 +1,205 @@
+/**
+ * `spiffe-lb bench proxy` (issue 6, item 2; DESIGN.md section 5 `bench`): the proxy under
+ * autocannon load in three modes — `fresh` (a full backend handshake per request), `resumed` (a
+ * new backend connection per request, resumed session), `pooled` (keep-alive) — next to the
+ * minimal undici forwarder, measured in the same run in alternating slices so noise hits both.
+ */
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { processTreeCpuMicros } from './child-process.ts'
+import { benchEnvironment } from './environment.ts'
+import { runLoad } from './proxy-load.ts'
+import type { LoadSlice } from './proxy-load.ts'
+import { resolveProxyBenchOptions } from './proxy-options.ts'
+import type { ProxyBenchOptions, ProxyMode, ResolvedProxyBenchOptions } from './proxy-options.ts'
+import { backendCounts, sumBackendCounts } from './proxy-stats.ts'
+import type { StatsSnapshot } from './proxy-stats.ts'
+import { proxyTargets } from './proxy-targets.ts'
+import { createProxyWorld } from './proxy-world.ts'
+import type { Frontend, ProxyWorld } from './proxy-world.ts'
+import { percentiles, ratio } from './report.ts'
+import type { BackendCounts, BenchReport, ProxyRun, ProxySample } from './report.ts'
+
+type Progress = (line: string) => void
+
+/** One side of a mode while it is measured: where to send load and what was counted so far. */
+interface Side {
+  label: 'spiffe-lb' | 'undici'
+  address: string
+  /** Process whose tree's CPU is this side's; undefined = unknown. */
+  pid: number | undefined
+  /** False when the backend behind this side is not ours. */
+  backendKnown: boolean
+  slices: LoadSlice[]
+  cpuMicros: number
+  backend: BackendCounts[]
+}
+
+function newSide (label: Side['label'], address: string, pid: number | undefined, backendKnown: boolean): Side {
+  return { label, address, pid, backendKnown, slices: [], cpuMicros: 0, backend: [] }
+}
+
+function sample (side: Side): ProxySample {
+  const requests = side.slices.reduce((n, s) => n + s.requests, 0)
+  const durationMs = side.slices.reduce((n, s) => n + s.durationMs, 0)
+  const unmeasured: Array<'cpu' | 'backend'> = [...(side.pid === undefined ? ['cpu' as const] : []), ...(side.backendKnown ? [] : ['backend' as const])]
+  const backend = sumBackendCounts(side.backend)
+  // CPU is divided by the requests the proxy forwarded, as the backend counted them: when a slice
+  // stops, the requests in flight were handled (and cost CPU) but autocannon counts no answer.
+  const handled = side.backendKnown ? backend.requests : requests
+  return {
+    requests,
+    non2xx: side.slices.reduce((n, s) => n + s.non2xx, 0),
+    errors: side.slices.reduce((n, s) => n + s.errors, 0),
+    durationMs,
+    requestsPerSecond: durationMs === 0 ? 0 : requests / (durationMs / 1000),
+    latencyMs: percentiles(side.slices.flatMap((s) => s.latencies)),
+    cpuMicrosPerRequest: side.pid === undefined || handled === 0 ? 0 : side.cpuMicros / handled,
+    backend,
+    ...(unmeasured.length === 0 ? {} : { unmeasured })
+  }
+}
+
+const cpuOf = (side: Side): number => side.pid === undefined ? 0 : processTreeCpuMicros(side.pid)
+const url = (address: string): string => `http://${address}/`
+
+/** The two frontends of one mode: the proxy (absent with `--target-proxy`) and the forwarder. */
+interface ModePair { proxy: Frontend | undefined, forwarder: Frontend }
+
+const stopPair = async (pair: ModePair): Promise<void> => {
+  await Promise.all([pair.proxy?.child.stop(3000), pair.forwarder.child.stop(3000)])
+}
+
+/**
+ * Starts every mode's proxy and forwarder for `workers` at once: startup is never measured, and
+ * a waiting proxy has no traffic and no health checks, so it costs the measured ones nothing.
+ * If any fails to start, the ones that did are stopped and the first error is thrown.
+ */
+async function startPairs (world: ProxyWorld, o: ResolvedProxyBenchOptions, workers: number): Promise<Map<ProxyMode, ModePair>> {
+  const started: Frontend[] = []
+  const keep = async (p: Promise<Frontend>): Promise<Frontend> => { const f = await p; started.push(f); return f }
+  const results = await Promise.allSettled(o.modes.map(async (mode): Promise<[ProxyMode, ModePair]> => {
+    const [ps, fs] = await Promise.allSettled([
+      o.targetProxy === undefined ? keep(world.startProxy(mode, workers)) : Promise.resolve(undefined),
+      keep(world.startForwarder(mode))
+    ])
+    if (ps.status === 'rejected') throw ps.reason
+    if (fs.status === 'rejected') throw fs.reason
+    return [mode, { proxy: ps.value, forwarder: fs.value }]
+  }))
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed !== undefined) {
+    await Promise.all(started.map(async (f) => { await f.child.stop(3000) }))
+    throw failed.reason
+  }
+  return new Map(results.flatMap((r) => r.status === 'fulfilled' ? [r.value] : []))
+}
+
+/** Measures one mode: warm-up on both sides, then alternating slices (ABBA order), each followed by a settled /stats read. */
+async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mode: ProxyMode, workers: number, pair: ModePair, progress: Progress): Promise<ProxyRun> {
+  const tag = `${mode}, ${workers} worker${workers === 1 ? '' : 's'}`
+  try {
+    const p = pair.proxy
+    const f = pair.forwarder
+    const subject = p === undefined
+      ? newSide('spiffe-lb', o.targetProxy ?? '', o.proxyPid, false)
+      : newSide('spiffe-lb', p.address, p.child.pid, true)
+    const baseline = newSide('undici', f.address, f.child.pid, true)
+    const load = async (side: Side, durationMs: number, what: string): Promise<LoadSlice> =>
+      await runLoad({ url: url(side.address), connections: o.connections, durationMs, progressBar: o.progressBar, title: `${tag} ${side.label} ${what}` })
+    for (const side of [subject, baseline]) {
+      // Also proves the side answers at all: a side with no 2xx would make every figure meaningless.
+      const warm = await load(side, Math.max(o.warmupMs, 200), 'warm-up')
+      if (warm.requests - warm.non2xx === 0) {
+        const why = side === subject ? p?.child.stderr() : f.child.stderr()
+        throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_RESPONSES',
+          `${side.label} (${tag}) at ${side.address} answered no 2xx during warm-up (${warm.requests} responses, ${warm.errors} errors): ${quote((why ?? '').trim(), 400)}`, { at: side.label })
+      }
+    }
+    progress(`${tag}: warmed up, measuring ${o.slices} slices of ${Math.round(o.durationMs / o.slices)} ms per side`)
+    let before: StatsSnapshot = await world.stats.settle()
+    const sliceMs = o.durationMs / o.slices
+    for (let i = 0; i < o.slices; i++) {
+      for (const side of i % 2 === 0 ? [subject, baseline] : [baseline, subject]) {
+        const cpu0 = cpuOf(side)
+        const slice = await load(side, sliceMs, `slice ${i + 1}/${o.slices}`)
+        const after = await world.stats.settle()
+        side.cpuMicros += cpuOf(side) - cpu0
+        side.slices.push(slice)
+        if (side.backendKnown) side.backend.push(backendCounts(before, after))
+        before = after
+      }
+    }
+    const run: ProxyRun = { mode, workers, subject: sample(subject), baseline: sample(baseline), ratio: { cpuPerRequest: 0, requestsPerSecond: 0 } }
+    run.ratio = {
+      cpuPerRequest: ratio(run.subject.cpuMicrosPerRequest, run.baseline.cpuMicrosPerRequest),
+      requestsPerSecond: ratio(run.subject.requestsPerSecond, run.baseline.requestsPerSecond)
+    }
+    progress(`${tag}: ${summary('spiffe-lb', run.subject)} | ${summary('undici', run.baseline)} | cpu ratio ${run.ratio.cpuPerRequest.toFixed(2)}`)
+    return run
+  } finally {
+    await stopPair(pair)
+  }
+}
+
+function summary (label: string, s: ProxySample): string {
+  return `${label} ${Math.round(s.requestsPerSecond)} req/s, ${Math.round(s.cpuMicrosPerRequest)} µs/req, ` +
+    `${s.backend.newConnectionsPerRequest.toFixed(2)} conns/req, ${(s.backend.resumedFraction * 100).toFixed(1)} % resumed`
+}
+
+/**
+ * Runs the proxy benchmark: starts a backend (and, unless `targetProxy` is given, a `spiffe-lb
+ * serve` per mode and worker count) plus the undici forwarder baseline, measures every mode, and
+ * returns the report (kind `proxy`) with the target checks. Writes no files. Every child process
+ * and the temporary directory are removed on return, on error, and on SIGINT/SIGTERM (the
+ * signal is raised again after cleanup). Throws `ERR_SPIFFE_BENCH_BAD_OPTION` for bad options.
+ */
+export async function runProxyBench (options: ProxyBenchOptions, progress: Progress = () => {}): Promise<BenchReport> {
+  const o = resolveProxyBenchOptions(options)
+  const environment = benchEnvironment()
+  progress(`creating ${o.keyAlgorithm} credentials and starting the backend`)
+  const creating = createProxyWorld(o.keyAlgorithm)
+  // On a signal: clean up (waiting for a world still being created), then die of the signal.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    removeSignals()
+    creating.then(async (w) => { await w.close() }).catch(() => {}).finally(() => { process.kill(process.pid, signal) })
+  }
+  const removeSignals = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal) }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const runs: ProxyRun[] = []
+  let world: ProxyWorld | undefined
+  try {
+    world = await creating
+    for (const workers of o.workers) {
+      progress(`starting ${o.targetProxy === undefined ? 'spiffe-lb serve and ' : ''}the undici forwarder for ${o.modes.join(', ')} (${workers} worker${workers === 1 ? '' : 's'})`)
+      const pairs = await startPairs(world, o, workers)
+      try {
+        for (const [mode, pair] of pairs) runs.push(await measureMode(world, o, mode, workers, pair, progress))
+      } finally {
+        await Promise.all([...pairs.values()].map(stopPair))
+      }
+    }
+  } finally {
+    removeSignals()
+    await world?.close()
+  }
+  return {
+    kind: 'proxy',
+    version: 1,
+    environment,
+    options: {
+      modes: o.modes,
+      connections: o.connections,
+      durationMs: o.durationMs,
+      warmupMs: o.warmupMs,
+      slices: o.slices,
+      workers: o.workers,
+      keyAlgorithm: o.keyAlgorithm,
+      ...(o.targetProxy === undefined ? {} : { targetProxy: o.targetProxy }),
+      ...(o.proxyPid === undefined ? {} : { proxyPid: o.proxyPid }),
+      quick: o.quick
+    },
+    proxy: runs,
+    targets: proxyTargets(runs, o.workers)
+  }
+}

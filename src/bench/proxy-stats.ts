@@ -1,0 +1,98 @@
+/**
+ * Reads the counters of a `spiffe-lb backend` (`GET /stats` over mTLS) so `bench proxy` can count,
+ * per measured window, the backend connections and resumptions each side caused (issue 6, item 2).
+ * `/stats` requests are not counted as requests by the backend, but their connections are: this
+ * reader keeps ONE keep-alive connection and subtracts, exactly, every connection it opened
+ * itself (the backend may close an idle one, and then the next read opens another).
+ */
+import { Client, buildConnector } from 'undici'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import type { BackendCounts } from './report.ts'
+
+/** The backend's counters at one moment, minus what this reader caused. */
+export interface StatsSnapshot {
+  connections: number
+  resumed: number
+  requests: number
+}
+
+/** A keep-alive reader of one backend's `/stats`. */
+export interface BackendStatsReader {
+  /** Returns the counters now, with this reader's own connections already subtracted. */
+  read: () => Promise<StatsSnapshot>
+  /**
+   * Reads until two reads `intervalMs` apart agree (work still in flight at the end of a slice
+   * lands in that slice), at most `maxMs`; returns the last read.
+   */
+  settle: (intervalMs?: number, maxMs?: number) => Promise<StatsSnapshot>
+  close: () => Promise<void>
+}
+
+/**
+ * Opens a reader of `https://ADDRESS/stats` presenting `certPem`/`keyPem` (a client SVID the
+ * backend trusts). Session resumption is off, so this reader never adds to `resumed`.
+ */
+export function openBackendStats (address: string, certPem: string, keyPem: string): BackendStatsReader {
+  let own = 0
+  const base = buildConnector({ cert: certPem, key: keyPem, rejectUnauthorized: false, maxCachedSessions: 0 })
+  const client = new Client(`https://${address}`, {
+    connect: (opts, cb) => { own++; base(opts, cb) },
+    keepAliveTimeout: 600_000,
+    keepAliveMaxTimeout: 600_000
+  })
+  const read = async (): Promise<StatsSnapshot> => {
+    const res = await client.request({ path: '/stats', method: 'GET' })
+    const text = await res.body.text()
+    let doc: unknown
+    try { doc = JSON.parse(text) } catch { doc = undefined }
+    const d = doc as Partial<Record<'connections' | 'resumed' | 'requests', unknown>> | undefined
+    if (res.statusCode !== 200 || typeof d?.connections !== 'number' || typeof d.resumed !== 'number' || typeof d.requests !== 'number') {
+      throw new SpiffeLbError('ERR_SPIFFE_BENCH_BACKEND_STATS', `backend ${address} answered /stats with ${res.statusCode} ${quote(text, 200)}`, { at: address })
+    }
+    // `own` already counts a connection opened for this very read, and so does the backend.
+    return { connections: d.connections - own, resumed: d.resumed, requests: d.requests }
+  }
+  return {
+    read,
+    async settle (intervalMs = 25, maxMs = 2000) {
+      const end = performance.now() + maxMs
+      let last = await read()
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, intervalMs))
+        const next = await read()
+        const same = next.connections === last.connections && next.requests === last.requests && next.resumed === last.resumed
+        last = next
+        if (same || performance.now() > end) return last
+      }
+    },
+    close: async () => { await client.destroy() }
+  }
+}
+
+/** Returns the backend counts of the window between two snapshots. */
+export function backendCounts (before: StatsSnapshot, after: StatsSnapshot): BackendCounts {
+  const connections = after.connections - before.connections
+  const resumed = after.resumed - before.resumed
+  const requests = after.requests - before.requests
+  return {
+    requests,
+    connections,
+    resumed,
+    newConnectionsPerRequest: requests === 0 ? 0 : connections / requests,
+    resumedFraction: connections === 0 ? 0 : resumed / connections
+  }
+}
+
+/** Returns the sum of several windows' counts, ratios recomputed from the sums. */
+export function sumBackendCounts (parts: readonly BackendCounts[]): BackendCounts {
+  const requests = parts.reduce((n, p) => n + p.requests, 0)
+  const connections = parts.reduce((n, p) => n + p.connections, 0)
+  const resumed = parts.reduce((n, p) => n + p.resumed, 0)
+  return {
+    requests,
+    connections,
+    resumed,
+    newConnectionsPerRequest: requests === 0 ? 0 : connections / requests,
+    resumedFraction: connections === 0 ? 0 : resumed / connections
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The processes a `bench proxy` run loads (issue 6, item 2; measuring rules: every target is a
+ * child process): one `spiffe-lb backend`, and per mode a `spiffe-lb serve` (the subject) and
+ * the undici forwarder (the baseline), all on loopback, all in one temporary directory.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SpiffeLbError } from '../internal/errors.ts'
+import type { KeyAlgorithm } from '../pki/index.ts'
+import { createBenchPki } from './bench-pki.ts'
+import type { BenchPki } from './bench-pki.ts'
+import { cliArgs, startChild } from './child-process.ts'
+import type { BenchChild } from './child-process.ts'
+import { proxyBenchConfig, writeBenchCredentials } from './proxy-config.ts'
+import type { ProxyMode } from './proxy-options.ts'
+import { openBackendStats } from './proxy-stats.ts'
+import type { BackendStatsReader } from './proxy-stats.ts'
+import { undiciForwarderArgs } from './undici-forwarder.ts'
+
+/** A started HTTP frontend: the proxy or the forwarder. */
+export interface Frontend {
+  child: BenchChild
+  /** `HOST:PORT` of its cleartext listener. */
+  address: string
+}
+
+/** Everything one run shares; {@link ProxyWorld.close} stops it all. */
+export interface ProxyWorld {
+  dir: string
+  pki: BenchPki
+  /** `HOST:PORT` of the backend. */
+  backendAddress: string
+  backend: BenchChild
+  stats: BackendStatsReader
+  /** Starts `spiffe-lb serve` with a config for `mode` (and `--workers` when above 1). */
+  startProxy: (mode: ProxyMode, workers: number) => Promise<Frontend>
+  /** Starts the undici forwarder baseline in `mode`. */
+  startForwarder: (mode: ProxyMode) => Promise<Frontend>
+  /** Stops every child still running, closes the stats reader, removes the directory. Idempotent. */
+  close: () => Promise<void>
+}
+
+/**
+ * Creates the bench PKI (`keyAlgorithm`, leaf + root), the client credential directory and the
+ * backend in a new temporary directory. On failure everything started so far is cleaned up.
+ */
+export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<ProxyWorld> {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-bench-proxy-'))
+  const children = new Set<BenchChild>()
+  // Children still starting: close() waits for them, so none outlives the run (e.g. on SIGINT).
+  const starting = new Set<Promise<unknown>>()
+  let stats: BackendStatsReader | undefined
+  let closed: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closed ??= (async () => {
+      await stats?.close().catch(() => {})
+      await Promise.allSettled([...starting])
+      await Promise.all([...children].map(async (c) => { await c.stop(3000) }))
+      await rm(dir, { recursive: true, force: true })
+    })()
+    await closed
+  }
+  const start = async (name: string, args: string[], ready: RegExp): Promise<BenchChild> => {
+    const run = (async (): Promise<BenchChild> => {
+      const child = await startChild({ name, args, ready })
+      children.add(child)
+      if (closed !== undefined) {
+        await child.stop(3000)
+        throw new SpiffeLbError('ERR_SPIFFE_BENCH_STOPPED', `${name} started after the benchmark was stopped`, { at: name })
+      }
+      const stop = child.stop.bind(child)
+      return { pid: child.pid, ready: child.ready, stderr: () => child.stderr(), stop: async (graceMs) => { await stop(graceMs); children.delete(child) } }
+    })()
+    starting.add(run)
+    try {
+      return await run
+    } finally {
+      starting.delete(run)
+    }
+  }
+  try {
+    const pki = await createBenchPki(join(dir, 'pki'), keyAlgorithm, 1)
+    const credentialsDir = join(dir, 'credentials')
+    await writeBenchCredentials(credentialsDir, pki)
+    const backend = await start('backend', cliArgs('backend', '--listen', '127.0.0.1:0',
+      '--cert', pki.server.certFile, '--key', pki.server.keyFile, '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`, '--name', 'bench'),
+    /listening on (\S+) as /)
+    const backendAddress = backend.ready[1] ?? ''
+    stats = openBackendStats(backendAddress, pki.client.chainPem, pki.client.keyPem)
+    let configs = 0
+    return {
+      dir,
+      pki,
+      backendAddress,
+      backend,
+      stats,
+      close,
+      async startProxy (mode, workers) {
+        const file = join(dir, `config-${mode}-${++configs}.yaml`)
+        await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode }))
+        const child = await start(`spiffe-lb serve (${mode}, ${workers} worker${workers === 1 ? '' : 's'})`,
+          cliArgs('serve', '-c', file, '--log-level', 'warn', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])),
+          /proxy listening on http:\/\/(\S+)/)
+        return { child, address: child.ready[1] ?? '' }
+      },
+      async startForwarder (mode) {
+        const child = await start(`undici forwarder (${mode})`, undiciForwarderArgs({
+          listen: '127.0.0.1:0', backend: backendAddress, certFile: pki.client.certFile, keyFile: pki.client.keyFile, mode
+        }), /^listening on (\S+)/)
+        return { child, address: child.ready[1] ?? '' }
+      }
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}

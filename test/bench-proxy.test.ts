@@ -1,0 +1,74 @@
+// `bench proxy` end to end on a tiny run (issue 6, item 2): every mode, both sides, real child
+// processes (backend, `spiffe-lb serve`, the undici forwarder). No timing assertions: the report's
+// structure, and the backend-counted connections that prove each mode is what it claims to be.
+import t, { type Test } from 'tap'
+import { execFile } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { promisify } from 'node:util'
+import { runProxyBench } from '../src/bench/proxy-bench.ts'
+import type { ProxySample } from '../src/bench/report.ts'
+
+const CONNECTIONS = 4
+const SLICES = 2
+
+t.test('a tiny run of all three modes counts backend connections that match each mode', async (t) => {
+  const leftovers = async (): Promise<string[]> => (await readdir(tmpdir())).filter((n) => n.startsWith('spiffe-lb-bench-proxy-'))
+  const before = new Set(await leftovers())
+  const lines: string[] = []
+  const report = await runProxyBench({ connections: CONNECTIONS, durationMs: 600, warmupMs: 250, slices: SLICES }, (l) => { lines.push(l) })
+
+  t.equal(report.kind, 'proxy')
+  t.equal(report.version, 1)
+  t.match(report.environment, { node: process.version, openssl: process.versions.openssl, cpus: Number })
+  t.match(report.options, { modes: ['fresh', 'resumed', 'pooled'], connections: CONNECTIONS, durationMs: 600, warmupMs: 250, slices: SLICES, workers: [1] })
+  t.same(report.proxy?.map((r) => [r.mode, r.workers]), [['fresh', 1], ['resumed', 1], ['pooled', 1]])
+  t.ok(lines.some((l) => l.startsWith('fresh, 1 worker:')), 'progress names the mode')
+  t.same((await leftovers()).filter((n) => !before.has(n)), [], 'the temporary directory is removed')
+
+  const structure = (t: Test, s: ProxySample): void => {
+    t.ok(s.requests > 0, 'requests were answered')
+    t.equal(s.non2xx, 0, 'every answer was 2xx')
+    t.equal(s.errors, 0, 'no errors')
+    t.ok(s.durationMs > 0 && s.requestsPerSecond > 0)
+    t.ok(s.latencyMs.p50 <= s.latencyMs.p90 && s.latencyMs.p90 <= s.latencyMs.p99, 'percentiles are ordered')
+    t.ok(s.cpuMicrosPerRequest > 0, 'the process tree used CPU')
+    t.equal(s.unmeasured, undefined, 'everything was measured')
+    // The backend sees every answered request, plus at most the ones in flight when a slice stopped.
+    t.ok(s.backend.requests >= s.requests, `backend requests ${s.backend.requests} >= answered ${s.requests}`)
+    t.ok(s.backend.requests <= s.requests + CONNECTIONS * SLICES, `backend requests ${s.backend.requests} <= answered ${s.requests} + in flight`)
+  }
+  for (const run of report.proxy ?? []) {
+    for (const [side, s] of [['spiffe-lb', run.subject], ['undici', run.baseline]] as const) {
+      t.test(`${run.mode} ${side}`, async (t) => {
+        structure(t, s)
+        const b = s.backend
+        if (run.mode === 'pooled') {
+          t.ok(b.connections <= CONNECTIONS * SLICES, `pooled: ${b.connections} new connections for ${b.requests} requests`)
+          t.ok(b.newConnectionsPerRequest < 0.25, `pooled: ${b.newConnectionsPerRequest} new connections per request`)
+        } else {
+          // One backend connection per request, exactly: the /stats reader's own are subtracted.
+          t.equal(b.connections, b.requests, `${run.mode}: one new connection per request`)
+          t.equal(b.newConnectionsPerRequest, 1)
+          if (run.mode === 'fresh') t.equal(b.resumed, 0, 'fresh: no session was resumed')
+          else t.ok(b.resumedFraction >= 0.9, `resumed: ${b.resumed}/${b.connections} resumed`)
+        }
+      })
+    }
+    t.equal(run.ratio.cpuPerRequest, run.subject.cpuMicrosPerRequest / run.baseline.cpuMicrosPerRequest)
+  }
+  const names = report.targets.map((c) => c.name)
+  t.same(names, ['proxy fresh cpu ratio <= 0.85', 'proxy pooled cpu ratio <= 1.0'])
+  for (const c of report.targets) {
+    const limit = c.name.includes('fresh') ? 0.85 : 1.0
+    const run = report.proxy?.find((r) => c.name.includes(r.mode))
+    t.equal(c.value, run?.ratio.cpuPerRequest)
+    t.equal(c.met, c.value > 0 && c.value <= limit)
+  }
+})
+
+t.test('the command refuses a bad option with exit 2, naming the flag, before starting anything', async (t) => {
+  const main = new URL('../src/cli/main.ts', import.meta.url).pathname
+  const err = await promisify(execFile)(process.execPath, [main, 'bench', 'proxy', '--modes', 'fresh,warm']).then(() => undefined, (e: unknown) => e)
+  t.match(err, { code: 2, stderr: /ERR_SPIFFE_BENCH_BAD_OPTION: --modes .*"warm"/ })
+})
