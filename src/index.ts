@@ -18,3 +18,4 @@ export type {
 export * from './admin/index.ts'
 export * from './credentials/index.ts'
 export * from './control/index.ts'
+export * from './bench/index.ts'

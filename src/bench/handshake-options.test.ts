@@ -1,6 +1,7 @@
 import t from 'tap'
 import { isSpiffeLbError } from '../internal/errors.ts'
-import { DEFAULT_FLAGS, QUICK_FLAGS, knownGroup, parseDuration, parseHandshakeFlags } from './handshake-options.ts'
+import { parseDurationFlag } from './flags.ts'
+import { DEFAULT_FLAGS, QUICK_FLAGS, knownGroup, parseHandshakeFlags } from './handshake-options.ts'
 import type { HandshakeFlags } from './handshake-options.ts'
 
 t.test('defaults: the full matrix of the issue', async (t) => {
@@ -28,7 +29,7 @@ t.test('--quick fills only the flags not given', async (t) => {
 
 t.test('durations', async (t) => {
   for (const [text, ms] of [['250ms', 250], ['3s', 3000], ['1.5s', 1500], ['2m', 120_000], ['0ms', 0]] as const) {
-    t.equal(parseDuration('--x', text), ms, text)
+    t.equal(parseDurationFlag('--x', text), ms, text)
   }
 })
 

@@ -1,6 +1,7 @@
 import tls from 'node:tls'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { KEY_ALGORITHMS } from '../pki/index.ts'
+import { badOption, parseDurationFlag } from './flags.ts'
 import type { KeyAlgorithm } from '../pki/index.ts'
 
 export type TlsVersion = 'TLSv1.3' | 'TLSv1.2'
@@ -88,9 +89,7 @@ export const QUICK_FLAGS = {
   slice: '200ms'
 } as const
 
-const fail = (flag: string, value: string, rule: string): never => {
-  throw new SpiffeLbError('ERR_SPIFFE_BENCH_BAD_OPTION', `${flag} ${quote(value)} ${rule}`, { at: flag })
-}
+const fail = (flag: string, value: string, rule: string): never => { throw badOption(flag, value, rule) }
 
 /** Returns the non-empty, de-duplicated items of a comma list, each checked by `item`. */
 function list<T> (flag: string, value: string, item: (s: string) => T | undefined, rule: string): T[] {
@@ -103,15 +102,6 @@ function list<T> (flag: string, value: string, item: (s: string) => T | undefine
     else if (!out.includes(parsed)) out.push(parsed)
   }
   return out
-}
-
-/** Returns `value` (`250ms`, `3s`, `1.5s`, `2m`) in ms. */
-export function parseDuration (flag: string, value: string, min = 0): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value.trim())
-  if (m === null) return fail(flag, value, 'must be a duration like 250ms, 3s or 1m')
-  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000)
-  if (ms < min) fail(flag, value, `must be at least ${min} ms`)
-  return Math.round(ms)
 }
 
 /** Returns true when OpenSSL (as linked into this Node) knows the key-exchange group `name`. */
@@ -162,8 +152,8 @@ export function parseHandshakeFlags (flags: HandshakeFlags): HandshakeBenchOptio
   if (!/^\d+$/.test(concurrencyText.trim()) || concurrency < 1 || concurrency > 1024) {
     fail('--concurrency', concurrencyText, 'must be a whole number from 1 to 1024')
   }
-  const sliceMs = parseDuration('--slice', pick('slice'), 10)
-  const durationMs = parseDuration('--duration', pick('duration'), 1)
+  const sliceMs = parseDurationFlag('--slice', pick('slice'), 10)
+  const durationMs = parseDurationFlag('--duration', pick('duration'), 1)
   if (durationMs < 2 * sliceMs) fail('--duration', pick('duration'), `must cover at least one slice per side (2 x --slice ${sliceMs} ms)`)
   return {
     keyAlgorithms: list('--key-algorithms', pick('keyAlgorithms'), (s) => KEY_ALGORITHMS.find((a) => a === s),
@@ -177,7 +167,7 @@ export function parseHandshakeFlags (flags: HandshakeFlags): HandshakeBenchOptio
     modes: list('--modes', pick('modes'), (s) => (s === 'full' || s === 'resumed' ? s : undefined), 'is not a mode (full, resumed)'),
     concurrency,
     durationMs,
-    warmupMs: parseDuration('--warmup', pick('warmup')),
+    warmupMs: parseDurationFlag('--warmup', pick('warmup')),
     sliceMs,
     target: parseTarget(flags),
     quick

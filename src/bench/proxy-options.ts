@@ -2,8 +2,9 @@
  * Options of `spiffe-lb bench proxy` (issue 6, item 2; DESIGN.md section 5 `bench`): parsed from
  * the command line, defaulted, and checked before anything starts.
  */
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import type { SpiffeLbError } from '../internal/errors.ts'
 import { KEY_ALGORITHMS, parseKeyAlgorithm } from '../pki/index.ts'
+import { badOption, parseDurationFlag } from './flags.ts'
 import type { KeyAlgorithm } from '../pki/index.ts'
 
 /** The three ways the proxy can reach its backend (see `connectionPool`). */
@@ -53,7 +54,7 @@ export interface ResolvedProxyBenchOptions {
 }
 
 function bad (flag: string, rule: string, value: unknown): SpiffeLbError {
-  return new SpiffeLbError('ERR_SPIFFE_BENCH_BAD_OPTION', `${flag} ${rule}, got ${quote(value)}`, { at: flag })
+  return badOption(flag, value, rule)
 }
 
 function positiveInt (flag: string, value: number, min = 1, max = 100_000): number {
@@ -110,14 +111,6 @@ export function parseHostPortOption (flag: string, text: string): { host: string
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port }
 }
 
-/** Returns a duration (`500ms`, `5s`, `1.5s`, `2m`, or bare seconds) in ms; throws naming `flag`. */
-export function parseDurationOption (flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
-  if (m === null) throw bad(flag, 'must be a duration like 500ms, 5s or 2m', text)
-  const n = Number(m[1])
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000)
-}
-
 function intOption (flag: string, text: string): number {
   if (!/^\d+$/.test(text.trim())) throw bad(flag, 'must be a whole number', text)
   return Number(text)
@@ -148,8 +141,8 @@ export function parseProxyBenchFlags (f: ProxyBenchFlags): ProxyBenchOptions {
     })
   }
   if (f.connections !== undefined) o.connections = intOption('--connections', f.connections)
-  if (f.duration !== undefined) o.durationMs = parseDurationOption('--duration', f.duration)
-  if (f.warmup !== undefined) o.warmupMs = parseDurationOption('--warmup', f.warmup)
+  if (f.duration !== undefined) o.durationMs = parseDurationFlag('--duration', f.duration)
+  if (f.warmup !== undefined) o.warmupMs = parseDurationFlag('--warmup', f.warmup)
   if (f.slices !== undefined) o.slices = intOption('--slices', f.slices)
   if (f.workers !== undefined) o.workers = f.workers.split(',').map((s) => intOption('--workers', s))
   if (f.keyAlgorithm !== undefined) {
