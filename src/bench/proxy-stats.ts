@@ -69,11 +69,8 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
   }
 }
 
-/** Returns the backend counts of the window between two snapshots. */
-export function backendCounts (before: StatsSnapshot, after: StatsSnapshot): BackendCounts {
-  const connections = after.connections - before.connections
-  const resumed = after.resumed - before.resumed
-  const requests = after.requests - before.requests
+/** Returns counts with their per-request and per-connection ratios. */
+function withRatios (requests: number, connections: number, resumed: number): BackendCounts {
   return {
     requests,
     connections,
@@ -83,16 +80,13 @@ export function backendCounts (before: StatsSnapshot, after: StatsSnapshot): Bac
   }
 }
 
+/** Returns the backend counts of the window between two snapshots. */
+export function backendCounts (before: StatsSnapshot, after: StatsSnapshot): BackendCounts {
+  return withRatios(after.requests - before.requests, after.connections - before.connections, after.resumed - before.resumed)
+}
+
 /** Returns the sum of several windows' counts, ratios recomputed from the sums. */
 export function sumBackendCounts (parts: readonly BackendCounts[]): BackendCounts {
-  const requests = parts.reduce((n, p) => n + p.requests, 0)
-  const connections = parts.reduce((n, p) => n + p.connections, 0)
-  const resumed = parts.reduce((n, p) => n + p.resumed, 0)
-  return {
-    requests,
-    connections,
-    resumed,
-    newConnectionsPerRequest: requests === 0 ? 0 : connections / requests,
-    resumedFraction: connections === 0 ? 0 : resumed / connections
-  }
+  const sum = (pick: (p: BackendCounts) => number): number => parts.reduce((n, p) => n + pick(p), 0)
+  return withRatios(sum((p) => p.requests), sum((p) => p.connections), sum((p) => p.resumed))
 }

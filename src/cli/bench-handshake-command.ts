@@ -2,8 +2,7 @@ import type { Command } from 'commander'
 import { runHandshakeBench } from '../bench/handshake-bench.ts'
 import { DEFAULT_FLAGS, parseHandshakeFlags } from '../bench/handshake-options.ts'
 import type { HandshakeFlags } from '../bench/handshake-options.ts'
-import { renderMarkdown } from '../bench/report-markdown.ts'
-import { writeReport } from '../bench/write-report.ts'
+import { emitBenchReport } from './bench-output.ts'
 import { EXIT } from './program.ts'
 
 interface Flags extends HandshakeFlags { out?: string, json?: boolean, check?: boolean }
@@ -60,11 +59,8 @@ export function registerBenchHandshake (bench: Command): void {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
       }
-      const written = await writeReport(report, flags.out ?? defaultHandshakeOutDir(new Date(report.environment.startedAt)))
-      progress(`wrote ${written.json}, ${written.markdown}, ${written.svg}`)
-      process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report))
-      const unmet = report.targets.filter((t) => !t.met)
-      if (unmet.length > 0) progress(`${unmet.length} of ${report.targets.length} targets not met`)
+      const dir = flags.out ?? defaultHandshakeOutDir(new Date(report.environment.startedAt))
+      const unmet = await emitBenchReport(report, dir, flags.json === true, progress)
       process.exitCode = flags.check === true && unmet.length > 0 ? EXIT.FAILED : EXIT.OK
     })
 }

@@ -2,8 +2,7 @@ import type { Command } from 'commander'
 import { runProxyBench } from '../bench/proxy-bench.ts'
 import { parseProxyBenchFlags } from '../bench/proxy-options.ts'
 import type { ProxyBenchFlags } from '../bench/proxy-options.ts'
-import { renderMarkdown } from '../bench/report-markdown.ts'
-import { writeReport } from '../bench/write-report.ts'
+import { emitBenchReport } from './bench-output.ts'
 import { EXIT } from './program.ts'
 
 interface Flags extends ProxyBenchFlags { out?: string, json?: boolean }
@@ -38,9 +37,7 @@ export function registerBenchProxy (bench: Command): void {
       const options = parseProxyBenchFlags(flags)
       const progress = (line: string): void => { process.stderr.write(`bench proxy: ${line}\n`) }
       const report = await runProxyBench(options, progress)
-      const written = await writeReport(report, flags.out ?? defaultProxyOutDir(new Date(report.environment.startedAt)))
-      progress(`wrote ${written.json}, ${written.markdown}, ${written.svg}`)
-      process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report))
+      await emitBenchReport(report, flags.out ?? defaultProxyOutDir(new Date(report.environment.startedAt)), flags.json === true, progress)
       process.exitCode = EXIT.OK
     })
 }
