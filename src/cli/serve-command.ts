@@ -1,25 +1,44 @@
 import { watch } from 'node:fs'
 import type { FSWatcher } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import type { Command } from 'commander'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { loadConfigFile } from '../config/load.ts'
 import { parseDuration } from '../config/values.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { startServer } from './bootstrap.ts'
-import type { ServerHandle } from './bootstrap.ts'
+import type { RunningServer } from './bootstrap.ts'
+import { startCluster } from './cluster-primary.ts'
 import { runConfigCheck, summarize, writeIssues } from './config-check.ts'
 import type { CommandOutput } from './config-check.ts'
 import { EXIT } from './program.ts'
 
-interface ServeFlags { config: string, check?: boolean, drainTimeout: string, logLevel: string }
+interface ServeFlags { config: string, check?: boolean, drainTimeout: string, logLevel: string, workers?: string }
+
+/**
+ * Returns the number of proxy processes `--workers` asks for: a positive integer, or `auto` for
+ * `os.availableParallelism()`. Throws `ERR_SPIFFE_CLI_BAD_WORKERS` for anything else.
+ */
+export function parseWorkers (value: string): number {
+  if (value === 'auto') return availableParallelism()
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_WORKERS',
+      `--workers must be a positive integer or "auto", got ${quote(value)}`, { at: '--workers' })
+  }
+  return n
+}
 
 /**
  * Runs `spiffe-lb serve`: validates the config (exit 2 listing every error), starts the data
  * plane, reloads on SIGHUP and when the config file changes (keeping the running config when
  * the new one is invalid), and on SIGTERM/SIGINT stops accepting and drains in-flight requests.
- * Resolves with the exit code once the server has stopped.
+ * With `--workers N` (N > 1) it is the node:cluster primary of N proxy processes sharing the
+ * listener (see cluster-primary.ts). Resolves with the exit code once the server has stopped.
  */
-export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted?: (server: ServerHandle) => void): Promise<number> {
+export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted?: (server: RunningServer) => void): Promise<number> {
+  const workers = parseWorkers(flags.workers ?? '1')
   if (flags.check === true) return await runConfigCheck(flags.config, out)
   const loaded = await loadConfigFile(flags.config)
   if (!loaded.ok) {
@@ -28,10 +47,18 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   }
   const drainMs = parseDuration(flags.drainTimeout)
   const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } })
-  const server = await startServer(loaded.config, { logger: log })
+  let server: RunningServer
+  let workersLine = ''
+  if (workers === 1) {
+    server = await startServer(loaded.config, { logger: log })
+  } else {
+    const cluster = await startCluster(loaded.config, { workers, logger: log, logLevel: flags.logLevel })
+    server = cluster
+    workersLine = `${workers} workers share the proxy listener (pids ${cluster.workerPids.join(' ')})\n`
+  }
   out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
     `proxy listening on http://${hostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
-    `admin listening on http://${hostPort(server.adminAddress.address, server.adminAddress.port)}\n`)
+    `admin listening on http://${hostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
   onStarted?.(server)
 
   let reloading = Promise.resolve()
@@ -86,7 +113,7 @@ function hostPort (host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
-/** Registers `serve -c FILE [--check]`. */
+/** Registers `serve -c FILE [--check] [--workers N|auto]`. */
 export function registerServeCommand (program: Command): void {
   program.command('serve')
     .description('run the proxy from a config file; --check only validates it (exit 0 or 2)')
@@ -94,6 +121,7 @@ export function registerServeCommand (program: Command): void {
     .option('--check', 'validate the config and exit without starting anything')
     .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests', '10s')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--workers <n>', 'proxy processes sharing the listener (node:cluster): a positive integer or "auto" (one per CPU)', '1')
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags, { stdout: process.stdout, stderr: process.stderr })
     })

@@ -1,0 +1,46 @@
+import type { Clock } from '../internal/clock.ts'
+import { createBackendConnector } from '../tls/backend-connector.ts'
+import type { BackendConnector, BackendConnectorOptions, HandshakeEvent } from '../tls/connector-types.ts'
+import { newIdentity } from './routing-plan.ts'
+
+/** Options of {@link createConnectorPool}. */
+export interface ConnectorPoolOptions {
+  /** Where the credentials of a managed identity (SPIFFE ID) come from; undefined = not loaded. */
+  snapshotsFor (identity: string): BackendConnectorOptions['snapshots'] | undefined
+  onHandshake (event: HandshakeEvent): void
+  clock: Clock
+}
+
+/** The backend connectors of one process, reused across reloads. */
+export interface ConnectorPool {
+  /**
+   * Returns the connector of `service` presenting `identity`: one per service (so each keeps
+   * its own session-resumption setting and cache), kept across reloads while neither changes.
+   * Throws `ERR_SPIFFE_SERVE_NEW_IDENTITY` when the identity's credentials are not loaded.
+   */
+  connect (service: string, identity: string, sessionResumption: boolean): BackendConnector
+  /** Closes every connector (stops following snapshots, drops cached sessions). */
+  close (): void
+}
+
+/** Returns an empty {@link ConnectorPool}. */
+export function createConnectorPool (options: ConnectorPoolOptions): ConnectorPool {
+  const connectors = new Map<string, BackendConnector>()
+  return {
+    connect (service, identity, sessionResumption) {
+      const snapshots = options.snapshotsFor(identity)
+      if (snapshots === undefined) throw newIdentity(service, identity)
+      const key = `${service}\0${identity}\0${String(sessionResumption)}`
+      let connect = connectors.get(key)
+      if (connect === undefined) {
+        connect = createBackendConnector({ snapshots, sessionResumption, clock: options.clock, onHandshake: options.onHandshake })
+        connectors.set(key, connect)
+      }
+      return connect
+    },
+    close () {
+      for (const connect of connectors.values()) connect.close()
+      connectors.clear()
+    }
+  }
+}

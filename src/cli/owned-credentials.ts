@@ -1,0 +1,51 @@
+import type { IdentityStatus, TrustDomainStatus } from '../admin/status.ts'
+import type { SpiffeLbConfig } from '../config/types.ts'
+import type { IdentityCredentials } from './credentials-wiring.ts'
+
+// What the process that owns the credential stores (the single server, or the cluster primary)
+// reports about them and does with them on a config reload.
+
+/** Returns the identity `/status` and `/readyz` report: with several, the one that expires first. */
+export function identityStatus (credentials: readonly IdentityCredentials[], now: number): IdentityStatus | undefined {
+  // Several identities: report the one that expires first, since it decides readiness.
+  let best: IdentityStatus | undefined
+  for (const c of credentials) {
+    const snap = c.store.current()
+    const err = c.store.lastError
+    const status: IdentityStatus = snap === undefined
+      ? { spiffeId: c.identity.toString(), notBefore: 0, notAfter: 0, ...(err === undefined ? {} : { lastError: `${err.code}: ${err.message}` }) }
+      : {
+          spiffeId: snap.svid.id.toString(),
+          notBefore: snap.svid.notBefore,
+          notAfter: snap.svid.notAfter,
+          source: snap.source,
+          generation: snap.generation,
+          ...(c.store.nextRefreshAt === undefined ? {} : { nextRotationAt: c.store.nextRefreshAt }),
+          ...(err === undefined ? {} : { lastError: `${err.code}: ${err.message}` })
+        }
+    if (best === undefined || status.notAfter < best.notAfter || (snap !== undefined && !c.store.usable(now))) best = status
+  }
+  return best
+}
+
+/** Returns every trust domain the current snapshots trust, with its anchors' fingerprints. */
+export function trustDomainStatus (credentials: readonly IdentityCredentials[]): TrustDomainStatus[] {
+  const out = new Map<string, TrustDomainStatus>()
+  for (const c of credentials) {
+    for (const bundle of c.store.current()?.bundles ?? []) {
+      out.set(bundle.trustDomain.name, { trustDomain: bundle.trustDomain.name, fingerprints: bundle.fingerprints() })
+    }
+  }
+  return [...out.values()].sort((a, b) => a.trustDomain.localeCompare(b.trustDomain))
+}
+
+/**
+ * Hands each store the `additionalTrustBundles` of its pool in `config` (a reload); a store
+ * re-publishes at once when they changed, so a removed trust domain is distrusted at once.
+ */
+export async function applyTrustBundles (credentials: readonly IdentityCredentials[], config: SpiffeLbConfig): Promise<void> {
+  for (const c of credentials) {
+    const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(c.identity.trustDomain))
+    if (pool !== undefined) await c.store.setAdditionalTrustBundles(pool.additionalTrustBundles)
+  }
+}

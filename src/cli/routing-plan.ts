@@ -1,0 +1,85 @@
+import type { SpiffeLbConfig } from '../config/types.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { compileUrlMap } from '../proxy/router.ts'
+import type { BackendConnector, RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
+import { routingFromConfig } from './proxy-wiring.ts'
+
+/** A backend service as plain data: its proxy options plus which identity its connector presents. */
+export interface PlannedService extends Omit<ServiceOptions, 'connect'> {
+  /** SPIFFE ID of the service's `tlsSettings.identity`. */
+  identity: string
+  sessionResumption: boolean
+}
+
+/**
+ * The routing of one config as plain (JSON) data: what `serve --workers N` sends a worker, which
+ * builds the connectors itself. {@link routingFromPlan} turns it back into proxy options.
+ */
+export interface RoutingPlan {
+  services: PlannedService[]
+  urlMap: UrlMapOptions
+}
+
+/**
+ * Throws unless `config` can be served: every backend service has a `tlsSettings.identity`
+ * (`ERR_SPIFFE_SERVE_NO_IDENTITY`: spiffe-lb forwards only over SPIFFE mTLS, fail closed) and
+ * there is at least one service (`ERR_SPIFFE_SERVE_NO_SERVICES`).
+ */
+export function assertServeable (config: SpiffeLbConfig): void {
+  for (const [i, svc] of config.backendServices.entries()) {
+    if (svc.tlsSettings.identity === undefined) {
+      throw new SpiffeLbError('ERR_SPIFFE_SERVE_NO_IDENTITY',
+        `backend service ${quote(svc.name)} has no tlsSettings.identity; spiffe-lb forwards only over spiffe mtls`,
+        { at: `backendServices[${i}].tlsSettings.identity` })
+    }
+  }
+  if (config.backendServices.length === 0) {
+    throw new SpiffeLbError('ERR_SPIFFE_SERVE_NO_SERVICES', 'the config defines no backend services to forward to')
+  }
+}
+
+/**
+ * Returns the routing plan of `config` whose identities must all be among `loaded` (the ones
+ * whose credentials were opened at start). Throws `ERR_SPIFFE_SERVE_NEW_IDENTITY` for another
+ * identity (credentials are opened once, at start), `ERR_SPIFFE_SERVE_NO_IDENTITY` /
+ * `_NO_SERVICES` (see {@link assertServeable}) and `ERR_SPIFFE_PROXY_*` for a url map or
+ * service set the proxy would refuse, so a worker is only ever sent a plan it can apply.
+ */
+export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]): RoutingPlan {
+  assertServeable(config)
+  const unused: BackendConnector = (_options, callback) => { callback(new Error('placeholder connector'), null) }
+  const routing = routingFromConfig(config, () => unused)
+  const services = routing.services.map(({ connect: _connect, ...service }): PlannedService => {
+    const svc = config.backendServices.find((s) => s.name === service.name)
+    const identity = svc?.tlsSettings.identity?.spiffeId.toString() ?? ''
+    if (!loaded.includes(identity)) throw newIdentity(service.name, identity)
+    return { ...service, identity, sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true }
+  })
+  const names = new Set<string>()
+  for (const [i, s] of services.entries()) {
+    if (names.has(s.name)) {
+      throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_SERVICE',
+        `backend service names must be unique; ${quote(s.name)} is repeated`, { at: `backendServices[${i}].name` })
+    }
+    names.add(s.name)
+  }
+  compileUrlMap(routing.urlMap, names)
+  return { services, urlMap: routing.urlMap }
+}
+
+/** Returns the proxy's routing options for `plan`, each service using `connect(service)`. */
+export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => BackendConnector): RoutingOptions {
+  return {
+    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, ...service }, i) => ({
+      ...service,
+      connect: connect(plan.services[i] as PlannedService)
+    })),
+    urlMap: plan.urlMap
+  }
+}
+
+/** Returns the `ERR_SPIFFE_SERVE_NEW_IDENTITY` error: credentials are opened at start only. */
+export function newIdentity (service: string, identity: string): SpiffeLbError {
+  return new SpiffeLbError('ERR_SPIFFE_SERVE_NEW_IDENTITY',
+    `backend service ${quote(service)} uses identity ${quote(identity === '' ? '(none)' : identity)} that was not loaded at start; restart to add identities`)
+}
