@@ -131,7 +131,8 @@ export interface InterleaveOptions {
 }
 
 /**
- * Warms both sides up, then measures them in alternating slices (subject, baseline, subject, …)
+ * Warms both sides up, then measures them in alternating slices (subject, baseline, baseline,
+ * subject, …)
  * of about `sliceMs`, so machine noise hits both alike. Returns both recorders.
  */
 export async function runInterleaved (subject: Side, baseline: Side, options: InterleaveOptions): Promise<{ subject: SideRecorder, baseline: SideRecorder }> {
@@ -143,9 +144,16 @@ export async function runInterleaved (subject: Side, baseline: Side, options: In
   }
   const perSide = options.durationMs / 2
   const slices = Math.max(1, Math.round(perSide / options.sliceMs))
+  const slice = { concurrency, durationMs: perSide / slices, measured: true, signal }
   for (let i = 0; i < slices && signal?.aborted !== true; i++) {
-    await runSlice(subject, recorders.subject, { concurrency, durationMs: perSide / slices, measured: true, signal })
-    await runSlice(baseline, recorders.baseline, { concurrency, durationMs: perSide / slices, measured: true, signal })
+    // ABBA order: neither side always runs first after the other (caches, CPU frequency).
+    if (i % 2 === 0) {
+      await runSlice(subject, recorders.subject, slice)
+      await runSlice(baseline, recorders.baseline, slice)
+    } else {
+      await runSlice(baseline, recorders.baseline, slice)
+      await runSlice(subject, recorders.subject, slice)
+    }
   }
   return recorders
 }

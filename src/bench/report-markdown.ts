@@ -117,7 +117,9 @@ export function renderMarkdown (report: BenchReport): string {
   ]
   const options = Object.entries(report.options)
   if (options.length > 0) {
-    out.push(`- Options: ${options.map(([k, v]) => `${k}=${JSON.stringify(v) ?? String(v)}`).join(', ')}`)
+    // Long lists (the skipped cells of a full matrix) would drown the line: count them instead.
+    const shown = (v: unknown): string => Array.isArray(v) && v.length > 6 ? `[${v.length} items, see report.json]` : JSON.stringify(v) ?? String(v)
+    out.push(`- Options: ${options.map(([k, v]) => `${k}=${shown(v)}`).join(', ')}`)
   }
   if (report.kind === 'handshake') {
     const cells = report.handshake ?? []
