@@ -55,7 +55,7 @@ t.test('sides alternate after warming up', async (t) => {
   const seen: string[] = []
   const tap = (side: Side, name: string): Side => ({ handshake: async () => { if (seen.at(-1) !== name) seen.push(name); return await side.handshake() } })
   const out = await runInterleaved(tap(a, 's'), tap(b, 'b'), { concurrency: 1, warmupMs: 20, durationMs: 80, sliceMs: 20 })
-  t.same(seen, ['s', 'b', 's', 'b', 's', 'b'], 'warm-up s, b, then 2 slices each')
+  t.same(seen, ['s', 'b', 's', 'b', 's'], 'warm-up s, b; then s, b and b, s (ABBA: consecutive runs of one side merge)')
   const s = out.subject.sample()
   t.equal(s.handshakes, out.subject.handshakes)
   t.ok(s.resumedFraction > 0 && s.resumedFraction <= 1)
