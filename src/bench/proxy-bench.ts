@@ -107,13 +107,16 @@ async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mod
     const load = async (side: Side, durationMs: number, what: string): Promise<LoadSlice> =>
       await runLoad({ url: url(side.address), connections: o.connections, durationMs, progressBar: o.progressBar, title: `${tag} ${side.label} ${what}` })
     for (const side of [subject, baseline]) {
-      // Also proves the side answers at all: a side with no 2xx would make every figure meaningless.
-      const warm = await load(side, Math.max(o.warmupMs, 200), 'warm-up')
-      if (warm.requests - warm.non2xx === 0) {
+      // First prove the side answers at all (a side with no 2xx would make every figure
+      // meaningless), with a deadline of its own: on a loaded machine the first request (first
+      // backend handshake, cold code) can outlast a short timed warm-up.
+      const answer = await probe(side.address)
+      if (answer !== undefined) {
         const why = side === subject ? p?.child.stderr() : f.child.stderr()
         throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_RESPONSES',
-          `${side.label} (${tag}) at ${side.address} answered no 2xx during warm-up (${warm.requests} responses, ${warm.errors} errors): ${quote((why ?? '').trim(), 400)}`, { at: side.label })
+          `${side.label} (${tag}) at ${side.address} did not answer 2xx before measuring (${answer}): ${quote((why ?? '').trim(), 400)}`, { at: side.label })
       }
+      await load(side, Math.max(o.warmupMs, 200), 'warm-up')
     }
     progress(`${tag}: warmed up, measuring ${o.slices} slices of ${Math.round(o.durationMs / o.slices)} ms per side`)
     let before: StatsSnapshot = await world.stats.settle()
@@ -201,5 +204,18 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
     },
     proxy: runs,
     targets: proxyTargets(runs, o.workers)
+  }
+}
+
+const PROBE_TIMEOUT_MS = 15_000
+
+/** Sends one GET to `address`; returns undefined for a 2xx, else what went wrong. */
+async function probe (address: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url(address), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+    await res.arrayBuffer()
+    return res.ok ? undefined : `status ${res.status}`
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err)
   }
 }
