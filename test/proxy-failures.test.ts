@@ -1,8 +1,7 @@
 import t from 'tap'
 import { ManualClock } from '../src/internal/clock.ts'
-import type { ServiceOptions } from '../src/proxy/types.ts'
 import {
-  POOL_MODES, eventually, fetchText, gate, startBackend, startTestProxy, testService, type TestBackend
+  forEachPoolMode, eventually, fetchText, gate, startBackend, startTestProxy, type TestBackend
 } from '../src/proxy/test-support.ts'
 
 async function backend (t: { teardown: (fn: () => unknown) => void }, name: string, ...rest: Parameters<typeof startBackend> extends [string, ...infer R] ? R : never): Promise<TestBackend> {
@@ -18,13 +17,7 @@ async function deadPort (): Promise<{ port: number }> {
   return { port: b.port }
 }
 
-let pool: ServiceOptions['connectionPool'] = { maxRequestsPerConnection: 0, keepAlive: true }
-const svc = (name: string, backends: ReadonlyArray<{ port: number }>, extra: Partial<ServiceOptions> = {}): ServiceOptions =>
-  testService(name, backends, { connectionPool: pool, ...extra })
-
-for (const [mode, connectionPool] of POOL_MODES) {
-t.test(mode, async (t) => {
-  pool = connectionPool
+forEachPoolMode(t, (t, svc) => {
 
   t.test('a connect failure is retried once on a different endpoint and ejects the endpoint', async (t) => {
     const dead = await deadPort()
@@ -126,4 +119,3 @@ t.test(mode, async (t) => {
     t.match(log.requests()[0], { status: 200, error: /failed/ })
   })
 })
-}

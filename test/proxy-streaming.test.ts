@@ -2,8 +2,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { request } from 'node:http'
 import type { IncomingMessage } from 'node:http'
-import { POOL_MODES, eventually, gate, startBackend, startTestProxy, testService } from '../src/proxy/test-support.ts'
-import type { ServiceOptions } from '../src/proxy/types.ts'
+import { forEachPoolMode, eventually, gate, startBackend, startTestProxy } from '../src/proxy/test-support.ts'
 
 const CHUNK = 64 * 1024
 const TOTAL = 20 * 1024 * 1024
@@ -25,13 +24,7 @@ function get (port: number, path: string): Promise<IncomingMessage> {
   })
 }
 
-let pool: ServiceOptions['connectionPool'] = { maxRequestsPerConnection: 0, keepAlive: true }
-const svc = (name: string, backends: ReadonlyArray<{ port: number }>, extra: Partial<ServiceOptions> = {}): ServiceOptions =>
-  testService(name, backends, { connectionPool: pool, ...extra })
-
-for (const [mode, connectionPool] of POOL_MODES) {
-t.test(mode, async (t) => {
-  pool = connectionPool
+forEachPoolMode(t, (t, svc) => {
 
   t.test('streams a 20 MB body with backpressure instead of buffering it', async (t) => {
     let written = 0
@@ -170,4 +163,3 @@ t.test(mode, async (t) => {
     t.same(answer, { status: 200, body: '0.1.2.3.4.got 10' })
   })
 })
-}

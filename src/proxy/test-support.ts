@@ -5,6 +5,7 @@
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Test } from 'tap'
 import { plainConnector } from './plain-connector.ts'
 import { createProxy, type ReverseProxy } from './proxy.ts'
 import type { ProxyLogger, ProxyOptions, ServiceOptions } from './types.ts'
@@ -82,6 +83,15 @@ export const POOL_MODES: ReadonlyArray<[string, ServiceOptions['connectionPool']
   ['keep-alive pool', { maxRequestsPerConnection: 0, keepAlive: true }],
   ['one request per connection', { maxRequestsPerConnection: 1, keepAlive: false }]
 ]
+
+/** Runs `body` once per {@link POOL_MODES} entry, in a subtest, with `svc` building services of that mode. */
+export function forEachPoolMode (t: Test, body: (t: Test, svc: typeof testService) => void): void {
+  for (const [mode, connectionPool] of POOL_MODES) {
+    t.test(mode, async (t) => {
+      body(t, (name, backends, extra = {}) => testService(name, backends, { connectionPool, ...extra }))
+    })
+  }
+}
 
 /** Returns service options with test-friendly defaults for `backends`. */
 export function testService (name: string, backends: ReadonlyArray<{ port: number }>, extra: Partial<ServiceOptions> = {}): ServiceOptions {
