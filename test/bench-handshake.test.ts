@@ -77,3 +77,16 @@ t.test('the cli refuses a bad option with exit code 2', async (t) => {
   t.equal(code, 2)
   t.match(errors.join(''), /ERR_SPIFFE_BENCH_BAD_OPTION: --modes "pooled"/)
 })
+
+t.test('against openssl s_server: a real peer completes full handshakes and reports its group', async (t) => {
+  const viaOpenssl = await runHandshakeBench(parseHandshakeFlags({
+    keyAlgorithms: 'ECDSA_P256', chainDepths: '2', tlsVersions: 'TLSv1.3', groups: 'X25519', modes: 'full',
+    concurrency: '2', duration: '400ms', warmup: '100ms', slice: '200ms', target: 'openssl'
+  }))
+  t.equal(viaOpenssl.options.target, 'openssl')
+  const [cell] = viaOpenssl.handshake ?? []
+  t.equal(cell?.id, 'ECDSA_P256/leaf+intermediate+root/TLSv1.3/X25519/full')
+  t.ok((cell?.subject.handshakes ?? 0) > 0 && (cell?.baseline.handshakes ?? 0) > 0, 'both sides completed handshakes')
+  t.equal((cell?.subject.errors ?? 1) + (cell?.baseline.errors ?? 1), 0, 'no errors')
+  t.match(cell?.subject.negotiated, { protocol: 'TLSv1.3', group: 'X25519' })
+})
