@@ -1,7 +1,7 @@
 import t from 'tap'
 import { ManualClock } from '../src/internal/clock.ts'
 import {
-  forEachPoolMode, eventually, fetchText, gate, startBackend, startTestProxy, type TestBackend
+  forEachPoolMode, eventually, fetchText, gate, startBackend, startTestProxy, testService, type TestBackend
 } from '../src/proxy/test-support.ts'
 
 async function backend (t: { teardown: (fn: () => unknown) => void }, name: string, ...rest: Parameters<typeof startBackend> extends [string, ...infer R] ? R : never): Promise<TestBackend> {
@@ -118,4 +118,31 @@ forEachPoolMode(t, (t, svc) => {
     await eventually(() => log.requests().length === 1, 'the access-log line')
     t.match(log.requests()[0], { status: 200, error: /failed/ })
   })
+})
+
+t.test('one request per connection: the access log names the identity of the connection that served each request', async (t) => {
+  const release = gate()
+  const ports = new Map<string, number>()
+  const b = await backend(t, 'b', (req, res) => {
+    ports.set(req.url ?? '', req.socket.remotePort ?? -1)
+    const answer = (): void => { res.writeHead(200); res.end(req.url) }
+    if (req.url === '/slow') void release.opened.then(answer)
+    else answer()
+  })
+  const { port, log } = await startTestProxy(t, {
+    services: [testService('web', [b], { connectionPool: { maxRequestsPerConnection: 1, keepAlive: false } })],
+    urlMap: { defaultService: 'web' },
+    // Each backend connection "proves" an identity named after its own local port.
+    peerIdentity: (socket) => `spiffe://t.test/conn/${socket.localPort ?? 0}`
+  })
+  const slow = fetchText(port, '/slow')
+  await eventually(() => ports.has('/slow'), 'the slow request reaching the backend')
+  t.equal((await fetchText(port, '/fast')).status, 200, 'a second connection served meanwhile')
+  release.open()
+  t.equal((await slow).status, 200)
+  await eventually(() => log.requests().length === 2, 'two access-log lines')
+  const logged = new Map(log.requests().map((r) => [r.path, r.backendSpiffeId]))
+  t.not(ports.get('/slow'), ports.get('/fast'), 'two connections')
+  t.equal(logged.get('/slow'), `spiffe://t.test/conn/${ports.get('/slow') ?? ''}`, 'not the later connection\'s identity')
+  t.equal(logged.get('/fast'), `spiffe://t.test/conn/${ports.get('/fast') ?? ''}`)
 })

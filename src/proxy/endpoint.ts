@@ -68,7 +68,7 @@ export class Endpoint {
       pipelining: 1
     })
     this.dispatcher = cp.maxRequestsPerConnection === 1 && !cp.keepAlive
-      ? new OneShotDispatcher({ hostname: this.host, port: this.port, protocol: `${scheme}:` }, connect)
+      ? new OneShotDispatcher({ hostname: this.host, port: this.port, protocol: `${scheme}:` }, connect, (socket) => safeIdentity(deps.peerIdentity, socket))
       : this.pool
   }
 
@@ -129,14 +129,19 @@ export class Endpoint {
       connect(options, (...args) => {
         const [err, socket] = args
         if (err === null && socket !== null) {
-          try {
-            this.#peerSpiffeId = peerIdentity(socket as Socket)
-          } catch {
-            this.#peerSpiffeId = undefined
-          }
+          this.#peerSpiffeId = safeIdentity(peerIdentity, socket as Socket)
         }
         callback(...args)
       })
     }
+  }
+}
+
+/** Returns what `peerIdentity` says of `socket`, or undefined when it cannot tell (or throws). */
+function safeIdentity (peerIdentity: PeerIdentity, socket: Socket): string | undefined {
+  try {
+    return peerIdentity(socket)
+  } catch {
+    return undefined
   }
 }

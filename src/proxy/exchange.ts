@@ -21,6 +21,11 @@ export interface ExchangeResult {
   attempts: number
   /** One-line reason when the proxy, not the backend, produced the outcome. */
   error?: string
+  /**
+   * The SPIFFE ID the serving connection proved, when the path knows it per request (one
+   * request per connection); otherwise the endpoint's latest is what the log can say.
+   */
+  peerSpiffeId?: string
 }
 
 interface Attempt {
@@ -28,6 +33,7 @@ interface Attempt {
   controller: Dispatcher.DispatchController | undefined
   started: boolean
   ended: boolean
+  peerSpiffeId: string | undefined
 }
 
 /** Relays `req` to `service` and writes the answer to `res`; resolves when the exchange ends. */
@@ -73,7 +79,7 @@ export class Exchange {
   }
 
   #dispatch (endpoint: Endpoint): void {
-    const attempt: Attempt = { endpoint, controller: undefined, started: false, ended: false }
+    const attempt: Attempt = { endpoint, controller: undefined, started: false, ended: false, peerSpiffeId: undefined }
     this.#attempt = attempt
     this.#tried.add(endpoint)
     endpoint.inFlight++
@@ -86,9 +92,11 @@ export class Exchange {
       return true
     }
     const handler: Dispatcher.DispatchHandler = {
-      onRequestStart: (controller) => {
+      onRequestStart: (controller, context) => {
         attempt.controller = controller
         attempt.started = true
+        const peer = (context as { peerSpiffeId?: unknown } | undefined)?.peerSpiffeId
+        if (typeof peer === 'string') attempt.peerSpiffeId = peer
         if (this.#settled || this.#attempt !== attempt) {
           controller.abort(new Error('exchange already answered'))
           return
@@ -209,7 +217,9 @@ export class Exchange {
     if (this.#settled) return
     this.#settled = true
     this.#arm(false)
-    this.#resolve(result)
+    const attempt = this.#attempt
+    const peer = attempt !== undefined && attempt.endpoint === result.endpoint ? attempt.peerSpiffeId : undefined
+    this.#resolve(peer === undefined ? result : { ...result, peerSpiffeId: peer })
   }
 }
 

@@ -59,13 +59,21 @@ class OneShotController implements Dispatcher.DispatchController {
 export class OneShotDispatcher implements RequestDispatcher {
   readonly #connect: BackendConnector
   readonly #origin: { hostname: string, port: number, protocol: 'http:' | 'https:' }
+  readonly #identify: ((socket: Socket) => string | undefined) | undefined
   readonly #running = new Set<(reason: Error) => void>()
   #closed = false
   #drained: (() => void) | undefined
 
-  constructor (origin: { hostname: string, port: number, protocol: 'http:' | 'https:' }, connect: BackendConnector) {
+  /**
+   * `identify` returns the SPIFFE ID the connection's peer proved; it is handed to the handler
+   * as `onRequestStart`'s context `{ peerSpiffeId }`. Each request has its own connection, so
+   * the access log can name the exact identity that served it.
+   */
+  constructor (origin: { hostname: string, port: number, protocol: 'http:' | 'https:' }, connect: BackendConnector,
+    identify?: (socket: Socket) => string | undefined) {
     this.#origin = origin
     this.#connect = connect
+    this.#identify = identify
   }
 
   dispatch (options: Dispatcher.DispatchOptions & { servername?: string }, handler: Dispatcher.DispatchHandler): boolean {
@@ -93,7 +101,8 @@ export class OneShotDispatcher implements RequestDispatcher {
     this.#connect({ hostname, port: String(port), protocol, ...(servername === undefined ? {} : { servername }) }, (err, socket) => {
       if (err !== null || socket === null) { finish(err ?? new Error('backend connector returned no socket')); return }
       if (settled) { socket.destroy(); return }
-      handler.onRequestStart?.(controller, {})
+      const peerSpiffeId = this.#identify?.(socket)
+      handler.onRequestStart?.(controller, peerSpiffeId === undefined ? {} : { peerSpiffeId })
       if (controller.aborted) { socket.destroy(); return }
       req = this.#send(options, socket, controller, handler, finish, (r) => { res = r })
     })

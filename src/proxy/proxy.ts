@@ -89,7 +89,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         endpoint,
         status: r.status,
         durationMs,
-        backendSpiffeId: r.endpoint?.peerSpiffeId ?? null,
+        backendSpiffeId: r.peerSpiffeId ?? r.endpoint?.peerSpiffeId ?? null,
         attempts: r.attempts,
         client: req.socket.remoteAddress,
         ...(r.error === undefined ? {} : { error: r.error })
