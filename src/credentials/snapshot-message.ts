@@ -9,6 +9,7 @@ import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { X509Snapshot, X509SnapshotSource } from '../spiffe/source.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
+import { notifyAll } from '../internal/notify.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 
 /**
@@ -96,13 +97,7 @@ export class SnapshotReplica implements X509SnapshotSource {
   publish (snapshot: X509Snapshot): boolean {
     if (this.#current !== undefined && snapshot.generation <= this.#current.generation) return false
     this.#current = snapshot
-    for (const listener of this.#listeners) {
-      try {
-        listener(snapshot)
-      } catch (err) {
-        process.emitWarning(`snapshot replica subscriber threw: ${String(err)}`, 'SpiffeLbWarning')
-      }
-    }
+    notifyAll(this.#listeners, snapshot, 'snapshot replica')
     return true
   }
 }

@@ -10,6 +10,7 @@ import { mergeTrustBundles } from './merge-bundles.ts'
 import { CredentialSnapshot, bundlesFingerprint, svidFingerprint } from './snapshot.ts'
 import { validateCandidate, type CredentialCandidate } from './validate.ts'
 import { credentialStatus, type CredentialStatus } from './status.ts'
+import { notifyAll } from '../internal/notify.ts'
 import { toCredentialError, type AttemptOutcome, type CredentialError, type ReloadResult } from './outcome.ts'
 
 export type { AttemptOutcome, CredentialError, ReloadResult } from './outcome.ts'
@@ -165,13 +166,7 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
     })
     this.#current = next
     this.#lastError = undefined
-    for (const listener of this.#listeners) {
-      try {
-        listener(next)
-      } catch (err) {
-        process.emitWarning(`credential store subscriber threw: ${String(err)}`, 'SpiffeLbWarning')
-      }
-    }
+    notifyAll(this.#listeners, next, 'credential store')
     return this.#finish({ result: 'accepted', source, snapshot: next })
   }
 
