@@ -1,5 +1,10 @@
 import t from 'tap'
 import type { Test } from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createBenchPki } from '../src/bench/bench-pki.ts'
+import { cliArgs, startChild } from '../src/bench/child-process.ts'
 import { runHandshakeBench } from '../src/bench/handshake-bench.ts'
 import { parseHandshakeFlags } from '../src/bench/handshake-options.ts'
 import type { HandshakeSample } from '../src/bench/report.ts'
@@ -89,4 +94,26 @@ t.test('against openssl s_server: a real peer completes full handshakes and repo
   t.ok((cell?.subject.handshakes ?? 0) > 0 && (cell?.baseline.handshakes ?? 0) > 0, 'both sides completed handshakes')
   t.equal((cell?.subject.errors ?? 1) + (cell?.baseline.errors ?? 1), 0, 'no errors')
   t.match(cell?.subject.negotiated, { protocol: 'TLSv1.3', group: 'X25519' })
+})
+
+t.test('against an address: the user brings the target and the client credentials', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-bench-addr-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const pki = await createBenchPki(dir, 'ECDSA_P384', 2)
+  const backend = await startChild({
+    name: 'backend',
+    args: cliArgs('backend', '--listen', '127.0.0.1:0', '--cert', pki.server.certFile, '--key', pki.server.keyFile, '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`),
+    ready: /listening on (\S+):(\d+)/
+  })
+  t.teardown(() => backend.stop())
+  const address = `127.0.0.1:${backend.ready[2] ?? ''}`
+  const viaAddress = await runHandshakeBench(parseHandshakeFlags({
+    target: address, cert: pki.client.certFile, key: pki.client.keyFile, bundle: [`${pki.trustDomain.name}=${pki.rootFile}`],
+    tlsVersions: 'TLSv1.3', groups: 'X25519', modes: 'full', concurrency: '2', duration: '400ms', warmup: '100ms', slice: '200ms'
+  }))
+  t.equal(viaAddress.options.target, address)
+  const [cell] = viaAddress.handshake ?? []
+  t.ok((cell?.subject.handshakes ?? 0) > 0, 'the connector verified the address\'s SVID with the given bundle')
+  t.equal((cell?.subject.errors ?? 1) + (cell?.baseline.errors ?? 1), 0)
+  t.throws(() => parseHandshakeFlags({ target: address }), { code: 'ERR_SPIFFE_BENCH_BAD_OPTION' }, 'an address needs client credentials')
 })
