@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { SpiffeLbConfig } from '../config/types.ts'
+import type { RoutingShape } from '../proxy/routing-table.ts'
 import type { BackendConnector, FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
 
 /**
@@ -7,13 +8,18 @@ import type { BackendConnector, FrontendOptions, RoutingOptions, ServiceOptions 
  * connecting through the connector of its own identity (`connectFor`), and the url map as is.
  */
 export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => BackendConnector): RoutingOptions {
-  const services: ServiceOptions[] = config.backendServices.map((svc) => ({
+  const shape = routingShapeFromConfig(config)
+  return { services: shape.services.map((s) => ({ ...s, connect: connectFor(s.name) })), urlMap: shape.urlMap }
+}
+
+/** Returns the routing of `config` as plain data, without connectors (see {@link routingFromConfig}). */
+export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
+  const services: Array<Omit<ServiceOptions, 'connect'>> = config.backendServices.map((svc) => ({
     name: svc.name,
     endpoints: svc.backends.flatMap((b) => b.endpoints.map((e) => ({ host: e.host, port: e.port }))),
     policy: svc.localityLbPolicy,
     timeoutMs: svc.timeoutMs,
     protocol: 'HTTPS',
-    connect: connectFor(svc.name),
     connectionPool: {
       maxRequestsPerConnection: svc.connectionPool.maxRequestsPerConnection,
       keepAlive: svc.connectionPool.maxRequestsPerConnection !== 1

@@ -1,8 +1,8 @@
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
-import { compileUrlMap } from '../proxy/router.ts'
+import { compileRouting } from '../proxy/routing-table.ts'
 import type { BackendConnector, RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
-import { routingFromConfig } from './proxy-wiring.ts'
+import { routingShapeFromConfig } from './proxy-wiring.ts'
 
 /** A backend service as plain data: its proxy options plus which identity its connector presents. */
 export interface PlannedService extends Omit<ServiceOptions, 'connect'> {
@@ -47,23 +47,14 @@ export function assertServeable (config: SpiffeLbConfig): void {
  */
 export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]): RoutingPlan {
   assertServeable(config)
-  const unused: BackendConnector = (_options, callback) => { callback(new Error('placeholder connector'), null) }
-  const routing = routingFromConfig(config, () => unused)
-  const services = routing.services.map(({ connect: _connect, ...service }): PlannedService => {
+  const routing = routingShapeFromConfig(config)
+  const services = routing.services.map((service): PlannedService => {
     const svc = config.backendServices.find((s) => s.name === service.name)
     const identity = svc?.tlsSettings.identity?.spiffeId.toString() ?? ''
     if (!loaded.includes(identity)) throw newIdentity(service.name, identity)
     return { ...service, identity, sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true }
   })
-  const names = new Set<string>()
-  for (const [i, s] of services.entries()) {
-    if (names.has(s.name)) {
-      throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_SERVICE',
-        `backend service names must be unique; ${quote(s.name)} is repeated`, { at: `backendServices[${i}].name` })
-    }
-    names.add(s.name)
-  }
-  compileUrlMap(routing.urlMap, names)
+  compileRouting(routing) // the proxy's own checks: a worker is only sent a plan it can apply
   return { services, urlMap: routing.urlMap }
 }
 

@@ -6,7 +6,31 @@
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { BackendService, type ServiceDeps } from './backend-service.ts'
 import { compileUrlMap, type Router } from './router.ts'
-import { LB_POLICIES, type RoutingOptions, type ServiceOptions, type ServiceStatus } from './types.ts'
+import { LB_POLICIES, type RoutingOptions, type ServiceOptions, type ServiceStatus, type UrlMapOptions } from './types.ts'
+
+/** Routing options before connectors exist: services as plain data, and the url map. */
+export interface RoutingShape {
+  services: ReadonlyArray<Omit<ServiceOptions, 'connect'>>
+  urlMap: UrlMapOptions
+}
+
+/**
+ * Returns the compiled router of `options` after checking every service and the url map.
+ * Throws `ERR_SPIFFE_PROXY_*` with the option path in `at`. Needs no connector, so a cluster
+ * primary can check a plan before any worker builds one.
+ */
+export function compileRouting (options: RoutingShape): Router {
+  const names = new Set<string>()
+  for (const [i, s] of options.services.entries()) {
+    validateService(s, `services[${i}]`)
+    if (names.has(s.name)) {
+      throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_SERVICE',
+        `backend service names must be unique; ${quote(s.name)} is repeated`, { at: `services[${i}].name` })
+    }
+    names.add(s.name)
+  }
+  return compileUrlMap(options.urlMap, names)
+}
 
 /** Services and url map of one configuration generation. */
 export class RoutingTable {
@@ -21,20 +45,13 @@ export class RoutingTable {
    * service or url map before any pool is created, so a bad reload leaves nothing behind.
    */
   constructor (options: RoutingOptions, deps: ServiceDeps) {
-    const names = new Set<string>()
+    this.router = compileRouting(options)
     for (const [i, s] of options.services.entries()) {
-      validateService(s, `services[${i}]`)
       if (s.connect === undefined && deps.connect === undefined) {
         throw new SpiffeLbError('ERR_SPIFFE_PROXY_NO_CONNECTOR',
           `backend service ${quote(s.name)} has no backend connector (set it on the service or the proxy)`, { at: `services[${i}].connect` })
       }
-      if (names.has(s.name)) {
-        throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_SERVICE',
-          `backend service names must be unique; ${quote(s.name)} is repeated`, { at: `services[${i}].name` })
-      }
-      names.add(s.name)
     }
-    this.router = compileUrlMap(options.urlMap, names)
     this.services = new Map(options.services.map((s) => [s.name, new BackendService(s, deps)]))
   }
 
@@ -87,7 +104,7 @@ export class RoutingTable {
   }
 }
 
-function validateService (s: ServiceOptions, at: string): void {
+function validateService (s: Omit<ServiceOptions, 'connect'>, at: string): void {
   const bad = (field: string, rule: string, value: unknown): SpiffeLbError =>
     new SpiffeLbError('ERR_SPIFFE_PROXY_BAD_SERVICE', `${rule}; got ${quote(value)}`, { at: `${at}.${field}` })
   if (typeof s.name !== 'string' || s.name === '') throw bad('name', 'backend service name must be non-empty', s.name)
