@@ -1,11 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { X509Svid } from '../spiffe/x509-svid.ts'
 import { runInterleaved } from './handshake-loop.ts'
 import type { MatrixCell } from './handshake-matrix.ts'
 import type { HandshakeBenchOptions } from './handshake-options.ts'
 import { baselineSide, connectorSide } from './handshake-sides.ts'
-import type { HandshakeTarget, TargetStats } from './handshake-target.ts'
+import type { StatsSnapshot } from './backend-stats.ts'
+import type { HandshakeTarget } from './handshake-target.ts'
 import { ratio } from './report.ts'
 import type { HandshakeCell, HandshakeCounts } from './report.ts'
 
@@ -17,9 +17,6 @@ export interface CellContext {
   bundles: BundleSet
   options: Pick<HandshakeBenchOptions, 'concurrency' | 'durationMs' | 'warmupMs' | 'sliceMs' | 'signal'>
 }
-
-/** Lets the target finish the last closes before its counters are read. */
-const SETTLE_MS = 50
 
 /**
  * Measures one cell: a fresh connector (subject, its own session cache) and a fresh shared
@@ -51,11 +48,7 @@ export async function measureCell (cell: MatrixCell, ctx: CellContext): Promise<
   } finally {
     subject.close()
   }
-  let after: TargetStats | undefined
-  if (before !== undefined && target.stats !== undefined) {
-    await sleep(SETTLE_MS)
-    after = await target.stats()
-  }
+  const after: StatsSnapshot | undefined = before === undefined ? undefined : await target.stats?.()
   const s = recorders.subject.sample()
   const b = recorders.baseline.sample()
   const totals = [recorders.subject.total, recorders.baseline.total]
@@ -65,9 +58,8 @@ export async function measureCell (cell: MatrixCell, ctx: CellContext): Promise<
     errors: totals.reduce((n, t) => n + t.errors, 0)
   }
   if (before !== undefined && after !== undefined) {
-    // `after` includes its own read: one verified full handshake more than the cell made.
     counts.target = {
-      connections: after.connections - before.connections - 1,
+      connections: after.connections - before.connections,
       resumed: after.resumed - before.resumed,
       rejected: after.rejected - before.rejected
     }

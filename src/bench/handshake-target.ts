@@ -1,20 +1,13 @@
 import { writeFile } from 'node:fs/promises'
-import https from 'node:https'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import type { BenchPki } from './bench-pki.ts'
 import { cliArgs, startChild } from './child-process.ts'
 import type { BenchChild } from './child-process.ts'
-
-/** Counters of `GET /stats` of `spiffe-lb backend` (DESIGN.md section 5 `backend`). */
-export interface TargetStats {
-  connections: number
-  resumed: number
-  rejected: number
-}
+import { openBackendStats } from './backend-stats.ts'
+import type { StatsSnapshot } from './backend-stats.ts'
 
 /** A server the handshake bench connects to. */
 export interface HandshakeTarget {
@@ -23,10 +16,10 @@ export interface HandshakeTarget {
   host: string
   port: number
   /**
-   * Reads the target's counters, when it has them (only `spiffe-lb backend`). The read itself is
-   * one more verified full handshake, already included in the returned `connections`.
+   * Reads the target's counters once they settled, when it has them (only `spiffe-lb backend`),
+   * with the reader's own connections already subtracted.
    */
-  stats?: () => Promise<TargetStats>
+  stats?: () => Promise<StatsSnapshot>
   stop (): Promise<void>
 }
 
@@ -43,7 +36,14 @@ export async function startSpiffeLbTarget (pki: BenchPki): Promise<HandshakeTarg
   })
   const host = '127.0.0.1'
   const port = Number(child.ready[2])
-  return { label: 'spiffe-lb backend', host, port, stats: () => readStats(host, port, pki), stop: () => child.stop() }
+  const stats = openBackendStats(`${host}:${port}`, pki.client.chainPem, pki.client.keyPem)
+  return {
+    label: 'spiffe-lb backend',
+    host,
+    port,
+    stats: async () => await stats.settle(),
+    stop: async () => { await stats.close(); await child.stop() }
+  }
 }
 
 /**
@@ -93,24 +93,3 @@ async function freePort (): Promise<number> {
   return port
 }
 
-/** `GET /stats` over a new mTLS connection (no agent: it must not reuse a measured one). */
-async function readStats (host: string, port: number, pki: BenchPki): Promise<TargetStats> {
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = https.get({
-      host, port, path: '/stats', agent: false, cert: pki.client.chainPem, key: pki.client.keyPem, rejectUnauthorized: false
-    }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { text += chunk })
-      res.on('end', () => { resolve(text) })
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-  })
-  try {
-    const parsed = JSON.parse(body) as Partial<TargetStats>
-    return { connections: Number(parsed.connections), resumed: Number(parsed.resumed), rejected: Number(parsed.rejected) }
-  } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_BENCH_BAD_STATS', `backend /stats answered ${quote(body)}, not json counters`, { at: `${host}:${port}`, cause: err })
-  }
-}

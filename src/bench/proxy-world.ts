@@ -14,8 +14,8 @@ import { cliArgs, startChild } from './child-process.ts'
 import type { BenchChild } from './child-process.ts'
 import { proxyBenchConfig, writeBenchCredentials } from './proxy-config.ts'
 import type { ProxyMode } from './proxy-options.ts'
-import { openBackendStats } from './proxy-stats.ts'
-import type { BackendStatsReader } from './proxy-stats.ts'
+import { openBackendStats } from './backend-stats.ts'
+import type { BackendStatsReader } from './backend-stats.ts'
 import { undiciForwarderArgs } from './undici-forwarder.ts'
 
 /** A started HTTP frontend: the proxy or the forwarder. */

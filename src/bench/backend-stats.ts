@@ -1,6 +1,6 @@
 /**
- * Reads the counters of a `spiffe-lb backend` (`GET /stats` over mTLS) so `bench proxy` can count,
- * per measured window, the backend connections and resumptions each side caused (issue 6, item 2).
+ * Reads the counters of a `spiffe-lb backend` (`GET /stats` over mTLS) so the benchmarks can
+ * count, per measured window, the backend connections and resumptions each side caused.
  * `/stats` requests are not counted as requests by the backend, but their connections are: this
  * reader keeps ONE keep-alive connection and subtracts, exactly, every connection it opened
  * itself (the backend may close an idle one, and then the next read opens another).
@@ -14,6 +14,8 @@ export interface StatsSnapshot {
   connections: number
   resumed: number
   requests: number
+  /** Clients the backend refused. */
+  rejected: number
 }
 
 /** A keep-alive reader of one backend's `/stats`. */
@@ -45,12 +47,13 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
     const text = await res.body.text()
     let doc: unknown
     try { doc = JSON.parse(text) } catch { doc = undefined }
-    const d = doc as Partial<Record<'connections' | 'resumed' | 'requests', unknown>> | undefined
-    if (res.statusCode !== 200 || typeof d?.connections !== 'number' || typeof d.resumed !== 'number' || typeof d.requests !== 'number') {
+    const d = doc as Partial<Record<keyof StatsSnapshot, unknown>> | undefined
+    if (res.statusCode !== 200 || typeof d?.connections !== 'number' || typeof d.resumed !== 'number' ||
+      typeof d.requests !== 'number' || typeof d.rejected !== 'number') {
       throw new SpiffeLbError('ERR_SPIFFE_BENCH_BACKEND_STATS', `backend ${address} answered /stats with ${res.statusCode} ${quote(text, 200)}`, { at: address })
     }
     // `own` already counts a connection opened for this very read, and so does the backend.
-    return { connections: d.connections - own, resumed: d.resumed, requests: d.requests }
+    return { connections: d.connections - own, resumed: d.resumed, requests: d.requests, rejected: d.rejected }
   }
   return {
     read,
@@ -60,7 +63,8 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
       for (;;) {
         await new Promise((resolve) => setTimeout(resolve, intervalMs))
         const next = await read()
-        const same = next.connections === last.connections && next.requests === last.requests && next.resumed === last.resumed
+        const same = next.connections === last.connections && next.requests === last.requests &&
+          next.resumed === last.resumed && next.rejected === last.rejected
         last = next
         if (same || performance.now() > end) return last
       }
