@@ -12,7 +12,6 @@ import { systemClock } from '../internal/clock.ts'
 import { SpiffeLbError } from '../internal/errors.ts'
 import { createProxy } from '../proxy/proxy.ts'
 import type { BackendConnector } from '../tls/connector-types.ts'
-import { peerIdentity } from '../tls/peer-identity.ts'
 import { createConnectorPool } from './connector-pool.ts'
 import { openIdentityCredentials } from './credentials-wiring.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
@@ -70,16 +69,10 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
   }
 
   let running = config
-  const routing = routingFromConfig(config, connectFor(config))
-  const firstService = routing.services[0]
-  if (firstService?.connect === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_SERVE_NO_SERVICES', 'the config defines no backend services to forward to')
-  }
+  // Every service brings its own connector, and assertServeable refused a config without one.
   const proxy = createProxy({
     frontend: await frontendFromConfig(config),
-    ...routing,
-    connect: firstService.connect,
-    peerIdentity: (socket) => peerIdentity(socket)?.toString(),
+    ...routingFromConfig(config, connectFor(config)),
     logger: log,
     metrics,
     clock

@@ -7,7 +7,6 @@ import type { SnapshotMessage } from '../credentials/snapshot-message.ts'
 import { systemClock } from '../internal/clock.ts'
 import { SpiffeLbError } from '../internal/errors.ts'
 import { createProxy, type ReverseProxy } from '../proxy/proxy.ts'
-import { peerIdentity } from '../tls/peer-identity.ts'
 import { isClusterMessage } from './cluster-messages.ts'
 import type { PrimaryMessage, ReplyBody, WorkerMessage, WorkerRequest } from './cluster-messages.ts'
 import { createConnectorPool, type ConnectorPool } from './connector-pool.ts'
@@ -59,14 +58,10 @@ export function runClusterWorker (): void {
     const own = createMetrics({ clock })
     metrics = workerMetrics(own, init.worker)
     pool = createConnectorPool({ snapshotsFor: replica, onHandshake: (e) => { own.observeHandshake(e) }, clock })
-    const routing = routingFromPlan(init.plan, connectorsOf(pool))
-    const first = routing.services[0]?.connect
-    if (first === undefined) throw new SpiffeLbError('ERR_SPIFFE_SERVE_NO_SERVICES', 'the config defines no backend services to forward to')
+    // Every planned service brings its own connector (the primary refused a plan without).
     proxy = createProxy({
       frontend: init.frontend,
-      ...routing,
-      connect: first,
-      peerIdentity: (socket) => peerIdentity(socket)?.toString(),
+      ...routingFromPlan(init.plan, connectorsOf(pool)),
       logger: log,
       metrics: metrics.proxyMetrics,
       clock
