@@ -3,9 +3,8 @@
  * the GCE credential directory layout (src/credentials/gce-files.ts) and a config with one
  * backend service whose `connectionPool` realises the mode (DESIGN.md section 4).
  */
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { GCE_FILES } from '../credentials/gce-files.ts'
+import { writeCredentialGeneration } from '../control/credential-writer.ts'
+import { renderTrustBundles } from '../credentials/gce-files.ts'
 import type { BenchPki } from './bench-pki.ts'
 import type { ProxyMode } from './proxy-options.ts'
 
@@ -20,17 +19,19 @@ export const MODE_CONNECTION_POOL: Readonly<Record<ProxyMode, { maxRequestsPerCo
 }
 
 /**
- * Writes the client SVID as a GCE credential directory (`certificates.pem`, `private_key.pem`
- * 0600, `ca_certificates.pem` and `trust_bundles.json` with the bench root) into `dir`.
+ * Writes the client SVID as a GCE credential directory the way the guest agent (and `spiffe-lb
+ * agent`) does: `dir` becomes a symlink to a timestamped directory with `certificates.pem`,
+ * `private_key.pem` (0600), `ca_certificates.pem` and `trust_bundles.json` (the bench root).
  */
 export async function writeBenchCredentials (dir: string, pki: BenchPki): Promise<void> {
-  await mkdir(dir, { recursive: true })
   const bundle = pki.bundles.get(pki.trustDomain)
-  const trustDomains = { [pki.trustDomain.name]: bundle?.toJwks(1) ?? { keys: [] } }
-  await writeFile(join(dir, GCE_FILES.certificates), pki.client.chainPem)
-  await writeFile(join(dir, GCE_FILES.privateKey), pki.client.keyPem, { mode: 0o600 })
-  await writeFile(join(dir, GCE_FILES.caCertificates), pki.rootPem)
-  await writeFile(join(dir, GCE_FILES.trustBundles), `${JSON.stringify({ trust_domains: trustDomains }, null, 2)}\n`)
+  await writeCredentialGeneration(dir, {
+    configStatus: '',
+    certificates: pki.client.chainPem,
+    privateKey: pki.client.keyPem,
+    caCertificates: pki.rootPem,
+    trustBundles: renderTrustBundles(bundle === undefined ? [] : [{ bundle, sequence: 1 }])
+  }, Date.now())
 }
 
 /** Returns the pool, namespace and managed identity ids of `spiffe://POOL.global.N.workload.id.goog/ns/NS/sa/ID`. */

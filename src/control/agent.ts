@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { Backoff } from '../internal/backoff.ts'
 import { systemClock, type Clock, type TimerHandle } from '../internal/clock.ts'
 import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
-import { configStatusErrors } from '../credentials/gce-files.ts'
+import { configStatusErrors, renderTrustBundles } from '../credentials/gce-files.ts'
 import { DEFAULT_METADATA_ROOT, MetadataClient } from '../credentials/metadata-client.ts'
 import { expectOk, parseTrustAnchors, parseWorkloadIdentities } from '../credentials/metadata-documents.ts'
 import { SpiffeId } from '../spiffe/spiffe-id.ts'
@@ -146,7 +146,7 @@ async function fetchCredentials (client: MetadataClient, sequences: Map<string, 
   const own = SpiffeId.fromString(id).trustDomain
   const anchors = await client.get('trust-anchors')
   const byDomain = parseTrustAnchors(expectOk(anchors), anchors.url)
-  const trustDomains: Record<string, object> = {}
+  const trustDomains: Array<{ bundle: X509Bundle, sequence: number }> = []
   let ownPem: string | undefined
   for (const [key, pem] of byDomain) {
     // Exact trust domain match, not the guest agent's substring test.
@@ -157,7 +157,7 @@ async function fetchCredentials (client: MetadataClient, sequences: Map<string, 
     const prev = sequences.get(td.name)
     const seq = prev === undefined ? 1 : prev.fp === fp ? prev.seq : prev.seq + 1
     sequences.set(td.name, { fp, seq })
-    trustDomains[td.name] = bundle.toJwks(seq)
+    trustDomains.push({ bundle, sequence: seq })
   }
   if (ownPem === undefined) {
     throw new SpiffeLbError('ERR_SPIFFE_CONTROL_AGENT_NO_OWN_ANCHORS',
@@ -167,6 +167,6 @@ async function fetchCredentials (client: MetadataClient, sequences: Map<string, 
     certificates: cred.certificatePem,
     privateKey: cred.privateKeyPem,
     caCertificates: ownPem,
-    trustBundles: `${JSON.stringify({ trust_domains: trustDomains }, null, 2)}\n`
+    trustBundles: renderTrustBundles(trustDomains)
   }
 }

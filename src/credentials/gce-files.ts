@@ -1,4 +1,5 @@
 import { SpiffeLbError, quote } from '../internal/errors.ts'
+import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 
 /**
  * File names of the GCE guest agent's credential directory
@@ -17,6 +18,16 @@ export const GCE_FILES = {
   /** The config-status response: errors in the VM's partner metadata. */
   configStatus: 'config_status'
 } as const
+
+/**
+ * Returns the text of `trust_bundles.json` for `bundles` (each with its `spiffe_sequence`):
+ * `{"trust_domains": {TD: {"keys": [...], "spiffe_sequence": n}}}`, as the guest agent writes it.
+ */
+export function renderTrustBundles (bundles: Iterable<{ bundle: X509Bundle, sequence: number }>): string {
+  const trustDomains: Record<string, object> = {}
+  for (const { bundle, sequence } of bundles) trustDomains[bundle.trustDomain.name] = bundle.toJwks(sequence)
+  return `${JSON.stringify({ trust_domains: trustDomains }, null, 2)}\n`
+}
 
 /** The default directory the guest agent maintains (a symlink to a timestamped directory). */
 export const GCE_CREDENTIALS_DIR = '/var/run/secrets/workload-spiffe-credentials'
