@@ -105,10 +105,9 @@ export async function startUndiciForwarder (options: UndiciForwarderOptions): Pr
 
 /** Returns the argv (after the Node executable) that runs this forwarder as a child process. */
 export function undiciForwarderArgs (options: { listen: string, backend: string, certFile: string, keyFile: string, mode: ForwarderMode }): string[] {
-  // Like `cliArgs`: run the source when we run from source, the compiled file when built.
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
+  // This very file: the source when we run from source, the compiled one when built.
   return [
-    fileURLToPath(new URL(`./undici-forwarder.${ext}`, import.meta.url)),
+    fileURLToPath(import.meta.url),
     '--listen', options.listen, '--backend', options.backend,
     '--cert', options.certFile, '--key', options.keyFile, '--mode', options.mode
   ]
