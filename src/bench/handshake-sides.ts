@@ -1,7 +1,7 @@
 import tls from 'node:tls'
 import type { TLSSocket } from 'node:tls'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
-import { staticSnapshotSource } from '../spiffe/source.ts'
+import { staticSnapshotSource } from '../spiffe/snapshot.ts'
 import type { X509Svid } from '../spiffe/x509-svid.ts'
 import { createBackendConnector } from '../tls/backend-connector.ts'
 import { contextOptions } from '../tls/context-cache.ts'

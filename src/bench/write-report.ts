@@ -2,9 +2,9 @@
  * Writes a benchmark report to a folder (DESIGN.md section 5 `bench`, issue 6 item 3):
  * `report.json` (canonical), `report.md` and `chart.svg` derived from it.
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
+import { writeFileAtomic } from '../internal/atomic-write.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { BenchReport } from './report.ts'
 import { renderMarkdown } from './report-markdown.ts'
@@ -19,23 +19,11 @@ function writeFailed (file: string, cause: unknown): SpiffeLbError {
     `cannot write benchmark report file ${quote(file)}: ${reason}`, { at: file, cause })
 }
 
-/**
- * Writes `text` to `file` through a temporary file in the same folder and a rename, so a reader
- * (or a run interrupted halfway) never sees a half-written report.
- */
+/** Writes `text` to `file` atomically (internal/atomic-write.ts); a failure is `ERR_SPIFFE_BENCH_WRITE_FAILED`. */
 async function writeAtomic (file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    const handle = await open(temp, 'wx', 0o644)
-    try {
-      await handle.writeFile(text, 'utf8')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, file)
+    await writeFileAtomic(file, text, 0o644)
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => {})
     throw writeFailed(file, err)
   }
 }

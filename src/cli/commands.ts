@@ -1,4 +1,7 @@
-import type { RegisterCommand } from './program.ts'
+import type { Command } from 'commander'
+
+/** A command module adds its subcommands to the program. */
+export type RegisterCommand = (program: Command) => void
 
 /** One top-level command: its name and summary for `--help`, and a loader for the module. */
 export interface CommandEntry {

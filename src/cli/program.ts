@@ -1,12 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { isSpiffeLbError } from '../internal/errors.ts'
+import { EXIT } from '../server/command-output.ts'
 import { COMMANDS } from './commands.ts'
-
-/** Exit codes (DESIGN.md section 5): 0 success, 1 a verdict or check failed, 2 usage or config error. */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const
-
-/** A command module adds its subcommands to the program. */
-export type RegisterCommand = (program: Command) => void
 
 function baseProgram (): Command {
   return new Command('spiffe-lb')

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { caPoolDir, openCaPool } from './ca-pool-store.ts'
+import { caPoolDir } from './ca-layout.ts'
+import { openCaPool } from './ca-pool-store.ts'
 
 async function state (t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-state-'))

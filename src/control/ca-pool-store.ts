@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
 import { parsePem } from '../internal/pem.ts'
+import { CA_FILES, caPoolDir, caPoolsDir } from './ca-layout.ts'
 import { createRootCa, loadCertificateAuthority, type CertificateAuthority, type KeyAlgorithm } from '../pki/index.ts'
 
 /** How to create a pool's CA the first time it is used (mirrors `gcloud privateca roots create`). */
@@ -29,17 +30,6 @@ export interface CaPool {
   created: boolean
 }
 
-const POOL_ID = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
-
-/** Returns the directory of pool `poolId` under `stateDir`. */
-export function caPoolDir (stateDir: string, poolId: string): string {
-  if (!POOL_ID.test(poolId) || poolId.length > 63) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_POOL_ID',
-      `ca pool id ${quote(poolId)} must be 1-63 characters [a-z0-9-], starting and ending alphanumeric`)
-  }
-  return join(stateDir, 'ca-pools', poolId)
-}
-
 /**
  * Returns the pool's CA: loaded from `ca.pem` / `ca.key.pem` (plus `chain.pem` / `root.pem` for a
  * subordinate, the layout of `spiffe-lb ca create-*`) when they exist, otherwise created
@@ -55,10 +45,10 @@ export async function openCaPool (opts: CaPoolOptions): Promise<CaPool> {
 
 async function open (opts: CaPoolOptions, mayRetry: boolean): Promise<CaPool> {
   const dir = caPoolDir(opts.stateDir, opts.poolId)
-  const certFile = join(dir, 'ca.pem')
-  const keyFile = join(dir, 'ca.key.pem')
+  const certFile = join(dir, CA_FILES.cert)
+  const keyFile = join(dir, CA_FILES.key)
   const [certText, keyText, chainText, rootText] = await Promise.all(
-    [certFile, keyFile, join(dir, 'chain.pem'), join(dir, 'root.pem')].map(readOptional))
+    [certFile, keyFile, join(dir, CA_FILES.chain), join(dir, CA_FILES.root)].map(readOptional))
   if (certText !== undefined || keyText !== undefined) {
     // chain.pem / root.pem: the parents of a subordinate CA made with `ca create-subordinate`.
     const parents = `${chainText ?? ''}${rootText ?? ''}`
@@ -72,13 +62,13 @@ async function open (opts: CaPoolOptions, mayRetry: boolean): Promise<CaPool> {
     ...(opts.maxChainLength === undefined ? {} : { maxChainLength: opts.maxChainLength }),
     ...(opts.lifetimeMs === undefined ? {} : { lifetimeMs: opts.lifetimeMs })
   })
-  const parent = join(opts.stateDir, 'ca-pools')
+  const parent = caPoolsDir(opts.stateDir)
   await mkdir(parent, { recursive: true, mode: 0o700 })
   const tmp = join(parent, `.${opts.poolId}.tmp-${randomBytes(6).toString('hex')}`)
   await mkdir(tmp, { mode: 0o700 })
   try {
-    await writeFile(join(tmp, 'ca.key.pem'), ca.keyPem, { mode: 0o600, flag: 'wx' })
-    await writeFile(join(tmp, 'ca.pem'), ca.certPem, { mode: 0o644, flag: 'wx' })
+    await writeFile(join(tmp, CA_FILES.key), ca.keyPem, { mode: 0o600, flag: 'wx' })
+    await writeFile(join(tmp, CA_FILES.cert), ca.certPem, { mode: 0o644, flag: 'wx' })
     await rename(tmp, dir)
   } catch (err) {
     await rm(tmp, { recursive: true, force: true })

@@ -1,6 +1,7 @@
 // Public API of src/control: the local control plane (CA pools on disk, an emulated GCE metadata
 // server, and the agent that writes the GCE credential-file layout).
-export { caPoolDir, openCaPool } from './ca-pool-store.ts'
+export { caPoolDir, CA_FILES, loadCaDir } from './ca-layout.ts'
+export { openCaPool } from './ca-pool-store.ts'
 export type { CaPool, CaPoolOptions } from './ca-pool-store.ts'
 export { firstManagedIdentity, openPoolIssuance, poolTrustAnchors } from './pool-issuance.ts'
 export type { PoolIssuance } from './pool-issuance.ts'

@@ -6,7 +6,7 @@
  */
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
-import type { X509Snapshot, X509SnapshotSource } from '../spiffe/source.ts'
+import type { X509Snapshot, X509SnapshotSource } from '../spiffe/snapshot.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { notifyAll } from '../internal/notify.ts'

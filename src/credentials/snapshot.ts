@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
-import type { X509Snapshot } from '../spiffe/source.ts'
+import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import type { X509Svid } from '../spiffe/x509-svid.ts'
 
 /**

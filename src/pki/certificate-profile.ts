@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
-import type { CertificateAuthority } from './certificate-authority.ts'
+import type { CertificateAuthority } from './ca-types.ts'
 import { DEFAULT_KEY_ALGORITHM, generateKeys, keyAlgorithmOf, privateKeyPem, type KeyAlgorithm } from './key-algorithm.ts'
 import { randomSerialHex } from './serial.ts'
 import { caSigner, keyIdentifier, selfSigner, signCertificate, toSeconds, type Signer } from './sign.ts'

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto'
-import { createRootCa, createSubordinateCa, type CertificateAuthority } from './certificate-authority.ts'
+import { createRootCa, createSubordinateCa } from './certificate-authority.ts'
+import type { CertificateAuthority } from './ca-types.ts'
 import { KEY_ALGORITHMS, generateKeys, isRsa, keyAlgorithmOf, type KeyAlgorithm } from './key-algorithm.ts'
 import { issueSvidCertificate } from './svid-certificate.ts'
 import { OID, basicConstraints, children, keyId, keyUsageNames, oidString, rawExtensions } from './testing/der-extensions.ts'

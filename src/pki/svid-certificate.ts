@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
-import { subjectText, type CertificateAuthority } from './certificate-authority.ts'
+import { subjectText } from './certificate-authority.ts'
+import type { CertificateAuthority } from './ca-types.ts'
 import { signProfile, type CertificateProfile, type IssuedCertificate, type SignedCertificate } from './certificate-profile.ts'
 import { DEFAULT_KEY_ALGORITHM, generateKeys, isRsa, keyAlgorithmOf, privateKeyPem, type KeyAlgorithm } from './key-algorithm.ts'
 import { toSeconds } from './sign.ts'

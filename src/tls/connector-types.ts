@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Clock } from '../internal/clock.ts'
-import type { X509SnapshotSource } from '../spiffe/source.ts'
+import type { X509SnapshotSource } from '../spiffe/snapshot.ts'
 import type { SecureContextFactory, TlsParameters } from './context-cache.ts'
 
 /** One finished (or failed) backend handshake, for metrics and logs (DESIGN.md section 6). */

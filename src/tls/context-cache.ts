@@ -1,7 +1,7 @@
 import tls from 'node:tls'
 import type { SecureContext, SecureContextOptions, SecureVersion } from 'node:tls'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
-import type { X509Snapshot } from '../spiffe/source.ts'
+import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import { TLS_ERROR } from './errors.ts'
 
 /** Builds a `SecureContext`; injectable so tests can count how often contexts are built. */

@@ -1,6 +1,11 @@
-import type { BenchReport } from '../bench/report.ts'
-import { renderMarkdown } from '../bench/report-markdown.ts'
-import { writeReport } from '../bench/write-report.ts'
+import type { BenchReport } from './report.ts'
+import { renderMarkdown } from './report-markdown.ts'
+import { writeReport } from './write-report.ts'
+
+/** Returns the default report folder of benchmark `kind`: `bench/results/<kind>-<ISO timestamp without colons>`. */
+export function defaultReportDir (kind: 'handshake' | 'proxy', now: Date = new Date()): string {
+  return `bench/results/${kind}-${now.toISOString().replace(/:/g, '')}`
+}
 
 /**
  * Writes `report` (JSON, Markdown, SVG) to `dir`, says where on stderr through `progress`, and

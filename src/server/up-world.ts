@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { openCaPool } from '../control/ca-pool-store.ts'
-import type { CertificateAuthority } from '../pki/certificate-authority.ts'
+import type { CertificateAuthority } from '../pki/ca-types.ts'
 import { issueSvidCertificate } from '../pki/svid-certificate.ts'
 
 /** The fixed names of the embedded demo, shaped like the seeds' example resources. */

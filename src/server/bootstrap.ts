@@ -1,37 +1,18 @@
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
-import { createAdminServer } from '../admin/admin-server.ts'
-import { createMetrics } from '../admin/metrics.ts'
 import type { SpiffeLbMetrics } from '../admin/metrics.ts'
-import type { IdentityStatus, ServiceHealth, TrustDomainStatus } from '../admin/status.ts'
-import type { ConfigIssue } from '../config/issues.ts'
 import { reloadConfig } from '../config/reload.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { Clock } from '../internal/clock.ts'
 import { systemClock } from '../internal/clock.ts'
-import { SpiffeLbError } from '../internal/errors.ts'
 import { createProxy } from '../proxy/proxy.ts'
 import type { BackendConnector } from '../tls/connector-types.ts'
 import { createConnectorPool } from './connector-pool.ts'
-import { openIdentityCredentials } from './credentials-wiring.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
-import { applyTrustBundles, identityStatus, trustDomainStatus } from './owned-credentials.ts'
+import { applyTrustBundles } from './owned-credentials.ts'
 import { frontendFromConfig, routingFromConfig } from './proxy-wiring.ts'
-import { assertServeable, newIdentity } from './routing-plan.ts'
-
-/** What a reload did: the new config's changes, or every error while the old config stays. */
-export type ServerReload = { ok: true, changes: string[] } | { ok: false, errors: ConfigIssue[] }
-
-/** A running `serve`: one process (see {@link startServer}) or a node:cluster primary with workers. */
-export interface RunningServer {
-  readonly proxyAddress: AddressInfo
-  readonly adminAddress: AddressInfo
-  readonly config: SpiffeLbConfig
-  /** Re-reads the config file; applies it only when valid and allowed by the reload rules. */
-  reload (): Promise<ServerReload>
-  /** Stops accepting, drains in-flight requests up to `deadlineMs`, then stops everything. */
-  close (deadlineMs?: number): Promise<void>
-}
+import { newIdentity } from './routing-plan.ts'
+import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
 
 /** The running data plane: proxy, admin listener and the credentials they follow. */
 export interface ServerHandle extends RunningServer {
@@ -52,10 +33,7 @@ export interface StartOptions {
 export async function startServer (config: SpiffeLbConfig, options: StartOptions): Promise<ServerHandle> {
   const clock = options.clock ?? systemClock
   const log = options.logger
-  assertServeable(config)
-  const metrics = createMetrics({ clock })
-  const credentials = await openIdentityCredentials(config, clock)
-  for (const c of credentials) c.store.onAttempt((o) => { metrics.observeCredentialReload(o.result) })
+  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock)
 
   const pool = createConnectorPool({
     snapshotsFor: (identity) => credentials.find((c) => c.identity.toString() === identity)?.store,
@@ -77,16 +55,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     metrics,
     clock
   })
-  const identity = (): IdentityStatus | undefined => identityStatus(credentials, clock.now())
-  const trustDomains = (): TrustDomainStatus[] => trustDomainStatus(credentials)
-  const services = (): ServiceHealth[] => proxy.status().services
-  const admin = createAdminServer({
-    host: config.admin.listen.host,
-    port: config.admin.listen.port,
-    metrics,
-    providers: { identity, trustDomains, services },
-    clock
-  })
+  const admin = createRuntimeAdmin(config, { metrics, credentials, services: () => proxy.status().services, clock })
   let proxyAddress: AddressInfo
   let adminAddress: AddressInfo
   try {
@@ -94,7 +63,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     adminAddress = await admin.listen()
   } catch (err) {
     await proxy.close(0).catch(() => {})
-    await Promise.all(credentials.map(async (c) => { await c.source.stop() }))
+    await stopSources()
     throw err
   }
 
@@ -114,8 +83,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
         swapped = proxy.reload(routingFromConfig(result.config, connectFor(result.config)))
         await Promise.race([swapped, new Promise((resolve) => setImmediate(resolve))])
       } catch (err) {
-        if (!(err instanceof SpiffeLbError)) throw err
-        return { ok: false, errors: [{ path: err.at ?? 'backendServices', code: err.code, message: err.message }] }
+        return refusedReload(err)
       }
       await applyTrustBundles(credentials, result.config)
       swapped.catch((err: unknown) => { log.warn({ err }, 'closing the previous backend pools failed') })
@@ -125,7 +93,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     async close (deadlineMs = 10_000): Promise<void> {
       await proxy.close(deadlineMs)
       await admin.close()
-      await Promise.all(credentials.map(async (c) => { await c.source.stop() }))
+      await stopSources()
       pool.close()
     }
   }

@@ -9,9 +9,9 @@ import { Agent, request } from 'undici'
 import { TestSnapshots, makeDomain, makeSvid, tempDir, writeCredentials } from '../../test/tls-fixtures.ts'
 import { createBackendConnector } from '../tls/backend-connector.ts'
 import { verifiedPeer } from '../tls/peer-identity.ts'
-import { runCli } from './program.ts'
-import { startBackendCommand } from './backend-command.ts'
-import type { BackendCommandOptions, RunningBackend } from './backend-command.ts'
+import { runCli } from '../cli/program.ts'
+import { startBackendCommand } from './backend.ts'
+import type { BackendCommandOptions, RunningBackend } from './backend.ts'
 
 const [a, b] = await Promise.all([makeDomain('a.test'), makeDomain('b.test')])
 const backendSvid = await makeSvid(a, '/backend')

@@ -1,24 +1,20 @@
 import type { Logger } from 'pino'
-import { createAdminServer } from '../admin/admin-server.ts'
 import { clusterMetricsView } from '../admin/cluster-metrics.ts'
 import { mergeWorkerServices, type ExpectedService } from '../admin/cluster-status.ts'
-import { createMetrics } from '../admin/metrics.ts'
 import type { ServiceHealth } from '../admin/status.ts'
 import { reloadConfig } from '../config/reload.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { snapshotToMessage } from '../credentials/snapshot-message.ts'
 import type { SnapshotMessage } from '../credentials/snapshot-message.ts'
 import { systemClock, type Clock, type TimerHandle } from '../internal/clock.ts'
-import { SpiffeLbError } from '../internal/errors.ts'
 import { endpointKey } from '../proxy/endpoint.ts'
 import type { FrontendOptions } from '../proxy/types.ts'
-import type { RunningServer, ServerReload } from './bootstrap.ts'
 import type { WireFrontend } from './cluster-messages.ts'
 import { WorkerSet } from './cluster-workers.ts'
-import { openIdentityCredentials } from './credentials-wiring.ts'
-import { applyTrustBundles, identityStatus, trustDomainStatus } from './owned-credentials.ts'
+import { applyTrustBundles } from './owned-credentials.ts'
 import { frontendFromConfig } from './proxy-wiring.ts'
 import { assertServeable, planRouting, type RoutingPlan } from './routing-plan.ts'
+import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
 
 /** How often the primary asks the workers for endpoint health, and how long it waits for each. */
 const STATUS_INTERVAL_MS = 1_000
@@ -57,12 +53,9 @@ export interface ClusterServer extends RunningServer {
 export async function startCluster (config: SpiffeLbConfig, options: ClusterOptions): Promise<ClusterServer> {
   const clock = options.clock ?? systemClock
   const log = options.logger
-  assertServeable(config)
+  assertServeable(config) // before reading the frontend's files, as a single process does
   const frontend = wireFrontend(await frontendFromConfig(config))
-  const metrics = createMetrics({ clock })
-  const credentials = await openIdentityCredentials(config, clock)
-  const stopSources = async (): Promise<void> => { await Promise.all(credentials.map(async (c) => { await c.source.stop() })) }
-  for (const c of credentials) c.store.onAttempt((o) => { metrics.observeCredentialReload(o.result) })
+  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock)
   const loaded = credentials.map((c) => c.identity.toString())
   let running = config
   let plan: RoutingPlan
@@ -107,20 +100,15 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
     polling.unref()
   }
 
-  const admin = createAdminServer({
-    host: config.admin.listen.host,
-    port: config.admin.listen.port,
+  const admin = createRuntimeAdmin(config, {
     metrics: clusterMetricsView(metrics, async () => {
       const answers = await workers.request({ kind: 'metrics' }, METRICS_TIMEOUT_MS)
       const failed = answers.find((a) => !a.ok && !NOT_RUNNING.includes(a.code))
       if (failed !== undefined && !failed.ok) throw new Error(`worker ${failed.worker} did not report its metrics: ${failed.message} (${failed.code})`)
       return answers.flatMap((a) => a.ok && a.metrics !== undefined ? [a.metrics] : [])
     }),
-    providers: {
-      identity: () => identityStatus(credentials, clock.now()),
-      trustDomains: () => trustDomainStatus(credentials),
-      services: () => services
-    },
+    credentials,
+    services: () => services,
     clock
   })
   const stopAll = async (deadlineMs: number): Promise<void> => {
@@ -156,8 +144,7 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
       try {
         next = planRouting(result.config, loaded)
       } catch (err) {
-        if (!(err instanceof SpiffeLbError)) throw err
-        return { ok: false, errors: [{ path: err.at ?? 'backendServices', code: err.code, message: err.message }] }
+        return refusedReload(err)
       }
       const previous = plan
       plan = next // a worker (re)starting from now on is initialised with it

@@ -1,8 +1,5 @@
 import { formatIssue, loadConfigFile, type SpiffeLbConfig } from '../config/index.ts'
-import { EXIT } from './program.ts'
-
-/** Where a command writes: stdout for results, stderr for problems. */
-export interface CommandOutput { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }
+import { EXIT, type CommandOutput } from './command-output.ts'
 
 /**
  * Checks the config at `path` without starting anything (`spiffe-lb serve --check`). Returns 0

@@ -9,7 +9,7 @@ import t from 'tap'
 import { parseAllDocuments } from 'yaml'
 import { deriveResources, loadConfigFile } from '../config/index.ts'
 import { runConfigCheck } from './config-check.ts'
-import { runDescribe } from './describe-command.ts'
+import { runDescribe } from './describe.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const example = join(root, 'examples', 'one-trust-domain.yaml')

@@ -1,0 +1,58 @@
+import { parseDuration } from '../config/values.ts'
+import { runAgent, type AgentHandle } from '../control/agent.ts'
+import { DEFAULT_METADATA_ROOT } from '../credentials/metadata-client.ts'
+import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import type { CommandOutput } from './command-output.ts'
+import { EXIT } from './command-output.ts'
+
+/** Options of `spiffe-lb agent`, as commander parses them. */
+export interface AgentCommandOptions {
+  metadata: string
+  out: string
+  interval: string
+  once?: boolean
+}
+
+/**
+ * Runs `spiffe-lb agent --once`: one refresh of `--out` from the metadata server. Returns 0 when
+ * the directory is current (written or unchanged), 1 when the instance is not configured
+ * (HTTP 412) or the refresh failed.
+ */
+export async function runAgentOnce (opts: AgentCommandOptions, out: CommandOutput): Promise<number> {
+  const agent = startAgentCommand({ ...opts, once: true }, out)
+  try {
+    const result = await agent.first
+    if (result === 'not-configured') {
+      out.stderr.write(`spiffe-lb agent: ${opts.metadata} answers 412: workload certificates are not configured yet; nothing written\n`)
+      return EXIT.FAILED
+    }
+    return EXIT.OK
+  } catch (err) {
+    if (!isSpiffeLbError(err)) throw err
+    return EXIT.FAILED // already reported by onError
+  } finally {
+    await agent.stop()
+  }
+}
+
+/** Starts the agent loop, logging each write to stdout and each failure to stderr. */
+export function startAgentCommand (opts: AgentCommandOptions, out: CommandOutput): AgentHandle {
+  const intervalMs = intervalFlag(opts.interval)
+  return runAgent({
+    metadataUrl: opts.metadata,
+    outDir: opts.out,
+    intervalMs,
+    once: opts.once === true,
+    onWrite: (dir) => { out.stdout.write(`${new Date().toISOString()} wrote ${opts.out} -> ${dir}\n`) },
+    onError: (err) => { out.stderr.write(`spiffe-lb agent: ${err.code}: ${err.message}${err.at === undefined ? '' : ` (at ${err.at})`}\n`) }
+  })
+}
+
+function intervalFlag (value: string): number {
+  let ms = 0
+  try { ms = parseDuration(value) } catch {}
+  if (!(ms >= 100)) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_INTERVAL', `--interval must be seconds with an "s" suffix, like "300s", got ${quote(value)}`, { at: '--interval' })
+  }
+  return ms
+}

@@ -1,0 +1,143 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { createDirectorySource } from '../credentials/directory-source.ts'
+import { GCE_FILES } from '../credentials/gce-files.ts'
+import type { CredentialSource } from '../credentials/source.ts'
+import { CredentialStore } from '../credentials/store.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { BundleSet } from '../spiffe/bundle-set.ts'
+import { SpiffeId } from '../spiffe/spiffe-id.ts'
+import { TrustDomain } from '../spiffe/trust-domain.ts'
+import { X509Bundle } from '../spiffe/x509-bundle.ts'
+import { X509Svid } from '../spiffe/x509-svid.ts'
+import { startEchoBackend } from '../tls/echo-backend.ts'
+import type { EchoBackend } from '../tls/echo-backend.ts'
+import type { CommandOutput } from './command-output.ts'
+import { EXIT } from './command-output.ts'
+
+/** Options of `spiffe-lb backend` (DESIGN.md section 5). */
+export interface BackendCommandOptions {
+  listen: string
+  /** A directory in the GCE layout (certificates.pem, private_key.pem, ca_certificates.pem, trust_bundles.json). */
+  credentialsDir?: string | undefined
+  cert?: string | undefined
+  key?: string | undefined
+  /** `TD=FILE` pairs: PEM trust anchors of one trust domain each. */
+  bundle?: string[] | undefined
+  allowId?: string[] | undefined
+  allowTrustDomain?: string[] | undefined
+  name?: string | undefined
+}
+
+/** A started backend with its credential plumbing. */
+export interface RunningBackend {
+  backend: EchoBackend
+  store: CredentialStore
+  /** Re-reads the credentials now (SIGHUP). */
+  reload: () => Promise<void>
+  /** Graceful stop: the listener, the connections, the credential source. */
+  stop: () => Promise<void>
+}
+
+/**
+ * Loads the credentials, starts the echo backend and prints `listening on HOST:PORT as ID`.
+ * Credentials come from `--credentials-dir` (followed by the directory source: rotations are
+ * picked up) or from `--cert/--key/--bundle` files (read again by `reload`). Throws a coded
+ * error for bad options or credentials.
+ */
+export async function startBackendCommand (opts: BackendCommandOptions, out: CommandOutput): Promise<RunningBackend> {
+  const log = pino({ name: 'spiffe-lb-backend', base: { backend: opts.name ?? null } }, out.stderr)
+  const { store, source } = await loadCredentials(opts)
+  store.onAttempt((o) => {
+    if (o.error !== undefined) log.warn({ code: o.error.code, where: o.error.where }, `credentials not reloaded: ${o.error.message}`)
+  })
+  store.subscribe((s) => { log.info({ svidGeneration: s.svidGeneration, bundleGeneration: s.bundleGeneration }, 'credentials reloaded') })
+  const backend = await startEchoBackend({
+    listen: opts.listen,
+    snapshots: store,
+    allowIds: (opts.allowId ?? []).map((s) => SpiffeId.fromString(s)),
+    allowTrustDomains: (opts.allowTrustDomain ?? []).map((s) => TrustDomain.fromString(s)),
+    ...(opts.name === undefined ? {} : { name: opts.name }),
+    onEvent: (e) => {
+      if (e.type === 'rejected') log.warn({ remote: e.remote, code: e.code, reason: e.reason, resumed: e.resumed }, `client refused: ${e.message}`)
+      else log.debug({ remote: e.remote, peer: e.peer, resumed: e.resumed }, 'client accepted')
+    }
+  })
+  const host = backend.host.includes(':') ? `[${backend.host}]` : backend.host
+  out.stdout.write(`listening on ${host}:${backend.port} as ${store.identity.toString()}\n`)
+  return {
+    backend,
+    store,
+    reload: async () => { await source.refresh() },
+    stop: async () => { await Promise.all([backend.close(), source.stop()]) }
+  }
+}
+
+async function loadCredentials (opts: BackendCommandOptions): Promise<{ store: CredentialStore, source: CredentialSource }> {
+  const files = opts.cert !== undefined || opts.key !== undefined || (opts.bundle ?? []).length > 0
+  if ((opts.credentialsDir === undefined) === !files) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS',
+      'give either --credentials-dir DIR or --cert FILE --key FILE --bundle TD=FILE…', { at: 'backend' })
+  }
+  let source: CredentialSource
+  let certFile: string
+  let keyFile: string
+  if (opts.credentialsDir !== undefined) {
+    certFile = join(opts.credentialsDir, GCE_FILES.certificates)
+    keyFile = join(opts.credentialsDir, GCE_FILES.privateKey)
+    source = createDirectorySource({ dir: opts.credentialsDir })
+  } else {
+    if (opts.cert === undefined || opts.key === undefined || (opts.bundle ?? []).length === 0) {
+      throw new SpiffeLbError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS',
+        '--cert, --key and at least one --bundle TD=FILE are required together', { at: 'backend' })
+    }
+    certFile = opts.cert
+    keyFile = opts.key
+    source = fileSource(opts.cert, opts.key, (opts.bundle ?? []).map(parseBundleArg))
+  }
+  // The store pins the identity: a credential update that changes the backend's ID is refused.
+  const first = X509Svid.fromPem(await readText(certFile), await readText(keyFile), certFile)
+  const store = new CredentialStore({ identity: first.id })
+  await source.start(store)
+  if (store.current() === undefined) {
+    await source.stop()
+    const e = store.lastError
+    throw new SpiffeLbError(e?.code ?? 'ERR_SPIFFE_CLI_BACKEND_CREDENTIALS', e?.message ?? 'no usable credentials', { at: e?.where ?? certFile })
+  }
+  return { store, source }
+}
+
+/** A credential source reading static files; `refresh` reads them again. */
+function fileSource (certFile: string, keyFile: string, bundles: Array<{ td: TrustDomain, file: string }>): CredentialSource {
+  let target: CredentialStore | undefined
+  const load = async (store: CredentialStore): Promise<void> => {
+    await store.attempt('files', async () => ({
+      svid: X509Svid.fromPem(await readText(certFile), await readText(keyFile), certFile),
+      bundles: BundleSet.of(await Promise.all(bundles.map(async (b) => X509Bundle.fromPem(b.td, await readText(b.file), b.file))))
+    }))
+  }
+  return {
+    name: 'files',
+    start: async (store) => { target = store; await load(store) },
+    refresh: async () => { if (target !== undefined) await load(target) },
+    stop: async () => { target = undefined }
+  }
+}
+
+function parseBundleArg (arg: string): { td: TrustDomain, file: string } {
+  const eq = arg.indexOf('=')
+  if (eq <= 0 || eq === arg.length - 1) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_BUNDLE_ARG', `--bundle ${quote(arg)} must be TRUST_DOMAIN=PEM_FILE`, { at: '--bundle' })
+  }
+  return { td: TrustDomain.fromString(arg.slice(0, eq)), file: arg.slice(eq + 1) }
+}
+
+async function readText (file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_FILE_UNREADABLE', `cannot read ${quote(file)}: ${(err as Error).message}`, { at: file, cause: err })
+  }
+}
+

@@ -1,0 +1,35 @@
+import { writeFileAtomic } from '../internal/atomic-write.ts'
+import { parseDuration } from '../config/values.ts'
+import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { parseKeyAlgorithm, type KeyAlgorithm } from '../pki/index.ts'
+
+/** Returns `--key-algorithm` parsed (ours or gcloud's names), or undefined for the default. */
+export function keyAlgorithmOption (value: string | undefined): KeyAlgorithm | undefined {
+  if (value === undefined) return undefined
+  try {
+    return parseKeyAlgorithm(value)
+  } catch (err) {
+    if (!isSpiffeLbError(err)) throw err
+    throw new SpiffeLbError(err.code, `--key-algorithm: ${err.message}`, { at: '--key-algorithm' })
+  }
+}
+
+/** Returns a `--lifetime` like `86400s` in ms. */
+export function lifetimeOption (value: string): number {
+  try {
+    const ms = parseDuration(value)
+    if (ms >= 1000) return ms
+  } catch (err) {
+    if (!isSpiffeLbError(err)) throw err
+  }
+  throw new SpiffeLbError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "1s", like "86400s", got ${quote(value)}`, { at: '--lifetime' })
+}
+
+/** Writes one certificate or key file atomically; a failure is `ERR_SPIFFE_CLI_WRITE_FILE` naming the file. */
+export async function writeCertFile (path: string, data: string, mode: number): Promise<void> {
+  try {
+    await writeFileAtomic(path, data, mode)
+  } catch (err) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_WRITE_FILE', `cannot write ${quote(path)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: path, cause: err })
+  }
+}

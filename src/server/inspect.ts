@@ -1,0 +1,150 @@
+import { X509Certificate } from 'node:crypto'
+import { systemClock, type Clock } from '../internal/clock.ts'
+import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { parsePem } from '../internal/pem.ts'
+import { colonHex, describeCertificate, type CertificateDetails } from '../pki/index.ts'
+import { SpiffeId } from '../spiffe/index.ts'
+import { readTextFile } from '../control/ca-layout.ts'
+import type { CommandOutput } from './command-output.ts'
+import { EXIT } from './command-output.ts'
+
+/** The rotation point of managed workload identity certificates by default (rotationWindowPercentage). */
+const ROTATION_PERCENT = 50
+
+/** What `inspect` knows about one certificate: its details plus, for an SVID leaf, identity and timing. */
+export interface InspectedCertificate extends CertificateDetails {
+  spiffe: { id: string, trustDomain: string, expired: boolean, secondsLeft: number, timeLeft: string, rotationAt: Date } |
+    { id: null, reason: string } | undefined
+}
+
+/** Returns `ms` as `2d 3h`, `23h 59m`, `5m 10s` or `42s`: the two largest units. */
+export function formatSpan (ms: number): string {
+  const s = Math.floor(Math.abs(ms) / 1000)
+  const units: Array<[string, number]> = [['d', Math.floor(s / 86400)], ['h', Math.floor(s / 3600) % 24], ['m', Math.floor(s / 60) % 60], ['s', s % 60]]
+  const first = units.findIndex(([, n]) => n > 0)
+  if (first === -1) return '0s'
+  return units.slice(first, first + 2).filter(([, n]) => n > 0).map(([u, n]) => `${n}${u}`).join(' ')
+}
+
+function spiffeOf (d: CertificateDetails, now: number): InspectedCertificate['spiffe'] {
+  if (d.basicConstraints?.ca === true) return undefined
+  const uris = d.subjectAltName?.uris ?? []
+  if (uris.length === 0) return undefined
+  if (uris.length > 1) return { id: null, reason: `${uris.length} URI SANs (an X.509-SVID has exactly one)` }
+  let id: SpiffeId
+  try {
+    id = SpiffeId.fromString(uris[0] ?? '')
+  } catch (err) {
+    if (!isSpiffeLbError(err)) throw err
+    return { id: null, reason: err.message }
+  }
+  const left = d.notAfter.getTime() - now
+  const span = d.notAfter.getTime() - d.notBefore.getTime()
+  return {
+    id: id.toString(),
+    trustDomain: id.trustDomain.name,
+    expired: left < 0,
+    secondsLeft: Math.floor(left / 1000),
+    timeLeft: left < 0 ? `expired ${formatSpan(left)} ago` : `${formatSpan(left)} left`,
+    rotationAt: new Date(d.notBefore.getTime() + Math.floor(span * ROTATION_PERCENT / 100 / 1000) * 1000)
+  }
+}
+
+/** Returns every certificate in `pem` inspected at `now`. Throws `ERR_SPIFFE_CLI_*` / `ERR_SPIFFE_PEM_*` naming `source`. */
+export function inspectPem (pem: string, source: string, now: number): InspectedCertificate[] {
+  const blocks = parsePem(pem, source).filter((b) => b.type === 'CERTIFICATE')
+  if (blocks.length === 0) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(source)} holds no PEM "CERTIFICATE" block`, { at: source })
+  }
+  return blocks.map((b, i) => {
+    let cert: X509Certificate
+    try {
+      cert = new X509Certificate(b.der)
+    } catch (err) {
+      throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(source)}: certificate ${i + 1} does not parse as x.509`, { at: source, cause: err })
+    }
+    const details = describeCertificate(cert)
+    return { ...details, spiffe: spiffeOf(details, now) }
+  })
+}
+
+const CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }
+const KU_TEXT: Readonly<Record<string, string>> = {
+  digitalSignature: 'Digital Signature', nonRepudiation: 'Non Repudiation', keyEncipherment: 'Key Encipherment',
+  dataEncipherment: 'Data Encipherment', keyAgreement: 'Key Agreement', keyCertSign: 'Certificate Sign',
+  cRLSign: 'CRL Sign', encipherOnly: 'Encipher Only', decipherOnly: 'Decipher Only'
+}
+const EKU_TEXT: Readonly<Record<string, string>> = {
+  serverAuth: 'TLS Web Server Authentication', clientAuth: 'TLS Web Client Authentication', codeSigning: 'Code Signing',
+  emailProtection: 'E-mail Protection', timeStamping: 'Time Stamping', ocspSigning: 'OCSP Signing', anyExtendedKeyUsage: 'Any Extended Key Usage'
+}
+
+/** Returns one certificate as text in the spirit of `openssl x509 -text`, plus the SPIFFE view. */
+export function renderText (c: InspectedCertificate, index: number, total: number, now: number): string {
+  const lines = [`Certificate ${index + 1} of ${total}${c.basicConstraints?.ca === true ? ' (CA)' : ''}`]
+  const row = (label: string, value: string): void => { lines.push(`    ${`${label}:`.padEnd(22)}${value}`) }
+  const ext = (name: string, critical: boolean, values: string[]): void => {
+    lines.push(`        ${name}:${critical ? ' critical' : ''}`, ...values.map((v) => `            ${v}`))
+  }
+  row('Subject', c.subject === '' ? '(empty)' : c.subject)
+  row('Issuer', c.issuer === '' ? '(empty)' : c.issuer)
+  row('Serial Number', colonHex(c.serialHex.length % 2 === 1 ? `0${c.serialHex}` : c.serialHex).toLowerCase())
+  row('Not Before', c.notBefore.toISOString())
+  row('Not After', c.notAfter.toISOString())
+  row('Signature Algorithm', c.signatureAlgorithm)
+  const key = c.publicKey.curve === undefined ? `${c.publicKey.type.toUpperCase()} ${c.publicKey.bits ?? '?'} bit` : `EC ${CURVES[c.publicKey.curve] ?? c.publicKey.curve} (${c.publicKey.bits ?? '?'} bit)`
+  row('Public Key', `${key}${c.keyAlgorithm === undefined ? '' : ` [${c.keyAlgorithm}]`}`)
+  lines.push('    X509v3 extensions:')
+  const san = c.subjectAltName
+  if (san !== undefined) {
+    ext('Subject Alternative Name', san.critical, [[...san.uris.map((u) => `URI:${u}`), ...san.dnsNames.map((d) => `DNS:${d}`),
+      ...san.ipAddresses.map((a) => `IP Address:${a}`), ...san.emails.map((e) => `email:${e}`), ...san.other].join(', ')])
+  }
+  const bc = c.basicConstraints
+  if (bc !== undefined) ext('Basic Constraints', bc.critical, [`CA:${bc.ca ? 'TRUE' : 'FALSE'}${bc.pathLen === undefined ? '' : `, pathlen:${bc.pathLen}`}`])
+  if (c.keyUsage !== undefined) ext('Key Usage', c.keyUsage.critical, [c.keyUsage.usages.map((u) => KU_TEXT[u] ?? u).join(', ')])
+  if (c.extKeyUsage !== undefined) ext('Extended Key Usage', c.extKeyUsage.critical, [c.extKeyUsage.usages.map((u) => EKU_TEXT[u] ?? u).join(', ')])
+  if (c.subjectKeyIdentifier !== undefined) ext('Subject Key Identifier', false, [c.subjectKeyIdentifier])
+  if (c.authorityKeyIdentifier !== undefined) ext('Authority Key Identifier', false, [c.authorityKeyIdentifier])
+  for (const o of c.otherExtensions) ext(o.oid, o.critical, ['(not decoded)'])
+  row('Fingerprint SHA-256', c.fingerprintSha256)
+  const s = c.spiffe
+  if (s !== undefined) {
+    lines.push('    SPIFFE:')
+    if (s.id === null) {
+      row('  SPIFFE ID', `none: ${s.reason}`)
+    } else {
+      row('  SPIFFE ID', s.id)
+      row('  Trust Domain', s.trustDomain)
+      row('  Expiry', s.timeLeft)
+      const due = s.rotationAt.getTime() - now
+      row(`  Rotation (${ROTATION_PERCENT}%)`, `${s.rotationAt.toISOString()} (${due > 0 ? `in ${formatSpan(due)}` : `due since ${formatSpan(due)}`})`)
+    }
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** Options of `inspect`. */
+export interface InspectOptions { file: string, json?: boolean, now?: string }
+
+/** Returns the time `--now` names, or the clock's; throws `ERR_SPIFFE_CLI_NOW` for a non-ISO value. */
+export function nowOption (value: string | undefined, clock: Clock): number {
+  if (value === undefined) return clock.now()
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN
+  if (Number.isNaN(ms)) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_NOW', `--now must be an ISO 8601 time like 2026-01-01T00:00:00Z, got ${quote(value)}`, { at: '--now' })
+  }
+  return ms
+}
+
+/** `inspect FILE`: prints every certificate of a PEM file, as text or `--json`. Returns the exit code. */
+export async function runInspect (opts: InspectOptions, out: CommandOutput, clock: Clock = systemClock): Promise<number> {
+  const now = nowOption(opts.now, clock)
+  const certs = inspectPem(await readTextFile(opts.file, 'certificate file'), opts.file, now)
+  if (opts.json === true) {
+    out.stdout.write(JSON.stringify(certs, null, 2) + '\n')
+  } else {
+    out.stdout.write(certs.map((c, i) => renderText(c, i, certs.length, now)).join('\n'))
+  }
+  return EXIT.OK
+}

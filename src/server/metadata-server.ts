@@ -1,0 +1,69 @@
+import { findManagedIdentity } from '../config/attestation.ts'
+import { loadConfigFile } from '../config/index.ts'
+import { parseDuration, parseHostPort } from '../config/values.ts'
+import { createMetadataServer, type MetadataServer } from '../control/metadata-server.ts'
+import { firstManagedIdentity, openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
+import { systemClock, type Clock } from '../internal/clock.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { issueSvidCertificate } from '../pki/index.ts'
+import type { CommandOutput } from './command-output.ts'
+import { writeIssues } from './config-check.ts'
+import { EXIT } from './command-output.ts'
+
+/** Options of `spiffe-lb metadata-server`, as commander parses them. */
+export interface MetadataServerCommandOptions {
+  config: string
+  listen: string
+  identity?: string
+  state?: string
+  /** Overrides the CIC lifetime (e.g. `60s`), to watch rotations happen in a demo or test. */
+  lifetime?: string
+}
+
+/**
+ * Starts the emulated GCE metadata server for a config: the identity (default the config's first
+ * managed identity) is issued by the local CA of its pool's CIC and rotated per that CIC; trust
+ * anchors are the CA's root plus the pool's additionalTrustBundles. Returns the running server,
+ * or an exit code after printing why it could not start.
+ */
+export async function startMetadataServerCommand (opts: MetadataServerCommandOptions, out: CommandOutput, clock: Clock = systemClock): Promise<MetadataServer | number> {
+  const loaded = await loadConfigFile(opts.config)
+  if (!loaded.ok) {
+    writeIssues(opts.config, loaded.errors, out)
+    return EXIT.USAGE
+  }
+  const config = loaded.config
+  const identity = opts.identity === undefined
+    ? firstManagedIdentity(config)
+    : findManagedIdentity(config, opts.identity)?.identity.spiffeId
+  if (identity === undefined) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_IDENTITY',
+      opts.identity === undefined ? 'the config defines no managed identity' : `--identity ${quote(opts.identity)} is not a managed identity of the config`,
+      { at: '--identity' })
+  }
+  const { pool, cic, ca } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
+  const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
+  const listen = parseHostPort(opts.listen, 'ERR_SPIFFE_CLI_LISTEN', 0)
+  const anchors = poolTrustAnchors(pool, ca)
+  const server = await createMetadataServer({
+    listen,
+    identity: identity.toString(),
+    issue: async (p) => await issueSvidCertificate(ca, { uri: identity.toString(), keyAlgorithm: cic.keyAlgorithm, ...p }),
+    trustAnchors: () => anchors,
+    rotation: { lifetimeMs, rotationWindowPercentage: cic.rotationWindowPercentage },
+    clock,
+    onError: (err) => { out.stderr.write(`spiffe-lb metadata-server: issuance failed, retrying: ${String(err)}\n`) }
+  })
+  out.stdout.write(`metadata server listening on ${server.url} for ${identity.toString()} ` +
+    `(lifetime ${lifetimeMs / 1000}s, rotation at ${cic.rotationWindowPercentage}%, trust domains: ${[...anchors.keys()].join(', ')})\n`)
+  return server
+}
+
+function lifetimeFlag (value: string): number {
+  let ms = 0
+  try { ms = parseDuration(value) } catch {}
+  if (ms < 2000) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
+  }
+  return ms
+}

@@ -1,0 +1,114 @@
+import { watch } from 'node:fs'
+import type { FSWatcher } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import { loadConfigFile } from '../config/load.ts'
+import { parseDuration } from '../config/values.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { startServer } from './bootstrap.ts'
+import type { RunningServer } from './wiring.ts'
+import { startCluster } from './cluster-primary.ts'
+import { runConfigCheck, summarize, writeIssues } from './config-check.ts'
+import type { CommandOutput } from './command-output.ts'
+import { EXIT } from './command-output.ts'
+
+/** The flags of the command, as commander parses them. */
+export interface ServeFlags { config: string, check?: boolean, drainTimeout: string, logLevel: string, workers?: string }
+
+/**
+ * Returns the number of proxy processes `--workers` asks for: a positive integer, or `auto` for
+ * `os.availableParallelism()`. Throws `ERR_SPIFFE_CLI_BAD_WORKERS` for anything else.
+ */
+export function parseWorkers (value: string): number {
+  if (value === 'auto') return availableParallelism()
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_WORKERS',
+      `--workers must be a positive integer or "auto", got ${quote(value)}`, { at: '--workers' })
+  }
+  return n
+}
+
+/**
+ * Runs `spiffe-lb serve`: validates the config (exit 2 listing every error), starts the data
+ * plane, reloads on SIGHUP and when the config file changes (keeping the running config when
+ * the new one is invalid), and on SIGTERM/SIGINT stops accepting and drains in-flight requests.
+ * With `--workers N` (N > 1) it is the node:cluster primary of N proxy processes sharing the
+ * listener (see cluster-primary.ts). Resolves with the exit code once the server has stopped.
+ */
+export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted?: (server: RunningServer) => void): Promise<number> {
+  const workers = parseWorkers(flags.workers ?? '1')
+  if (flags.check === true) return await runConfigCheck(flags.config, out)
+  const loaded = await loadConfigFile(flags.config)
+  if (!loaded.ok) {
+    writeIssues(flags.config, loaded.errors, out)
+    return EXIT.USAGE
+  }
+  const drainMs = parseDuration(flags.drainTimeout)
+  const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } })
+  let server: RunningServer
+  let workersLine = ''
+  if (workers === 1) {
+    server = await startServer(loaded.config, { logger: log })
+  } else {
+    const cluster = await startCluster(loaded.config, { workers, logger: log, logLevel: flags.logLevel })
+    server = cluster
+    workersLine = `${workers} workers share the proxy listener (pids ${cluster.workerPids.join(' ')})\n`
+  }
+  out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
+    `proxy listening on http://${hostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
+    `admin listening on http://${hostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
+  onStarted?.(server)
+
+  let reloading = Promise.resolve()
+  const reload = (why: string): void => {
+    reloading = reloading.then(async () => {
+      const result = await server.reload()
+      if (result.ok) {
+        log.info({ why, changes: result.changes }, 'config reloaded')
+        out.stdout.write(`config reloaded (${why}): ${result.changes.length === 0 ? 'no changes' : result.changes.join('; ')}\n`)
+      } else {
+        log.warn({ why, errors: result.errors }, 'config reload refused; the running config stays')
+        writeIssues(flags.config, result.errors, out)
+      }
+    }).catch((err: unknown) => { log.error({ err }, 'config reload failed; the running config stays') })
+  }
+  let debounce: NodeJS.Timeout | undefined
+  let watcher: FSWatcher | undefined
+  try {
+    // Editors save by rename, so one change fires several events: debounce them into one reload.
+    watcher = watch(flags.config, () => {
+      clearTimeout(debounce)
+      debounce = setTimeout(() => { reload('config file changed') }, 200)
+    })
+  } catch (err) {
+    log.warn({ err }, 'cannot watch the config file; reload with SIGHUP')
+  }
+  const onHup = (): void => { reload('SIGHUP') }
+  process.on('SIGHUP', onHup)
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal, drainMs }, 'shutting down: draining in-flight requests')
+      process.off('SIGTERM', onTerm)
+      process.off('SIGINT', onInt)
+      resolve()
+    }
+    const onTerm = (): void => { stop('SIGTERM') }
+    const onInt = (): void => { stop('SIGINT') }
+    process.on('SIGTERM', onTerm)
+    process.on('SIGINT', onInt)
+  })
+  process.off('SIGHUP', onHup)
+  watcher?.close()
+  clearTimeout(debounce)
+  await reloading
+  await server.close(drainMs)
+  out.stdout.write('spiffe-lb stopped\n')
+  return EXIT.OK
+}
+
+function hostPort (host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}
