@@ -106,7 +106,7 @@ t.test('against an address: the user brings the target and the client credential
     ready: /listening on (\S+):(\d+)/
   })
   t.teardown(() => backend.stop())
-  const address = `127.0.0.1:${backend.ready[2] ?? ''}`
+  const address = `127.0.0.1:${backend.ready?.[2] ?? ''}`
   const viaAddress = await runHandshakeBench(parseHandshakeFlags({
     target: address, cert: pki.client.certFile, key: pki.client.keyFile, bundle: [`${pki.trustDomain.name}=${pki.rootFile}`],
     tlsVersions: 'TLSv1.3', groups: 'X25519', modes: 'full', concurrency: '2', duration: '400ms', warmup: '100ms', slice: '200ms'

@@ -2,12 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { isReadyMessage, type ReadyMessage } from '../server/ready-message.ts'
 
 /** A process a benchmark started (backend, proxy, baseline forwarder, openssl s_server). */
 export interface BenchChild {
   readonly pid: number
-  /** The first match of the ready pattern, with its groups. */
-  readonly ready: RegExpMatchArray
+  /** The first match of the ready pattern, with its groups (undefined for a child that announced readiness over IPC). */
+  readonly ready: RegExpMatchArray | undefined
+  /** The readiness message of a spiffe-lb child ({@link StartChildOptions.ready} `'ipc'`). */
+  readonly announced?: ReadyMessage
   /** Everything written to stderr so far (capped at 64 KiB), for error messages. */
   stderr (): string
   /** SIGTERM, then SIGKILL after `graceMs` (default 5 000); resolves once it exited. Idempotent. */
@@ -19,13 +22,21 @@ export interface StartChildOptions {
   /** Executable; default this Node (`process.execPath`). */
   command?: string
   args: readonly string[]
-  /** Resolves once a stdout or stderr line matches. */
-  ready: RegExp
+  /**
+   * Resolves once a stdout or stderr line matches, or, with `'ipc'`, once a spiffe-lb child
+   * sends its readiness message (server/ready-message.ts) over an IPC channel.
+   */
+  ready: RegExp | 'ipc'
   /** Give up (and kill the child) after this long; default 30 000 ms. */
   timeoutMs?: number
   env?: NodeJS.ProcessEnv
   /** Label used in errors, e.g. `backend`. */
   name: string
+}
+
+/** Returns the options that start the spiffe-lb CLI with `args` and wait for its readiness message. */
+export function spiffeLbChild (name: string, ...args: string[]): StartChildOptions {
+  return { name, args: cliArgs(...args), ready: 'ipc' }
 }
 
 /** Returns the args that run the spiffe-lb CLI with `args` (source or built, like the running code). */
@@ -40,13 +51,16 @@ export function cliArgs (...args: string[]): string[] {
  */
 export async function startChild (options: StartChildOptions): Promise<BenchChild> {
   const child: ChildProcess = spawn(options.command ?? process.execPath, options.args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ready === 'ipc' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env
   })
   let stderr = ''
   let exited = child.exitCode !== null
   const exit = new Promise<void>((resolve) => { child.once('exit', () => { exited = true; resolve() }) })
-  const ready = await new Promise<RegExpMatchArray>((resolve, reject) => {
+  let announced: ReadyMessage | undefined
+  const pattern = options.ready
+  const expected = pattern === 'ipc' ? 'a spiffe-lb:ready message' : `a line matching ${String(pattern)}`
+  const ready = await new Promise<RegExpMatchArray | undefined>((resolve, reject) => {
     let buffered = ''
     const onData = (chunk: Buffer, isErr: boolean): void => {
       const text = chunk.toString('utf8')
@@ -54,8 +68,9 @@ export async function startChild (options: StartChildOptions): Promise<BenchChil
       buffered += text
       const lines = buffered.split('\n')
       buffered = lines.pop() ?? ''
+      if (pattern === 'ipc') return
       for (const line of lines) {
-        const m = line.match(options.ready)
+        const m = line.match(pattern)
         if (m !== null) { finish(); resolve(m); return }
       }
     }
@@ -65,25 +80,36 @@ export async function startChild (options: StartChildOptions): Promise<BenchChil
       finish()
       child.kill('SIGKILL')
       reject(new SpiffeLbError('ERR_SPIFFE_BENCH_CHILD_FAILED',
-        `${options.name} ${why} before printing a line matching ${String(options.ready)}: ${quote(stderr.trim(), 600)}`, { at: options.name }))
+        `${options.name} ${why} before ${expected}: ${quote(stderr.trim(), 600)}`, { at: options.name }))
     }
     const onExit = (code: number | null): void => { fail(`exited with ${String(code)}`) }
     const timer = setTimeout(() => { fail(`did not start within ${options.timeoutMs ?? 30_000} ms`) }, options.timeoutMs ?? 30_000)
+    const onMessage = (message: unknown): void => {
+      if (!isReadyMessage(message)) return
+      announced = message
+      finish()
+      resolve(undefined)
+    }
     const finish = (): void => {
       clearTimeout(timer)
+      child.off('message', onMessage)
       child.off('exit', onExit)
       child.stdout?.off('data', onOut)
     }
     child.stdout?.on('data', onOut)
     child.stderr?.on('data', onErr)
+    child.on('message', onMessage)
     child.once('exit', onExit)
     child.once('error', (err) => { fail(`could not start (${err.message})`) })
   })
   // Keep draining stdout so a chatty child never blocks on a full pipe.
   child.stdout?.resume()
+  // The channel carried its one message; it must not keep this process alive.
+  if (child.connected) child.disconnect()
   return {
     pid: child.pid ?? -1,
     ready,
+    ...(announced === undefined ? {} : { announced }),
     stderr: () => stderr,
     async stop (graceMs = 5000) {
       if (exited) return

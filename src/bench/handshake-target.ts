@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { parsePem, toPem } from '../internal/pem.ts'
 import type { BenchPki } from './bench-pki.ts'
-import { cliArgs, startChild } from './child-process.ts'
+import { spiffeLbChild, startChild } from './child-process.ts'
 import type { BenchChild } from './child-process.ts'
 import { openBackendStats } from './backend-stats.ts'
 import type { StatsSnapshot } from './backend-stats.ts'
+import { parseHostPort } from '../internal/host-port.ts'
 
 /** A server the handshake bench connects to. */
 export interface HandshakeTarget {
@@ -29,13 +30,10 @@ export interface HandshakeTarget {
  */
 export async function startSpiffeLbTarget (pki: BenchPki): Promise<HandshakeTarget> {
   const child = await startChild({
-    name: 'spiffe-lb backend',
-    args: cliArgs('backend', '--listen', '127.0.0.1:0', '--cert', pki.server.certFile, '--key', pki.server.keyFile,
-      '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`),
-    ready: /listening on (\S+):(\d+)/
+    ...spiffeLbChild('spiffe-lb backend', 'backend', '--listen', '127.0.0.1:0', '--cert', pki.server.certFile, '--key', pki.server.keyFile,
+      '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`)
   })
-  const host = '127.0.0.1'
-  const port = Number(child.ready[2])
+  const { host, port } = parseHostPort(child.announced?.address ?? '', 'ERR_SPIFFE_BENCH_CHILD_FAILED', 1)
   const stats = openBackendStats(`${host}:${port}`, pki.client.chainPem, pki.client.keyPem)
   return {
     label: 'spiffe-lb backend',

@@ -3,6 +3,7 @@
  * the command line, defaulted, and checked before anything starts.
  */
 import type { SpiffeLbError } from '../internal/errors.ts'
+import { parseHostPort } from '../internal/host-port.ts'
 import { KEY_ALGORITHMS, parseKeyAlgorithm } from '../pki/index.ts'
 import { badOption, parseDurationFlag } from './flags.ts'
 import type { KeyAlgorithm } from '../pki/index.ts'
@@ -105,10 +106,12 @@ export function resolveProxyBenchOptions (o: ProxyBenchOptions): ResolvedProxyBe
 
 /** Returns `HOST:PORT` split; throws `ERR_SPIFFE_BENCH_BAD_OPTION` naming `flag`. */
 export function parseHostPortOption (flag: string, text: string): { host: string, port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text)
-  const port = Number(m?.[3])
-  if (m === null || port < 1 || port > 65535) throw bad(flag, 'must be HOST:PORT with a port from 1 to 65535', text)
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port }
+  try {
+    const { host, port } = parseHostPort(text, 'ERR_SPIFFE_BENCH_BAD_OPTION', 1)
+    return { host, port }
+  } catch {
+    throw bad(flag, 'must be HOST:PORT with a port from 1 to 65535', text)
+  }
 }
 
 function intOption (flag: string, text: string): number {

@@ -10,8 +10,8 @@ import { SpiffeLbError } from '../internal/errors.ts'
 import type { KeyAlgorithm } from '../pki/index.ts'
 import { createBenchPki } from './bench-pki.ts'
 import type { BenchPki } from './bench-pki.ts'
-import { cliArgs, startChild } from './child-process.ts'
-import type { BenchChild } from './child-process.ts'
+import { spiffeLbChild, startChild } from './child-process.ts'
+import type { BenchChild, StartChildOptions } from './child-process.ts'
 import { proxyBenchConfig, writeBenchCredentials } from './proxy-config.ts'
 import type { ProxyMode } from './proxy-options.ts'
 import { openBackendStats } from './backend-stats.ts'
@@ -61,16 +61,17 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
     })()
     await closed
   }
-  const start = async (name: string, args: string[], ready: RegExp): Promise<BenchChild> => {
+  const start = async (options: StartChildOptions): Promise<BenchChild> => {
+    const name = options.name
     const run = (async (): Promise<BenchChild> => {
-      const child = await startChild({ name, args, ready })
+      const child = await startChild(options)
       children.add(child)
       if (closed !== undefined) {
         await child.stop(3000)
         throw new SpiffeLbError('ERR_SPIFFE_BENCH_STOPPED', `${name} started after the benchmark was stopped`, { at: name })
       }
       const stop = child.stop.bind(child)
-      return { pid: child.pid, ready: child.ready, stderr: () => child.stderr(), stop: async (graceMs) => { await stop(graceMs); children.delete(child) } }
+      return { pid: child.pid, ready: child.ready, ...(child.announced === undefined ? {} : { announced: child.announced }), stderr: () => child.stderr(), stop: async (graceMs) => { await stop(graceMs); children.delete(child) } }
     })()
     starting.add(run)
     try {
@@ -83,10 +84,9 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
     const pki = await createBenchPki(join(dir, 'pki'), keyAlgorithm, 1)
     const credentialsDir = join(dir, 'credentials')
     await writeBenchCredentials(credentialsDir, pki)
-    const backend = await start('backend', cliArgs('backend', '--listen', '127.0.0.1:0',
-      '--cert', pki.server.certFile, '--key', pki.server.keyFile, '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`, '--name', 'bench'),
-    /listening on (\S+) as /)
-    const backendAddress = backend.ready[1] ?? ''
+    const backend = await start(spiffeLbChild('backend', 'backend', '--listen', '127.0.0.1:0',
+      '--cert', pki.server.certFile, '--key', pki.server.keyFile, '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`, '--name', 'bench'))
+    const backendAddress = backend.announced?.address ?? ''
     stats = openBackendStats(backendAddress, pki.client.chainPem, pki.client.keyPem)
     let configs = 0
     return {
@@ -99,16 +99,17 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
       async startProxy (mode, workers) {
         const file = join(dir, `config-${mode}-${++configs}.yaml`)
         await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode }))
-        const child = await start(`spiffe-lb serve (${mode}, ${workers} worker${workers === 1 ? '' : 's'})`,
-          cliArgs('serve', '-c', file, '--log-level', 'warn', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])),
-          /proxy listening on http:\/\/(\S+)/)
-        return { child, address: child.ready[1] ?? '' }
+        const child = await start(spiffeLbChild(`spiffe-lb serve (${mode}, ${workers} worker${workers === 1 ? '' : 's'})`,
+          'serve', '-c', file, '--log-level', 'warn', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])))
+        return { child, address: child.announced?.address ?? '' }
       },
       async startForwarder (mode) {
-        const child = await start(`undici forwarder (${mode})`, undiciForwarderArgs({
-          listen: '127.0.0.1:0', backend: backendAddress, certFile: pki.client.certFile, keyFile: pki.client.keyFile, mode
-        }), /^listening on (\S+)/)
-        return { child, address: child.ready[1] ?? '' }
+        const child = await start({
+          name: `undici forwarder (${mode})`,
+          args: undiciForwarderArgs({ listen: '127.0.0.1:0', backend: backendAddress, certFile: pki.client.certFile, keyFile: pki.client.keyFile, mode }),
+          ready: /^listening on (\S+)/
+        })
+        return { child, address: child.ready?.[1] ?? '' }
       }
     }
   } catch (err) {

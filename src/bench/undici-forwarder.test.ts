@@ -56,7 +56,7 @@ t.test('runs as a child process and prints its address', async (t) => {
     ready: /^listening on (\S+)/
   })
   t.teardown(async () => { await child.stop() })
-  const res = await request(`http://${child.ready[1] ?? ''}/child`)
+  const res = await request(`http://${child.ready?.[1] ?? ''}/child`)
   t.equal(res.statusCode, 200)
   t.match(await res.body.json(), { peer: pki.client.spiffeId, path: '/child' })
 })

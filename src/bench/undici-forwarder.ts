@@ -18,6 +18,7 @@ import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
+import { parseHostPort } from '../internal/host-port.ts'
 
 /** What the forwarder does with backend connections (the `bench proxy` modes). */
 export type ForwarderMode = 'fresh' | 'resumed' | 'pooled'
@@ -42,12 +43,6 @@ export interface UndiciForwarder {
 // of them may be forwarded in either direction.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer'])
 
-function splitHostPort (text: string): { host: string, port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text)
-  if (m === null) throw new Error(`address must be host:port, got ${JSON.stringify(text)}`)
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port: Number(m[3]) }
-}
-
 /**
  * Starts the forwarder in this process and resolves once it listens. Modes: `fresh` = a new
  * backend connection per request (`reset: true`) with undici's session cache off
@@ -55,8 +50,8 @@ function splitHostPort (text: string): { host: string, port: number } {
  * connection per request with undici's default session cache; `pooled` = keep-alive.
  */
 export async function startUndiciForwarder (options: UndiciForwarderOptions): Promise<UndiciForwarder> {
-  const backend = splitHostPort(options.backend)
-  const listen = splitHostPort(options.listen)
+  const backend = parseHostPort(options.backend, 'ERR_SPIFFE_BENCH_BAD_OPTION', 1)
+  const listen = parseHostPort(options.listen, 'ERR_SPIFFE_BENCH_BAD_OPTION', 0)
   const secureContext = tls.createSecureContext({ cert: options.certPem, key: options.keyPem })
   const origin = `https://${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`
   const pool = new Pool(origin, {

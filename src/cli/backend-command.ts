@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { startBackendCommand, type BackendCommandOptions } from '../server/backend.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 import { EXIT } from '../server/command-output.ts'
+import { announceReady } from '../server/ready-message.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -19,6 +21,7 @@ export function registerBackendCommand (program: Command): void {
     .action(async (opts: BackendCommandOptions) => {
       const out = { stdout: process.stdout, stderr: process.stderr }
       const running = await startBackendCommand(opts, out)
+      announceReady({ command: 'backend', address: formatHostPort(running.backend.host, running.backend.port) })
       const onHup = (): void => { running.reload().catch(() => {}) }
       process.on('SIGHUP', onHup)
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

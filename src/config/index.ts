@@ -8,8 +8,8 @@ export type {
   SpiffeLbConfig, CaPoolConfig, WorkloadIdentityPoolConfig, CertificateIssuanceConfig, ManagedIdentityConfig,
   ResolvedIdentity, BackendServiceConfig, LocalityLbPolicy, UrlMapConfig, CredentialsConfig, CredentialSourceKind
 } from './types.ts'
-export type { HostPort } from './values.ts'
-export { parseDuration, formatDuration, parseHostPort } from './values.ts'
+export type { HostPort } from '../internal/host-port.ts'
+export { parseDuration, formatDuration } from './values.ts'
 export { parseIdentity, poolTrustDomain, identityName } from './identity.ts'
 export { checkAttestation, matchesAttestationRule, findManagedIdentity, backendServiceResource } from './attestation.ts'
 export { deriveResources, derivedId } from './derived.ts'

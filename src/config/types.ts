@@ -2,7 +2,7 @@ import type { KeyAlgorithm } from '../pki/key-algorithm.ts'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
-import type { HostPort } from './values.ts'
+import type { HostPort } from '../internal/host-port.ts'
 
 /**
  * The resolved, validated config (DESIGN.md section 4): durations in ms, identities as

@@ -4,7 +4,8 @@ import { parseIdentity } from './identity.ts'
 import type { ConfigPath, IssueList } from './issues.ts'
 import type { RawBackendService, RawConfig } from './schema.ts'
 import type { BackendServiceConfig, ResolvedIdentity, UrlMapConfig, WorkloadIdentityPoolConfig } from './types.ts'
-import { RESOURCE_NAME, parseHostPort, type HostPort } from './values.ts'
+import { parseHostPort, type HostPort } from '../internal/host-port.ts'
+import { RESOURCE_NAME } from './values.ts'
 
 /** What backend service validation needs from the rest of the config. */
 export interface ServiceContext {

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { formatDuration, isHttpUrl, parseDuration, parseHostPort } from './values.ts'
+import { formatDuration, isHttpUrl, parseDuration } from './values.ts'
+import { parseHostPort } from '../internal/host-port.ts'
 
 t.test('parseDuration reads the cloud form and formatDuration writes it back', async (t) => {
   const cases: Array<[string, number]> = [

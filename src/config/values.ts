@@ -1,4 +1,3 @@
-import { isIPv4, isIPv6 } from 'node:net'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 
 /**
@@ -6,15 +5,6 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
  * or throws a {@link SpiffeLbError} with the rule's own `ERR_SPIFFE_CONFIG_*` code; the
  * validator catches it and records it under the field's path.
  */
-
-/** A host and port, as written in `backends[].endpoints` or a `listen` address. */
-export interface HostPort {
-  /** A hostname, an IPv4 address or an IPv6 address without brackets. */
-  host: string
-  port: number
-  /** The text as written ("[::1]:9443"). */
-  address: string
-}
 
 /** Pool IDs: 4–32 chars of [a-z0-9-], starting and ending alphanumeric (seeds: pool create). */
 export const POOL_ID = /^[a-z0-9][a-z0-9-]{2,30}[a-z0-9]$/
@@ -26,7 +16,6 @@ export const RESOURCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/
 export const CA_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 const DURATION = /^(\d{1,12})(?:\.(\d{1,9}))?s$/
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 
 /**
  * Returns a protobuf-JSON duration (`"86400s"`, `"0.5s"`: the form gcloud prints) in
@@ -47,32 +36,6 @@ export function formatDuration (ms: number): string {
   return `${ms / 1000}s`
 }
 
-/**
- * Returns `"host:port"` (IPv6 as `"[::1]:port"`) parsed. `minPort` is 1 for endpoints and 0
- * for listen addresses (0 = any free port). Throws `code` naming what was expected.
- */
-export function parseHostPort (text: string, code: string, minPort: 0 | 1): HostPort {
-  const fail = (why: string): SpiffeLbError => new SpiffeLbError(code,
-    `address must be "host:port" (IPv6 as "[::1]:port") with port ${minPort}-65535: ${why}, got ${quote(text)}`)
-  let host: string
-  let portText: string
-  const v6 = /^\[([^\]]*)\]:(\d{1,5})$/.exec(text)
-  if (v6 !== null) {
-    host = v6[1] ?? ''
-    portText = v6[2] ?? ''
-    if (!isIPv6(host)) throw fail(`${quote(host)} is not an IPv6 address`)
-  } else {
-    const m = /^([^:[\]]+):(\d{1,5})$/.exec(text)
-    if (m === null) throw fail(text.split(':').length > 2 ? 'IPv6 addresses need brackets' : 'no port')
-    host = m[1] ?? ''
-    portText = m[2] ?? ''
-    const numeric = /^[0-9.]+$/.test(host)
-    if (numeric ? !isIPv4(host) : !HOSTNAME.test(host)) throw fail(`${quote(host)} is not a hostname or IPv4 address`)
-  }
-  const port = Number(portText)
-  if (port < minPort || port > 65535) throw fail(`port ${port} is out of range`)
-  return { host, port, address: text }
-}
 
 /** Returns true when `text` is an http(s) URL (the metadata server base URL). */
 export function isHttpUrl (text: string): boolean {

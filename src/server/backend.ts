@@ -5,6 +5,7 @@ import { createDirectorySource } from '../credentials/directory-source.ts'
 import { GCE_FILES } from '../credentials/gce-files.ts'
 import type { CredentialSource } from '../credentials/source.ts'
 import { CredentialStore } from '../credentials/store.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { SpiffeId } from '../spiffe/spiffe-id.ts'
@@ -64,8 +65,7 @@ export async function startBackendCommand (opts: BackendCommandOptions, out: Com
       else log.debug({ remote: e.remote, peer: e.peer, resumed: e.resumed }, 'client accepted')
     }
   })
-  const host = backend.host.includes(':') ? `[${backend.host}]` : backend.host
-  out.stdout.write(`listening on ${host}:${backend.port} as ${store.identity.toString()}\n`)
+  out.stdout.write(`listening on ${formatHostPort(backend.host, backend.port)} as ${store.identity.toString()}\n`)
   return {
     backend,
     store,

@@ -1,6 +1,7 @@
 import { findManagedIdentity } from '../config/attestation.ts'
 import { loadConfigFile } from '../config/index.ts'
-import { parseDuration, parseHostPort } from '../config/values.ts'
+import { parseDuration } from '../config/values.ts'
+import { parseHostPort } from '../internal/host-port.ts'
 import { createMetadataServer, type MetadataServer } from '../control/metadata-server.ts'
 import { firstManagedIdentity, openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'

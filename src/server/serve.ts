@@ -5,6 +5,8 @@ import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { loadConfigFile } from '../config/load.ts'
 import { parseDuration } from '../config/values.ts'
+import { formatHostPort } from '../internal/host-port.ts'
+import { announceReady } from './ready-message.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { startServer } from './bootstrap.ts'
 import type { RunningServer } from './wiring.ts'
@@ -57,8 +59,13 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     workersLine = `${workers} workers share the proxy listener (pids ${cluster.workerPids.join(' ')})\n`
   }
   out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
-    `proxy listening on http://${hostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
-    `admin listening on http://${hostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
+    `proxy listening on http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
+    `admin listening on http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
+  announceReady({
+    command: 'serve',
+    address: formatHostPort(server.proxyAddress.address, server.proxyAddress.port),
+    admin: formatHostPort(server.adminAddress.address, server.adminAddress.port)
+  })
   onStarted?.(server)
 
   let reloading = Promise.resolve()
@@ -107,8 +114,4 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   await server.close(drainMs)
   out.stdout.write('spiffe-lb stopped\n')
   return EXIT.OK
-}
-
-function hostPort (host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }

@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
+import { parseHostPort } from '../internal/host-port.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { VerifiedPeer } from './peer-identity.ts'
 import { peerIdentity } from './peer-identity.ts'
@@ -132,13 +133,8 @@ function sendJson (res: http.ServerResponse, body: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
 }
 
-/** Returns host and port of a `host:port` listen address (IPv6 as `[::1]:port`). */
+/** Returns host and port of a `host:port` listen address (IPv6 as `[::1]:port`; port 0 = any free port). */
 export function parseListen (listen: string): { host: string, port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(listen)
-  const port = Number(m?.[3])
-  if (m === null || port > 65535) {
-    throw new SpiffeLbError('ERR_SPIFFE_TLS_BAD_LISTEN_ADDRESS',
-      `listen address ${quote(listen)} must be host:port with a port from 0 to 65535`, { at: 'listen' })
-  }
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port }
+  const { host, port } = parseHostPort(listen, 'ERR_SPIFFE_TLS_BAD_LISTEN_ADDRESS', 0)
+  return { host, port }
 }
