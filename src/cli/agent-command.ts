@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { DEFAULT_METADATA_ROOT } from '../credentials/metadata-client.ts'
 import { runAgentOnce, startAgentCommand, type AgentCommandOptions } from '../server/agent.ts'
 import { EXIT } from '../server/command-output.ts'
+import { METADATA_POLL_INTERVAL_MS, flagSeconds } from '../defaults.ts'
 
 /** Registers `spiffe-lb agent`. */
 export function registerAgentCommand (program: Command): void {
@@ -9,7 +10,7 @@ export function registerAgentCommand (program: Command): void {
     .description('keeps a directory in the GCE credential layout (certificates.pem, private_key.pem, ca_certificates.pem, trust_bundles.json, config_status) up to date from a metadata server, swapping a symlink atomically like the guest agent')
     .option('--metadata <url>', 'the metadata server\'s root', DEFAULT_METADATA_ROOT)
     .requiredOption('--out <dir>', 'the credential directory to maintain (a symlink), e.g. /var/run/secrets/workload-spiffe-credentials')
-    .option('--interval <duration>', 'refresh interval', '300s')
+    .option('--interval <duration>', 'refresh interval', flagSeconds(METADATA_POLL_INTERVAL_MS))
     .option('--once', 'refresh once and exit (0 written or current, 1 not configured or failed)')
     .action(async (opts: AgentCommandOptions) => {
       const out = { stdout: process.stdout, stderr: process.stderr }

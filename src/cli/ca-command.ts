@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { runCaCreate, type CaCommandOptions } from '../server/ca-create.ts'
+import { CA_LIFETIME_MS, flagSeconds } from '../defaults.ts'
 
 function addCaOptions (cmd: Command, lifetime: string): Command {
   return cmd
@@ -15,9 +16,9 @@ function addCaOptions (cmd: Command, lifetime: string): Command {
 export function registerCaCommand (program: Command): void {
   const ca = program.command('ca').description('create a local root or subordinate CA (like gcloud privateca roots/subordinates create)')
   const output = { stdout: process.stdout, stderr: process.stderr }
-  addCaOptions(ca.command('create-root').description('create a self-signed root CA in --out'), '315360000s')
+  addCaOptions(ca.command('create-root').description('create a self-signed root CA in --out'), flagSeconds(CA_LIFETIME_MS))
     .action(async (opts: CaCommandOptions) => { process.exitCode = await runCaCreate(opts, output) })
-  addCaOptions(ca.command('create-subordinate').description('create a CA signed by the CA in --parent; also writes chain.pem and root.pem'), '315360000s')
+  addCaOptions(ca.command('create-subordinate').description('create a CA signed by the CA in --parent; also writes chain.pem and root.pem'), flagSeconds(CA_LIFETIME_MS))
     .requiredOption('--parent <dir>', 'directory of the parent CA')
     .action(async (opts: CaCommandOptions) => { process.exitCode = await runCaCreate(opts, output) })
 }

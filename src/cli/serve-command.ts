@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { runServe, type ServeFlags } from '../server/serve.ts'
+import { DRAIN_TIMEOUT_MS, flagSeconds } from '../defaults.ts'
 
 /** Registers `serve -c FILE [--check] [--workers N|auto]`. */
 export function registerServeCommand (program: Command): void {
@@ -7,7 +8,7 @@ export function registerServeCommand (program: Command): void {
     .description('run the proxy from a config file; --check only validates it (exit 0 or 2)')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('--check', 'validate the config and exit without starting anything')
-    .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests', '10s')
+    .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests', flagSeconds(DRAIN_TIMEOUT_MS))
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--workers <n>', 'proxy processes sharing the listener (node:cluster): a positive integer or "auto" (one per CPU)', '1')
     .action(async (flags: ServeFlags) => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { runSvidIssue, type SvidIssueOptions } from '../server/svid-issue.ts'
+import { SVID_LIFETIME_MS, flagSeconds } from '../defaults.ts'
 
 /** Registers `svid issue`. */
 export function registerSvidCommand (program: Command): void {
@@ -8,7 +9,7 @@ export function registerSvidCommand (program: Command): void {
     .requiredOption('--ca <dir>', 'CA directory made by `ca create-root` or `ca create-subordinate`')
     .requiredOption('--id <spiffe-id>', 'SPIFFE ID, like spiffe://TD/ns/NS/sa/ID')
     .requiredOption('--out <dir>', 'directory for certificates.pem, private_key.pem, ca_certificates.pem')
-    .option('--lifetime <duration>', 'validity, seconds with an "s" suffix', '86400s')
+    .option('--lifetime <duration>', 'validity, seconds with an "s" suffix', flagSeconds(SVID_LIFETIME_MS))
     .option('--key-algorithm <alg>', 'ECDSA_P256 (default), ECDSA_P384, RSA_2048, RSA_3072, RSA_4096')
     .option('--dns <name>', 'add a DNS SAN (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .action(async (opts: SvidIssueOptions) => {

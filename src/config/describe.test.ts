@@ -6,7 +6,8 @@ import { parse, parseAllDocuments } from 'yaml'
 import { createRootCa, issueSvidCertificate } from '../pki/index.ts'
 import { deriveResources } from './derived.ts'
 import { describeResources, renderDescribe } from './describe.ts'
-import { fileStateView, readDeriveInputs } from './state-view.ts'
+import { readDeriveInputs } from './state-view.ts'
+import { fileStateView } from '../control/state-view.ts'
 import { CA_POOL, IDENTITY, NUMBER, baseDoc, edit, load, rootPem } from './testing/fixtures.ts'
 import type { SpiffeLbConfig } from './types.ts'
 
@@ -112,10 +113,10 @@ t.test('the state directory view', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-state-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const issuer = config(edit(baseDoc(partner), [['credentials'], { stateDir: join(dir, 'state') }]))
-  t.same(await readDeriveInputs(issuer), { caRootsPem: new Map(), certificatePem: new Map(), trustDomainRootsPem: new Map() }, 'nothing yet')
+  t.same(await readDeriveInputs(issuer, fileStateView(issuer)), { caRootsPem: new Map(), certificatePem: new Map(), trustDomainRootsPem: new Map() }, 'nothing yet')
   await mkdir(join(dir, 'state', 'ca-pools', 'root-pool'), { recursive: true })
   await writeFile(join(dir, 'state', 'ca-pools', 'root-pool', 'ca.pem'), ca.certPem)
-  t.same((await readDeriveInputs(issuer)).caRootsPem, new Map([[CA_POOL, ca.certPem]]))
+  t.same((await readDeriveInputs(issuer, fileStateView(issuer))).caRootsPem, new Map([[CA_POOL, ca.certPem]]))
 
   const creds = join(dir, 'creds')
   await mkdir(creds)
@@ -127,5 +128,5 @@ t.test('the state directory view', async (t) => {
   t.same(got.trustDomainRootsPem, new Map([[TD, ca.certPem]]))
   const other = await issueSvidCertificate(ca, { uri: `spiffe://${TD}/ns/apps/sa/echo`, lifetimeMs: 86_400_000 })
   await writeFile(join(creds, 'certificates.pem'), other.chainPem)
-  t.same((await readDeriveInputs(fromDir)).certificatePem, new Map(), 'a certificate of another identity is not shown')
+  t.same((await readDeriveInputs(fromDir, fileStateView(fromDir))).certificatePem, new Map(), 'a certificate of another identity is not shown')
 })

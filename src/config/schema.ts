@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
 
 /**
  * The shape of a spiffe-lb config file (DESIGN.md section 4), in the cloud's own keys and value
@@ -83,7 +84,7 @@ const backendService = z.strictObject({
   name: z.string(),
   description: z.string().optional(),
   protocol: z.enum(['HTTPS']).default('HTTPS'),
-  localityLbPolicy: z.enum(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM']).default('ROUND_ROBIN'),
+  localityLbPolicy: z.enum(LB_POLICIES).default('ROUND_ROBIN'),
   timeoutSec: z.int().min(1).default(30),
   tlsSettings: z.strictObject({
     identity: z.string().optional(),
@@ -127,7 +128,7 @@ const urlMap = z.strictObject({
 
 /** Where the proxy's own SVID and bundles come from (DESIGN.md section 1, credential delivery). */
 const credentials = z.strictObject({
-  source: z.enum(['issuer', 'directory', 'metadata']).default('issuer'),
+  source: z.enum(CREDENTIAL_SOURCES).default('issuer'),
   directory: z.string().default('/var/run/secrets/workload-spiffe-credentials'),
   metadataUrl: z.string().default('http://metadata.google.internal/computeMetadata/v1/instance/gce-workload-certificates'),
   pollInterval: z.string().default('300s'),

@@ -3,6 +3,7 @@ import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
+import type { CredentialSourceKind, LbPolicy } from '../enums.ts'
 
 /**
  * The resolved, validated config (DESIGN.md section 4): durations in ms, identities as
@@ -83,7 +84,8 @@ export interface ResolvedIdentity {
   managedIdentity: string
 }
 
-export type LocalityLbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM'
+/** The config's name for a {@link LbPolicy}. */
+export type LocalityLbPolicy = LbPolicy
 
 /** A backend service: the LB's client side towards a set of mTLS backends. */
 export interface BackendServiceConfig {
@@ -126,7 +128,7 @@ export interface UrlMapConfig {
   }>
 }
 
-export type CredentialSourceKind = 'issuer' | 'directory' | 'metadata'
+export type { CredentialSourceKind } from '../enums.ts'
 
 /** Where the proxy's own SVID and trust bundles come from. */
 export interface CredentialsConfig {

@@ -7,6 +7,7 @@ import { durationAt, resolveCaPools } from './validate-ca-pools.ts'
 import { resolvePools } from './validate-pools.ts'
 import { hostPortAt, resolveServices, resolveUrlMap } from './validate-services.ts'
 import { isHttpUrl } from './values.ts'
+import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/
 
@@ -94,7 +95,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
         source,
         directory: path(creds.directory),
         metadataUrl: creds.metadataUrl,
-        pollIntervalMs: pollIntervalMs ?? 300_000,
+        pollIntervalMs: pollIntervalMs ?? METADATA_POLL_INTERVAL_MS,
         stateDir: path(creds.stateDir)
       }
     }

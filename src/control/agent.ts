@@ -9,6 +9,7 @@ import { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { currentGeneration, writeCredentialGeneration, type CredentialFiles } from './credential-writer.ts'
+import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
 /** Options of {@link runAgent}. */
 export interface AgentOptions {
@@ -51,7 +52,7 @@ export interface AgentHandle {
  */
 export function runAgent (opts: AgentOptions): AgentHandle {
   const clock = opts.clock ?? systemClock
-  const intervalMs = opts.intervalMs ?? 300_000
+  const intervalMs = opts.intervalMs ?? METADATA_POLL_INTERVAL_MS
   const client = new MetadataClient(opts.metadataUrl ?? DEFAULT_METADATA_ROOT, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs })
   const backoff = new Backoff({ initialMs: Math.min(1000, intervalMs), maxMs: intervalMs })
   const sequences = new Map<string, { fp: string, seq: number }>()

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { GCE_WORKLOAD_CERTIFICATES_PATH } from '../credentials/gce-files.ts'
-import { configStatusDocument, trustAnchorsDocument, workloadIdentitiesDocument } from './metadata-documents.ts'
+import { configStatusDocument, trustAnchorsDocument, workloadIdentitiesDocument } from '../credentials/metadata-documents.ts'
 import { RotatingCredential, type IssueParams, type IssuedPem, type RotationPolicy } from './rotating-credential.ts'
 
 /** Misbehaviour a test can switch on and off at run time (the object is live). */

@@ -8,6 +8,7 @@ import { RefreshLoop } from './refresh-loop.ts'
 import type { CredentialSource } from './source.ts'
 import type { CredentialStore } from './store.ts'
 import type { CredentialCandidate } from './validate.ts'
+import { DIRECTORY_DEBOUNCE_MS, DIRECTORY_POLL_INTERVAL_MS, RESTART_BACKOFF_INITIAL_MS, RESTART_BACKOFF_MAX_MS } from '../defaults.ts'
 
 /** Options of {@link createDirectorySource}. */
 export interface DirectorySourceOptions {
@@ -51,7 +52,7 @@ export class DirectorySource implements CredentialSource {
   constructor (opts: DirectorySourceOptions) {
     this.#opts = opts
     this.#clock = opts.clock ?? systemClock
-    this.#backoff = new Backoff({ initialMs: 500, maxMs: 30_000, ...opts.backoff })
+    this.#backoff = new Backoff({ initialMs: RESTART_BACKOFF_INITIAL_MS, maxMs: RESTART_BACKOFF_MAX_MS, ...opts.backoff })
   }
 
   async start (store: CredentialStore): Promise<void> {
@@ -81,7 +82,7 @@ export class DirectorySource implements CredentialSource {
     const loop = this.#loop
     if (loop === undefined || loop.stopped) return
     if (this.#opts.watch !== false) this.#watch(target)
-    const poll = this.#opts.pollIntervalMs ?? 60_000
+    const poll = this.#opts.pollIntervalMs ?? DIRECTORY_POLL_INTERVAL_MS
     if (outcome.result === 'rejected') {
       const delay = this.#backoff.next()
       loop.schedule(poll > 0 ? Math.min(delay, poll) : delay)
@@ -116,7 +117,7 @@ export class DirectorySource implements CredentialSource {
     const handle = this.#clock.setTimeout(() => {
       if (this.#debounce === handle) this.#debounce = undefined
       this.#loop?.trigger().catch(() => {})
-    }, this.#opts.debounceMs ?? 100)
+    }, this.#opts.debounceMs ?? DIRECTORY_DEBOUNCE_MS)
     handle.unref()
     this.#debounce = handle
   }

@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { GCE_WORKLOAD_CERTIFICATES_PATH } from './gce-files.ts'
+import { METADATA_REQUEST_TIMEOUT_MS } from '../defaults.ts'
 
 /** The three workload-certificate endpoints (seed 003). */
 export type MetadataEndpoint = 'workload-identities' | 'trust-anchors' | 'config-status'
@@ -44,7 +45,7 @@ export class MetadataClient {
 
   constructor (url: string, opts: { timeoutMs?: number } = {}) {
     this.base = workloadCertificatesBase(url)
-    this.#timeoutMs = opts.timeoutMs ?? 10_000
+    this.#timeoutMs = opts.timeoutMs ?? METADATA_REQUEST_TIMEOUT_MS
     this.#agent = new Agent({ keepAliveTimeout: 1000, connectTimeout: this.#timeoutMs })
   }
 

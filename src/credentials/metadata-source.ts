@@ -10,6 +10,7 @@ import { RefreshLoop } from './refresh-loop.ts'
 import type { CredentialSource } from './source.ts'
 import type { CredentialStore } from './store.ts'
 import type { CredentialCandidate } from './validate.ts'
+import { BACKOFF_INITIAL_MS, METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
 /** Options of {@link createMetadataSource}. */
 export interface MetadataSourceOptions {
@@ -48,8 +49,8 @@ export class MetadataSource implements CredentialSource {
   constructor (opts: MetadataSourceOptions) {
     this.#opts = opts
     this.#clock = opts.clock ?? systemClock
-    this.#pollMs = opts.pollIntervalMs ?? 300_000
-    this.#backoff = new Backoff({ initialMs: 1000, maxMs: this.#pollMs, ...opts.backoff })
+    this.#pollMs = opts.pollIntervalMs ?? METADATA_POLL_INTERVAL_MS
+    this.#backoff = new Backoff({ initialMs: BACKOFF_INITIAL_MS, maxMs: this.#pollMs, ...opts.backoff })
   }
 
   async start (store: CredentialStore): Promise<void> {

@@ -1,3 +1,4 @@
+import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS } from '../defaults.ts'
 /** Options of {@link Backoff}. */
 export interface BackoffOptions {
   /** First delay in ms (default 1000). */
@@ -25,8 +26,8 @@ export class Backoff {
   #attempt = 0
 
   constructor (options: BackoffOptions = {}) {
-    this.#initialMs = Math.max(0, options.initialMs ?? 1000)
-    this.#maxMs = Math.max(this.#initialMs, options.maxMs ?? 300_000)
+    this.#initialMs = Math.max(0, options.initialMs ?? BACKOFF_INITIAL_MS)
+    this.#maxMs = Math.max(this.#initialMs, options.maxMs ?? BACKOFF_MAX_MS)
     this.#factor = Math.max(1, options.factor ?? 2)
     this.#jitter = Math.min(1, Math.max(0, options.jitter ?? 0.2))
     this.#random = options.random ?? Math.random

@@ -6,6 +6,7 @@ import { DEFAULT_KEY_ALGORITHM, keyAlgorithmOf, privateKeyPem, type KeyAlgorithm
 import { toArrayBuffer } from './sign.ts'
 import { x509 } from './x509.ts'
 import type { CertificateAuthority } from './ca-types.ts'
+import { CA_LIFETIME_MS } from '../defaults.ts'
 
 /** How to make a root or subordinate CA; mirrors `gcloud privateca roots create` flags. */
 export interface CaOptions {
@@ -24,7 +25,7 @@ export interface CaOptions {
 }
 
 /** gcloud's default CA lifetime: 315360000s. */
-export const DEFAULT_CA_LIFETIME_MS = 315_360_000_000
+export const DEFAULT_CA_LIFETIME_MS = CA_LIFETIME_MS
 
 /** Returns a new self-signed root CA (basicConstraints CA:TRUE critical, keyCertSign+cRLSign critical, SKI). */
 export async function createRootCa (opts: CaOptions): Promise<CertificateAuthority> {

@@ -8,6 +8,7 @@ import { createBalancer, type Balancer } from './balancer.ts'
 import { Endpoint } from './endpoint.ts'
 import { HealthChecker } from './health-check.ts'
 import type { BackendConnector, PeerIdentity, ProxyLogger, ProxyMetrics, ServiceOptions, ServiceStatus } from './types.ts'
+import { PASSIVE_EJECTION_MS } from '../defaults.ts'
 
 /** What a service needs from the proxy. */
 export interface ServiceDeps {
@@ -20,7 +21,6 @@ export interface ServiceDeps {
   metrics: ProxyMetrics | undefined
 }
 
-const DEFAULT_PASSIVE_EJECTION_MS = 10_000
 
 /** One backend service with its endpoints. */
 export class BackendService {
@@ -84,7 +84,7 @@ export class BackendService {
     const timer = this.#deps.clock.setTimeout(() => {
       this.#readmitTimers.delete(e)
       e.readmit()
-    }, this.options.passiveEjectionMs ?? DEFAULT_PASSIVE_EJECTION_MS)
+    }, this.options.passiveEjectionMs ?? PASSIVE_EJECTION_MS)
     timer.unref()
     this.#readmitTimers.set(e, timer)
   }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createBalancer, type Balancer } from './balancer.ts'
-import { LB_POLICIES, type LbPolicy } from './types.ts'
+import { LB_POLICIES, type LbPolicy } from '../enums.ts'
 
 /** A seeded generator (mulberry32) so statistical assertions are reproducible. */
 function seeded (seed: number): () => number {

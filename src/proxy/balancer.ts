@@ -5,6 +5,7 @@
  */
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { LbPolicy } from './types.ts'
+import { LB_POLICIES, oneOfText } from '../enums.ts'
 
 /** What a balancer can see of an endpoint. */
 export interface Balanced { readonly inFlight: number }
@@ -66,7 +67,7 @@ export function createBalancer (policy: LbPolicy, random: () => number = Math.ra
     case 'LEAST_REQUEST': return leastRequest(random)
     default:
       throw new SpiffeLbError('ERR_SPIFFE_PROXY_UNKNOWN_POLICY',
-        `load-balancing policy must be ROUND_ROBIN, LEAST_REQUEST or RANDOM; got ${quote(policy)}`)
+        `load-balancing policy must be ${oneOfText(LB_POLICIES)}; got ${quote(policy)}`)
   }
 }
 

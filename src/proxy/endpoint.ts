@@ -7,6 +7,7 @@ import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
 import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
 import type { BackendConnector, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
+import { BACKEND_KEEP_ALIVE_TIMEOUT_MS } from '../defaults.ts'
 
 /** Called when an endpoint turns healthy or unhealthy. */
 export type HealthListener = (endpoint: Endpoint, healthy: boolean, reason: string | undefined) => void
@@ -64,7 +65,7 @@ export class Endpoint {
       connect,
       connections: cp.maxConnectionsPerEndpoint ?? null,
       maxRequestsPerClient: cp.maxRequestsPerConnection,
-      keepAliveTimeout: cp.keepAliveTimeoutMs ?? 4000,
+      keepAliveTimeout: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
       pipelining: 1
     })
     this.dispatcher = cp.maxRequestsPerConnection === 1 && !cp.keepAlive

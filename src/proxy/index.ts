@@ -6,7 +6,7 @@ export { compileUrlMap, normalizeHost } from './router.ts'
 export type { Router } from './router.ts'
 export { createBalancer } from './balancer.ts'
 export type { Balanced, Balancer } from './balancer.ts'
-export { LB_POLICIES } from './types.ts'
+export { LB_POLICIES } from '../enums.ts'
 export type {
   BackendConnector, ConnectionPoolOptions, EndpointAddress, EndpointStatus, FrontendOptions, HealthCheckOptions,
   HostRule, LbPolicy, PathMatcher, PathRule, PeerIdentity, ProxyLogger, ProxyMetrics, ProxyOptions, ProxyStatus,

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net'
 import type { Dispatcher } from 'undici'
 import { SpiffeLbError } from '../internal/errors.ts'
 import type { BackendConnector } from './types.ts'
+import { BACKEND_BODY_TIMEOUT_MS, BACKEND_HEADERS_TIMEOUT_MS } from '../defaults.ts'
 
 /** The subset of undici's `Dispatcher` the proxy's exchanges use. */
 export interface RequestDispatcher {
@@ -113,8 +114,8 @@ export class OneShotDispatcher implements RequestDispatcher {
     handler: Dispatcher.DispatchHandler, finish: (err: Error | undefined) => void, onResponse: (res: IncomingMessage) => void): ClientRequest {
     const headers = Array.isArray(options.headers) ? [...(options.headers as string[])] : []
     headers.push('connection', 'close') // one request per connection: say so to the backend
-    const headersTimeout = options.headersTimeout ?? 300_000
-    const bodyTimeout = options.bodyTimeout ?? 300_000
+    const headersTimeout = options.headersTimeout ?? BACKEND_HEADERS_TIMEOUT_MS
+    const bodyTimeout = options.bodyTimeout ?? BACKEND_BODY_TIMEOUT_MS
     const req = httpRequest({
       createConnection: () => socket,
       method: options.method,

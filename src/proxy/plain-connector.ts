@@ -4,10 +4,11 @@
  */
 import { connect as netConnect, type Socket } from 'node:net'
 import type { BackendConnector } from './types.ts'
+import { HANDSHAKE_TIMEOUT_MS } from '../defaults.ts'
 
 /** Returns an undici connector that opens plain TCP sockets whatever the origin's scheme. */
 export function plainConnector (options: { timeoutMs?: number } = {}): BackendConnector {
-  const timeoutMs = options.timeoutMs ?? 10_000
+  const timeoutMs = options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS
   return (opts, callback) => {
     const port = opts.port !== '' ? Number(opts.port) : opts.protocol === 'https:' ? 443 : 80
     const socket: Socket = netConnect({ host: opts.hostname, port, noDelay: true })

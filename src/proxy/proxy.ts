@@ -13,6 +13,7 @@ import type { ServiceDeps } from './backend-service.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
 import { RoutingTable } from './routing-table.ts'
 import type { ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
+import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
 
 /** A running (or ready to run) proxy; see {@link createProxy}. */
 export interface ReverseProxy {
@@ -120,7 +121,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       })
     }),
 
-    async close (deadlineMs = 30_000) {
+    async close (deadlineMs = DRAIN_TIMEOUT_MS) {
       closing = true
       const stopped = new Promise<void>((resolve) => {
         if (!server.listening) { resolve(); return }

@@ -6,7 +6,8 @@
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { BackendService, type ServiceDeps } from './backend-service.ts'
 import { compileUrlMap, type Router } from './router.ts'
-import { LB_POLICIES, type RoutingOptions, type ServiceOptions, type ServiceStatus, type UrlMapOptions } from './types.ts'
+import { LB_POLICIES, oneOfText } from '../enums.ts'
+import { type RoutingOptions, type ServiceOptions, type ServiceStatus, type UrlMapOptions } from './types.ts'
 
 /** Routing options before connectors exist: services as plain data, and the url map. */
 export interface RoutingShape {
@@ -108,7 +109,7 @@ function validateService (s: Omit<ServiceOptions, 'connect'>, at: string): void 
   const bad = (field: string, rule: string, value: unknown): SpiffeLbError =>
     new SpiffeLbError('ERR_SPIFFE_PROXY_BAD_SERVICE', `${rule}; got ${quote(value)}`, { at: `${at}.${field}` })
   if (typeof s.name !== 'string' || s.name === '') throw bad('name', 'backend service name must be non-empty', s.name)
-  if (!LB_POLICIES.includes(s.policy)) throw bad('policy', 'policy must be ROUND_ROBIN, LEAST_REQUEST or RANDOM', s.policy)
+  if (!LB_POLICIES.includes(s.policy)) throw bad('policy', `policy must be ${oneOfText(LB_POLICIES)}`, s.policy)
   if (!(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) throw bad('timeoutMs', 'timeout must be a positive number of ms', s.timeoutMs)
   for (const [j, e] of s.endpoints.entries()) {
     if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) {

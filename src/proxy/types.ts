@@ -7,11 +7,9 @@ import type { Socket } from 'node:net'
 import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 
-/** How a backend service spreads requests over its healthy endpoints (`localityLbPolicy`). */
-export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM'
+import type { LbPolicy } from '../enums.ts'
 
-/** Every supported {@link LbPolicy}. */
-export const LB_POLICIES: readonly LbPolicy[] = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM']
+export type { LbPolicy } from '../enums.ts'
 
 /** One backend address. */
 export interface EndpointAddress { host: string, port: number }

@@ -13,6 +13,7 @@ import { applyTrustBundles } from './owned-credentials.ts'
 import { frontendFromConfig, routingFromConfig } from './proxy-wiring.ts'
 import { newIdentity } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
+import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
 
 /** The running data plane: proxy, admin listener and the credentials they follow. */
 export interface ServerHandle extends RunningServer {
@@ -90,7 +91,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
       running = result.config
       return { ok: true, changes: result.changes }
     },
-    async close (deadlineMs = 10_000): Promise<void> {
+    async close (deadlineMs = DRAIN_TIMEOUT_MS): Promise<void> {
       await proxy.close(deadlineMs)
       await admin.close()
       await stopSources()

@@ -15,14 +15,8 @@ import { applyTrustBundles } from './owned-credentials.ts'
 import { frontendFromConfig } from './proxy-wiring.ts'
 import { assertServeable, planRouting, type RoutingPlan } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
+import { CLUSTER_METRICS_TIMEOUT_MS, CLUSTER_RELOAD_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, CLUSTER_STATUS_TIMEOUT_MS, DRAIN_TIMEOUT_MS } from '../defaults.ts'
 
-/** How often the primary asks the workers for endpoint health, and how long it waits for each. */
-const STATUS_INTERVAL_MS = 1_000
-const STATUS_TIMEOUT_MS = 2_000
-/** How long a reload waits for each worker to swap its routing. */
-const RELOAD_TIMEOUT_MS = 10_000
-/** How long a scrape of the admin port waits for each worker's metrics. */
-const METRICS_TIMEOUT_MS = 5_000
 /** Answers of workers that are not running: they are left out, not waited for. */
 const NOT_RUNNING: readonly string[] = ['ERR_SPIFFE_SERVE_WORKER_DOWN', 'ERR_SPIFFE_SERVE_WORKER_EXITED']
 
@@ -82,13 +76,13 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
   }))
 
   // The admin providers are synchronous, so endpoint health is asked from the workers every
-  // STATUS_INTERVAL_MS (and after start and each reload) and served from the last answers.
+  // CLUSTER_STATUS_INTERVAL_MS (and after start and each reload) and served from the last answers.
   let shown = plan // the plan every worker applied: a reload in progress is not half-reported
   const expected = (): ExpectedService[] =>
     shown.services.map((s) => ({ name: s.name, policy: s.policy, endpoints: s.endpoints.map(endpointKey) }))
   let services: ServiceHealth[] = mergeWorkerServices(expected(), [])
   const refreshStatus = async (): Promise<void> => {
-    const answers = await workers.request({ kind: 'status' }, STATUS_TIMEOUT_MS)
+    const answers = await workers.request({ kind: 'status' }, CLUSTER_STATUS_TIMEOUT_MS)
     services = mergeWorkerServices(expected(), answers.map((a) => a.ok
       ? { worker: a.worker, services: a.services ?? [] }
       : { worker: a.worker, error: `${a.message} (${a.code})` }))
@@ -96,13 +90,13 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
   let polling: TimerHandle | undefined
   let stopped = false
   const poll = (): void => {
-    polling = clock.setTimeout(() => { void refreshStatus().finally(() => { if (!stopped) poll() }) }, STATUS_INTERVAL_MS)
+    polling = clock.setTimeout(() => { void refreshStatus().finally(() => { if (!stopped) poll() }) }, CLUSTER_STATUS_INTERVAL_MS)
     polling.unref()
   }
 
   const admin = createRuntimeAdmin(config, {
     metrics: clusterMetricsView(metrics, async () => {
-      const answers = await workers.request({ kind: 'metrics' }, METRICS_TIMEOUT_MS)
+      const answers = await workers.request({ kind: 'metrics' }, CLUSTER_METRICS_TIMEOUT_MS)
       const failed = answers.find((a) => !a.ok && !NOT_RUNNING.includes(a.code))
       if (failed !== undefined && !failed.ok) throw new Error(`worker ${failed.worker} did not report its metrics: ${failed.message} (${failed.code})`)
       return answers.flatMap((a) => a.ok && a.metrics !== undefined ? [a.metrics] : [])
@@ -150,24 +144,24 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
       plan = next // a worker (re)starting from now on is initialised with it
       // A worker that is down (or dies now) gets the plan in force when it comes back; any other refusal
       // (a timeout included) undoes the reload everywhere: the last good config stays.
-      const refused = (await workers.request({ kind: 'routing', plan: next }, RELOAD_TIMEOUT_MS))
+      const refused = (await workers.request({ kind: 'routing', plan: next }, CLUSTER_RELOAD_TIMEOUT_MS))
         .filter((a) => !a.ok && !NOT_RUNNING.includes(a.code))
       if (refused.length > 0) {
         plan = previous
-        await workers.request({ kind: 'routing', plan: previous }, RELOAD_TIMEOUT_MS)
+        await workers.request({ kind: 'routing', plan: previous }, CLUSTER_RELOAD_TIMEOUT_MS)
         return {
           ok: false,
           errors: refused.map((a) => ({ path: 'backendServices', code: a.ok ? '' : a.code, message: `worker ${a.worker}: ${a.ok ? '' : a.message}` }))
         }
       }
       await applyTrustBundles(credentials, result.config) // publishes: the snapshots go to the workers
-      await workers.request({ kind: 'sync' }, RELOAD_TIMEOUT_MS) // ... and are applied before we answer
+      await workers.request({ kind: 'sync' }, CLUSTER_RELOAD_TIMEOUT_MS) // ... and are applied before we answer
       running = result.config
       shown = next
       await refreshStatus()
       return { ok: true, changes: result.changes }
     },
-    async close (deadlineMs = 10_000): Promise<void> {
+    async close (deadlineMs = DRAIN_TIMEOUT_MS): Promise<void> {
       await stopAll(deadlineMs)
     }
   }

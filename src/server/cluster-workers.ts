@@ -6,6 +6,7 @@ import { Backoff } from '../internal/backoff.ts'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
 import { isClusterMessage } from './cluster-messages.ts'
 import type { PrimaryMessage, ReplyBody, WorkerMessage, WorkerRequest } from './cluster-messages.ts'
+import { RESTART_BACKOFF_INITIAL_MS, RESTART_BACKOFF_MAX_MS, WORKER_STABLE_MS } from '../defaults.ts'
 
 /** Where a worker's proxy listens, as it reported it. */
 export interface WorkerAddress { address: string, family: string, port: number }
@@ -31,8 +32,6 @@ interface Slot {
 
 interface Pending { slot: Slot, resolve (body: ReplyBody): void, timer: TimerHandle }
 
-/** A worker restarted this long after it became ready was stable: its back-off starts over. */
-const STABLE_MS = 10_000
 
 /** The worker entry module, with this module's own extension: `.ts` from source, `.js` from dist. */
 const here = fileURLToPath(import.meta.url)
@@ -59,7 +58,7 @@ export class WorkerSet {
   constructor (options: WorkerSetOptions) {
     this.#opts = options
     this.#slots = Array.from({ length: options.count }, (_v, i) => ({
-      id: String(i + 1), worker: undefined, state: 'forking', backoff: new Backoff({ initialMs: 500, maxMs: 30_000 }), timer: undefined, started: 0
+      id: String(i + 1), worker: undefined, state: 'forking', backoff: new Backoff({ initialMs: RESTART_BACKOFF_INITIAL_MS, maxMs: RESTART_BACKOFF_MAX_MS }), timer: undefined, started: 0
     }))
   }
 
@@ -161,7 +160,7 @@ export class WorkerSet {
       this.#opts.log.info({ worker: slot.id, pid: worker.process.pid, restarts: slot.backoff.attempts }, 'worker restarted')
     }
     // Reset the back-off only once the worker stayed up: a crash loop keeps backing off.
-    const timer = this.#opts.clock.setTimeout(() => { if (slot.worker === worker) slot.backoff.reset() }, STABLE_MS)
+    const timer = this.#opts.clock.setTimeout(() => { if (slot.worker === worker) slot.backoff.reset() }, WORKER_STABLE_MS)
     timer.unref()
   }
 

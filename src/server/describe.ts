@@ -1,3 +1,4 @@
+import { fileStateView } from '../control/state-view.ts'
 import { describeResources, loadConfigFile, readDeriveInputs, toYaml, type ControlPlaneStateView } from '../config/index.ts'
 import { isSpiffeLbError } from '../internal/errors.ts'
 import { writeIssues } from './config-check.ts'
@@ -25,7 +26,7 @@ export async function runDescribe (opts: DescribeCommandOptions, out: CommandOut
     return EXIT.USAGE
   }
   try {
-    const inputs = await readDeriveInputs(result.config, opts.view)
+    const inputs = await readDeriveInputs(result.config, opts.view ?? fileStateView(result.config))
     const resources = describeResources(result.config, {
       ...(opts.kind === undefined ? {} : { kind: opts.kind }),
       ...(opts.name === undefined ? {} : { name: opts.name }),

@@ -7,9 +7,9 @@ import { SpiffeId } from '../spiffe/index.ts'
 import { readTextFile } from '../control/ca-layout.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
+import { ROTATION_PERCENT } from '../defaults.ts'
 
 /** The rotation point of managed workload identity certificates by default (rotationWindowPercentage). */
-const ROTATION_PERCENT = 50
 
 /** What `inspect` knows about one certificate: its details plus, for an SVID leaf, identity and timing. */
 export interface InspectedCertificate extends CertificateDetails {

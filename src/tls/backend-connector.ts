@@ -13,6 +13,7 @@ import { SessionCache } from './session-cache.ts'
 import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
+import { HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS } from '../defaults.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 
@@ -31,10 +32,10 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   const { snapshots, onHandshake } = options
   const clock = options.clock ?? systemClock
   const resumption = options.sessionResumption ?? true
-  const timeoutMs = options.handshakeTimeoutMs ?? 10_000
+  const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
   const alpn = options.alpnProtocols ?? ['http/1.1']
   const contexts = new SecureContextCache(options, options.createSecureContext)
-  const sessions = new SessionCache(options.maxCachedSessions ?? 1000)
+  const sessions = new SessionCache(options.maxCachedSessions ?? MAX_CACHED_SESSIONS)
   const verdicts = new VerifiedPeers()
 
   // Rotation and trust changes are handled here, off the hot path: build the new context once

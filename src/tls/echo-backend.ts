@@ -7,6 +7,7 @@ import type { VerifiedPeer } from './peer-identity.ts'
 import { peerIdentity } from './peer-identity.ts'
 import { createSpiffeTlsServer } from './server-options.ts'
 import type { RejectEvent, SpiffeTlsServerOptions } from './server-options.ts'
+import { ECHO_BACKEND_GRACE_MS } from '../defaults.ts'
 
 /** Counters served at `/stats` (the handshake benchmark reads them). */
 export interface EchoBackendStats {
@@ -114,7 +115,7 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
   const address = server.address() as AddressInfo
 
   let closed: Promise<void> | undefined
-  const close = (graceMs = 5000): Promise<void> => {
+  const close = (graceMs = ECHO_BACKEND_GRACE_MS): Promise<void> => {
     closed ??= new Promise<void>((resolve) => {
       closing = true
       const timer = setTimeout(() => { for (const s of raw) s.destroy() }, graceMs)

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
+import { PEER_CHAIN_MEMORY_SIZE } from '../defaults.ts'
 
 /**
  * Returns the certificate chain the peer of `socket` presented, leaf first, ordered by issuer
@@ -30,7 +31,7 @@ export class PeerChainMemory {
   readonly #max: number
   readonly #chains = new Map<string, readonly X509Certificate[]>()
 
-  constructor (max = 1024) {
+  constructor (max = PEER_CHAIN_MEMORY_SIZE) {
     this.#max = max
   }
 

@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto'
+import { MAX_CACHED_SESSIONS } from '../defaults.ts'
 
 /** A TLS client session worth resuming, plus what was verified when it was established. */
 export interface CachedSession {
@@ -23,7 +24,7 @@ export class SessionCache {
   #svidGeneration = -1
   #bundleGeneration = -1
 
-  constructor (max = 1000) {
+  constructor (max = MAX_CACHED_SESSIONS) {
     this.#max = max
   }
 

@@ -1,0 +1,63 @@
+/**
+ * Every numeric default of spiffe-lb, in one place (docs/architecture.md#formats-and-defaults).
+ * A leaf: it imports nothing, and every layer may import it. Durations are milliseconds; a CLI
+ * flag shows one with {@link flagSeconds}. Config-file defaults the cloud documents (seed
+ * values such as `timeoutSec: 30`) stay in config/schema.ts next to the field they belong to.
+ */
+
+const SECOND = 1000
+const DAY = 86_400 * SECOND
+
+/** How long a stop (SIGTERM, `close()`) waits for in-flight requests before cutting them. */
+export const DRAIN_TIMEOUT_MS = 10 * SECOND
+
+/** Connect + TLS handshake to a backend. */
+export const HANDSHAKE_TIMEOUT_MS = 10 * SECOND
+/** TLS sessions kept per connector for resumption. */
+export const MAX_CACHED_SESSIONS = 1000
+/** Peer chains remembered per connector for resumed sessions (keyed by session). */
+export const PEER_CHAIN_MEMORY_SIZE = 1024
+/** Idle keep-alive connection to a backend. */
+export const BACKEND_KEEP_ALIVE_TIMEOUT_MS = 4 * SECOND
+/** Waiting for a one-shot backend's response headers, and between body chunks. */
+export const BACKEND_HEADERS_TIMEOUT_MS = 300 * SECOND
+export const BACKEND_BODY_TIMEOUT_MS = 300 * SECOND
+/** How long an endpoint stays ejected after consecutive connection failures. */
+export const PASSIVE_EJECTION_MS = 10 * SECOND
+
+/** The `directory` credential source: re-read interval, and the quiet time after a change. */
+export const DIRECTORY_POLL_INTERVAL_MS = 60 * SECOND
+export const DIRECTORY_DEBOUNCE_MS = 100
+/** The `metadata` credential source and the agent: refresh interval (the guest agent's 300 s). */
+export const METADATA_POLL_INTERVAL_MS = 300 * SECOND
+/** One metadata server request. */
+export const METADATA_REQUEST_TIMEOUT_MS = 10 * SECOND
+/** Retry back-off of a failing credential source: first and longest wait. */
+export const BACKOFF_INITIAL_MS = 1 * SECOND
+export const BACKOFF_MAX_MS = 300 * SECOND
+/** Back-off of a restarting worker and of a failing directory read: first and longest wait. */
+export const RESTART_BACKOFF_INITIAL_MS = 500
+export const RESTART_BACKOFF_MAX_MS = 30 * SECOND
+
+/** Lifetime of a CA made by `ca create-*` or a pool (gcloud's 315360000s, ten years). */
+export const CA_LIFETIME_MS = 3650 * DAY
+/** Lifetime of an X.509-SVID issued by `svid issue` (the CIC default, 86400s). */
+export const SVID_LIFETIME_MS = 1 * DAY
+/** Rotation point of an SVID, in percent of its lifetime (the CIC's rotationWindowPercentage). */
+export const ROTATION_PERCENT = 50
+
+/** Cluster (`serve --workers`): status poll of the workers, and how long each ask may take. */
+export const CLUSTER_STATUS_INTERVAL_MS = 1 * SECOND
+export const CLUSTER_STATUS_TIMEOUT_MS = 2 * SECOND
+export const CLUSTER_RELOAD_TIMEOUT_MS = 10 * SECOND
+export const CLUSTER_METRICS_TIMEOUT_MS = 5 * SECOND
+/** A restarted worker that stays up this long resets its restart back-off. */
+export const WORKER_STABLE_MS = 10 * SECOND
+
+/** Grace period of a test backend's stop before connections are cut. */
+export const ECHO_BACKEND_GRACE_MS = 5 * SECOND
+
+/** Returns a default duration as a CLI flag value in the cloud's form: 10000 → `"10s"`. */
+export function flagSeconds (ms: number): string {
+  return `${ms / SECOND}s`
+}

@@ -1,0 +1,20 @@
+/**
+ * The value lists of the project's enums, each written once (docs/architecture.md#formats-and-defaults).
+ * A leaf like defaults.ts: it imports nothing, every layer may import it. Key algorithms live in
+ * pki/key-algorithm.ts (`KEY_ALGORITHMS`), which owns their meaning too.
+ */
+
+/** Backend service load-balancing policies (`localityLbPolicy`, the cloud's names). */
+export const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] as const
+/** One of {@link LB_POLICIES}. */
+export type LbPolicy = typeof LB_POLICIES[number]
+
+/** Where the proxy's credentials come from (`credentials.source`). */
+export const CREDENTIAL_SOURCES = ['issuer', 'directory', 'metadata'] as const
+/** One of {@link CREDENTIAL_SOURCES}. */
+export type CredentialSourceKind = typeof CREDENTIAL_SOURCES[number]
+
+/** Returns `values` as prose for an error message: `A, B or C`. */
+export function oneOfText (values: readonly string[]): string {
+  return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1) ?? ''}`
+}
