@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import { createProxy, type ReverseProxy } from '../src/proxy/proxy.ts'
 import { plainConnector } from '../src/proxy/plain-connector.ts'
 import { fetchText, startBackend, testService, type TestBackend } from '../src/proxy/test-support.ts'
-import type { BackendConnector, ProxyLogger, ProxyOptions } from '../src/proxy/types.ts'
+import type { ConnectFn, ProxyLogger, ProxyOptions } from '../src/proxy/types.ts'
 
 interface Scope { teardown: (fn: () => unknown) => void }
 interface Started { proxy: ReverseProxy, port: number, lines: Array<Record<string, unknown>> }
@@ -162,7 +162,7 @@ t.test('an absolute-form request target is routed and forwarded in origin form',
 t.test('each service may bring its own connector (its own identity); one is required', async (t) => {
   const [web, api] = await backends(t, 'web', 'api')
   const used: string[] = []
-  const counting = (label: string): BackendConnector => {
+  const counting = (label: string): ConnectFn => {
     const inner = plainConnector()
     return (opts, cb) => { used.push(`${label}:${opts.port}`); inner(opts, cb) }
   }

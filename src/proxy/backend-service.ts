@@ -7,13 +7,13 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { createBalancer, type Balancer } from './balancer.ts'
 import { Endpoint } from './endpoint.ts'
 import { HealthChecker } from './health-check.ts'
-import type { BackendConnector, PeerIdentity, ProxyLogger, ProxyMetrics, ServiceOptions, ServiceStatus } from './types.ts'
+import type { ConnectFn, PeerIdentity, ProxyLogger, ProxyMetrics, ServiceOptions, ServiceStatus } from './types.ts'
 import { PASSIVE_EJECTION_MS } from '../defaults.ts'
 
 /** What a service needs from the proxy. */
 export interface ServiceDeps {
   /** Used when the service has no connector of its own. */
-  connect: BackendConnector | undefined
+  connect: ConnectFn | undefined
   peerIdentity: PeerIdentity
   clock: Clock
   random: () => number

@@ -6,7 +6,7 @@
 import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
 import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
-import type { BackendConnector, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
+import type { ConnectFn, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS } from '../defaults.ts'
 
 /** Called when an endpoint turns healthy or unhealthy. */
@@ -14,7 +14,7 @@ export type HealthListener = (endpoint: Endpoint, healthy: boolean, reason: stri
 
 /** What an endpoint needs besides its address. */
 export interface EndpointDeps {
-  connect: BackendConnector
+  connect: ConnectFn
   peerIdentity: PeerIdentity
   onHealthChange: HealthListener
 }
@@ -123,7 +123,7 @@ export class Endpoint {
     this.#onHealthChange(this, healthy, reason)
   }
 
-  #wrapConnector (connect: BackendConnector, peerIdentity: PeerIdentity): BackendConnector {
+  #wrapConnector (connect: ConnectFn, peerIdentity: PeerIdentity): ConnectFn {
     return (opts, callback) => {
       const { servername: _ignored, ...rest } = opts
       const options: buildConnector.Options = isIP(this.host) === 0 ? { ...rest, servername: this.host } : rest

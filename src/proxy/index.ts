@@ -8,7 +8,7 @@ export { createBalancer } from './balancer.ts'
 export type { Balanced, Balancer } from './balancer.ts'
 export { LB_POLICIES } from '../enums.ts'
 export type {
-  BackendConnector, ConnectionPoolOptions, EndpointAddress, EndpointStatus, FrontendOptions, HealthCheckOptions,
+  ConnectFn, ConnectionPoolOptions, EndpointAddress, EndpointStatus, FrontendOptions, HealthCheckOptions,
   HostRule, LbPolicy, PathMatcher, PathRule, PeerIdentity, ProxyLogger, ProxyMetrics, ProxyOptions, ProxyStatus,
   RoutingOptions, ServiceOptions, ServiceStatus, UrlMapOptions
 } from './types.ts'

@@ -10,7 +10,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import type { Socket } from 'node:net'
 import type { Dispatcher } from 'undici'
 import { SpiffeLbError } from '../internal/errors.ts'
-import type { BackendConnector } from './types.ts'
+import type { ConnectFn } from './types.ts'
 import { BACKEND_BODY_TIMEOUT_MS, BACKEND_HEADERS_TIMEOUT_MS } from '../defaults.ts'
 
 /** The subset of undici's `Dispatcher` the proxy's exchanges use. */
@@ -58,7 +58,7 @@ class OneShotController implements Dispatcher.DispatchController {
 
 /** See the module comment. `connect` is the endpoint's connector; `origin` its address. */
 export class OneShotDispatcher implements RequestDispatcher {
-  readonly #connect: BackendConnector
+  readonly #connect: ConnectFn
   readonly #origin: { hostname: string, port: number, protocol: 'http:' | 'https:' }
   readonly #identify: ((socket: Socket) => string | undefined) | undefined
   readonly #running = new Set<(reason: Error) => void>()
@@ -70,7 +70,7 @@ export class OneShotDispatcher implements RequestDispatcher {
    * as `onRequestStart`'s context `{ peerSpiffeId }`. Each request has its own connection, so
    * the access log can name the exact identity that served it.
    */
-  constructor (origin: { hostname: string, port: number, protocol: 'http:' | 'https:' }, connect: BackendConnector,
+  constructor (origin: { hostname: string, port: number, protocol: 'http:' | 'https:' }, connect: ConnectFn,
     identify?: (socket: Socket) => string | undefined) {
     this.#origin = origin
     this.#connect = connect

@@ -3,11 +3,11 @@
  * without TLS. Production traffic uses the SPIFFE mTLS connector from src/tls instead.
  */
 import { connect as netConnect, type Socket } from 'node:net'
-import type { BackendConnector } from './types.ts'
+import type { ConnectFn } from './types.ts'
 import { HANDSHAKE_TIMEOUT_MS } from '../defaults.ts'
 
 /** Returns an undici connector that opens plain TCP sockets whatever the origin's scheme. */
-export function plainConnector (options: { timeoutMs?: number } = {}): BackendConnector {
+export function plainConnector (options: { timeoutMs?: number } = {}): ConnectFn {
   const timeoutMs = options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS
   return (opts, callback) => {
     const port = opts.port !== '' ? Number(opts.port) : opts.protocol === 'https:' ? 443 : 80

@@ -56,7 +56,7 @@ export interface ServiceOptions {
    * This service's own backend connector (each backend service presents the SVID of its own
    * `tlsSettings.identity`); default {@link ProxyOptions.connect}.
    */
-  connect?: BackendConnector
+  connect?: ConnectFn
   /**
    * How long a passively ejected endpoint stays out when the service has no active health
    * check to re-admit it (default 10000 ms). With a health check, only the check re-admits.
@@ -89,8 +89,11 @@ export interface FrontendOptions {
   tls?: { cert: string | Buffer, key: string | Buffer }
 }
 
-/** The undici connector used for every backend connection and health check. */
-export type BackendConnector = buildConnector.connector
+/**
+ * The undici connect function a backend service uses for every connection and health check
+ * (tls/ `BackendConnector` is one, with management helpers; `plainConnector` another).
+ */
+export type ConnectFn = buildConnector.connector
 
 /** Returns the SPIFFE ID a connected backend socket proved, or undefined. */
 export type PeerIdentity = (socket: Socket) => string | undefined
@@ -118,7 +121,7 @@ export interface RoutingOptions {
 export interface ProxyOptions extends RoutingOptions {
   frontend: FrontendOptions
   /** The connector of services that bring none of their own; one of the two is required. */
-  connect?: BackendConnector
+  connect?: ConnectFn
   /** Default: the src/tls peer-identity accessor. */
   peerIdentity?: PeerIdentity
   logger?: ProxyLogger

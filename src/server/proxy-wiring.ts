@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { RoutingShape } from '../proxy/routing-table.ts'
-import type { BackendConnector, FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
+import type { ConnectFn, FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
 
 /**
  * Returns the proxy's routing options for `config`: one service per backend service, each
  * connecting through the connector of its own identity (`connectFor`), and the url map as is.
  */
-export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => BackendConnector): RoutingOptions {
+export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => ConnectFn): RoutingOptions {
   const shape = routingShapeFromConfig(config)
   return { services: shape.services.map((s) => ({ ...s, connect: connectFor(s.name) })), urlMap: shape.urlMap }
 }

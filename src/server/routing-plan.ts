@@ -1,7 +1,7 @@
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { compileRouting } from '../proxy/routing-table.ts'
-import type { BackendConnector, RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
+import type { ConnectFn, RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
 import { routingShapeFromConfig } from './proxy-wiring.ts'
 
 /** A backend service as plain data: its proxy options plus which identity its connector presents. */
@@ -59,7 +59,7 @@ export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]):
 }
 
 /** Returns the proxy's routing options for `plan`, each service using `connect(service)`. */
-export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => BackendConnector): RoutingOptions {
+export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => ConnectFn): RoutingOptions {
   return {
     services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, ...service }, i) => ({
       ...service,
