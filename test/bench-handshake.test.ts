@@ -10,7 +10,7 @@ import { parseHandshakeFlags } from '../src/bench/handshake-options.ts'
 import type { HandshakeSample } from '../src/bench/report.ts'
 import { runCli } from '../src/cli/program.ts'
 
-// Issue 6 item 1: a tiny matrix end to end (one cell in both modes, 300 ms slices) through the
+//: a tiny matrix end to end (one cell in both modes, 300 ms slices) through the
 // public function, against a `spiffe-lb backend` child. Structure and counts only, no timings.
 const options = parseHandshakeFlags({
   keyAlgorithms: 'ECDSA_P256', chainDepths: '1', tlsVersions: 'TLSv1.3', groups: 'X25519', modes: 'full,resumed',

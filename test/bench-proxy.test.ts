@@ -1,4 +1,4 @@
-// `bench proxy` end to end on a tiny run (issue 6, item 2): every mode, both sides, real child
+// `bench proxy` end to end on a tiny run: every mode, both sides, real child
 // processes (backend, `spiffe-lb serve`, the undici forwarder). No timing assertions: the report's
 // structure, and the backend-counted connections that prove each mode is what it claims to be.
 import t, { type Test } from 'tap'

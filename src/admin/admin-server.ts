@@ -1,5 +1,5 @@
 /**
- * The admin listener (DESIGN.md §6): `/metrics` (Prometheus text), `/healthz` (liveness),
+ * The admin listener (docs/metrics.md): `/metrics` (Prometheus text), `/healthz` (liveness),
  * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON). Read-only: it only calls
  * the providers it is given, so it can be exposed to monitoring without control power.
  */

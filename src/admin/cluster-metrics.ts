@@ -1,5 +1,5 @@
 /**
- * Metrics of `serve --workers N` (DESIGN.md §6): each node:cluster worker records the data-plane
+ * Metrics of `serve --workers N` (docs/metrics.md): each node:cluster worker records the data-plane
  * metrics of its own proxy and connectors; the primary owns the credential metrics. The admin
  * port (on the primary) serves one exposition, merged by prom-client's cluster aggregation
  * (`AggregatorRegistry.aggregate`: counters and histograms summed over the workers).

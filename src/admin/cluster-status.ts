@@ -1,5 +1,5 @@
 /**
- * `/status` and `/readyz` of `serve --workers N` (DESIGN.md §6): every worker runs its own
+ * `/status` and `/readyz` of `serve --workers N` (docs/metrics.md): every worker runs its own
  * proxy, health checks and passive ejection, so the primary asks each for its view and merges
  * them into the one list the admin listener serves.
  */

@@ -1,4 +1,4 @@
-// Public API of src/admin: Prometheus metrics and the read-only admin listener (DESIGN.md §6).
+// Public API of src/admin: Prometheus metrics and the read-only admin listener (docs/metrics.md).
 export { METRIC_NAMES, createMetrics } from './metrics.ts'
 export type { HandshakeObservation, MetricsOptions, SpiffeLbMetrics } from './metrics.ts'
 export { createAdminServer } from './admin-server.ts'

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of spiffe-lb (DESIGN.md §6), in their own registry so an embedding
+ * Prometheus metrics of spiffe-lb (docs/metrics.md), in their own registry so an embedding
  * application's default registry is left alone. The metric names and labels are public API:
  * dashboards and alerts depend on them, so they only ever gain, never change.
  */

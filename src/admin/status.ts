@@ -1,5 +1,5 @@
 /**
- * The read-only views the admin listener serves (DESIGN.md §6): providers are plain functions
+ * The read-only views the admin listener serves (docs/metrics.md): providers are plain functions
  * the composition root builds from the credential store and the proxy, so admin imports
  * neither. This file turns them into the `/status` document and the `/readyz` verdict.
  */

@@ -29,7 +29,7 @@ interface TargetGroup {
 const round = (v: number, d = 0): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a')
 
 /**
- * Runs `bench handshake` (issue 6 item 1, DESIGN.md section 5 `bench`): for every cell of the
+ * Runs `bench handshake` (docs/architecture.md#process-model): for every cell of the
  * matrix, mTLS handshakes through the spiffe-lb backend connector and, interleaved in the same
  * process, through bare `tls.connect` with one shared context (the baseline), against
  * `spiffe-lb backend` or `openssl s_server` started as child processes per key algorithm and

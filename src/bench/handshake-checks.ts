@@ -1,5 +1,5 @@
 /**
- * The targets issue 6 (item 5) sets for `bench handshake`, checked per cell against the ratios
+ * The targets sets for `bench handshake`, checked per cell against the ratios
  * and fractions the run measured. `met` always follows from `value`.
  */
 import type { HandshakeCell, TargetCheck } from './report.ts'

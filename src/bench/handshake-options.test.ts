@@ -4,7 +4,7 @@ import { parseDurationFlag } from './flags.ts'
 import { DEFAULT_FLAGS, QUICK_FLAGS, knownGroup, parseHandshakeFlags } from './handshake-options.ts'
 import type { HandshakeFlags } from './handshake-options.ts'
 
-t.test('defaults: the full matrix of the issue', async (t) => {
+t.test('defaults: the full matrix ', async (t) => {
   const o = parseHandshakeFlags({})
   t.same(o.keyAlgorithms, ['ECDSA_P256', 'ECDSA_P384', 'RSA_2048', 'RSA_3072', 'RSA_4096'])
   t.same(o.chainDepths, [1, 2])

@@ -7,7 +7,7 @@ import type { KeyAlgorithm } from '../pki/index.ts'
 export type TlsVersion = 'TLSv1.3' | 'TLSv1.2'
 export type HandshakeMode = 'full' | 'resumed'
 
-/** What `bench handshake` connects to (DESIGN.md section 5 `bench`). */
+/** What `bench handshake` connects to (docs/architecture.md#process-model). */
 export type HandshakeTargetSpec =
   | { kind: 'spiffe-lb' }
   | { kind: 'openssl' }

@@ -1,4 +1,4 @@
-// Public API of src/bench: the handshake and proxy benchmarks (DESIGN.md section 5 `bench`)
+// Public API of src/bench: the handshake and proxy benchmarks (docs/architecture.md#process-model)
 // and their report model and writers.
 export { runHandshakeBench } from './handshake-bench.ts'
 export { parseHandshakeFlags } from './handshake-options.ts'

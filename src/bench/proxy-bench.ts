@@ -1,5 +1,5 @@
 /**
- * `spiffe-lb bench proxy` (issue 6, item 2; DESIGN.md section 5 `bench`): the proxy under
+ * `spiffe-lb bench proxy` (docs/architecture.md#process-model): the proxy under
  * autocannon load in three modes — `fresh` (a full backend handshake per request), `resumed` (a
  * new backend connection per request, resumed session), `pooled` (keep-alive) — next to the
  * minimal undici forwarder, measured in the same run in alternating slices so noise hits both.

@@ -1,7 +1,7 @@
 /**
- * The files a `bench proxy` run hands to `spiffe-lb serve` (issue 6, item 2): the client SVID in
+ * The files a `bench proxy` run hands to `spiffe-lb serve`: the client SVID in
  * the GCE credential directory layout (src/credentials/gce-files.ts) and a config with one
- * backend service whose `connectionPool` realises the mode (DESIGN.md section 4).
+ * backend service whose `connectionPool` realises the mode (config/schema.ts).
  */
 import { writeCredentialGeneration } from '../control/credential-writer.ts'
 import { renderTrustBundles } from '../credentials/gce-files.ts'

@@ -1,5 +1,5 @@
 /**
- * The load generator of `bench proxy` (issue 6, item 2): autocannon's programmatic API against a
+ * The load generator of `bench proxy`: autocannon's programmatic API against a
  * loopback HTTP frontend for one slice of time, returning what the report needs per slice.
  */
 import { createRequire } from 'node:module'

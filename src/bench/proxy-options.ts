@@ -1,5 +1,5 @@
 /**
- * Options of `spiffe-lb bench proxy` (issue 6, item 2; DESIGN.md section 5 `bench`): parsed from
+ * Options of `spiffe-lb bench proxy` (docs/architecture.md#process-model): parsed from
  * the command line, defaulted, and checked before anything starts.
  */
 import type { SpiffeLbError } from '../internal/errors.ts'

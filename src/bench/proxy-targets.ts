@@ -1,5 +1,5 @@
 /**
- * The targets issue 6 (item 5) sets for `bench proxy`, checked against the ratios a run measured.
+ * The targets sets for `bench proxy`, checked against the ratios a run measured.
  */
 import { ratio } from './report.ts'
 import type { ProxyRun, TargetCheck } from './report.ts'

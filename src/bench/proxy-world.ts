@@ -1,5 +1,5 @@
 /**
- * The processes a `bench proxy` run loads (issue 6, item 2; measuring rules: every target is a
+ * The processes a `bench proxy` run loads; measuring rules: every target is a
  * child process): one `spiffe-lb backend`, and per mode a `spiffe-lb serve` (the subject) and
  * the undici forwarder (the baseline), all on loopback, all in one temporary directory.
  */

@@ -1,5 +1,5 @@
 /**
- * The Markdown form of a benchmark report (DESIGN.md section 5 `bench`, issue 6 item 3): the
+ * The Markdown form of a benchmark report (docs/architecture.md#process-model: the
  * tables a person reads, derived from the JSON report and never holding a number it lacks.
  */
 import type { BenchEnvironment, BenchReport, HandshakeCell, Negotiated, ProxyRun, TargetCheck } from './report.ts'

@@ -1,5 +1,5 @@
 /**
- * The SVG chart of a benchmark report (DESIGN.md section 5 `bench`, issue 6 item 3): grouped
+ * The SVG chart of a benchmark report (docs/architecture.md#process-model: grouped
  * bars of throughput and CPU cost, spiffe-lb next to its same-run baseline, per cell or mode.
  * Hand-written, self-contained SVG 1.1 (presentation attributes only, no CSS or script), so
  * any viewer or converter draws it the same way.

@@ -1,5 +1,5 @@
 /**
- * The benchmark report model (DESIGN.md section 5 `bench`): what `bench handshake` and `bench
+ * The benchmark report model (docs/architecture.md#process-model): what `bench handshake` and `bench
  * proxy` measure, always next to a baseline measured in the same run, so a report on a shared,
  * noisy machine is read as ratios. JSON is the canonical form; Markdown and SVG derive from it.
  */

@@ -1,5 +1,5 @@
 /**
- * The baseline of `bench proxy` (issue 6, item 2): the minimal HTTPS forwarder a Node user would
+ * The baseline of `bench proxy`: the minimal HTTPS forwarder a Node user would
  * write — a `node:http` server handing every request to an undici `Pool` whose connections use ONE
  * shared `SecureContext` (client certificate and key) and `rejectUnauthorized: false` (no SPIFFE
  * verification at all), streaming the response back. Runs as a child process:

@@ -1,5 +1,5 @@
 /**
- * Writes a benchmark report to a folder (DESIGN.md section 5 `bench`, issue 6 item 3):
+ * Writes a benchmark report to a folder (docs/architecture.md#process-model:
  * `report.json` (canonical), `report.md` and `chart.svg` derived from it.
  */
 import { mkdir } from 'node:fs/promises'

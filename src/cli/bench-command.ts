@@ -31,7 +31,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
  * over a matrix of key algorithm, chain depth, TLS version, group and mode. Writes report.json,
  * report.md and chart.svg into `--out`, prints the Markdown (or JSON with `--json`); progress
  * goes to stderr. Bad options exit 2 (`ERR_SPIFFE_BENCH_BAD_OPTION`); `--check` exits 1 when a
- * target of the issue is not met. Ctrl-C stops the run and cleans up children and keys.
+ * target is not met. Ctrl-C stops the run and cleans up children and keys.
  */
 function registerBenchHandshake (bench: Command): void {
   bench.command('handshake')
@@ -52,7 +52,7 @@ function registerBenchHandshake (bench: Command): void {
     .option('--quick', 'a small matrix (16 cells) with short durations: about a minute')
     .option('--out <dir>', 'folder for report.json, report.md and chart.svg (default bench/results/handshake-<timestamp>)')
     .option('--json', 'print the JSON report instead of the Markdown')
-    .option('--check', 'exit 1 when a target of the issue (cpu ratios, resumed fraction) is not met')
+    .option('--check', 'exit 1 when a target (cpu ratios, resumed fraction) is not met')
     .action(async (flags: HandshakeCommandFlags) => {
       const options = parseHandshakeFlags(flags)
       const progress = (line: string): void => { process.stderr.write(`bench handshake: ${line}\n`) }

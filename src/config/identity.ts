@@ -17,7 +17,7 @@ export function identityName (poolId: string, projectNumber: string, namespace: 
 
 /**
  * Returns the parsed `tlsSettings.identity` value: `//POOL.global.N.workload.id.goog/ns/NS/sa/ID`
- * is `spiffe://POOL.global.N.workload.id.goog/ns/NS/sa/ID` (DESIGN.md section 1). The SPIFFE ID
+ * is `spiffe://POOL.global.N.workload.id.goog/ns/NS/sa/ID` (docs/architecture.md). The SPIFFE ID
  * syntax is checked by src/spiffe; this adds the managed-identity structure. Throws
  * `ERR_SPIFFE_CONFIG_IDENTITY_FORMAT`.
  */

@@ -1,4 +1,4 @@
-// Public API of src/config: the resource model, loading and validation (DESIGN.md section 4),
+// Public API of src/config: the resource model, loading and validation (config/schema.ts),
 // attestation, derived resources, reload rules and `describe`.
 export { parseConfig, loadConfigFile, loadConfig } from './load.ts'
 export type { ConfigResult, ParseOptions } from './load.ts'

@@ -60,7 +60,7 @@ export class IssueList {
 
 /**
  * Thrown when a config is rejected; `issues` lists every problem with its path. Code
- * `ERR_SPIFFE_CONFIG_INVALID`; the CLI maps it to exit code 2 (DESIGN.md section 5).
+ * `ERR_SPIFFE_CONFIG_INVALID`; the CLI maps it to exit code 2 (docs/architecture.md#process-model).
  */
 export class ConfigError extends SpiffeLbError {
   readonly issues: readonly ConfigIssue[]

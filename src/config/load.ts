@@ -24,7 +24,7 @@ export interface ParseOptions {
 const TRUST_MAPS = new Set(['additionalTrustBundles', 'spiffeTrustStores'])
 
 /**
- * Returns the config in `text` (DESIGN.md section 4) checked against the schema and every rule,
+ * Returns the config in `text` (config/schema.ts) checked against the schema and every rule,
  * with all problems reported at once, each with its path. Reads `pemFile` trust anchors from
  * `baseDir`. Never throws for a bad config.
  */

@@ -19,7 +19,7 @@ export type ReloadResult =
  * its own, and a backend service that already exists keeps its identity: the seeds say the
  * identity "can only be assigned during backend service creation" and "cannot be updated or
  * deleted" (codes `ERR_SPIFFE_CONFIG_IDENTITY_IMMUTABLE`, `_ADDED`, `_REMOVED`). Everything
- * else may change; a refused reload leaves `running` in force (DESIGN.md section 4).
+ * else may change; a refused reload leaves `running` in force (config/schema.ts).
  */
 export async function reloadConfig (running: SpiffeLbConfig, next: ReloadInput): Promise<ReloadResult> {
   const result = 'file' in next

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
 
 /**
- * The shape of a spiffe-lb config file (DESIGN.md section 4), in the cloud's own keys and value
+ * The shape of a spiffe-lb config file (config/schema.ts), in the cloud's own keys and value
  * forms so `gcloud … describe` output can be pasted in. This schema checks structure only:
  * types, required keys, unknown keys, enumerations and defaults. The rules of the seeds (ID
  * alphabets, ranges, references between resources, attestation) live in `validate*.ts`, so they
@@ -126,7 +126,7 @@ const urlMap = z.strictObject({
   })).default([])
 })
 
-/** Where the proxy's own SVID and bundles come from (DESIGN.md section 1, credential delivery). */
+/** Where the proxy's own SVID and bundles come from (docs/architecture.md, credential delivery). */
 const credentials = z.strictObject({
   source: z.enum(CREDENTIAL_SOURCES).default('issuer'),
   directory: z.string().default('/var/run/secrets/workload-spiffe-credentials'),

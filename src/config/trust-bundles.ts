@@ -18,7 +18,7 @@ export function unescapePem (pem: string): string {
 /**
  * Returns the bundles of a `trust domain → { trustAnchors }` map (`additionalTrustBundles`, or
  * `spiffeTrustStores` pasted from a trust config): one bundle per domain, never pooled
- * (DESIGN.md section 2). Each anchor is an inline `pemCertificate` or a `pemFile` relative to
+ * (docs/architecture.md#security-model). Each anchor is an inline `pemCertificate` or a `pemFile` relative to
  * `baseDir`. Records every problem in `list` under its path and leaves bad entries out.
  */
 export function resolveTrustStores (map: RawTrustStoreMap, path: ConfigPath, baseDir: string, list: IssueList): BundleSet {

@@ -6,7 +6,7 @@ import type { HostPort } from '../internal/host-port.ts'
 import type { CredentialSourceKind, LbPolicy } from '../enums.ts'
 
 /**
- * The resolved, validated config (DESIGN.md section 4): durations in ms, identities as
+ * The resolved, validated config (config/schema.ts): durations in ms, identities as
  * {@link SpiffeId} plus the cloud's `//…` form, bundles parsed, endpoints as host and port,
  * paths absolute. Built only by `parseConfig`; never partially valid.
  */

@@ -26,7 +26,7 @@ function writtenKeys (raw: RawConfig): Set<string> {
 }
 
 /**
- * Checks every rule of the seeds and of DESIGN.md section 4 on a structurally valid config and
+ * Checks every rule of the seeds and of config/schema.ts on a structurally valid config and
  * returns the resolved config, or every issue found (all at once, each with its path).
  */
 export function validateConfig (raw: RawConfig, opts: { source: string, baseDir: string }):

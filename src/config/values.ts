@@ -1,7 +1,7 @@
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 
 /**
- * Leaf-value parsers of the config format (DESIGN.md section 4). Each returns the parsed value
+ * Leaf-value parsers of the config format (config/schema.ts). Each returns the parsed value
  * or throws a {@link SpiffeLbError} with the rule's own `ERR_SPIFFE_CONFIG_*` code; the
  * validator catches it and records it under the field's path.
  */

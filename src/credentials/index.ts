@@ -1,5 +1,5 @@
 // Public API of src/credentials: where the proxy's X.509-SVID and trust bundles come from, and
-// the one store that validates and publishes them (DESIGN.md section 3).
+// the one store that validates and publishes them (docs/architecture.md#layers).
 export { CredentialStore } from './store.ts'
 export type { CredentialStoreOptions } from './store.ts'
 export type { AttemptOutcome, CredentialError, ReloadResult as CredentialReloadResult } from './outcome.ts'

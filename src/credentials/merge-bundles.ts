@@ -8,7 +8,7 @@ import type { X509Bundle } from '../spiffe/x509-bundle.ts'
  * trust domain. Extra anchors for the workload's own domain are added to its bundle (the
  * inline trust config may name the own pool); any other domain present in both is refused
  * with `ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN`, because silently picking one of two
- * anchor lists would let the wrong CA vouch for a domain (DESIGN.md section 2).
+ * anchor lists would let the wrong CA vouch for a domain (docs/architecture.md#security-model).
  */
 export function mergeTrustBundles (delivered: BundleSet, additional: BundleSet | undefined, own: TrustDomain): BundleSet {
   if (additional === undefined || additional.size === 0) return delivered

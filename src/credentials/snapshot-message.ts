@@ -1,5 +1,5 @@
 /**
- * Credential snapshots carried between processes (`serve --workers N`, DESIGN.md section 1):
+ * Credential snapshots carried between processes (`serve --workers N`, docs/architecture.md):
  * one process owns the credential sources and publishes snapshots; the others rebuild each
  * published snapshot from plain data and present exactly the generations it was published
  * with, because TLS session caches are keyed by `svidGeneration` and `bundleGeneration`.

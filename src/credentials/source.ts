@@ -1,7 +1,7 @@
 import type { CredentialStore } from './store.ts'
 
 /**
- * A place the proxy's credentials come from (DESIGN.md section 3, `credentials/`): the local
+ * A place the proxy's credentials come from (docs/architecture.md#layers, `credentials/`): the local
  * issuer, a directory in the GCE guest-agent layout, or the GCE metadata server. A source
  * loads candidates into one {@link CredentialStore}, which validates and publishes them; the
  * source only decides when to look again (rotation timer, file watch, poll, back-off).

@@ -4,7 +4,7 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
  * Returns `text` parsed as JSON, refusing an object that names the same key twice.
  * `JSON.parse` silently keeps the last duplicate; for a bundle map that would let a second
  * entry for a trust domain replace the first unnoticed, while the SPIFFE bundle rules say
- * duplicate trust domains are an error (DESIGN.md section 2).
+ * duplicate trust domains are an error (docs/architecture.md#security-model).
  * Throws `ERR_SPIFFE_CREDENTIALS_BAD_JSON` or `ERR_SPIFFE_CREDENTIALS_DUPLICATE_KEY` with `source`
  * as `at` (a duplicate's message names the JSON path of the object).
  */

@@ -15,7 +15,7 @@ export interface CredentialCandidate {
  * Checks that a candidate is whole and consistent before anyone may use it: the private key
  * belongs to the leaf, the leaf is within its validity period at `now`, its SPIFFE ID is the
  * configured identity, and the chain verifies (role `client`, since the proxy presents it to
- * backends) against the bundle of the leaf's own trust domain (DESIGN.md section 2).
+ * backends) against the bundle of the leaf's own trust domain (docs/architecture.md#security-model).
  * Throws a coded {@link SpiffeLbError}; returns nothing.
  */
 export function validateCandidate (candidate: CredentialCandidate, opts: { identity: SpiffeId, now: number }): void {

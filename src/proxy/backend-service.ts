@@ -1,5 +1,5 @@
 /**
- * A backend service at run time (DESIGN.md §4 `backendServices[]`): its endpoints and their
+ * A backend service at run time (config/schema.ts `backendServices[]`): its endpoints and their
  * pools, the balancer, active health checks and passive ejection.
  */
 import type { Clock, TimerHandle } from '../internal/clock.ts'

@@ -1,5 +1,5 @@
 /**
- * Load-balancing policies (`localityLbPolicy`, DESIGN.md §4) behind one interface. A balancer
+ * Load-balancing policies (`localityLbPolicy`, config/schema.ts) behind one interface. A balancer
  * only chooses among the endpoints it is handed, which are already the healthy ones, so health
  * and retry exclusion stay the caller's concern.
  */

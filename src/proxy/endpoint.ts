@@ -1,7 +1,7 @@
 /**
  * One backend endpoint: its undici connection pool (keep-alive, built on the injected
  * connector), the requests in flight on it, and its health as active checks and passive
- * ejection decide it (DESIGN.md §3 proxy).
+ * ejection decide it (docs/architecture.md#layers proxy).
  */
 import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'

@@ -1,5 +1,5 @@
 /**
- * What a failed backend attempt means for the client (DESIGN.md §3 proxy): the status to
+ * What a failed backend attempt means for the client (docs/architecture.md#layers proxy): the status to
  * answer, a one-line reason naming the endpoint, and whether to eject the endpoint and retry
  * elsewhere. Only failures before the request was handed to a connection are retryable: after
  * that the backend may have acted on it.

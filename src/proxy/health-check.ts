@@ -1,5 +1,5 @@
 /**
- * Active health checks (DESIGN.md §4 `healthCheck`): a `GET path` to every endpoint each
+ * Active health checks (config/schema.ts `healthCheck`): a `GET path` to every endpoint each
  * interval, over the endpoint's own pool and therefore the same (mTLS) connector as real
  * traffic, so a backend whose certificate stops verifying is ejected too.
  */

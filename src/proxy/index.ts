@@ -1,4 +1,4 @@
-// Public API of src/proxy: the reverse proxy (DESIGN.md §3 proxy).
+// Public API of src/proxy: the reverse proxy (docs/architecture.md#layers proxy).
 export { createProxy } from './proxy.ts'
 export type { ReverseProxy } from './proxy.ts'
 export { plainConnector } from './plain-connector.ts'

@@ -1,5 +1,5 @@
 /**
- * The reverse proxy (DESIGN.md §3 proxy): a frontend HTTP/1.1 listener (cleartext or TLS)
+ * The reverse proxy (docs/architecture.md#layers proxy): a frontend HTTP/1.1 listener (cleartext or TLS)
  * that routes each request through the url map to a backend service and relays it over the
  * injected backend connector (the SPIFFE mTLS connector in production).
  */

@@ -1,5 +1,5 @@
 /**
- * The url map (DESIGN.md §4 `urlMap`) compiled into a lookup: host rules pick a path matcher,
+ * The url map (config/schema.ts `urlMap`) compiled into a lookup: host rules pick a path matcher,
  * path rules pick a backend service, defaults fill the gaps. Matching follows the cloud's url
  * maps: hosts are exact, `*.example.com` (any non-empty prefix) or `*`, case-insensitive, port
  * ignored; paths are exact or `/prefix/*`, the longest literal wins and exact beats prefix.

@@ -1,5 +1,5 @@
 /**
- * The proxy's own, narrow option types (DESIGN.md §3: proxy → tls, spiffe only). The config
+ * The proxy's own, narrow option types (docs/architecture.md#layers: proxy → tls, spiffe only). The config
  * module maps its YAML model (§4 `backendServices`, `urlMap`, `frontend`) onto these; the proxy
  * never imports config or credentials.
  */

@@ -17,7 +17,7 @@ import type { EchoBackend } from '../tls/echo-backend.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
 
-/** Options of `spiffe-lb backend` (DESIGN.md section 5). */
+/** Options of `spiffe-lb backend` (docs/architecture.md#process-model). */
 export interface BackendCommandOptions {
   listen: string
   /** A directory in the GCE layout (certificates.pem, private_key.pem, ca_certificates.pem, trust_bundles.json). */

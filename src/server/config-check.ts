@@ -4,7 +4,7 @@ import { EXIT, type CommandOutput } from './command-output.ts'
 /**
  * Checks the config at `path` without starting anything (`spiffe-lb serve --check`). Returns 0
  * and prints `config ok: …` with a summary, or returns 2 and prints every problem as
- * `path: message (CODE)` (DESIGN.md section 5: 2 is a usage or config error).
+ * `path: message (CODE)` (docs/architecture.md#process-model: 2 is a usage or config error).
  */
 export async function runConfigCheck (path: string, out: CommandOutput): Promise<number> {
   const result = await loadConfigFile(path)

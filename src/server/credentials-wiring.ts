@@ -22,7 +22,7 @@ export interface IdentityCredentials {
 
 /**
  * Returns a started credential store per distinct backend-service identity, fed by the
- * configured source (DESIGN.md section 1: issuer, directory or metadata). With the local
+ * configured source (docs/architecture.md: issuer, directory or metadata). With the local
  * issuer, every service using the identity must pass attestation before anything is signed.
  */
 export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock): Promise<IdentityCredentials[]> {

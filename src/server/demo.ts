@@ -28,7 +28,7 @@ export interface RunningDemo {
 const quiet = new Writable({ write (_chunk, _enc, done) { done() } })
 
 /**
- * Starts the embedded demo (DESIGN.md section 5, `up`): CAs and a workload identity pool in
+ * Starts the embedded demo (docs/architecture.md#process-model, `up`): CAs and a workload identity pool in
  * `--dir`, four mTLS test backends (two in the pool's trust domain, one in a partner domain
  * trusted through `additionalTrustBundles`, one in an untrusted domain), then the proxy and admin.
  */

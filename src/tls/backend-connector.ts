@@ -21,7 +21,7 @@ export type { BackendConnector, BackendConnectorOptions, ConnectCallback, Connec
  * Returns an undici `connect` function (`new Agent({ connect })`) that opens TCP + TLS to a
  * backend, presents the current X.509-SVID as client certificate, and hands the socket to undici
  * only after the backend's SVID verified against the bundle of the backend's OWN trust domain
- * (`role: 'server'`, DESIGN.md section 2). OpenSSL verification is off (`rejectUnauthorized:
+ * (`role: 'server'`, docs/architecture.md#security-model). OpenSSL verification is off (`rejectUnauthorized:
  * false`, empty CA store): one pooled `ca:` list would let domain B vouch for domain A. A rejected
  * backend gets no application byte: the socket is destroyed and the callback receives
  * `ERR_SPIFFE_TLS_PEER_REJECTED` with the rule in `reason`. The protocol is always TLS.

@@ -4,7 +4,7 @@ import type { Clock } from '../internal/clock.ts'
 import type { X509SnapshotSource } from '../spiffe/snapshot.ts'
 import type { SecureContextFactory, TlsParameters } from './context-cache.ts'
 
-/** One finished (or failed) backend handshake, for metrics and logs (DESIGN.md section 6). */
+/** One finished (or failed) backend handshake, for metrics and logs (docs/metrics.md). */
 export interface HandshakeEvent {
   /** `host:port` of the backend endpoint. */
   endpoint: string

@@ -21,7 +21,7 @@ const VERSIONS: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv
 
 /**
  * Throws `ERR_SPIFFE_TLS_BAD_PARAMETERS` when `params` cannot work: a version below TLS 1.2
- * (DESIGN.md: TLS 1.2 is the floor), min above max, or a key-exchange group OpenSSL does not
+ * (docs/architecture.md#security-model: TLS 1.2 is the floor), min above max, or a key-exchange group OpenSSL does not
  * know. Checked once when a connector or server is created, not on the first handshake.
  */
 export function checkTlsParameters (params: TlsParameters): void {
@@ -44,7 +44,7 @@ export function checkTlsParameters (params: TlsParameters): void {
 /**
  * Returns the `SecureContextOptions` presenting `snapshot`'s SVID (chain and key) with `params`.
  * `ca: []` keeps OpenSSL's store empty: SPIFFE verification is done by us per trust domain
- * (DESIGN.md section 2), never against one pooled or public CA list.
+ * (docs/architecture.md#security-model), never against one pooled or public CA list.
  */
 export function contextOptions (snapshot: X509Snapshot, params: TlsParameters): SecureContextOptions {
   const options: SecureContextOptions = {
@@ -60,7 +60,7 @@ export function contextOptions (snapshot: X509Snapshot, params: TlsParameters): 
 
 /**
  * Holds the client `SecureContext` of the SVID in force. A context is built once per
- * `svidGeneration` (DESIGN.md section 3, hot path rules): trust changes do not touch it, because
+ * `svidGeneration` (docs/architecture.md#layers, hot path rules): trust changes do not touch it, because
  * trust is checked by us after the handshake, not by OpenSSL.
  */
 export class SecureContextCache {

@@ -45,7 +45,7 @@ export interface EchoBackend {
 }
 
 /**
- * Starts an mTLS test backend (DESIGN.md section 5, `backend`): clients must present an
+ * Starts an mTLS test backend (docs/architecture.md#process-model, `backend`): clients must present an
  * X.509-SVID that verifies against the bundle of their own trust domain (and pass the
  * allow-lists). Every request is answered with JSON `{ peer, self, path, method, name }`;
  * `/healthz` answers `ok`, `/stats` the {@link EchoBackendStats}. Resolves once listening.

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 
-/** What the TLS layer learned about a peer it accepted (DESIGN.md section 2). */
+/** What the TLS layer learned about a peer it accepted (docs/architecture.md#security-model). */
 export interface VerifiedPeer {
   /** The peer's SPIFFE ID, taken from its verified X.509-SVID. */
   readonly id: SpiffeId

@@ -61,7 +61,7 @@ export function serverTlsOptions (snapshot: X509Snapshot | undefined, params: Tl
  *
  * Rejection approach: the handshake completes, then the server records why (`onReject`) and
  * destroys the socket before reading a byte. Aborting inside the handshake would need OpenSSL to
- * verify against one merged CA list (forbidden as the only check, DESIGN.md section 2), and Node
+ * verify against one merged CA list (forbidden as the only check, docs/architecture.md#security-model), and Node
  * then drops the socket without telling us why, so the backend could not log the reason.
  *
  * The server follows its snapshot source: a new SVID generation installs a new SecureContext

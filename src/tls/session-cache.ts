@@ -12,7 +12,7 @@ export interface CachedSession {
 }
 
 /**
- * The backend connector's client session cache (DESIGN.md section 2, session resumption).
+ * The backend connector's client session cache (docs/architecture.md#security-model, session resumption).
  * Entries are keyed by endpoint AND by the SVID and trust-bundle generations they were made
  * under, so after a rotation or a trust change no lookup can find an old session: Node skips
  * peer checks on resumed sessions, and a session made under old trust must never be resumed.

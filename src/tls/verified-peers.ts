@@ -12,7 +12,7 @@ interface Entry {
 
 /**
  * Verdicts of SPIFFE peer verification, keyed by the leaf certificate's SHA-256 fingerprint and
- * the exact bundle set they were reached with (DESIGN.md section 3, hot path). A backend presents
+ * the exact bundle set they were reached with (docs/architecture.md#layers, hot path). A backend presents
  * the same leaf on every handshake until it rotates, and re-verifying it costs one signature
  * check per certificate on the path: the single largest cost of a handshake after the key
  * exchange. A hit is sound because the verdict is a pure function of the leaf's bytes, the bundles

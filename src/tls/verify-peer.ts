@@ -10,7 +10,7 @@ import { TLS_ERROR, TlsPeerRejectedError } from './errors.ts'
 
 /**
  * Returns the verified SVID of a TLS peer: `chain` (leaf first) must verify against the bundle of
- * the leaf's own trust domain in `bundles` for `role` at `now` (DESIGN.md section 2). Throws
+ * the leaf's own trust domain in `bundles` for `role` at `now` (docs/architecture.md#security-model). Throws
  * {@link TlsPeerRejectedError}: `ERR_SPIFFE_TLS_NO_PEER_CERTIFICATE` for an empty chain
  * (`…_RESUMED_UNVERIFIED` on a resumed session), else `ERR_SPIFFE_TLS_PEER_REJECTED` whose
  * `reason` is the verification error's code and whose `cause` is that error.
