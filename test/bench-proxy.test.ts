@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { promisify } from 'node:util'
 import { runProxyBench } from '../src/bench/proxy-bench.ts'
 import type { ProxySample } from '../src/bench/report.ts'
+import { availablePeers } from '../src/bench/peer-proxies.ts'
 
 const CONNECTIONS = 4
 const SLICES = 2
@@ -16,6 +17,8 @@ t.test('a tiny run of all three modes counts backend connections that match each
   const leftovers = async (): Promise<string[]> => (await readdir(tmpdir())).filter((n) => n.startsWith('spiffe-lb-bench-proxy-'))
   const before = new Set(await leftovers())
   const lines: string[] = []
+  // nginx and HAProxy run when installed (CI installs both); absent ones are skipped with a note.
+  const peers = availablePeers(['nginx', 'haproxy'])
   const report = await runProxyBench({ connections: CONNECTIONS, durationMs: 600, warmupMs: 250, slices: SLICES }, (l) => { lines.push(l) })
 
   t.equal(report.kind, 'proxy')
@@ -56,10 +59,29 @@ t.test('a tiny run of all three modes counts backend connections that match each
       })
     }
     t.equal(run.ratio.cpuPerRequest, run.subject.cpuMicrosPerRequest / run.baseline.cpuMicrosPerRequest)
+    t.ok((run.subject.maxProcessRssKb ?? 0) > 0, 'the proxy\'s RSS was sampled')
+    t.same(run.peers?.map((p) => p.name) ?? [], [...peers.found.keys()], `${run.mode}: every installed peer ran`)
+    for (const peer of run.peers ?? []) {
+      t.test(`${run.mode} ${peer.name}`, async (t) => {
+        structure(t, peer.sample)
+        const b = peer.sample.backend
+        t.equal(peer.cpuRatio, run.subject.cpuMicrosPerRequest / peer.sample.cpuMicrosPerRequest)
+        if (run.mode === 'pooled') t.ok(b.newConnectionsPerRequest < 0.25, `pooled: ${b.newConnectionsPerRequest} new connections per request`)
+        else t.equal(b.connections, b.requests, `${run.mode}: one new connection per request`)
+        if (run.mode === 'fresh') t.equal(b.resumed, 0, 'fresh: no session was resumed')
+        // nginx stores one session per upstream and concurrent connections race for it: some resume.
+        if (run.mode === 'resumed') t.ok(b.resumed > 0, `resumed: ${b.resumed}/${b.connections} resumed`)
+      })
+    }
   }
+  t.equal(report.notes?.length ?? 0, peers.notes.length, 'each missing peer is noted')
   const names = report.targets.map((c) => c.name)
-  t.same(names, ['proxy fresh cpu ratio <= 0.85', 'proxy pooled cpu ratio <= 1.0'])
-  for (const c of report.targets) {
+  t.same(names.slice(0, 2), ['proxy fresh cpu ratio <= 0.85', 'proxy pooled cpu ratio <= 1.0'])
+  if (peers.found.has('nginx')) {
+    t.same(names.slice(2), ['proxy fresh cpu / nginx <= 1.10', 'proxy resumed cpu / nginx <= 1.35', 'proxy pooled cpu / nginx <= 2.00',
+      'proxy resumed / fresh cpu <= 0.6', 'proxy rss per process under load <= 120 MiB'])
+  }
+  for (const c of report.targets.slice(0, 2)) {
     const limit = c.name.includes('fresh') ? 0.85 : 1.0
     const run = report.proxy?.find((r) => c.name.includes(r.mode))
     t.equal(c.value, run?.ratio.cpuPerRequest)

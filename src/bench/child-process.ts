@@ -124,37 +124,77 @@ export async function startChild (options: StartChildOptions): Promise<BenchChil
 /** Clock ticks per second of /proc/PID/stat (USER_HZ; 100 on Linux builds). */
 const USER_HZ = 100
 
-/**
- * Returns the CPU time (user + system, µs) of `pid` and all its descendants (cluster workers
- * included), read from /proc. Throws `ERR_SPIFFE_BENCH_NO_PROCFS` where /proc is unavailable.
- */
-export function processTreeCpuMicros (pid: number): number {
+function procfsError (err: unknown): SpiffeLbError {
+  return new SpiffeLbError('ERR_SPIFFE_BENCH_NO_PROCFS', `cannot read /proc to measure process cpu and memory: ${(err as Error).message}`, { cause: err })
+}
+
+/** Returns `pid` and every descendant that is alive now, from /proc (parents read from `stat`). */
+export function processTree (pid: number): number[] {
   let entries: string[]
   try {
     entries = readdirSync('/proc').filter((n) => /^\d+$/.test(n))
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_PROCFS', `cannot read /proc to measure process cpu: ${(err as Error).message}`, { cause: err })
+    throw procfsError(err)
   }
-  const stats = new Map<number, { ppid: number, ticks: number }>()
+  const children = new Map<number, number[]>()
   for (const name of entries) {
     try {
       const text = readFileSync(`/proc/${name}/stat`, 'utf8')
       // The command name may hold spaces and parentheses: fields start after the last ')'.
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-      const ppid = Number(fields[1])
-      const ticks = Number(fields[11]) + Number(fields[12]) // utime + stime
-      stats.set(Number(name), { ppid, ticks })
+      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)])
     } catch { /* the process exited meanwhile */ }
   }
-  let total = 0
+  const out: number[] = []
   const queue = [pid]
   const seen = new Set<number>()
   while (queue.length > 0) {
     const p = queue.pop() ?? -1
     if (seen.has(p)) continue
     seen.add(p)
-    total += stats.get(p)?.ticks ?? 0
-    for (const [child, s] of stats) if (s.ppid === p) queue.push(child)
+    out.push(p)
+    queue.push(...(children.get(p) ?? []))
   }
-  return total * (1_000_000 / USER_HZ)
+  return out
+}
+
+/**
+ * Returns the CPU time (user + system, µs) of `pid` and all its descendants (cluster workers
+ * included), read from /proc. Throws `ERR_SPIFFE_BENCH_NO_PROCFS` where /proc is unavailable.
+ */
+export function processTreeCpuMicros (pid: number): number {
+  let ticks = 0
+  for (const p of processTree(pid)) {
+    try {
+      const text = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) // utime + stime
+    } catch { /* exited meanwhile */ }
+  }
+  return ticks * (1_000_000 / USER_HZ)
+}
+
+/** Resident memory and open file descriptors of one process tree at one moment. */
+export interface TreeMemory {
+  /** Sum of VmRSS over the tree, KiB (shared pages count once per process). */
+  rssKb: number
+  /** Largest single process's VmRSS, KiB (the figure per worker). */
+  maxProcessRssKb: number
+  /** Open file descriptors over the tree. */
+  fds: number
+}
+
+/** Returns RSS and open descriptors of `pid` and its descendants (see {@link TreeMemory}). */
+export function processTreeMemory (pid: number): TreeMemory {
+  const out: TreeMemory = { rssKb: 0, maxProcessRssKb: 0, fds: 0 }
+  for (const p of processTree(pid)) {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
+      const rss = Number(m?.[1] ?? 0)
+      out.rssKb += rss
+      out.maxProcessRssKb = Math.max(out.maxProcessRssKb, rss)
+      out.fds += readdirSync(`/proc/${p}/fd`).length
+    } catch { /* exited meanwhile */ }
+  }
+  return out
 }

@@ -13,7 +13,7 @@ export function defaultReportDir (kind: 'handshake' | 'proxy', now: Date = new D
  */
 export async function emitBenchReport (report: BenchReport, dir: string, json: boolean, progress: (line: string) => void): Promise<BenchReport['targets']> {
   const written = await writeReport(report, dir)
-  progress(`wrote ${written.json}, ${written.markdown}, ${written.svg}`)
+  progress(`wrote ${[written.json, written.markdown, written.svg, ...(written.peersSvg === undefined ? [] : [written.peersSvg])].join(', ')}`)
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report))
   const unmet = report.targets.filter((t) => !t.met)
   if (unmet.length > 0) progress(`${unmet.length} of ${report.targets.length} targets not met`)

@@ -5,7 +5,7 @@
  * minimal undici forwarder, measured in the same run in alternating slices so noise hits both.
  */
 import { SpiffeLbError, quote } from '../internal/errors.ts'
-import { processTreeCpuMicros } from './child-process.ts'
+import { processTreeCpuMicros, processTreeMemory } from './child-process.ts'
 import { benchEnvironment } from './environment.ts'
 import { runLoad } from './proxy-load.ts'
 import type { LoadSlice } from './proxy-load.ts'
@@ -17,13 +17,15 @@ import { proxyTargets } from './proxy-targets.ts'
 import { createProxyWorld } from './proxy-world.ts'
 import type { Frontend, ProxyWorld } from './proxy-world.ts'
 import { percentiles, ratio } from './report.ts'
-import type { BackendCounts, BenchReport, ProxyRun, ProxySample } from './report.ts'
+import type { BackendCounts, BenchReport, PeerRun, ProxyRun, ProxySample } from './report.ts'
+import type { PeerName } from './peer-configs.ts'
+import { availablePeers } from './peer-proxies.ts'
 
 type Progress = (line: string) => void
 
 /** One side of a mode while it is measured: where to send load and what was counted so far. */
 interface Side {
-  label: 'spiffe-lb' | 'undici'
+  label: 'spiffe-lb' | 'undici' | PeerName
   address: string
   /** Process whose tree's CPU is this side's; undefined = unknown. */
   pid: number | undefined
@@ -32,10 +34,12 @@ interface Side {
   slices: LoadSlice[]
   cpuMicros: number
   backend: BackendCounts[]
+  rssKb: number
+  maxProcessRssKb: number
 }
 
 function newSide (label: Side['label'], address: string, pid: number | undefined, backendKnown: boolean): Side {
-  return { label, address, pid, backendKnown, slices: [], cpuMicros: 0, backend: [] }
+  return { label, address, pid, backendKnown, slices: [], cpuMicros: 0, backend: [], rssKb: 0, maxProcessRssKb: 0 }
 }
 
 function sample (side: Side): ProxySample {
@@ -55,18 +59,19 @@ function sample (side: Side): ProxySample {
     latencyMs: percentiles(side.slices.flatMap((s) => s.latencies)),
     cpuMicrosPerRequest: side.pid === undefined || handled === 0 ? 0 : side.cpuMicros / handled,
     backend,
-    ...(unmeasured.length === 0 ? {} : { unmeasured })
+    ...(unmeasured.length === 0 ? {} : { unmeasured }),
+    ...(side.pid === undefined ? {} : { rssKb: side.rssKb, maxProcessRssKb: side.maxProcessRssKb })
   }
 }
 
 const cpuOf = (side: Side): number => side.pid === undefined ? 0 : processTreeCpuMicros(side.pid)
 const url = (address: string): string => `http://${address}/`
 
-/** The two frontends of one mode: the proxy (absent with `--target-proxy`) and the forwarder. */
-interface ModePair { proxy: Frontend | undefined, forwarder: Frontend }
+/** The frontends of one mode: the proxy (absent with `--target-proxy`), the forwarder and the peers found. */
+interface ModePair { proxy: Frontend | undefined, forwarder: Frontend, peers: Array<[PeerName, Frontend]> }
 
 const stopPair = async (pair: ModePair): Promise<void> => {
-  await Promise.all([pair.proxy?.child.stop(3000), pair.forwarder.child.stop(3000)])
+  await Promise.all([pair.proxy?.child.stop(3000), pair.forwarder.child.stop(3000), ...pair.peers.map(async ([, f]) => { await f.child.stop(3000) })])
 }
 
 /**
@@ -74,17 +79,21 @@ const stopPair = async (pair: ModePair): Promise<void> => {
  * a waiting proxy has no traffic and no health checks, so it costs the measured ones nothing.
  * If any fails to start, the ones that did are stopped and the first error is thrown.
  */
-async function startPairs (world: ProxyWorld, o: ResolvedProxyBenchOptions, workers: number): Promise<Map<ProxyMode, ModePair>> {
+async function startPairs (world: ProxyWorld, o: ResolvedProxyBenchOptions, workers: number, peers: ReadonlyMap<PeerName, string>): Promise<Map<ProxyMode, ModePair>> {
   const started: Frontend[] = []
   const keep = async (p: Promise<Frontend>): Promise<Frontend> => { const f = await p; started.push(f); return f }
   const results = await Promise.allSettled(o.modes.map(async (mode): Promise<[ProxyMode, ModePair]> => {
-    const [ps, fs] = await Promise.allSettled([
+    const [ps, fs, ...peerStarts] = await Promise.allSettled([
       o.targetProxy === undefined ? keep(world.startProxy(mode, workers)) : Promise.resolve(undefined),
-      keep(world.startForwarder(mode))
+      keep(world.startForwarder(mode)),
+      ...[...peers].map(async ([name, file]): Promise<[PeerName, Frontend]> => [name, await keep(world.startPeer(name, file, mode))])
     ])
     if (ps.status === 'rejected') throw ps.reason
     if (fs.status === 'rejected') throw fs.reason
-    return [mode, { proxy: ps.value, forwarder: fs.value }]
+    const failedPeer = peerStarts.find((r) => r.status === 'rejected')
+    if (failedPeer !== undefined) throw failedPeer.reason
+    const started = peerStarts.flatMap((r) => r.status === 'fulfilled' ? [r.value as [PeerName, Frontend]] : [])
+    return [mode, { proxy: ps.value as Frontend | undefined, forwarder: fs.value as Frontend, peers: started }]
   }))
   const failed = results.find((r) => r.status === 'rejected')
   if (failed !== undefined) {
@@ -104,27 +113,38 @@ async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mod
       ? newSide('spiffe-lb', o.targetProxy ?? '', o.proxyPid, false)
       : newSide('spiffe-lb', p.address, p.child.pid, true)
     const baseline = newSide('undici', f.address, f.child.pid, true)
+    const peerSides = pair.peers.map(([name, fr]) => ({ side: newSide(name, fr.address, fr.child.pid, true), child: fr.child }))
+    const sides = [subject, baseline, ...peerSides.map((x) => x.side)]
+    const stderrOf = (side: Side): string | undefined =>
+      side === subject ? p?.child.stderr() : side === baseline ? f.child.stderr() : peerSides.find((x) => x.side === side)?.child.stderr()
     const load = async (side: Side, durationMs: number, what: string): Promise<LoadSlice> =>
       await runLoad({ url: url(side.address), connections: o.connections, durationMs, progressBar: o.progressBar, title: `${tag} ${side.label} ${what}` })
-    for (const side of [subject, baseline]) {
+    for (const side of sides) {
       // First prove the side answers at all (a side with no 2xx would make every figure
       // meaningless), with a deadline of its own: on a loaded machine the first request (first
       // backend handshake, cold code) can outlast a short timed warm-up.
       const answer = await probe(side.address)
       if (answer !== undefined) {
-        const why = side === subject ? p?.child.stderr() : f.child.stderr()
         throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_RESPONSES',
-          `${side.label} (${tag}) at ${side.address} did not answer 2xx before measuring (${answer}): ${quote((why ?? '').trim(), 400)}`, { at: side.label })
+          `${side.label} (${tag}) at ${side.address} did not answer 2xx before measuring (${answer}): ${quote((stderrOf(side) ?? '').trim(), 400)}`, { at: side.label })
       }
       await load(side, Math.max(o.warmupMs, 200), 'warm-up')
     }
-    progress(`${tag}: warmed up, measuring ${o.slices} slices of ${Math.round(o.durationMs / o.slices)} ms per side`)
+    progress(`${tag}: warmed up, measuring ${o.slices} slices of ${Math.round(o.durationMs / o.slices)} ms per side (${sides.map((x) => x.label).join(', ')})`)
     let before: StatsSnapshot = await world.stats.settle()
     const sliceMs = o.durationMs / o.slices
     for (let i = 0; i < o.slices; i++) {
-      for (const side of i % 2 === 0 ? [subject, baseline] : [baseline, subject]) {
+      // ABBA…: even slices run the sides in order, odd ones in reverse, so no side always
+      // follows the same neighbour.
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
         const cpu0 = cpuOf(side)
         const slice = await load(side, sliceMs, `slice ${i + 1}/${o.slices}`)
+        // Memory right after the load, before the settle lets idle connections close.
+        if (side.pid !== undefined) {
+          const mem = processTreeMemory(side.pid)
+          side.rssKb = Math.max(side.rssKb, mem.rssKb)
+          side.maxProcessRssKb = Math.max(side.maxProcessRssKb, mem.maxProcessRssKb)
+        }
         const after = await world.stats.settle()
         side.cpuMicros += cpuOf(side) - cpu0
         side.slices.push(slice)
@@ -137,7 +157,14 @@ async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mod
       cpuPerRequest: ratio(run.subject.cpuMicrosPerRequest, run.baseline.cpuMicrosPerRequest),
       requestsPerSecond: ratio(run.subject.requestsPerSecond, run.baseline.requestsPerSecond)
     }
+    if (peerSides.length > 0) {
+      run.peers = peerSides.map(({ side }): PeerRun => {
+        const s = sample(side)
+        return { name: side.label as PeerName, sample: s, cpuRatio: ratio(run.subject.cpuMicrosPerRequest, s.cpuMicrosPerRequest) }
+      })
+    }
     progress(`${tag}: ${summary('spiffe-lb', run.subject)} | ${summary('undici', run.baseline)} | cpu ratio ${run.ratio.cpuPerRequest.toFixed(2)}`)
+    for (const peer of run.peers ?? []) progress(`${tag}: ${summary(peer.name, peer.sample)} | spiffe-lb/${peer.name} cpu ratio ${peer.cpuRatio.toFixed(2)}`)
     return run
   } finally {
     await stopPair(pair)
@@ -159,6 +186,7 @@ function summary (label: string, s: ProxySample): string {
 export async function runProxyBench (options: ProxyBenchOptions, progress: Progress = () => {}): Promise<BenchReport> {
   const o = resolveProxyBenchOptions(options)
   const environment = benchEnvironment()
+  const peers = availablePeers(o.peers)
   progress(`creating ${o.keyAlgorithm} credentials and starting the backend`)
   const creating = createProxyWorld(o.keyAlgorithm)
   // On a signal: clean up (waiting for a world still being created), then die of the signal.
@@ -173,9 +201,11 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
   let world: ProxyWorld | undefined
   try {
     world = await creating
+    for (const note of peers.notes) progress(note)
     for (const workers of o.workers) {
-      progress(`starting ${o.targetProxy === undefined ? 'spiffe-lb serve and ' : ''}the undici forwarder for ${o.modes.join(', ')} (${workers} worker${workers === 1 ? '' : 's'})`)
-      const pairs = await startPairs(world, o, workers)
+      progress(`starting ${o.targetProxy === undefined ? 'spiffe-lb serve, ' : ''}the undici forwarder${[...peers.found.keys()].map((n) => `, ${n}`).join('')} for ${o.modes.join(', ')} (${workers} worker${workers === 1 ? '' : 's'})`)
+      // Peers run with one worker: the comparison is per worker.
+      const pairs = await startPairs(world, o, workers, workers === Math.min(...o.workers) ? peers.found : new Map())
       try {
         for (const [mode, pair] of pairs) runs.push(await measureMode(world, o, mode, workers, pair, progress))
       } finally {
@@ -198,11 +228,13 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
       slices: o.slices,
       workers: o.workers,
       keyAlgorithm: o.keyAlgorithm,
+      peers: o.peers,
       ...(o.targetProxy === undefined ? {} : { targetProxy: o.targetProxy }),
       ...(o.proxyPid === undefined ? {} : { proxyPid: o.proxyPid }),
       quick: o.quick
     },
     proxy: runs,
+    ...(peers.notes.length === 0 ? {} : { notes: peers.notes }),
     targets: proxyTargets(runs, o.workers)
   }
 }

@@ -7,6 +7,8 @@ import { parseHostPort } from '../internal/host-port.ts'
 import { KEY_ALGORITHMS, parseKeyAlgorithm } from '../pki/index.ts'
 import { badOption, parseDurationFlag } from './flags.ts'
 import type { KeyAlgorithm } from '../pki/index.ts'
+import { PEER_NAMES } from './peer-configs.ts'
+import type { PeerName } from './peer-configs.ts'
 
 /** The three ways the proxy can reach its backend (see `connectionPool`). */
 export type ProxyMode = 'fresh' | 'resumed' | 'pooled'
@@ -33,6 +35,8 @@ export interface ProxyBenchOptions {
   targetProxy?: string
   /** With `targetProxy`: the pid whose process tree's CPU is the proxy's. */
   proxyPid?: number
+  /** Peer proxies measured alongside (those installed); default both. */
+  peers?: readonly PeerName[]
   /** Shorter defaults for a quick look. */
   quick?: boolean
   /** Show autocannon's progress bar; default: when stderr is a TTY. */
@@ -50,6 +54,7 @@ export interface ResolvedProxyBenchOptions {
   keyAlgorithm: KeyAlgorithm
   targetProxy: string | undefined
   proxyPid: number | undefined
+  peers: PeerName[]
   quick: boolean
   progressBar: boolean
 }
@@ -99,6 +104,7 @@ export function resolveProxyBenchOptions (o: ProxyBenchOptions): ResolvedProxyBe
     keyAlgorithm: o.keyAlgorithm ?? 'ECDSA_P256',
     targetProxy: o.targetProxy,
     proxyPid: o.proxyPid,
+    peers: PEER_NAMES.filter((n) => (o.peers ?? PEER_NAMES).includes(n)),
     quick,
     progressBar: o.progressBar ?? process.stderr.isTTY === true
   }
@@ -130,6 +136,8 @@ export interface ProxyBenchFlags {
   keyAlgorithm?: string
   targetProxy?: string
   proxyPid?: string
+  /** `nginx,haproxy`, one of them, or `none`. */
+  peers?: string
   quick?: boolean
 }
 
@@ -157,6 +165,16 @@ export function parseProxyBenchFlags (f: ProxyBenchFlags): ProxyBenchOptions {
   }
   if (f.targetProxy !== undefined) o.targetProxy = f.targetProxy
   if (f.proxyPid !== undefined) o.proxyPid = intOption('--proxy-pid', f.proxyPid)
+  if (f.peers !== undefined) {
+    const names = f.peers.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    o.peers = names.length === 1 && names[0] === 'none'
+      ? []
+      : names.map((s) => {
+        const peer = PEER_NAMES.find((n) => n === s)
+        if (peer === undefined) throw bad('--peers', `must be none or a comma-separated list of ${PEER_NAMES.join(', ')}`, s)
+        return peer
+      })
+  }
   if (f.quick === true) o.quick = true
   // Resolving now reports range errors before anything starts.
   resolveProxyBenchOptions(o)

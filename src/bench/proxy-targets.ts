@@ -26,6 +26,7 @@ export function proxyTargets (runs: readonly ProxyRun[], workers: readonly numbe
     // A ratio of 0 means a side measured nothing: that is no success.
     out.push(check(`proxy ${mode} cpu ratio <= ${shown}`, `ratio <= ${shown}`, value, value > 0 && value <= limit))
   }
+  out.push(...peerTargets(runs, fewest))
   const first = workers[0]
   const base = runs.find((r) => r.mode === 'fresh' && r.workers === first)
   if (first !== undefined && base !== undefined) {
@@ -36,5 +37,38 @@ export function proxyTargets (runs: readonly ProxyRun[], workers: readonly numbe
       out.push(check(`workers ${n}/${first} handshakes-per-second ratio >= 1.6`, 'ratio >= 1.6', value, value >= 1.6))
     }
   }
+  return out
+}
+
+/** The limits relative to nginx per mode (spiffe-lb CPU per request / nginx's, same run, 1 worker each). */
+export const NGINX_CPU_LIMITS = { fresh: 1.10, resumed: 1.35, pooled: 2.0 } as const
+/** A resumed request may cost at most this fraction of a fresh one (spiffe-lb, same run). */
+export const RESUMED_OVER_FRESH_LIMIT = 0.6
+/** RSS of one `serve` process under load, MiB. */
+export const RSS_LIMIT_MB = 120
+
+/**
+ * Returns the checks against the peers: `proxy MODE cpu / nginx <= L` per mode (limits in
+ * {@link NGINX_CPU_LIMITS}), `resumed / fresh cpu <= 0.6`, and the RSS of one serve process
+ * under load <= 120 MiB, from the runs with `workers` workers.
+ */
+export function peerTargets (runs: readonly ProxyRun[], workers: number): TargetCheck[] {
+  const out: TargetCheck[] = []
+  const at = runs.filter((r) => r.workers === workers && !(r.subject.unmeasured ?? []).includes('cpu'))
+  for (const r of at) {
+    const nginx = r.peers?.find((p) => p.name === 'nginx')
+    if (nginx === undefined) continue
+    const limit = NGINX_CPU_LIMITS[r.mode]
+    const shown = limit.toFixed(2)
+    out.push(check(`proxy ${r.mode} cpu / nginx <= ${shown}`, `ratio <= ${shown}`, nginx.cpuRatio, nginx.cpuRatio > 0 && nginx.cpuRatio <= limit))
+  }
+  const fresh = at.find((r) => r.mode === 'fresh')
+  const resumed = at.find((r) => r.mode === 'resumed')
+  if (fresh !== undefined && resumed !== undefined) {
+    const value = ratio(resumed.subject.cpuMicrosPerRequest, fresh.subject.cpuMicrosPerRequest)
+    out.push(check(`proxy resumed / fresh cpu <= ${RESUMED_OVER_FRESH_LIMIT}`, `ratio <= ${RESUMED_OVER_FRESH_LIMIT}`, value, value > 0 && value <= RESUMED_OVER_FRESH_LIMIT))
+  }
+  const rss = Math.max(0, ...at.map((r) => r.subject.maxProcessRssKb ?? 0)) / 1024
+  if (rss > 0) out.push(check(`proxy rss per process under load <= ${RSS_LIMIT_MB} MiB`, `MiB <= ${RSS_LIMIT_MB}`, rss, rss <= RSS_LIMIT_MB))
   return out
 }

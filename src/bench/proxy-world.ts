@@ -17,6 +17,8 @@ import type { ProxyMode } from './proxy-options.ts'
 import { openBackendStats } from './backend-stats.ts'
 import type { BackendStatsReader } from './backend-stats.ts'
 import { undiciForwarderArgs } from './undici-forwarder.ts'
+import type { PeerName } from './peer-configs.ts'
+import { startPeer } from './peer-proxies.ts'
 
 /** A started HTTP frontend: the proxy or the forwarder. */
 export interface Frontend {
@@ -37,6 +39,8 @@ export interface ProxyWorld {
   startProxy: (mode: ProxyMode, workers: number) => Promise<Frontend>
   /** Starts the undici forwarder baseline in `mode`. */
   startForwarder: (mode: ProxyMode) => Promise<Frontend>
+  /** Starts peer `name` (its binary at `executable`) as the same mTLS forwarding proxy in `mode`. */
+  startPeer: (name: PeerName, executable: string, mode: ProxyMode) => Promise<Frontend>
   /** Stops every child still running, closes the stats reader, removes the directory. Idempotent. */
   close: () => Promise<void>
 }
@@ -84,6 +88,9 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
     const pki = await createBenchPki(join(dir, 'pki'), keyAlgorithm, 1)
     const credentialsDir = join(dir, 'credentials')
     await writeBenchCredentials(credentialsDir, pki)
+    // HAProxy's `crt` takes certificate chain and key in one file.
+    const combinedFile = join(dir, 'pki', 'client-combined.pem')
+    await writeFile(combinedFile, `${pki.client.chainPem.trimEnd()}\n${pki.client.keyPem}`, { mode: 0o600 })
     const backend = await start(spiffeLbChild('backend', 'backend', '--listen', '127.0.0.1:0',
       '--cert', pki.server.certFile, '--key', pki.server.keyFile, '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`, '--name', 'bench'))
     const backendAddress = backend.announced?.address ?? ''
@@ -110,6 +117,17 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
           ready: /^listening on (\S+)/
         })
         return { child, address: child.ready?.[1] ?? '' }
+      },
+      async startPeer (name, executable, mode) {
+        return await startPeer(name, executable, {
+          mode,
+          backend: backendAddress,
+          certFile: pki.client.certFile,
+          keyFile: pki.client.keyFile,
+          combinedFile,
+          caFile: pki.rootFile,
+          dir: join(dir, 'peers')
+        }, async (label, command, args, ready) => await start({ name: label, command, args, ready }))
       }
     }
   } catch (err) {

@@ -2,7 +2,7 @@
  * The Markdown form of a benchmark report (docs/architecture.md#process-model: the
  * tables a person reads, derived from the JSON report and never holding a number it lacks.
  */
-import type { BenchEnvironment, BenchReport, HandshakeCell, Negotiated, ProxyRun, TargetCheck } from './report.ts'
+import type { BenchEnvironment, BenchReport, HandshakeCell, Negotiated, ProxyRun, ProxySample, TargetCheck } from './report.ts'
 
 /** Returns `value` rounded to `decimals`, or `n/a` when it is not a finite number (no `NaN` in a report). */
 export function formatNumber (value: number, decimals = 0): string {
@@ -84,6 +84,25 @@ function proxyRow (r: ProxyRun): string[] {
   ]
 }
 
+/** Column headers of the peer table (spiffe-lb, the undici forwarder and nginx/HAProxy per mode), in order. */
+export const peerColumns = [
+  'mode', 'proxy', 'rps', 'CPU µs/req', 'spiffe-lb / this', 'RSS MiB (tree / largest process)',
+  'backend new conns/req', 'resumed %', 'non-2xx+errors'
+] as const
+
+function peerRows (r: ProxyRun): string[][] {
+  const row = (name: string, s: ProxySample, vs: number): string[] => [
+    r.mode, name, int(s.requestsPerSecond), int(s.cpuMicrosPerRequest), formatNumber(vs, 2),
+    s.rssKb === undefined ? '—' : `${formatNumber(s.rssKb / 1024, 0)} / ${formatNumber((s.maxProcessRssKb ?? 0) / 1024, 0)}`,
+    formatNumber(s.backend.newConnectionsPerRequest, 2), formatPercent(s.backend.resumedFraction), int(s.non2xx + s.errors)
+  ]
+  return [
+    row('spiffe-lb', r.subject, 1),
+    row('undici', r.baseline, r.ratio.cpuPerRequest),
+    ...(r.peers ?? []).map((p) => row(p.name, p.sample, p.cpuRatio))
+  ]
+}
+
 /** Column headers of the targets table, in order. */
 export const targetColumns = ['target', 'rule', 'value', 'met'] as const
 
@@ -131,7 +150,13 @@ export function renderMarkdown (report: BenchReport): string {
     out.push('', '## Proxy', '', ...(runs.length === 0
       ? ['No modes were measured.']
       : table(proxyColumns, runs.map(proxyRow))))
+    if (runs.some((r) => r.peers !== undefined)) {
+      out.push('', '## Peers (same run, interleaved; nginx and HAProxy with 1 worker)', '', ...table(peerColumns, runs.flatMap(peerRows)), '',
+        'nginx and HAProxy verify the backend chain against the bench root and its DNS name; they cannot pick the bundle by the ' +
+        'backend\'s SPIFFE trust domain nor check the X.509-SVID rules, which spiffe-lb does on every handshake and resumption.')
+    }
   }
+  if (report.notes !== undefined && report.notes.length > 0) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${n}`))
   out.push('', '## Targets', '', ...(report.targets.length === 0
     ? ['No targets were checked.']
     : table(targetColumns, report.targets.map(targetRow))))

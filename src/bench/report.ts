@@ -108,6 +108,18 @@ export interface ProxySample {
    * `backend` when its backend is not ours (`backend` counts are then 0).
    */
   unmeasured?: Array<'cpu' | 'backend'>
+  /** Largest RSS of the proxy's process tree (sum over its processes) seen at a slice end, KiB. */
+  rssKb?: number
+  /** Largest RSS of one process of the tree (one worker) seen at a slice end, KiB. */
+  maxProcessRssKb?: number
+}
+
+/** A peer proxy (nginx, HAProxy) measured in the same run as spiffe-lb, interleaved with it. */
+export interface PeerRun {
+  name: 'nginx' | 'haproxy'
+  sample: ProxySample
+  /** spiffe-lb / this peer, CPU per request. */
+  cpuRatio: number
 }
 
 /** One proxy mode with its baseline. */
@@ -118,6 +130,8 @@ export interface ProxyRun {
   subject: ProxySample
   baseline: ProxySample
   ratio: { cpuPerRequest: number, requestsPerSecond: number }
+  /** nginx and HAProxy in the same slices (absent when none ran). */
+  peers?: PeerRun[]
 }
 
 /** A target the issue sets, checked against the measured ratio. */
@@ -133,13 +147,17 @@ export interface TargetCheck {
 
 /** The whole report, as written to `report.json`. */
 export interface BenchReport {
-  kind: 'handshake' | 'proxy'
+  kind: 'handshake' | 'proxy' | 'soak'
   version: 1
   environment: BenchEnvironment
   /** The options the run used, as given (durations in ms). */
   options: Record<string, unknown>
   handshake?: HandshakeCell[]
   proxy?: ProxyRun[]
+  /** Over-time samples of a soak run. */
+  soak?: SoakResult
+  /** What was skipped and why (a peer binary absent, …). */
+  notes?: string[]
   targets: TargetCheck[]
 }
 
@@ -154,4 +172,35 @@ export function percentiles (values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b)
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99) }
+}
+
+/** One moment of a soak run. */
+export interface SoakSample {
+  /** Seconds since the soak's load started. */
+  atSeconds: number
+  /** RSS of the proxy's process tree, KiB. */
+  rssKb: number
+  /** Open file descriptors of the proxy's process tree. */
+  fds: number
+  /** Requests answered so far (all modes). */
+  requests: number
+  /** Credential rotations written so far. */
+  rotations: number
+}
+
+/** What a soak run measured over time. */
+export interface SoakResult {
+  durationMs: number
+  warmupMs: number
+  samples: SoakSample[]
+  requests: number
+  non2xx: number
+  errors: number
+  rotations: number
+  /** RSS growth per minute after warm-up (least squares), KiB/min. */
+  rssSlopeKbPerMinute: number
+  /** Largest RSS after warm-up minus RSS at the end of warm-up, KiB. */
+  rssGrowthKb: number
+  maxRssKb: number
+  fdsGrowth: number
 }

@@ -9,9 +9,16 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { BenchReport } from './report.ts'
 import { renderMarkdown } from './report-markdown.ts'
 import { renderSvg } from './report-svg.ts'
+import { renderPeerSvg } from './report-svg-peers.ts'
 
 /** The files {@link writeReport} wrote, as absolute paths. */
-export interface WrittenReport { json: string, markdown: string, svg: string }
+export interface WrittenReport {
+  json: string
+  markdown: string
+  svg: string
+  /** `chart-peers.svg`: CPU per request by mode and proxy, when nginx or HAProxy ran. */
+  peersSvg?: string
+}
 
 function writeFailed (file: string, cause: unknown): SpiffeLbError {
   const reason = cause instanceof Error ? cause.message : String(cause)
@@ -48,8 +55,13 @@ export async function writeReport (report: BenchReport, dir: string): Promise<Wr
   // Render everything first: a rendering bug must not leave a folder with only some new files.
   const markdown = renderMarkdown(report)
   const svg = renderSvg(report)
+  const peersSvg = renderPeerSvg(report)
   await writeAtomic(written.json, `${JSON.stringify(report, null, 2)}\n`)
   await writeAtomic(written.markdown, markdown)
   await writeAtomic(written.svg, svg)
+  if (peersSvg !== undefined) {
+    written.peersSvg = path.join(root, 'chart-peers.svg')
+    await writeAtomic(written.peersSvg, peersSvg)
+  }
   return written
 }

@@ -94,6 +94,7 @@ function registerBenchProxy (bench: Command): void {
     .option('--key-algorithm <alg>', 'key algorithm of the bench certificates', 'ECDSA_P256')
     .option('--target-proxy <host:port>', 'load an already running spiffe-lb frontend instead of starting one')
     .option('--proxy-pid <pid>', 'with --target-proxy: the process whose CPU is measured')
+    .option('--peers <list>', 'peer proxies measured in the same run when installed: nginx,haproxy or none', 'nginx,haproxy')
     .option('--out <dir>', 'folder for report.json, report.md and the SVG chart (default bench/results/proxy-<timestamp>)')
     .option('--json', 'print the JSON report instead of the Markdown')
     .option('--quick', 'shorter defaults for a quick look')
