@@ -106,8 +106,10 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
       async startProxy (mode, workers) {
         const file = join(dir, `config-${mode}-${++configs}.yaml`)
         await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode }))
+        // Access log on (level info, one JSON line per request to stdout, which the bench drains),
+        // as nginx and HAProxy run with theirs.
         const child = await start(spiffeLbChild(`spiffe-lb serve (${mode}, ${workers} worker${workers === 1 ? '' : 's'})`,
-          'serve', '-c', file, '--log-level', 'warn', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])))
+          'serve', '-c', file, '--log-level', 'info', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])))
         return { child, address: child.announced?.address ?? '' }
       },
       async startForwarder (mode) {
