@@ -15,6 +15,22 @@ export const DRAIN_TIMEOUT_MS = 10 * SECOND
 export const HANDSHAKE_TIMEOUT_MS = 10 * SECOND
 /** TLS sessions kept per connector for resumption. */
 export const MAX_CACHED_SESSIONS = 1000
+/**
+ * Key-exchange groups the connector offers when a backend service names none. X25519 first and
+ * alone in the key share: a backend that answers X25519 (nginx, HAProxy and Envoy on OpenSSL
+ * 3.0/BoringSSL defaults) would make a hybrid X25519MLKEM768 share wasted work (`bench
+ * handshake` measures the difference per group). P-256 stays offered for FIPS-style backends
+ * (one HelloRetryRequest). Post-quantum hybrids are a backend-service setting away.
+ */
+export const DEFAULT_BACKEND_GROUPS: readonly string[] = ['X25519', 'P-256']
+
+/**
+ * A resumed connection stores the backend's newer ticket only when the cached one is older than
+ * this: serializing every ticket of every connection costs more than the resumption saves, and
+ * a ticket lives for minutes (OpenSSL's default 2 h hint, Node's and nginx's 5 min). When the
+ * backend refuses an expired ticket the full handshake that follows stores a new one.
+ */
+export const SESSION_REFRESH_MS = 60 * SECOND
 /** Peer chains remembered per connector for resumed sessions (keyed by session). */
 export const PEER_CHAIN_MEMORY_SIZE = 1024
 /** Idle keep-alive connection to a backend. */

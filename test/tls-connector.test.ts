@@ -157,6 +157,13 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
     t.equal(verifiedPeer(second.socket ?? {})?.resumed, true)
     t.equal(backend.resumed(), 1)
     t.match(events, [{ result: 'ok', resumed: false }, { result: 'ok', resumed: true, peerId: 'spiffe://b.test/backend' }])
+    // A fresh cached session is kept: the resumed connection does not take the backend's newer
+    // tickets (Node serializes them only for a 'session' listener), and the next one resumes too.
+    t.equal(second.socket?.listenerCount('session'), 0, 'a resumed connection does not store tickets while the cached one is fresh')
+    const third = await dial(connector, backend.port)
+    t.equal(third.socket?.isSessionReused(), true)
+    t.equal(backend.resumed(), 2)
+    t.equal(connector.cachedSessions, 1)
   })
 }
 
@@ -232,6 +239,12 @@ t.test('TLS parameters: TLS 1.3 preferred, 1.2 floor, groups, bad values refused
   const r = await dial(connector, backend.port)
   t.equal(r.socket?.getProtocol(), 'TLSv1.3')
   t.match(r.socket?.getEphemeralKeyInfo(), { name: 'X25519' })
+  // Without a setting the connector offers X25519 first (DEFAULT_BACKEND_GROUPS), not the
+  // post-quantum hybrid Node would put first; a service can still ask for any group.
+  const byDefault = await dial(setup().connector, backend.port)
+  t.match(byDefault.socket?.getEphemeralKeyInfo(), { name: 'X25519' })
+  const p256 = await dial(setup({ groups: ['P-256'] }).connector, backend.port)
+  t.match(p256.socket?.getEphemeralKeyInfo(), { name: 'prime256v1' })
   const bad: Array<Partial<BackendConnectorOptions>> = [
     { minVersion: 'TLSv1.1' }, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' }, { groups: ['no-such-group'] }
   ]

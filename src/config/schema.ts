@@ -106,7 +106,9 @@ const backendService = z.strictObject({
   connectionPool: z.strictObject({
     /** 0 = unlimited */
     maxRequestsPerConnection: z.int().min(0).default(0),
-    tlsSessionResumption: z.boolean().default(true)
+    tlsSessionResumption: z.boolean().default(true),
+    /** Key-exchange groups offered to the backends (OpenSSL names, preference order); absent = the connector's default. */
+    keyExchangeGroups: z.array(z.string().min(1)).min(1).optional()
   }).prefault({})
 })
 

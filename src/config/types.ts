@@ -114,6 +114,8 @@ export interface BackendServiceConfig {
     /** 0 = unlimited */
     maxRequestsPerConnection: number
     tlsSessionResumption: boolean
+    /** Key-exchange groups offered to the backends, e.g. `['X25519MLKEM768', 'X25519']`; undefined = the connector's default (X25519, P-256). */
+    keyExchangeGroups?: string[] | undefined
   }
 }
 

@@ -299,6 +299,14 @@ t.test('the resolved config', async (t) => {
   t.same(c.urlMap, { defaultService: 'web', hostRules: [], pathMatchers: [] })
 })
 
+t.test('connectionPool.keyExchangeGroups: absent by default, kept in order when given, never empty', async (t) => {
+  const r = load(edit(base, [[...BS, 'connectionPool'], { keyExchangeGroups: ['X25519MLKEM768', 'X25519'] }]))
+  if (!r.ok) throw new Error(JSON.stringify(r.errors))
+  t.same(r.config.backendServices[0]?.connectionPool.keyExchangeGroups, ['X25519MLKEM768', 'X25519'])
+  const empty = load(edit(base, [[...BS, 'connectionPool'], { keyExchangeGroups: [] }]))
+  t.equal(empty.ok, false)
+})
+
 t.test('gcloud default CA key algorithm is rsa-pkcs1-4096-sha256', async (t) => {
   const r = load(edit(base, [[...CA, 'keyAlgorithm'], undefined]))
   t.equal(r.ok ? r.config.caPools[0]?.certificateAuthorities[0]?.keyAlgorithm : 'failed', 'RSA_4096')

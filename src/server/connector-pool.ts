@@ -18,7 +18,7 @@ export interface ConnectorPool {
    * its own session-resumption setting and cache), kept across reloads while neither changes.
    * Throws `ERR_SPIFFE_SERVE_NEW_IDENTITY` when the identity's credentials are not loaded.
    */
-  connect (service: string, identity: string, sessionResumption: boolean): BackendConnector
+  connect (service: string, identity: string, sessionResumption: boolean, groups?: readonly string[]): BackendConnector
   /** Closes every connector (stops following snapshots, drops cached sessions). */
   close (): void
 }
@@ -27,13 +27,13 @@ export interface ConnectorPool {
 export function createConnectorPool (options: ConnectorPoolOptions): ConnectorPool {
   const connectors = new Map<string, BackendConnector>()
   return {
-    connect (service, identity, sessionResumption) {
+    connect (service, identity, sessionResumption, groups) {
       const snapshots = options.snapshotsFor(identity)
       if (snapshots === undefined) throw newIdentity(service, identity)
-      const key = `${service}\0${identity}\0${String(sessionResumption)}`
+      const key = `${service}\0${identity}\0${String(sessionResumption)}\0${groups?.join(':') ?? ''}`
       let connect = connectors.get(key)
       if (connect === undefined) {
-        connect = createBackendConnector({ snapshots, sessionResumption, clock: options.clock, onHandshake: options.onHandshake })
+        connect = createBackendConnector({ snapshots, sessionResumption, clock: options.clock, onHandshake: options.onHandshake, ...(groups === undefined ? {} : { groups }) })
         connectors.set(key, connect)
       }
       return connect

@@ -9,6 +9,8 @@ export interface PlannedService extends Omit<ServiceOptions, 'connect'> {
   /** SPIFFE ID of the service's `tlsSettings.identity`. */
   identity: string
   sessionResumption: boolean
+  /** `connectionPool.keyExchangeGroups`; absent = the connector's default. */
+  keyExchangeGroups?: string[]
 }
 
 /**
@@ -52,7 +54,8 @@ export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]):
     const svc = config.backendServices.find((s) => s.name === service.name)
     const identity = svc?.tlsSettings.identity?.spiffeId.toString() ?? ''
     if (!loaded.includes(identity)) throw newIdentity(service.name, identity)
-    return { ...service, identity, sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true }
+    const groups = svc?.connectionPool.keyExchangeGroups
+    return { ...service, identity, sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true, ...(groups === undefined ? {} : { keyExchangeGroups: groups }) }
   })
   compileRouting(routing) // the proxy's own checks: a worker is only sent a plan it can apply
   return { services, urlMap: routing.urlMap }
@@ -61,7 +64,7 @@ export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]):
 /** Returns the proxy's routing options for `plan`, each service using `connect(service)`. */
 export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => ConnectFn): RoutingOptions {
   return {
-    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, ...service }, i) => ({
+    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, keyExchangeGroups: _groups, ...service }, i) => ({
       ...service,
       connect: connect(plan.services[i] as PlannedService)
     })),

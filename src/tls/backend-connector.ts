@@ -13,9 +13,10 @@ import { SessionCache } from './session-cache.ts'
 import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
-import { HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS } from '../defaults.ts'
+import { DEFAULT_BACKEND_GROUPS, HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS, SESSION_REFRESH_MS } from '../defaults.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
+
 
 /**
  * Returns an undici `connect` function (`new Agent({ connect })`) that opens TCP + TLS to a
@@ -28,13 +29,14 @@ export type { BackendConnector, BackendConnectorOptions, ConnectCallback, Connec
  * Throws `ERR_SPIFFE_TLS_BAD_PARAMETERS` for unusable versions or groups.
  */
 export function createBackendConnector (options: BackendConnectorOptions): BackendConnector {
-  checkTlsParameters(options)
+  const params = { ...options, groups: options.groups !== undefined && options.groups.length > 0 ? options.groups : DEFAULT_BACKEND_GROUPS }
+  checkTlsParameters(params)
   const { snapshots, onHandshake } = options
   const clock = options.clock ?? systemClock
   const resumption = options.sessionResumption ?? true
   const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
   const alpn = options.alpnProtocols ?? ['http/1.1']
-  const contexts = new SecureContextCache(options, options.createSecureContext)
+  const contexts = new SecureContextCache(params, options.createSecureContext)
   const sessions = new SessionCache(options.maxCachedSessions ?? MAX_CACHED_SESSIONS)
   const verdicts = new VerifiedPeers()
 
@@ -78,17 +80,24 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
 
     const { svidGeneration, bundleGeneration } = snapshot
     const offered = resumption ? sessions.get(sessionEndpoint, svidGeneration, bundleGeneration) : undefined
+    // tls.connect({ session }) parses the session twice (once in the TLSSocket constructor, once
+    // more before connecting). On a socket it creates itself, the handshake starts only once TCP
+    // connects, so setting the session right after connect() applies it once, before ClientHello.
+    // A socket handed over by undici starts the handshake inside connect(): it needs the option.
+    const sessionOption = offered !== undefined && opts.httpSocket !== undefined ? { session: offered.session } : {}
     const socket = tls.connect({
       host,
       port,
       ...(servername === undefined ? {} : { servername }),
       ...(opts.localAddress == null ? {} : { localAddress: opts.localAddress }),
       ...(opts.httpSocket === undefined ? {} : { socket: opts.httpSocket }),
-      ...(offered === undefined ? {} : { session: offered.session }),
+      ...sessionOption,
       secureContext: context,
       rejectUnauthorized: false,
       ALPNProtocols: alpn
     })
+    // setSession is documented API that @types/node does not declare.
+    if (offered !== undefined && opts.httpSocket === undefined) (socket as tls.TLSSocket & { setSession: (s: Buffer) => void }).setSession(offered.session)
 
     let settled = false
     let tcpConnected = opts.httpSocket !== undefined
@@ -97,12 +106,17 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     let pendingSession: Buffer | undefined
     const store = (session: Buffer): void => {
       if (verifiedChain === undefined) { pendingSession = session; return }
-      const entry: CachedSession = { session, chain: verifiedChain, ...(leafFingerprint === undefined ? {} : { leafFingerprint }) }
+      // One ticket per connection is enough (a TLS 1.3 server sends two by default): later
+      // ones would only be parsed, wrapped and thrown away.
+      socket.off('session', store)
+      const entry: CachedSession = { session, chain: verifiedChain, storedAt: performance.now(), ...(leafFingerprint === undefined ? {} : { leafFingerprint }) }
       sessions.set(sessionEndpoint, svidGeneration, bundleGeneration, entry)
     }
     // TLS 1.2 delivers the session during the handshake, TLS 1.3 tickets arrive after it:
-    // either way a session is cached only once the backend has been verified.
-    if (resumption) socket.on('session', store)
+    // either way a session is cached only once the backend has been verified. An offered
+    // session that is still fresh is kept (see SESSION_REFRESH_MS); without a 'session'
+    // listener Node does not even serialize the new tickets.
+    if (resumption && (offered === undefined || performance.now() - (offered.storedAt ?? 0) > SESSION_REFRESH_MS)) socket.on('session', store)
 
     const fail = (err: Error, result: string, resumed: boolean, errorCode?: string): void => {
       if (settled) return

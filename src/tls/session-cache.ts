@@ -9,6 +9,8 @@ export interface CachedSession {
   readonly chain: readonly X509Certificate[]
   /** SHA-256 fingerprint of the chain's leaf: the key of its cached verdict, computed once. */
   readonly leafFingerprint?: string
+  /** `performance.now()` when stored (absent = long ago): a resumed connection refreshes only an older entry. */
+  readonly storedAt?: number
 }
 
 /**
