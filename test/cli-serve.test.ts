@@ -66,7 +66,7 @@ t.test('serve reloads on SIGHUP, keeps the last good config and drops a removed 
   const config = join(dir, 'config.yaml')
   const text = demoConfigYaml(world, ports, { proxyPort: 0, adminPort: 0 })
   await writeFile(config, text)
-  const child = spawn(process.execPath, [main, 'serve', '-c', config, '--log-level', 'warn', '--drain-timeout', '2s'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [main, 'serve', '-c', config, '--log-level', 'info', '--drain-timeout', '2s'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
@@ -100,4 +100,11 @@ t.test('serve reloads on SIGHUP, keeps the last good config and drops a removed 
   child.kill('SIGTERM')
   t.equal(await exited, 0)
   t.match(output, /spiffe-lb stopped/)
+  // The access log is buffered (log-destination.ts) yet complete: every request has its line,
+  // written before the process said it stopped.
+  for (const path of ['/partner/a', '/partner/b', '/hello', '/partner/c']) {
+    const at = output.indexOf(`"path":"${path}"`)
+    t.ok(at >= 0 && at < output.indexOf('spiffe-lb stopped'), `access log line for ${path}`)
+  }
+  t.match(output, /"msg":"request"[^\n]*"status":502[^\n]*"path":"\/partner\/c"|"path":"\/partner\/c"[^\n]*"status":502/)
 })

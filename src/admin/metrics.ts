@@ -129,6 +129,15 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     registers
   })
 
+  // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
+  // visible share of pooled CPU: the children are bound once per label combination and kept.
+  // The combinations are bounded by the config (services × endpoints × status codes, results ×
+  // trust domains); nothing here removes or resets these series.
+  const handshakeCounters = boundChildren((k: string[]) => backendHandshakes.labels(...k))
+  const handshakeDurations = boundChildren((k: string[]) => backendHandshakeDuration.labels(...k))
+  const requestCounters = boundChildren((k: string[]) => requests.labels(...k))
+  const requestDurations = boundChildren((k: string[]) => requestDuration.labels(...k))
+
   return {
     registry,
     backendHandshakes,
@@ -141,17 +150,31 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     endpointHealthy,
     observeHandshake (e) {
       const resumed = e.resumed ? 'true' : 'false'
-      backendHandshakes.inc({ result: e.result, trust_domain: e.trustDomain ?? '', resumed })
-      backendHandshakeDuration.observe({ resumed }, e.durationMs / 1000)
+      handshakeCounters(e.result, e.trustDomain ?? '', resumed).inc()
+      handshakeDurations(resumed).observe(e.durationMs / 1000)
     },
     observeCredentialReload (result) { credentialReloads.inc({ result }) },
     observeRequest (r) {
-      requests.inc({ service: r.service, code: String(r.code), endpoint: r.endpoint })
-      requestDuration.observe({ service: r.service }, r.durationSeconds)
+      requestCounters(r.service, String(r.code), r.endpoint).inc()
+      requestDurations(r.service).observe(r.durationSeconds)
     },
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
     setIdentityProvider (provider) { identity = provider },
     text: async () => await registry.metrics()
+  }
+}
+
+/**
+ * Returns a memo of `bind` by its label values (in the metric's `labelNames` order): the
+ * prom-client child of each label combination, bound on first use.
+ */
+function boundChildren<C> (bind: (values: string[]) => C): (...values: string[]) => C {
+  const children = new Map<string, C>()
+  return (...values) => {
+    const key = values.join('\u0000')
+    let child = children.get(key)
+    if (child === undefined) children.set(key, child = bind(values))
+    return child
   }
 }

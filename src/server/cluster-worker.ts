@@ -1,3 +1,4 @@
+import { bufferedLogDestination } from './log-destination.ts'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { workerMetrics, type WorkerMetrics } from '../admin/cluster-metrics.ts'
@@ -53,7 +54,8 @@ export function runClusterWorker (): void {
   }
 
   const start = async (init: Init): Promise<void> => {
-    log = pino({ level: init.logLevel, base: { svc: 'spiffe-lb', worker: init.worker } })
+    // The access log goes through the buffered destination, flushed on exit (drain ends in exit).
+    log = pino({ level: init.logLevel, base: { svc: 'spiffe-lb', worker: init.worker } }, bufferedLogDestination().stream)
     for (const s of init.snapshots) applySnapshot(s)
     const own = createMetrics({ clock })
     metrics = workerMetrics(own, init.worker)

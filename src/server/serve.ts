@@ -3,6 +3,7 @@ import type { FSWatcher } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
+import { bufferedLogDestination } from './log-destination.ts'
 import { loadConfigFile } from '../config/load.ts'
 import { parseDuration } from '../config/values.ts'
 import { formatHostPort } from '../internal/host-port.ts'
@@ -48,7 +49,8 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     return EXIT.USAGE
   }
   const drainMs = parseDuration(flags.drainTimeout)
-  const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } })
+  const destination = bufferedLogDestination()
+  const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } }, destination.stream)
   let server: RunningServer
   let workersLine = ''
   if (workers === 1) {
@@ -112,6 +114,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   clearTimeout(debounce)
   await reloading
   await server.close(drainMs)
+  destination.close()
   out.stdout.write('spiffe-lb stopped\n')
   return EXIT.OK
 }
