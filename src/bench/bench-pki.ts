@@ -32,6 +32,8 @@ export interface BenchPki {
   bundles: BundleSet
   client: BenchIdentity
   server: BenchIdentity
+  /** Issues a new client SVID (same SPIFFE ID, new key): a credential rotation. */
+  reissueClient: () => Promise<{ chainPem: string, keyPem: string }>
 }
 
 /**
@@ -66,6 +68,7 @@ export async function createBenchPki (dir: string, keyAlgorithm: KeyAlgorithm, c
     rootFile,
     bundles: BundleSet.of([X509Bundle.fromPem(trustDomain, root.certPem, rootFile)]),
     client,
-    server
+    server,
+    reissueClient: async () => await issueSvidCertificate(issuer, { uri: client.spiffeId, keyAlgorithm, lifetimeMs: 86_400_000, dnsNames: ['localhost'] })
   }
 }

@@ -3,7 +3,7 @@ import { renderMarkdown } from './report-markdown.ts'
 import { writeReport } from './write-report.ts'
 
 /** Returns the default report folder of benchmark `kind`: `bench/results/<kind>-<ISO timestamp without colons>`. */
-export function defaultReportDir (kind: 'handshake' | 'proxy', now: Date = new Date()): string {
+export function defaultReportDir (kind: BenchReport['kind'], now: Date = new Date()): string {
   return `bench/results/${kind}-${now.toISOString().replace(/:/g, '')}`
 }
 

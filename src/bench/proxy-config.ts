@@ -46,7 +46,7 @@ function identityParts (spiffeId: string): { pool: string, namespace: string, id
  * port 0, credentials from `credentialsDir`, one backend service `bench` to `backend` (no health
  * check: its probes would add backend connections to the measured windows).
  */
-export function proxyBenchConfig (opts: { pki: BenchPki, credentialsDir: string, backend: string, mode: ProxyMode }): string {
+export function proxyBenchConfig (opts: { pki: BenchPki, credentialsDir: string, backend: string, mode: ProxyMode | 'mixed' }): string {
   const client = identityParts(opts.pki.client.spiffeId)
   const config = {
     project: PROJECT,
@@ -61,12 +61,23 @@ export function proxyBenchConfig (opts: { pki: BenchPki, credentialsDir: string,
         }]
       }]
     }],
-    backendServices: [{
-      name: 'bench',
+    // `mixed` (bench soak): one service per mode, chosen by the first path segment (/fresh/…,
+    // /resumed/…, anything else pooled).
+    backendServices: (opts.mode === 'mixed' ? (['fresh', 'resumed', 'pooled'] as const) : [opts.mode]).map((mode) => ({
+      name: opts.mode === 'mixed' ? mode : 'bench',
       tlsSettings: { identity: `//${client.trustDomain}/ns/${client.namespace}/sa/${client.id}` },
       backends: [{ endpoints: [opts.backend] }],
-      connectionPool: MODE_CONNECTION_POOL[opts.mode]
-    }],
+      connectionPool: MODE_CONNECTION_POOL[mode]
+    })),
+    ...(opts.mode === 'mixed'
+      ? {
+          urlMap: {
+            defaultService: 'pooled',
+            hostRules: [{ hosts: ['*'], pathMatcher: 'modes' }],
+            pathMatchers: [{ name: 'modes', defaultService: 'pooled', pathRules: [{ paths: ['/fresh/*'], service: 'fresh' }, { paths: ['/resumed/*'], service: 'resumed' }] }]
+          }
+        }
+      : {}),
     frontend: { listen: '127.0.0.1:0' },
     admin: { listen: '127.0.0.1:0' },
     credentials: { source: 'directory', directory: opts.credentialsDir }

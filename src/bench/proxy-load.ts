@@ -48,6 +48,8 @@ export interface LoadOptions {
   progressBar: boolean
   /** Shown in the progress bar. */
   title: string
+  /** Paths to cycle through, one per request (mixed traffic); default `/` from `url`. */
+  paths?: readonly string[]
 }
 
 /**
@@ -65,7 +67,8 @@ export async function runLoad (opts: LoadOptions): Promise<LoadSlice> {
       connections: opts.connections,
       duration: opts.durationMs / 1000,
       sampleInt: 100,
-      title: opts.title
+      title: opts.title,
+      ...(opts.paths === undefined ? {} : { requests: opts.paths.map((path) => ({ method: 'GET', path })) })
     }, (err, res) => { if (err !== null) reject(err); else resolve(res) })
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime)

@@ -33,10 +33,12 @@ export interface ProxyWorld {
   pki: BenchPki
   /** `HOST:PORT` of the backend. */
   backendAddress: string
+  /** The proxy's credential directory (GCE layout); a new generation written here is a rotation. */
+  credentialsDir: string
   backend: BenchChild
   stats: BackendStatsReader
   /** Starts `spiffe-lb serve` with a config for `mode` (and `--workers` when above 1). */
-  startProxy: (mode: ProxyMode, workers: number) => Promise<Frontend>
+  startProxy: (mode: ProxyMode | 'mixed', workers: number) => Promise<Frontend>
   /** Starts the undici forwarder baseline in `mode`. */
   startForwarder: (mode: ProxyMode) => Promise<Frontend>
   /** Starts peer `name` (its binary at `executable`) as the same mTLS forwarding proxy in `mode`. */
@@ -100,6 +102,7 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
       dir,
       pki,
       backendAddress,
+      credentialsDir,
       backend,
       stats,
       close,

@@ -145,6 +145,8 @@ export function renderMarkdown (report: BenchReport): string {
     out.push('', '## Handshakes', '', ...(cells.length === 0
       ? ['No cells were measured.']
       : table(handshakeColumns, cells.map(handshakeRow))), ...errorLines(report))
+  } else if (report.kind === 'soak') {
+    out.push('', '## Soak', '', ...soakLines(report))
   } else {
     const runs = report.proxy ?? []
     out.push('', '## Proxy', '', ...(runs.length === 0
@@ -161,4 +163,21 @@ export function renderMarkdown (report: BenchReport): string {
     ? ['No targets were checked.']
     : table(targetColumns, report.targets.map(targetRow))))
   return `${out.join('\n')}\n`
+}
+
+/** Column headers of the soak samples table, in order. */
+export const soakColumns = ['seconds', 'RSS MiB', 'open fds', 'requests so far', 'rotations so far'] as const
+
+function soakLines (report: BenchReport): string[] {
+  const s = report.soak
+  if (s === undefined || s.samples.length === 0) return ['No samples were taken.']
+  // At most about 20 rows: every k-th sample, and always the last one.
+  const k = Math.max(1, Math.ceil(s.samples.length / 20))
+  const shown = s.samples.filter((_, i) => i % k === 0 || i === s.samples.length - 1)
+  return [
+    `- ${s.requests} requests (${s.non2xx} non-2xx, ${s.errors} errors), ${s.rotations} SVID rotations, ${formatNumber(s.durationMs / 1000, 0)} s with ${formatNumber(s.warmupMs / 1000, 0)} s warm-up`,
+    `- RSS: max ${formatNumber(s.maxRssKb / 1024, 1)} MiB, slope after warm-up ${formatNumber(s.rssSlopeKbPerMinute, 0)} KiB/min, growth after warm-up ${formatNumber(s.rssGrowthKb / 1024, 1)} MiB; open fds growth ${int(s.fdsGrowth)}`,
+    '',
+    ...table(soakColumns, shown.map((x) => [formatNumber(x.atSeconds, 0), formatNumber(x.rssKb / 1024, 1), int(x.fds), int(x.requests), int(x.rotations)]))
+  ]
 }

@@ -10,6 +10,7 @@ import type { BenchReport } from './report.ts'
 import { renderMarkdown } from './report-markdown.ts'
 import { renderSvg } from './report-svg.ts'
 import { renderPeerSvg } from './report-svg-peers.ts'
+import { renderSoakSvg } from './report-svg-soak.ts'
 
 /** The files {@link writeReport} wrote, as absolute paths. */
 export interface WrittenReport {
@@ -54,7 +55,7 @@ export async function writeReport (report: BenchReport, dir: string): Promise<Wr
   }
   // Render everything first: a rendering bug must not leave a folder with only some new files.
   const markdown = renderMarkdown(report)
-  const svg = renderSvg(report)
+  const svg = report.kind === 'soak' ? renderSoakSvg(report) : renderSvg(report)
   const peersSvg = renderPeerSvg(report)
   await writeAtomic(written.json, `${JSON.stringify(report, null, 2)}\n`)
   await writeAtomic(written.markdown, markdown)

@@ -6,6 +6,9 @@ import { runProxyBench } from '../bench/proxy-bench.ts'
 import { parseProxyBenchFlags } from '../bench/proxy-options.ts'
 import type { ProxyBenchFlags } from '../bench/proxy-options.ts'
 import { defaultReportDir, emitBenchReport } from '../bench/emit-report.ts'
+import { runSoakBench } from '../bench/soak-bench.ts'
+import { parseSoakFlags } from '../bench/soak-options.ts'
+import type { SoakFlags } from '../bench/soak-options.ts'
 import { EXIT } from '../server/command-output.ts'
 
 interface HandshakeCommandFlags extends HandshakeFlags { out?: string, json?: boolean, check?: boolean }
@@ -21,6 +24,7 @@ export function registerBenchCommand (program: Command): void {
     .description('handshake-throughput and proxy benchmarks, each against a baseline measured in the same run')
   registerBenchHandshake(bench)
   registerBenchProxy(bench)
+  registerBenchSoak(bench)
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -104,5 +108,31 @@ function registerBenchProxy (bench: Command): void {
       const report = await runProxyBench(options, progress)
       await emitBenchReport(report, flags.out ?? defaultReportDir('proxy', new Date(report.environment.startedAt)), flags.json === true, progress)
       process.exitCode = EXIT.OK
+    })
+}
+
+/**
+ * Registers `bench soak`: mixed traffic with SVID rotations through one `serve`, RSS and open
+ * descriptors sampled over time; writes report.json, report.md and chart.svg into `--out`.
+ * Exits 1 when a check fails (memory keeps growing after warm-up, a request failed), 2 for a
+ * bad option (`ERR_SPIFFE_BENCH_BAD_OPTION`).
+ */
+function registerBenchSoak (bench: Command): void {
+  bench.command('soak')
+    .description('mixed fresh/resumed/pooled traffic with SVID rotations; fails when the proxy\'s memory keeps growing after warm-up')
+    .option('--duration <time>', 'load time (default 10m, 30s with --quick)')
+    .option('--warmup <time>', 'load before growth is judged (default 1m, 10s with --quick)')
+    .option('--rotate-every <time>', 'write a new SVID generation this often (default 30s, 5s with --quick)')
+    .option('--sample-every <time>', 'sample RSS and descriptors this often (default 5s, 1s with --quick)')
+    .option('--connections <n>', 'autocannon connections (default 16)')
+    .option('--out <dir>', 'folder for report.json, report.md and chart.svg (default bench/results/soak-<timestamp>)')
+    .option('--json', 'print the JSON report instead of the Markdown')
+    .option('--quick', 'shorter defaults for a quick look')
+    .action(async (flags: SoakFlags & { out?: string, json?: boolean }) => {
+      const options = parseSoakFlags(flags)
+      const progress = (line: string): void => { process.stderr.write(`bench soak: ${line}\n`) }
+      const report = await runSoakBench(options, progress)
+      const unmet = await emitBenchReport(report, flags.out ?? defaultReportDir('soak', new Date(report.environment.startedAt)), flags.json === true, progress)
+      process.exitCode = unmet.length === 0 ? EXIT.OK : EXIT.FAILED
     })
 }
