@@ -10,10 +10,8 @@
  */
 import type { ProxyMode } from './proxy-options.ts'
 
-/** The peers `bench proxy` knows, in report order. */
-export const PEER_NAMES = ['nginx', 'haproxy'] as const
-/** One peer proxy. */
-export type PeerName = typeof PEER_NAMES[number]
+export { PEER_NAMES } from './proxy-options.ts'
+export type { PeerName } from './proxy-options.ts'
 
 /** What every peer config needs; all paths absolute. */
 export interface PeerConfigInput {

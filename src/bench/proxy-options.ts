@@ -7,11 +7,14 @@ import { parseHostPort } from '../internal/host-port.ts'
 import { KEY_ALGORITHMS, parseKeyAlgorithm } from '../pki/index.ts'
 import { badOption, parseDurationFlag } from './flags.ts'
 import type { KeyAlgorithm } from '../pki/index.ts'
-import { PEER_NAMES } from './peer-configs.ts'
-import type { PeerName } from './peer-configs.ts'
 
 /** The three ways the proxy can reach its backend (see `connectionPool`). */
 export type ProxyMode = 'fresh' | 'resumed' | 'pooled'
+
+/** The peer proxies `bench proxy` knows (peer-configs.ts renders their configs), in report order. */
+export const PEER_NAMES = ['nginx', 'haproxy'] as const
+/** One peer proxy. */
+export type PeerName = typeof PEER_NAMES[number]
 
 /** Every mode, in report order. */
 export const PROXY_MODES: readonly ProxyMode[] = ['fresh', 'resumed', 'pooled']
