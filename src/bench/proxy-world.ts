@@ -111,8 +111,11 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
         await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode }))
         // Access log on (level info, one JSON line per request to stdout, which the bench drains),
         // as nginx and HAProxy run with theirs.
-        const child = await start(spiffeLbChild(`spiffe-lb serve (${mode}, ${workers} worker${workers === 1 ? '' : 's'})`,
-          'serve', '-c', file, '--log-level', 'info', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])))
+        const child = await start({ ...spiffeLbChild(`spiffe-lb serve (${mode}, ${workers} worker${workers === 1 ? '' : 's'})`,
+          'serve', '-c', file, '--log-level', 'info', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])),
+          // Every mode's serve starts at once; on a machine shared with other load that takes long.
+          timeoutMs: 120_000
+        })
         return { child, address: child.announced?.address ?? '' }
       },
       async startForwarder (mode) {
