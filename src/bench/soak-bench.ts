@@ -4,6 +4,7 @@
  * and open descriptors of the proxy's process tree over time. It fails when memory keeps growing
  * after the warm-up (soak-analysis.ts). Bounded: it stops by itself after `durationMs`.
  */
+import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { writeCredentialGeneration } from '../control/credential-writer.ts'
 import { renderTrustBundles } from '../credentials/gce-files.ts'
 import { processTreeMemory } from './child-process.ts'
@@ -45,6 +46,9 @@ export async function runSoakBench (options: SoakOptions, progress: (line: strin
   const totals = { requests: 0, non2xx: 0, errors: 0, rotations: 0 }
   try {
     const proxy = await world.startProxy('mixed', 1)
+    // Each mode answers once before the clock starts: on a loaded machine the first backend
+    // handshakes (cold code) could otherwise fill a short soak with no completed request.
+    for (const path of PATHS) await answered(`http://${proxy.address}${path}`)
     const started = performance.now()
     const elapsed = (): number => performance.now() - started
     let nextRotation = o.rotateEveryMs
@@ -82,4 +86,22 @@ export async function runSoakBench (options: SoakOptions, progress: (line: strin
     soak,
     targets: soakTargets(soak)
   }
+}
+
+/** Resolves once `url` answered 2xx; throws `ERR_SPIFFE_BENCH_NO_RESPONSES` after 60 s of trying. */
+async function answered (url: string): Promise<void> {
+  const deadline = performance.now() + 60_000
+  let last = ''
+  while (performance.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(30_000) })
+      await res.arrayBuffer()
+      if (res.ok) return
+      last = `status ${res.status}`
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_RESPONSES', `the proxy did not answer ${quote(url)} with 2xx before the soak (${last})`, { at: url })
 }
