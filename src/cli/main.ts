@@ -1,4 +1,16 @@
 #!/usr/bin/env node
-import { runCli } from './program.ts'
+// The package's `bin`. It must parse and run on any Node a user may have: static ESM imports are
+// evaluated before any code here, and the program needs Node 24 APIs, so check the version first
+// and only then import the program. Keep this file free of syntax or imports newer Node needs.
 
-process.exitCode = await runCli(process.argv.slice(2))
+// The Node.js major version spiffe-lb runs on: the one package.json `engines.node` allows.
+const REQUIRED_NODE_MAJOR = 24
+
+const found = process.versions.node
+if (Number(found.split('.')[0]) !== REQUIRED_NODE_MAJOR) {
+  process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js ${REQUIRED_NODE_MAJOR}, found ${JSON.stringify(found)} (${process.execPath})\n`)
+  process.exitCode = 2
+} else {
+  const { runCli } = await import('./program.ts')
+  process.exitCode = await runCli(process.argv.slice(2))
+}

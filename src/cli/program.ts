@@ -1,12 +1,18 @@
 import { Command, CommanderError } from 'commander'
 import { isSpiffeLbError } from '../internal/errors.ts'
+import { packageVersion } from '../internal/package-version.ts'
 import { EXIT } from '../server/command-output.ts'
 import { COMMANDS } from './commands.ts'
+
+/** Returns what `--version` prints: the spiffe-lb, Node.js and OpenSSL versions, one per line. */
+export function versionText (): string {
+  return `spiffe-lb ${packageVersion()}\nnode ${process.versions.node}\nopenssl ${process.versions.openssl}`
+}
 
 function baseProgram (): Command {
   return new Command('spiffe-lb')
     .description('a data plane for SPIFFE workload identity: mTLS reverse proxy, local control plane and benchmarks')
-    .version('0.1.0')
+    .version(versionText(), '-V, --version', 'print the spiffe-lb, Node.js and OpenSSL versions')
     .showHelpAfterError()
     .exitOverride()
 }
