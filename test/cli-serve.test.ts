@@ -35,6 +35,12 @@ t.test('serve --check exits 0 for a valid config and 2 listing every error of a 
   await writeFile(good, demoConfigYaml(world, new Map(world.backends.map((b, i) => [b.name, 9443 + i])), { proxyPort: 0, adminPort: 0 }))
   const ok = await run(process.execPath, [main, 'serve', '--check', '-c', good])
   t.match(ok.stdout, /^config ok: /)
+  for (const [host, listen] of [['0.0.0.0', '0.0.0.0:8080'], ['::', '[::]:8080']] as const) {
+    const onHost = join(dir, 'on-host.yaml')
+    await writeFile(onHost, demoConfigYaml(world, new Map(world.backends.map((b, i) => [b.name, 9443 + i])), { proxyPort: 8080, adminPort: 9901, host }))
+    t.match(await readFile(onHost, 'utf8'), `frontend: { listen: "${listen}" }`)
+    t.match((await run(process.execPath, [main, 'serve', '--check', '-c', onHost])).stdout, /^config ok: /, `up --host ${host}`)
+  }
   const bad = join(dir, 'bad.yaml')
   await writeFile(bad, (await readFile(good, 'utf8'))
     .replace(`id: ${DEMO.poolId}`, 'id: X_bad')

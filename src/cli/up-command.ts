@@ -9,6 +9,7 @@ export function registerUpCommand (program: Command): void {
     .option('--dir <dir>', 'where the demo keeps its CAs, credentials and config', '.spiffe-lb')
     .option('--port <port>', 'proxy listen port (0 = any free port)', '8080')
     .option('--admin-port <port>', 'admin listen port (0 = any free port)', '9901')
+    .option('--host <address>', 'address the proxy and admin listen on (0.0.0.0 to be reached from outside a container)', '127.0.0.1')
     .option('--log-level <level>', 'pino log level for the proxy and backends', 'warn')
     .action(async (flags: UpFlags) => {
       const out = { stdout: process.stdout, stderr: process.stderr }

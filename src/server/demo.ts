@@ -14,7 +14,7 @@ import { createDemoWorld, demoConfigYaml } from './up-world.ts'
 import type { DemoWorld } from './up-world.ts'
 
 /** The flags of the command, as commander parses them. */
-export interface UpFlags { dir: string, port: string, adminPort: string, logLevel: string }
+export interface UpFlags { dir: string, port: string, adminPort: string, logLevel: string, host?: string }
 
 /** The running demo: backends, proxy, and where its files are. */
 export interface RunningDemo {
@@ -44,7 +44,7 @@ export async function startDemo (flags: UpFlags, out: CommandOutput): Promise<Ru
     }
     const ports = new Map([...backends].map(([name, run]) => [name, run.backend.port]))
     const configFile = join(world.dir, 'config.yaml')
-    await writeFile(configFile, demoConfigYaml(world, ports, { proxyPort: Number(flags.port), adminPort: Number(flags.adminPort) }))
+    await writeFile(configFile, demoConfigYaml(world, ports, { proxyPort: Number(flags.port), adminPort: Number(flags.adminPort), ...(flags.host === undefined ? {} : { host: flags.host }) }))
     const loaded = await loadConfigFile(configFile)
     if (!loaded.ok) {
       writeIssues(configFile, loaded.errors, out)

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { openCaPool } from '../control/ca-pool-store.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 import type { CertificateAuthority } from '../pki/ca-types.ts'
 import { issueSvidCertificate } from '../pki/svid-certificate.ts'
 
@@ -86,8 +87,12 @@ async function openDemoCa (stateDir: string, poolId: string, subject: string): P
   return ca
 }
 
-/** Returns the demo config (YAML) for the backends listening at `ports` (name → port). */
-export function demoConfigYaml (world: DemoWorld, ports: ReadonlyMap<string, number>, listen: { proxyPort: number, adminPort: number }): string {
+/**
+ * Returns the demo config (YAML) for the backends listening at `ports` (name → port); the proxy
+ * and admin listen on `listen.host` (127.0.0.1 unless given; 0.0.0.0 in a container).
+ */
+export function demoConfigYaml (world: DemoWorld, ports: ReadonlyMap<string, number>, listen: { proxyPort: number, adminPort: number, host?: string }): string {
+  const host = listen.host ?? '127.0.0.1'
   const endpoints = (service: string): string => world.backends
     .filter((b) => b.service === service)
     .map((b) => `"127.0.0.1:${ports.get(b.name) ?? 0}"`).join(', ')
@@ -135,8 +140,8 @@ ${service('web')}${service('partner')}${service('untrusted')}urlMap:
       pathRules:
         - { paths: ["/partner", "/partner/*"], service: partner }
         - { paths: ["/untrusted", "/untrusted/*"], service: untrusted }
-frontend: { listen: "127.0.0.1:${listen.proxyPort}" }
-admin: { listen: "127.0.0.1:${listen.adminPort}" }
+frontend: { listen: "${formatHostPort(host, listen.proxyPort)}" }
+admin: { listen: "${formatHostPort(host, listen.adminPort)}" }
 credentials: { source: issuer, stateDir: ${world.stateDir} }
 `
 }
