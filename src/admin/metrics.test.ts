@@ -38,7 +38,7 @@ t.test('records handshakes, reloads, requests and endpoint health with their lab
   const m = createMetrics()
   m.observeHandshake({ result: 'ok', trustDomain: 'a.test', resumed: false, durationMs: 3 })
   m.observeHandshake({ result: 'ok', trustDomain: 'a.test', resumed: true, durationMs: 1 })
-  m.observeHandshake({ result: 'ERR_SPIFFE_SVID_UNTRUSTED_DOMAIN', resumed: false, durationMs: 2 })
+  m.observeHandshake({ result: 'ERR_SPIFFE_VERIFY_NO_BUNDLE', resumed: false, durationMs: 2 })
   m.observeCredentialReload('accepted')
   m.observeCredentialReload('rejected')
   m.observeCredentialReload('accepted')
@@ -51,7 +51,7 @@ t.test('records handshakes, reloads, requests and endpoint health with their lab
   const samples = [
     'spiffe_lb_backend_handshakes_total{result="ok",trust_domain="a.test",resumed="false"} 1',
     'spiffe_lb_backend_handshakes_total{result="ok",trust_domain="a.test",resumed="true"} 1',
-    'spiffe_lb_backend_handshakes_total{result="ERR_SPIFFE_SVID_UNTRUSTED_DOMAIN",trust_domain="",resumed="false"} 1',
+    'spiffe_lb_backend_handshakes_total{result="ERR_SPIFFE_VERIFY_NO_BUNDLE",trust_domain="",resumed="false"} 1',
     'spiffe_lb_backend_handshake_duration_seconds_count{resumed="false"} 2',
     'spiffe_lb_backend_handshake_duration_seconds_bucket{le="0.0025",resumed="false"} 1',
     'spiffe_lb_credential_reloads_total{result="accepted"} 2',

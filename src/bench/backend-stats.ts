@@ -6,8 +6,9 @@
  * itself (the backend may close an idle one, and then the next read opens another).
  */
 import { Client, buildConnector } from 'undici'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { BackendCounts } from './report.ts'
+import { benchError } from './errors.ts'
 
 /** The backend's counters at one moment, minus what this reader caused. */
 export interface StatsSnapshot {
@@ -50,7 +51,7 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
     const d = doc as Partial<Record<keyof StatsSnapshot, unknown>> | undefined
     if (res.statusCode !== 200 || typeof d?.connections !== 'number' || typeof d.resumed !== 'number' ||
       typeof d.requests !== 'number' || typeof d.rejected !== 'number') {
-      throw new SpiffeLbError('ERR_SPIFFE_BENCH_BACKEND_STATS', `backend ${address} answered /stats with ${res.statusCode} ${quote(text, 200)}`, { at: address })
+      throw benchError('ERR_SPIFFE_BENCH_BACKEND_STATS', `backend ${address} answered /stats with ${res.statusCode} ${quote(text, 200)}`, { at: address })
     }
     // `own` already counts a connection opened for this very read, and so does the backend.
     return { connections: d.connections - own, resumed: d.resumed, requests: d.requests, rejected: d.rejected }

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { isReadyMessage, type ReadyMessage } from '../server/ready-message.ts'
+import { benchError } from './errors.ts'
 
 /** A process a benchmark started (backend, proxy, baseline forwarder, openssl s_server). */
 export interface BenchChild {
@@ -79,7 +80,7 @@ export async function startChild (options: StartChildOptions): Promise<BenchChil
     const fail = (why: string): void => {
       finish()
       child.kill('SIGKILL')
-      reject(new SpiffeLbError('ERR_SPIFFE_BENCH_CHILD_FAILED',
+      reject(benchError('ERR_SPIFFE_BENCH_CHILD_FAILED',
         `${options.name} ${why} before ${expected}: ${quote(stderr.trim(), 600)}`, { at: options.name }))
     }
     const onExit = (code: number | null): void => { fail(`exited with ${String(code)}`) }
@@ -125,7 +126,7 @@ export async function startChild (options: StartChildOptions): Promise<BenchChil
 const USER_HZ = 100
 
 function procfsError (err: unknown): SpiffeLbError {
-  return new SpiffeLbError('ERR_SPIFFE_BENCH_NO_PROCFS', `cannot read /proc to measure process cpu and memory: ${(err as Error).message}`, { cause: err })
+  return benchError('ERR_SPIFFE_BENCH_NO_PROCFS', `cannot read /proc to measure process cpu and memory: ${(err as Error).message}`, { cause: err })
 }
 
 /** Returns `pid` and every descendant that is alive now, from /proc (parents read from `stat`). */

@@ -1,8 +1,9 @@
 import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { benchError } from './errors.ts'
 
 /** Returns the `ERR_SPIFFE_BENCH_BAD_OPTION` error for `flag`: `--duration "3" must be …`. */
 export function badOption (flag: string, value: unknown, rule: string): SpiffeLbError {
-  return new SpiffeLbError('ERR_SPIFFE_BENCH_BAD_OPTION', `${flag} ${quote(value)} ${rule}`, { at: flag })
+  return benchError('ERR_SPIFFE_BENCH_BAD_OPTION', `${flag} ${quote(value)} ${rule}`, { at: flag })
 }
 
 /**

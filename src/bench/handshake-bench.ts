@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { keyAlgorithmOf } from '../pki/index.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
@@ -17,6 +17,7 @@ import type { HandshakeBenchOptions } from './handshake-options.ts'
 import { addressTarget, startOpensslTarget, startSpiffeLbTarget } from './handshake-target.ts'
 import { benchEnvironment } from './environment.ts'
 import type { BenchReport, HandshakeCell } from './report.ts'
+import { benchError } from './errors.ts'
 
 export type { HandshakeBenchOptions } from './handshake-options.ts'
 
@@ -93,7 +94,7 @@ export async function runHandshakeBench (options: HandshakeBenchOptions, progres
 }
 
 function checkAborted (signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new SpiffeLbError('ERR_SPIFFE_BENCH_ABORTED', 'the handshake benchmark was interrupted', { at: 'bench handshake' })
+  if (signal?.aborted === true) throw benchError('ERR_SPIFFE_BENCH_ABORTED', 'the handshake benchmark was interrupted', { at: 'bench handshake' })
 }
 
 function progressLine (i: number, n: number, c: HandshakeCell): string {
@@ -143,6 +144,6 @@ async function readText (file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_BENCH_FILE_UNREADABLE', `cannot read ${quote(file)}: ${(err as Error).message}`, { at: file, cause: err })
+    throw benchError('ERR_SPIFFE_BENCH_FILE_UNREADABLE', `cannot read ${quote(file)}: ${(err as Error).message}`, { at: file, cause: err })
   }
 }

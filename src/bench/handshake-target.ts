@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises'
+import { benchError } from './errors.ts'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -33,7 +34,7 @@ export async function startSpiffeLbTarget (pki: BenchPki): Promise<HandshakeTarg
     ...spiffeLbChild('spiffe-lb backend', 'backend', '--listen', '127.0.0.1:0', '--cert', pki.server.certFile, '--key', pki.server.keyFile,
       '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`)
   })
-  const { host, port } = parseHostPort(child.announced?.address ?? '', 'ERR_SPIFFE_BENCH_CHILD_FAILED', 1)
+  const { host, port } = parseHostPort(child.announced?.address ?? '', 'ERR_SPIFFE_BENCH_CHILD_FAILED', 1, benchError)
   const stats = openBackendStats(`${host}:${port}`, pki.client.chainPem, pki.client.keyPem)
   return {
     label: 'spiffe-lb backend',

@@ -4,7 +4,7 @@
  * new backend connection per request, resumed session), `pooled` (keep-alive) — next to the
  * minimal undici forwarder, measured in the same run in alternating slices so noise hits both.
  */
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { processTreeCpuMicros, processTreeMemory } from './child-process.ts'
 import { benchEnvironment } from './environment.ts'
 import { runLoad } from './proxy-load.ts'
@@ -20,6 +20,7 @@ import { percentiles, ratio } from './report.ts'
 import type { BackendCounts, BenchReport, PeerRun, ProxyRun, ProxySample } from './report.ts'
 import type { PeerName } from './peer-configs.ts'
 import { availablePeers } from './peer-proxies.ts'
+import { benchError } from './errors.ts'
 
 type Progress = (line: string) => void
 
@@ -125,7 +126,7 @@ async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mod
       // backend handshake, cold code) can outlast a short timed warm-up.
       const answer = await probe(side.address)
       if (answer !== undefined) {
-        throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_RESPONSES',
+        throw benchError('ERR_SPIFFE_BENCH_NO_RESPONSES',
           `${side.label} (${tag}) at ${side.address} did not answer 2xx before measuring (${answer}): ${quote((stderrOf(side) ?? '').trim(), 400)}`, { at: side.label })
       }
       await load(side, Math.max(o.warmupMs, 200), 'warm-up')

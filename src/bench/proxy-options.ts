@@ -3,6 +3,7 @@
  * the command line, defaulted, and checked before anything starts.
  */
 import type { SpiffeLbError } from '../internal/errors.ts'
+import { benchError } from './errors.ts'
 import { parseHostPort } from '../internal/host-port.ts'
 import { KEY_ALGORITHMS, parseKeyAlgorithm } from '../pki/index.ts'
 import { badOption, parseDurationFlag } from './flags.ts'
@@ -116,7 +117,7 @@ export function resolveProxyBenchOptions (o: ProxyBenchOptions): ResolvedProxyBe
 /** Returns `HOST:PORT` split; throws `ERR_SPIFFE_BENCH_BAD_OPTION` naming `flag`. */
 export function parseHostPortOption (flag: string, text: string): { host: string, port: number } {
   try {
-    const { host, port } = parseHostPort(text, 'ERR_SPIFFE_BENCH_BAD_OPTION', 1)
+    const { host, port } = parseHostPort(text, 'ERR_SPIFFE_BENCH_BAD_OPTION', 1, benchError)
     return { host, port }
   } catch {
     throw bad(flag, 'must be HOST:PORT with a port from 1 to 65535', text)

@@ -6,7 +6,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SpiffeLbError } from '../internal/errors.ts'
 import type { KeyAlgorithm } from '../pki/index.ts'
 import { createBenchPki } from './bench-pki.ts'
 import type { BenchPki } from './bench-pki.ts'
@@ -19,6 +18,7 @@ import type { BackendStatsReader } from './backend-stats.ts'
 import { undiciForwarderArgs } from './undici-forwarder.ts'
 import type { PeerName } from './peer-configs.ts'
 import { startPeer } from './peer-proxies.ts'
+import { benchError } from './errors.ts'
 
 /** A started HTTP frontend: the proxy or the forwarder. */
 export interface Frontend {
@@ -74,7 +74,7 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
       children.add(child)
       if (closed !== undefined) {
         await child.stop(3000)
-        throw new SpiffeLbError('ERR_SPIFFE_BENCH_STOPPED', `${name} started after the benchmark was stopped`, { at: name })
+        throw benchError('ERR_SPIFFE_BENCH_STOPPED', `${name} started after the benchmark was stopped`, { at: name })
       }
       const stop = child.stop.bind(child)
       return { pid: child.pid, ready: child.ready, ...(child.announced === undefined ? {} : { announced: child.announced }), stderr: () => child.stderr(), stop: async (graceMs) => { await stop(graceMs); children.delete(child) } }

@@ -4,7 +4,7 @@
  * and open descriptors of the proxy's process tree over time. It fails when memory keeps growing
  * after the warm-up (soak-analysis.ts). Bounded: it stops by itself after `durationMs`.
  */
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { writeCredentialGeneration } from '../control/credential-writer.ts'
 import { renderTrustBundles } from '../credentials/gce-files.ts'
 import { processTreeMemory } from './child-process.ts'
@@ -16,6 +16,7 @@ import type { BenchReport, SoakResult, SoakSample } from './report.ts'
 import { analyseSoak, soakTargets } from './soak-analysis.ts'
 import { resolveSoakOptions } from './soak-options.ts'
 import type { SoakOptions } from './soak-options.ts'
+import { benchError } from './errors.ts'
 
 /** One request to each mode's service, cycled by every connection. */
 const PATHS = ['/fresh/soak', '/resumed/soak', '/pooled/soak'] as const
@@ -103,5 +104,5 @@ async function answered (url: string): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
-  throw new SpiffeLbError('ERR_SPIFFE_BENCH_NO_RESPONSES', `the proxy did not answer ${quote(url)} with 2xx before the soak (${last})`, { at: url })
+  throw benchError('ERR_SPIFFE_BENCH_NO_RESPONSES', `the proxy did not answer ${quote(url)} with 2xx before the soak (${last})`, { at: url })
 }

@@ -10,6 +10,7 @@
  * and prints `listening on HOST:PORT` once ready; SIGTERM/SIGINT stop it.
  */
 import { realpathSync } from 'node:fs'
+import { benchError } from './errors.ts'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -50,8 +51,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  * connection per request with undici's default session cache; `pooled` = keep-alive.
  */
 export async function startUndiciForwarder (options: UndiciForwarderOptions): Promise<UndiciForwarder> {
-  const backend = parseHostPort(options.backend, 'ERR_SPIFFE_BENCH_BAD_OPTION', 1)
-  const listen = parseHostPort(options.listen, 'ERR_SPIFFE_BENCH_BAD_OPTION', 0)
+  const backend = parseHostPort(options.backend, 'ERR_SPIFFE_BENCH_BAD_OPTION', 1, benchError)
+  const listen = parseHostPort(options.listen, 'ERR_SPIFFE_BENCH_BAD_OPTION', 0, benchError)
   const secureContext = tls.createSecureContext({ cert: options.certPem, key: options.keyPem })
   const origin = `https://${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`
   const pool = new Pool(origin, {

@@ -11,6 +11,7 @@ import { renderMarkdown } from './report-markdown.ts'
 import { renderSvg } from './report-svg.ts'
 import { renderPeerSvg } from './report-svg-peers.ts'
 import { renderSoakSvg } from './report-svg-soak.ts'
+import { benchError } from './errors.ts'
 
 /** The files {@link writeReport} wrote, as absolute paths. */
 export interface WrittenReport {
@@ -23,7 +24,7 @@ export interface WrittenReport {
 
 function writeFailed (file: string, cause: unknown): SpiffeLbError {
   const reason = cause instanceof Error ? cause.message : String(cause)
-  return new SpiffeLbError('ERR_SPIFFE_BENCH_WRITE_FAILED',
+  return benchError('ERR_SPIFFE_BENCH_WRITE_FAILED',
     `cannot write benchmark report file ${quote(file)}: ${reason}`, { at: file, cause })
 }
 

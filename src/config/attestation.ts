@@ -1,6 +1,7 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { ManagedIdentityConfig, ResolvedIdentity, SpiffeLbConfig } from './types.ts'
+import { configError } from './errors.ts'
 
 /** Returns the resource name attestation rules match for a backend service (seeds: add-attestation-rule). */
 export function backendServiceResource (projectNumber: string, name: string): string {
@@ -45,14 +46,14 @@ export function checkAttestation (config: Pick<SpiffeLbConfig, 'workloadIdentity
   const mi = findManagedIdentity(config, identity)
   const shown = typeof identity === 'string' ? identity : 'spiffeId' in identity ? identity.name : identity.toString()
   if (mi === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONFIG_ATTESTATION_DENIED',
+    throw configError('ERR_SPIFFE_CONFIG_ATTESTATION_DENIED',
       `identity ${quote(shown)} is not attested for ${quote(resource)}: no such managed identity, so no attestation rules`)
   }
   const rules = mi.attestationRules.map((r) => r.googleCloudResource)
   const match = rules.find((rule) => matchesAttestationRule(rule, resource))
   if (match === undefined) {
     const listed = rules.length === 0 ? 'none' : rules.map((r) => quote(r)).join(', ')
-    throw new SpiffeLbError('ERR_SPIFFE_CONFIG_ATTESTATION_DENIED',
+    throw configError('ERR_SPIFFE_CONFIG_ATTESTATION_DENIED',
       `identity ${quote(shown)} is not attested for ${quote(resource)}: no attestation rule matches (rules: ${listed})`)
   }
   return match

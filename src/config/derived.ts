@@ -1,11 +1,12 @@
 import { X509Certificate } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import type { BackendServiceConfig, ResolvedIdentity, SpiffeLbConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { DERIVED_RESOURCE_NAMESPACE, uuidV5 } from './uuid.ts'
 import { findCaPool } from './validate-ca-pools.ts'
+import { configError } from './errors.ts'
 
 /** Run-time facts the config cannot know: what the control plane created, or what was delivered. */
 export interface DeriveInputs {
@@ -135,7 +136,7 @@ function trustStores (config: SpiffeLbConfig, pool: WorkloadIdentityPoolConfig, 
     try {
       parsed = X509Bundle.fromPem(td, pem, `roots of ${td.name}`)
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CONFIG_DERIVE_INPUT', `ca roots of trust domain ${quote(td.name)} are not usable`, { cause: err })
+      throw configError('ERR_SPIFFE_CONFIG_DERIVE_INPUT', `ca roots of trust domain ${quote(td.name)} are not usable`, { cause: err })
     }
     own = own === undefined ? parsed : parsed.withAuthorities(own.authorities)
   }
@@ -159,6 +160,6 @@ function leafExpireTime (pem: string, service: string): string {
     if (block === undefined) throw new Error('no CERTIFICATE block')
     return new X509Certificate(block.der).validToDate.toISOString().replace(/\.\d{3}Z$/, 'Z')
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONFIG_DERIVE_INPUT', `current certificate of backend service ${quote(service)} is not usable`, { cause: err })
+    throw configError('ERR_SPIFFE_CONFIG_DERIVE_INPUT', `current certificate of backend service ${quote(service)} is not usable`, { cause: err })
   }
 }

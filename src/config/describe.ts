@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import { stringify } from 'yaml'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { toPem } from '../internal/pem.ts'
 import { deriveResources, type DeriveInputs, type DerivedResources } from './derived.ts'
 import type { BackendServiceConfig, SpiffeLbConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { formatDuration } from './values.ts'
+import { configError } from './errors.ts'
 
 /** The resource kinds `describe` knows, named like the gcloud command groups. */
 export const DESCRIBE_KINDS = ['workload-identity-pools', 'backend-services', 'backend-authentication-configs', 'certificates', 'trust-configs'] as const
@@ -26,7 +27,7 @@ export interface DescribeOptions {
 export function parseDescribeKind (s: string): DescribeKind {
   const kind = DESCRIBE_KINDS.find((k) => k === s || k === `${s}s`)
   if (kind === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONFIG_UNKNOWN_KIND', `resource kind must be one of ${DESCRIBE_KINDS.join(', ')}, got ${quote(s)}`)
+    throw configError('ERR_SPIFFE_CONFIG_UNKNOWN_KIND', `resource kind must be one of ${DESCRIBE_KINDS.join(', ')}, got ${quote(s)}`)
   }
   return kind
 }
@@ -50,7 +51,7 @@ export function describeResources (config: SpiffeLbConfig, opts: DescribeOptions
   ]
   const selected = all.filter((r) => (kind === undefined || r.kind === kind) && (opts.name === undefined || r.names.includes(opts.name)))
   if (opts.name !== undefined && selected.length === 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONFIG_RESOURCE_NOT_FOUND', `no ${kind ?? 'resource'} named ${quote(opts.name)} in ${quote(config.source)}`)
+    throw configError('ERR_SPIFFE_CONFIG_RESOURCE_NOT_FOUND', `no ${kind ?? 'resource'} named ${quote(opts.name)} in ${quote(config.source)}`)
   }
   return selected
 }

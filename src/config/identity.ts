@@ -2,6 +2,7 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { ResolvedIdentity } from './types.ts'
+import { configError } from './errors.ts'
 
 const POOL_TRUST_DOMAIN = /^([^.]+)\.global\.([^.]+)\.workload\.id\.goog$/
 
@@ -22,7 +23,7 @@ export function identityName (poolId: string, projectNumber: string, namespace: 
  * `ERR_SPIFFE_CONFIG_IDENTITY_FORMAT`.
  */
 export function parseIdentity (text: string): ResolvedIdentity {
-  const fail = (why: string, cause?: unknown): SpiffeLbError => new SpiffeLbError('ERR_SPIFFE_CONFIG_IDENTITY_FORMAT',
+  const fail = (why: string, cause?: unknown): SpiffeLbError => configError('ERR_SPIFFE_CONFIG_IDENTITY_FORMAT',
     `identity must be "//POOL.global.PROJECT_NUMBER.workload.id.goog/ns/NAMESPACE/sa/MANAGED_IDENTITY": ${why}, got ${quote(text)}`,
     cause === undefined ? {} : { cause })
   if (!text.startsWith('//')) throw fail(text.startsWith('spiffe://') ? 'write "//…" instead of "spiffe://…"' : 'it must start with "//"')

@@ -1,10 +1,14 @@
 import { SpiffeLbError } from '../internal/errors.ts'
+import type { ConfigErrorCode } from './errors.ts'
 
 /** One problem found in a config file: where it is, which rule (stable code), and what is wrong. */
 export interface ConfigIssue {
   /** The config path, e.g. `workloadIdentityPools[0].namespaces[1].id`; '' for the whole file. */
   path: string
-  /** A stable `ERR_SPIFFE_CONFIG_*` code, one per rule. */
+  /**
+   * A stable `ERR_SPIFFE_CONFIG_*` code, one per rule ({@link IssueList} takes only those); a
+   * reload the runtime refuses reports the runtime's own code here.
+   */
   code: string
   /** Lowercase, states the rule broken and quotes the offending value. */
   message: string
@@ -39,7 +43,7 @@ export class IssueList {
   readonly issues: ConfigIssue[] = []
 
   /** Records that `path` breaks the rule `code`. */
-  add (path: ConfigPath, code: string, message: string): void {
+  add (path: ConfigPath, code: ConfigErrorCode, message: string): void {
     this.issues.push({ path: formatPath(path), code, message })
   }
 
@@ -47,7 +51,7 @@ export class IssueList {
    * Records a thrown error under `code`. An error that already carries `code` is taken as it is;
    * another (e.g. from src/spiffe) is explained as `prefix: its message (ITS_CODE)`.
    */
-  addError (path: ConfigPath, code: string, prefix: string, err: unknown): void {
+  addError (path: ConfigPath, code: ConfigErrorCode, prefix: string, err: unknown): void {
     if (err instanceof SpiffeLbError && err.code === code) return this.add(path, code, err.message)
     const detail = err instanceof SpiffeLbError
       ? `${err.message} (${err.code})`
@@ -62,7 +66,7 @@ export class IssueList {
  * Thrown when a config is rejected; `issues` lists every problem with its path. Code
  * `ERR_SPIFFE_CONFIG_INVALID`; the CLI maps it to exit code 2 (docs/architecture.md#process-model).
  */
-export class ConfigError extends SpiffeLbError {
+export class ConfigError extends SpiffeLbError<ConfigErrorCode> {
   readonly issues: readonly ConfigIssue[]
 
   constructor (source: string, issues: readonly ConfigIssue[]) {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import type { ConfigErrorCode } from './errors.ts'
 import { dirname, extname, resolve } from 'node:path'
 import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml'
 import { quote } from '../internal/errors.ts'
@@ -89,7 +90,7 @@ export async function loadConfigFile (path: string): Promise<ConfigResult> {
     text = await readFile(path, 'utf8')
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))
-    return { ok: false, errors: [{ path: '', code: 'ERR_SPIFFE_CONFIG_READ', message: `cannot read config file ${quote(path)}: ${why}` }] }
+    return { ok: false, errors: [{ path: '', code: 'ERR_SPIFFE_CONFIG_READ' satisfies ConfigErrorCode, message: `cannot read config file ${quote(path)}: ${why}` }] }
   }
   return parseConfig(text, {
     source: path,

@@ -1,4 +1,5 @@
 import { quote } from '../internal/errors.ts'
+import type { ConfigErrorCode } from './errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { formatPath, type ConfigIssue } from './issues.ts'
 import { loadConfigFile, parseConfig } from './load.ts'
@@ -43,11 +44,11 @@ export async function reloadConfig (running: SpiffeLbConfig, next: ReloadInput):
     const before = old.tlsSettings.identity
     const after = svc.tlsSettings.identity
     if (before !== undefined && after !== undefined && !before.spiffeId.equals(after.spiffeId)) {
-      errors.push({ path, code: 'ERR_SPIFFE_CONFIG_IDENTITY_IMMUTABLE', message: `identity of backend service ${quote(svc.name)} is immutable: it is ${quote(before.name)}, the new config says ${quote(after.name)}` })
+      errors.push({ path, code: 'ERR_SPIFFE_CONFIG_IDENTITY_IMMUTABLE' satisfies ConfigErrorCode, message: `identity of backend service ${quote(svc.name)} is immutable: it is ${quote(before.name)}, the new config says ${quote(after.name)}` })
     } else if (before === undefined && after !== undefined) {
-      errors.push({ path, code: 'ERR_SPIFFE_CONFIG_IDENTITY_ADDED', message: `identity ${quote(after.name)} cannot be added to existing backend service ${quote(svc.name)}: an identity is assigned only when a backend service is created` })
+      errors.push({ path, code: 'ERR_SPIFFE_CONFIG_IDENTITY_ADDED' satisfies ConfigErrorCode, message: `identity ${quote(after.name)} cannot be added to existing backend service ${quote(svc.name)}: an identity is assigned only when a backend service is created` })
     } else if (before !== undefined && after === undefined) {
-      errors.push({ path, code: 'ERR_SPIFFE_CONFIG_IDENTITY_REMOVED', message: `identity ${quote(before.name)} of backend service ${quote(svc.name)} cannot be removed: it is immutable` })
+      errors.push({ path, code: 'ERR_SPIFFE_CONFIG_IDENTITY_REMOVED' satisfies ConfigErrorCode, message: `identity ${quote(before.name)} of backend service ${quote(svc.name)} cannot be removed: it is immutable` })
     } else if (JSON.stringify(old) !== JSON.stringify(svc)) {
       changes.push(`backend service ${quote(svc.name)} changed`)
     }

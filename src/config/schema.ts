@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { ConfigErrorCode } from './errors.ts'
 import { CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
 
 /**
@@ -162,7 +163,7 @@ export type RawBackendService = RawConfig['backendServices'][number]
 export type RawTrustStoreMap = z.output<typeof trustStoreMap>
 
 /** Codes of the enumerations the seeds define, by the key that holds them. */
-export const ENUM_CODES: Readonly<Record<string, string>> = {
+export const ENUM_CODES: Readonly<Record<string, ConfigErrorCode>> = {
   mode: 'ERR_SPIFFE_CONFIG_POOL_MODE',
   state: 'ERR_SPIFFE_CONFIG_POOL_STATE',
   protocol: 'ERR_SPIFFE_CONFIG_PROTOCOL',

@@ -1,4 +1,5 @@
 import { quote } from '../internal/errors.ts'
+import { configError, type ConfigErrorCode } from './errors.ts'
 import { backendServiceResource, checkAttestation } from './attestation.ts'
 import { parseIdentity } from './identity.ts'
 import type { ConfigPath, IssueList } from './issues.ts'
@@ -82,9 +83,9 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
 }
 
 /** Returns `text` as host and port, or undefined after recording `code` at `path`. */
-export function hostPortAt (text: string, path: ConfigPath, code: string, minPort: 0 | 1, list: IssueList): HostPort | undefined {
+export function hostPortAt (text: string, path: ConfigPath, code: ConfigErrorCode, minPort: 0 | 1, list: IssueList): HostPort | undefined {
   try {
-    return parseHostPort(text, code, minPort)
+    return parseHostPort(text, code, minPort, configError)
   } catch (err) {
     list.addError(path, code, 'invalid address', err)
     return undefined

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { configError } from './errors.ts'
 import { formatDuration, isHttpUrl, parseDuration } from './values.ts'
 import { parseHostPort } from '../internal/host-port.ts'
 
@@ -34,7 +35,7 @@ t.test('parseHostPort', async (t) => {
     ['[::]:8080', 0, '::', 8080]
   ]
   for (const [text, min, host, port] of ok) {
-    t.same(parseHostPort(text, 'ERR_X', min), { host, port, address: text }, text)
+    t.same(parseHostPort(text, 'ERR_SPIFFE_CONFIG_ENDPOINT', min, configError), { host, port, address: text }, text)
   }
   const bad: Array<[string, 0 | 1, RegExp]> = [
     ['127.0.0.1', 1, /no port/],
@@ -49,7 +50,7 @@ t.test('parseHostPort', async (t) => {
     ['host:80/x', 0, /no port/]
   ]
   for (const [text, min, why] of bad) {
-    t.throws(() => parseHostPort(text, 'ERR_X', min), { code: 'ERR_X', message: why }, text)
+    t.throws(() => parseHostPort(text, 'ERR_SPIFFE_CONFIG_ENDPOINT', min, configError), { code: 'ERR_SPIFFE_CONFIG_ENDPOINT', message: why }, text)
   }
 })
 

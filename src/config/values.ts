@@ -1,4 +1,5 @@
 import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { configError } from './errors.ts'
 
 /**
  * Leaf-value parsers of the config format (config/schema.ts). Each returns the parsed value
@@ -24,7 +25,7 @@ const DURATION = /^(\d{1,12})(?:\.(\d{1,9}))?s$/
 export function parseDuration (text: string): number {
   const m = DURATION.exec(text)
   if (m === null) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONFIG_DURATION',
+    throw configError('ERR_SPIFFE_CONFIG_DURATION',
       `duration must be seconds with an "s" suffix, like "86400s", got ${quote(text)}`)
   }
   const fraction = (m[2] ?? '').padEnd(9, '0')

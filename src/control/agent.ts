@@ -10,6 +10,7 @@ import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { currentGeneration, writeCredentialGeneration, type CredentialFiles } from './credential-writer.ts'
 import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
+import { controlError } from './errors.ts'
 
 /** Options of {@link runAgent}. */
 export interface AgentOptions {
@@ -95,7 +96,7 @@ export function runAgent (opts: AgentOptions): AgentHandle {
     } catch (err) {
       lastError = isSpiffeLbError(err)
         ? err
-        : new SpiffeLbError('ERR_SPIFFE_CONTROL_AGENT_FAILED', `agent refresh failed: ${(err as Error).message}`, { cause: err })
+        : controlError('ERR_SPIFFE_CONTROL_AGENT_FAILED', `agent refresh failed: ${(err as Error).message}`, { cause: err })
       opts.onError?.(lastError)
       schedule(backoff.next())
       throw lastError
@@ -140,7 +141,7 @@ async function fetchCredentials (client: MetadataClient, sequences: Map<string, 
   const creds = [...parseWorkloadIdentities(expectOk(ids), ids.url)]
   const [entry] = creds
   if (entry === undefined || creds.length !== 1) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_AGENT_IDENTITIES',
+    throw controlError('ERR_SPIFFE_CONTROL_AGENT_IDENTITIES',
       `workload-identities must hold exactly one identity, got ${creds.length}`, { at: ids.url })
   }
   const [id, cred] = entry
@@ -161,7 +162,7 @@ async function fetchCredentials (client: MetadataClient, sequences: Map<string, 
     trustDomains.push({ bundle, sequence: seq })
   }
   if (ownPem === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_AGENT_NO_OWN_ANCHORS',
+    throw controlError('ERR_SPIFFE_CONTROL_AGENT_NO_OWN_ANCHORS',
       `trust-anchors has no entry for the identity's trust domain ${quote(own.name)}`, { at: anchors.url })
   }
   return {

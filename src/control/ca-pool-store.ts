@@ -6,6 +6,7 @@ import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
 import { parsePem } from '../internal/pem.ts'
 import { CA_FILES, caPoolDir, caPoolsDir } from './ca-layout.ts'
 import { createRootCa, loadCertificateAuthority, type CertificateAuthority, type KeyAlgorithm } from '../pki/index.ts'
+import { controlError } from './errors.ts'
 
 /** How to create a pool's CA the first time it is used (mirrors `gcloud privateca roots create`). */
 export interface CaPoolOptions {
@@ -75,7 +76,7 @@ async function open (opts: CaPoolOptions, mayRetry: boolean): Promise<CaPool> {
     const code = (err as NodeJS.ErrnoException).code
     // Another process created the pool first (rename onto a non-empty directory): use theirs.
     if (mayRetry && (code === 'ENOTEMPTY' || code === 'EEXIST')) return await open(opts, false)
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_STATE_WRITE', `cannot store ca pool in ${quote(dir)}: ${(err as Error).message}`, { at: dir, cause: err })
+    throw controlError('ERR_SPIFFE_CONTROL_STATE_WRITE', `cannot store ca pool in ${quote(dir)}: ${(err as Error).message}`, { at: dir, cause: err })
   }
   return { ca, dir, certFile, keyFile, created: true }
 }
@@ -83,7 +84,7 @@ async function open (opts: CaPoolOptions, mayRetry: boolean): Promise<CaPool> {
 function loadStored (certFile: string, certText: string | undefined, keyFile: string, keyText: string | undefined, parents: string): CertificateAuthority {
   if (certText === undefined || keyText === undefined) {
     const missing = certText === undefined ? certFile : keyFile
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_STATE_INCOMPLETE',
+    throw controlError('ERR_SPIFFE_CONTROL_STATE_INCOMPLETE',
       `ca pool state file ${quote(missing)} is missing while its pair exists; restore it or remove the pool directory`, { at: missing })
   }
   try {
@@ -108,7 +109,7 @@ function loadStored (certFile: string, certText: string | undefined, keyFile: st
 
 function corrupt (file: string, err: unknown): SpiffeLbError {
   const why = isSpiffeLbError(err) ? `${err.code}: ${err.message}` : (err as Error).message
-  return new SpiffeLbError('ERR_SPIFFE_CONTROL_STATE_CORRUPT',
+  return controlError('ERR_SPIFFE_CONTROL_STATE_CORRUPT',
     `ca pool state file ${quote(file)} is not usable (half-written or corrupted?); it is never replaced automatically: ${why}`,
     { at: file, cause: err })
 }
@@ -118,6 +119,6 @@ async function readOptional (file: string): Promise<string | undefined> {
     return await readFile(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_STATE_UNREADABLE', `cannot read ${quote(file)}: ${(err as Error).message}`, { at: file, cause: err })
+    throw controlError('ERR_SPIFFE_CONTROL_STATE_UNREADABLE', `cannot read ${quote(file)}: ${(err as Error).message}`, { at: file, cause: err })
   }
 }

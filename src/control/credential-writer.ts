@@ -1,7 +1,8 @@
 import { mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { GCE_FILES } from '../credentials/gce-files.ts'
+import { controlError } from './errors.ts'
 
 /** The files of one credential generation, already rendered. */
 export interface CredentialFiles {
@@ -46,7 +47,7 @@ export async function writeCredentialGeneration (outDir: string, files: Credenti
   } catch (err) {
     await rm(tmpLink, { force: true })
     await rm(dir, { recursive: true, force: true })
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_OUT_DIR',
+    throw controlError('ERR_SPIFFE_CONTROL_OUT_DIR',
       `cannot swap ${quote(outDir)} to the new credentials (it must be a symlink or absent): ${(err as Error).message}`, { at: outDir, cause: err })
   }
   await removeOldGenerations(outDir, name)

@@ -3,10 +3,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { GCE_WORKLOAD_CERTIFICATES_PATH } from '../credentials/gce-files.ts'
 import { configStatusDocument, trustAnchorsDocument, workloadIdentitiesDocument } from '../credentials/metadata-documents.ts'
 import { RotatingCredential, type IssueParams, type IssuedPem, type RotationPolicy } from './rotating-credential.ts'
+import { controlError } from './errors.ts'
 
 /** Misbehaviour a test can switch on and off at run time (the object is live). */
 export interface MetadataServerFaults {
@@ -113,7 +114,7 @@ export async function createMetadataServer (opts: MetadataServerOptions): Promis
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => {
-      reject(new SpiffeLbError('ERR_SPIFFE_CONTROL_LISTEN',
+      reject(controlError('ERR_SPIFFE_CONTROL_LISTEN',
         `metadata server cannot listen on ${quote(`${opts.listen.host}:${opts.listen.port}`)}: ${err.message}`, { cause: err }))
     })
     server.listen(opts.listen.port, opts.listen.host, resolve)

@@ -1,11 +1,12 @@
 import type { Clock } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { CertificateAuthority } from '../pki/index.ts'
 import { findCaPool } from '../config/validate-ca-pools.ts'
 import type { CaPoolConfig, CertificateIssuanceConfig, SpiffeLbConfig, WorkloadIdentityPoolConfig } from '../config/types.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { openCaPool } from './ca-pool-store.ts'
+import { controlError } from './errors.ts'
 
 /** How certificates for one managed identity are issued locally. */
 export interface PoolIssuance {
@@ -27,12 +28,12 @@ export interface PoolIssuance {
 export async function openPoolIssuance (config: SpiffeLbConfig, identity: SpiffeId, opts: { stateDir?: string, clock?: Clock } = {}): Promise<PoolIssuance> {
   const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain))
   if (pool === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_NO_POOL',
+    throw controlError('ERR_SPIFFE_CONTROL_NO_POOL',
       `no workload identity pool has trust domain ${quote(identity.trustDomain.name)} of ${quote(identity.toString())}`)
   }
   const cic = pool.inlineCertificateIssuanceConfig
   if (cic === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_NO_CIC',
+    throw controlError('ERR_SPIFFE_CONTROL_NO_CIC',
       `workload identity pool ${quote(pool.id)} has no inlineCertificateIssuanceConfig, so nothing can issue its certificates`,
       { at: `workloadIdentityPools[${config.workloadIdentityPools.indexOf(pool)}].inlineCertificateIssuanceConfig` })
   }
@@ -41,7 +42,7 @@ export async function openPoolIssuance (config: SpiffeLbConfig, identity: Spiffe
   const caPool = ref === undefined ? undefined : findCaPool(config.caPools, ref, config.project, true)
   const authority = caPool?.certificateAuthorities[0]
   if (caPool === undefined || authority === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_NO_CA_POOL',
+    throw controlError('ERR_SPIFFE_CONTROL_NO_CA_POOL',
       `the certificate issuance config of pool ${quote(pool.id)} names CA pool ${quote(ref ?? '(none)')}, which caPools[] does not define with a CA`)
   }
   const { ca } = await openCaPool({

@@ -2,13 +2,13 @@ import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { Backoff, type BackoffOptions } from '../internal/backoff.ts'
 import { systemClock, type Clock, type TimerHandle } from '../internal/clock.ts'
-import { SpiffeLbError } from '../internal/errors.ts'
 import { readCredentialDirectory } from './read-directory.ts'
 import { RefreshLoop } from './refresh-loop.ts'
 import type { CredentialSource } from './source.ts'
 import type { CredentialStore } from './store.ts'
 import type { CredentialCandidate } from './validate.ts'
 import { DIRECTORY_DEBOUNCE_MS, DIRECTORY_POLL_INTERVAL_MS, RESTART_BACKOFF_INITIAL_MS, RESTART_BACKOFF_MAX_MS } from '../defaults.ts'
+import { credentialsError } from './errors.ts'
 
 /** Options of {@link createDirectorySource}. */
 export interface DirectorySourceOptions {
@@ -56,7 +56,7 @@ export class DirectorySource implements CredentialSource {
   }
 
   async start (store: CredentialStore): Promise<void> {
-    if (this.#loop !== undefined) throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_STARTED', 'directory source already started')
+    if (this.#loop !== undefined) throw credentialsError('ERR_SPIFFE_CREDENTIALS_STARTED', 'directory source already started')
     this.#loop = new RefreshLoop(this.#clock, async () => { await this.#reload(store) })
     await this.#loop.trigger()
   }

@@ -1,5 +1,6 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
+import { credentialsError } from './errors.ts'
 
 /**
  * File names of the GCE guest agent's credential directory
@@ -66,6 +67,6 @@ export function assertConfigStatusClean (text: string, where: string): void {
   const errors = Object.entries(configStatusErrors(text))
   if (errors.length === 0) return
   const list = errors.map(([k, v]) => `${k}: ${quote(v)}`).join('; ')
-  throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_CONFIG_STATUS',
+  throw credentialsError('ERR_SPIFFE_CREDENTIALS_CONFIG_STATUS',
     `the workload certificate config has errors (partnerMetadataConfigsErrors): ${list}`, { at: where })
 }

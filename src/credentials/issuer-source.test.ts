@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ManualClock } from '../internal/clock.ts'
-import { SpiffeLbError } from '../internal/errors.ts'
+import { configError } from '../config/errors.ts'
 import { createRootCa } from '../pki/index.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
@@ -46,7 +46,7 @@ async function setup (opts: { window: number, random?: () => number, lifetimeMs?
     ca,
     attest: () => {
       attests++
-      if (refuse) throw new SpiffeLbError('ERR_SPIFFE_CONFIG_ATTESTATION_DENIED', 'refused by the test')
+      if (refuse) throw configError('ERR_SPIFFE_CONFIG_ATTESTATION_DENIED', 'refused by the test')
     },
     lifetimeMs: opts.lifetimeMs ?? DAY,
     rotationWindowPercentage: opts.window,

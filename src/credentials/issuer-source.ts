@@ -1,6 +1,6 @@
 import { Backoff, type BackoffOptions } from '../internal/backoff.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { issueSvidCertificate, type CertificateAuthority, type KeyAlgorithm } from '../pki/index.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
@@ -8,6 +8,7 @@ import { X509Svid } from '../spiffe/x509-svid.ts'
 import { RefreshLoop } from './refresh-loop.ts'
 import type { CredentialSource } from './source.ts'
 import type { CredentialStore } from './store.ts'
+import { credentialsError } from './errors.ts'
 
 /** What the issuer asks to be signed. */
 export interface IssueRequest {
@@ -76,7 +77,7 @@ export class IssuerSource implements CredentialSource {
 
   constructor (opts: IssuerSourceOptions) {
     if (!(opts.rotationWindowPercentage > 0 && opts.rotationWindowPercentage < 100)) {
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_ROTATION_WINDOW',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_ROTATION_WINDOW',
         `rotation window ${quote(opts.rotationWindowPercentage)} is not a percentage between 0 and 100`)
     }
     this.#opts = opts
@@ -89,7 +90,7 @@ export class IssuerSource implements CredentialSource {
   get rotateAt (): number | undefined { return this.#rotateAt }
 
   async start (store: CredentialStore): Promise<void> {
-    if (this.#loop !== undefined) throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_STARTED', 'issuer source already started')
+    if (this.#loop !== undefined) throw credentialsError('ERR_SPIFFE_CREDENTIALS_STARTED', 'issuer source already started')
     this.#store = store
     this.#loop = new RefreshLoop(this.#clock, async () => { await this.#issueOnce(store) })
     await this.#loop.trigger()

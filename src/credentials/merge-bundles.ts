@@ -1,7 +1,8 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
+import { credentialsError } from './errors.ts'
 
 /**
  * Returns `delivered` with the configured `additionalTrustBundles` merged in, one bundle per
@@ -21,7 +22,7 @@ export function mergeTrustBundles (delivered: BundleSet, additional: BundleSet |
     } else if (extra.trustDomain.equals(own)) {
       out[i] = existing.withAuthorities(extra.authorities)
     } else {
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN',
         `trust domain ${quote(extra.trustDomain.name)} is delivered by the credential source and also configured in additionalTrustBundles`,
         { at: `additionalTrustBundles.${extra.trustDomain.name}` })
     }

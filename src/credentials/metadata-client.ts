@@ -1,7 +1,8 @@
 import { Agent, request } from 'undici'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { GCE_WORKLOAD_CERTIFICATES_PATH } from './gce-files.ts'
 import { METADATA_REQUEST_TIMEOUT_MS } from '../defaults.ts'
+import { credentialsError } from './errors.ts'
 
 /** The three workload-certificate endpoints (seed 003). */
 export type MetadataEndpoint = 'workload-identities' | 'trust-anchors' | 'config-status'
@@ -22,10 +23,10 @@ export function workloadCertificatesBase (url: string): string {
   try {
     u = new URL(url)
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_BAD_URL', `metadata url ${quote(url)} is not a url`, { cause: err })
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_BAD_URL', `metadata url ${quote(url)} is not a url`, { cause: err })
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_BAD_URL', `metadata url ${quote(url)} is not http or https`)
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_BAD_URL', `metadata url ${quote(url)} is not http or https`)
   }
   const path = u.pathname.replace(/\/+$/, '')
   u.pathname = path.endsWith('/gce-workload-certificates') ? path : `${path}${GCE_WORKLOAD_CERTIFICATES_PATH}`
@@ -63,7 +64,7 @@ export class MetadataClient {
       })
       return { status: res.statusCode, body: await res.body.text(), url }
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_METADATA_UNREACHABLE',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_METADATA_UNREACHABLE',
         `metadata request ${quote(url)} failed: ${(err as Error).message}`, { at: url, cause: err })
     }
   }

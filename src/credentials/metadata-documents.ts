@@ -1,9 +1,10 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import type { MetadataResponse } from './metadata-client.ts'
 import { parseStrictJson } from './strict-json.ts'
+import { credentialsError } from './errors.ts'
 
 /*
  * The JSON bodies of the GCE metadata server's workload-certificate endpoints, exactly as seed
@@ -38,10 +39,10 @@ export interface ConfigStatusDocument {
 export function expectOk (res: MetadataResponse): string {
   if (res.status === 200) return res.body
   if (res.status === 412) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_NOT_CONFIGURED',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_NOT_CONFIGURED',
       `metadata server answers 412: workload certificates are not configured for this instance yet`, { at: res.url })
   }
-  throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_METADATA_HTTP',
+  throw credentialsError('ERR_SPIFFE_CREDENTIALS_METADATA_HTTP',
     `metadata server answered http ${res.status}: ${quote(res.body.slice(0, 200))}`, { at: res.url })
 }
 
@@ -52,7 +53,7 @@ export function parseWorkloadIdentities (body: string, where: string): Map<strin
   for (const [id, value] of Object.entries(creds)) {
     const entry = value as Partial<WorkloadCredential> | null
     if (typeof entry?.certificatePem !== 'string' || typeof entry.privateKeyPem !== 'string') {
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE',
         `workloadCredentials.${id} needs string certificatePem and privateKeyPem`, { at: where })
     }
     out.set(id, { certificatePem: entry.certificatePem, privateKeyPem: entry.privateKeyPem })
@@ -67,7 +68,7 @@ export function parseTrustAnchors (body: string, where: string): Map<string, str
   for (const [td, value] of Object.entries(anchors)) {
     const pem = (value as { trustAnchorsPem?: unknown } | null)?.trustAnchorsPem
     if (typeof pem !== 'string') {
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE',
         `trustAnchors.${td}.trustAnchorsPem is not a string`, { at: where })
     }
     out.set(td, pem)
@@ -92,7 +93,7 @@ export function trustAnchorsToBundles (anchors: ReadonlyMap<string, string>, whe
 function objectAt (doc: unknown, key: string, where: string): Record<string, unknown> {
   const value = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)[key] : undefined
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE',
       `response has no ${quote(key)} object`, { at: where })
   }
   return value as Record<string, unknown>

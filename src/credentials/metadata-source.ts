@@ -1,6 +1,6 @@
 import { Backoff, type BackoffOptions } from '../internal/backoff.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { assertConfigStatusClean } from './gce-files.ts'
@@ -11,6 +11,7 @@ import type { CredentialSource } from './source.ts'
 import type { CredentialStore } from './store.ts'
 import type { CredentialCandidate } from './validate.ts'
 import { BACKOFF_INITIAL_MS, METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
+import { credentialsError } from './errors.ts'
 
 /** Options of {@link createMetadataSource}. */
 export interface MetadataSourceOptions {
@@ -54,7 +55,7 @@ export class MetadataSource implements CredentialSource {
   }
 
   async start (store: CredentialStore): Promise<void> {
-    if (this.#loop !== undefined) throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_STARTED', 'metadata source already started')
+    if (this.#loop !== undefined) throw credentialsError('ERR_SPIFFE_CREDENTIALS_STARTED', 'metadata source already started')
     const client = new MetadataClient(this.#opts.url, this.#opts.timeoutMs === undefined ? {} : { timeoutMs: this.#opts.timeoutMs })
     this.#client = client
     this.#loop = new RefreshLoop(this.#clock, async () => { await this.#poll(store, client) })
@@ -101,7 +102,7 @@ export class MetadataSource implements CredentialSource {
     const creds = parseWorkloadIdentities(expectOk(ids), ids.url)
     const mine = [...creds].find(([id]) => sameId(id, store.identity))
     if (mine === undefined) {
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_IDENTITY_NOT_DELIVERED',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_IDENTITY_NOT_DELIVERED',
         `workload-identities has no credentials for ${quote(store.identity.toString())} (has ${[...creds.keys()].map((k) => quote(k)).join(', ') || 'none'})`,
         { at: ids.url })
     }

@@ -1,4 +1,5 @@
 import { isSpiffeLbError } from '../internal/errors.ts'
+import type { CredentialsErrorCode } from './errors.ts'
 import type { CredentialSnapshot } from './snapshot.ts'
 
 /** Outcome of one load attempt; `rejected` covers fetch, parse and validation failures alike. */
@@ -29,5 +30,5 @@ export interface AttemptOutcome {
 /** Returns `err` as a {@link CredentialError}; errors without a code get `ERR_SPIFFE_CREDENTIALS_SOURCE_FAILED`. */
 export function toCredentialError (err: unknown, source: string, at: number): CredentialError {
   if (isSpiffeLbError(err)) return { code: err.code, message: err.message, source, at, ...(err.at === undefined ? {} : { where: err.at }) }
-  return { code: 'ERR_SPIFFE_CREDENTIALS_SOURCE_FAILED', message: err instanceof Error ? err.message : String(err), source, at }
+  return { code: 'ERR_SPIFFE_CREDENTIALS_SOURCE_FAILED' satisfies CredentialsErrorCode, message: err instanceof Error ? err.message : String(err), source, at }
 }

@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { parseTrustBundlesMap } from '../spiffe/trust-stores.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
@@ -9,6 +9,7 @@ import { X509Svid } from '../spiffe/x509-svid.ts'
 import { GCE_FILES, assertConfigStatusClean } from './gce-files.ts'
 import { parseStrictJson } from './strict-json.ts'
 import type { CredentialCandidate } from './validate.ts'
+import { credentialsError } from './errors.ts'
 
 /**
  * Reads one candidate from a directory in the GCE guest-agent layout (see {@link GCE_FILES}).
@@ -25,7 +26,7 @@ export async function readCredentialDirectory (dir: string, own: TrustDomain): P
       return await readFile(join(target, name), 'utf8')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_FILE_UNREADABLE',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_FILE_UNREADABLE',
         `cannot read ${quote(path(name))}: ${(err as Error).message}`, { at: path(name), cause: err })
     }
   }
@@ -34,13 +35,13 @@ export async function readCredentialDirectory (dir: string, own: TrustDomain): P
     read(GCE_FILES.caCertificates), read(GCE_FILES.trustBundles)
   ])
   if (await resolve(dir) !== target) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_DIRECTORY_CHANGED',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_DIRECTORY_CHANGED',
       `directory ${quote(dir)} was swapped while it was being read`, { at: dir })
   }
   if (status !== undefined) assertConfigStatusClean(status, path(GCE_FILES.configStatus))
   if (chainPem === undefined || keyPem === undefined) {
     const missing = chainPem === undefined ? GCE_FILES.certificates : GCE_FILES.privateKey
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_FILE_MISSING',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_FILE_MISSING',
       `credential file ${quote(path(missing))} does not exist (not provisioned yet?)`, { at: path(missing) })
   }
   const svid = X509Svid.fromPem(chainPem, keyPem, path(GCE_FILES.certificates))
@@ -58,7 +59,7 @@ async function resolve (dir: string): Promise<string> {
   try {
     return await realpath(dir)
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_DIRECTORY_MISSING',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_DIRECTORY_MISSING',
       `credential directory ${quote(dir)} does not exist (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { at: dir, cause: err })
   }
 }

@@ -4,13 +4,14 @@
  * published snapshot from plain data and present exactly the generations it was published
  * with, because TLS session caches are keyed by `svidGeneration` and `bundleGeneration`.
  */
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { X509Snapshot, X509SnapshotSource } from '../spiffe/snapshot.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { notifyAll } from '../internal/notify.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
+import { credentialsError } from './errors.ts'
 
 /**
  * A snapshot as plain JSON data. It holds the SVID's PRIVATE KEY in PEM: send it only over a
@@ -51,7 +52,7 @@ export function snapshotFromMessage (message: SnapshotMessage): X509Snapshot {
   for (const key of ['generation', 'svidGeneration', 'bundleGeneration'] as const) {
     const value = message[key]
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_BAD_SNAPSHOT_MESSAGE',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_BAD_SNAPSHOT_MESSAGE',
         `snapshot message ${key} must be a positive integer, got ${quote(value)}`, { at: key })
     }
   }

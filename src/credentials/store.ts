@@ -1,4 +1,3 @@
-import { SpiffeLbError } from '../internal/errors.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
@@ -13,6 +12,7 @@ import { validateCandidate, type CredentialCandidate } from './validate.ts'
 import { credentialStatus, type CredentialStatus } from './status.ts'
 import { notifyAll } from '../internal/notify.ts'
 import { toCredentialError, type AttemptOutcome, type CredentialError, type ReloadResult } from './outcome.ts'
+import { credentialsError } from './errors.ts'
 
 export type { AttemptOutcome, CredentialError, ReloadResult } from './outcome.ts'
 
@@ -89,7 +89,7 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
     const snapshot = this.#current
     if (snapshot === undefined || !snapshot.inDate(now)) {
       const s = this.status(now)
-      throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_NOT_READY',
+      throw credentialsError('ERR_SPIFFE_CREDENTIALS_NOT_READY',
         `no usable svid: ${s.ready ? 'ready' : s.message}`)
     }
     return snapshot.svid

@@ -1,4 +1,5 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
+import { credentialsError } from './errors.ts'
 
 /**
  * Returns `text` parsed as JSON, refusing an object that names the same key twice.
@@ -13,12 +14,12 @@ export function parseStrictJson (text: string, source: string): unknown {
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_BAD_JSON',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_BAD_JSON',
       `content is not valid json (truncated or half-written?): ${(err as Error).message}`, { at: source, cause: err })
   }
   const dup = findDuplicateKey(text)
   if (dup !== undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_DUPLICATE_KEY',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_DUPLICATE_KEY',
       `json object ${quote(dup.path)} names key ${quote(dup.key)} twice`, { at: source })
   }
   return value

@@ -4,6 +4,7 @@ import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { verifyX509Svid } from '../spiffe/verify-x509-svid.ts'
 import type { X509Svid } from '../spiffe/x509-svid.ts'
+import { credentialsError } from './errors.ts'
 
 /** What a source hands to the store: an SVID and the bundles delivered with it. */
 export interface CredentialCandidate {
@@ -23,23 +24,23 @@ export function validateCandidate (candidate: CredentialCandidate, opts: { ident
   const leafKey = svid.leaf.publicKey.export({ type: 'spki', format: 'der' })
   const ownKey = createPublicKey(svid.privateKey).export({ type: 'spki', format: 'der' })
   if (!leafKey.equals(ownKey)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_KEY_MISMATCH',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_KEY_MISMATCH',
       `private key does not match the public key of leaf certificate ${quote(svid.leaf.serialNumber)}`)
   }
   if (opts.now < svid.notBefore) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_NOT_YET_VALID',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_NOT_YET_VALID',
       `svid ${quote(svid.id.toString())} is not valid before ${new Date(svid.notBefore).toISOString()}`)
   }
   if (opts.now > svid.notAfter) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_EXPIRED',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_EXPIRED',
       `svid ${quote(svid.id.toString())} expired at ${new Date(svid.notAfter).toISOString()}`)
   }
   if (!svid.id.equals(opts.identity)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY',
       `svid id ${quote(svid.id.toString())} is not the configured identity ${quote(opts.identity.toString())}`)
   }
   if (bundles.get(svid.id.trustDomain) === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_NO_OWN_BUNDLE',
+    throw credentialsError('ERR_SPIFFE_CREDENTIALS_NO_OWN_BUNDLE',
       `no trust bundle for the svid's own trust domain ${quote(svid.id.trustDomain.name)}`)
   }
   verifyX509Svid(svid.chain, bundles, { role: 'client', now: opts.now })

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net'
-import { SpiffeLbError, quote } from './errors.ts'
+import { quote, type ErrorFactory, type SpiffeLbError } from './errors.ts'
 
 /** A host and port, as written in a config endpoint, a `listen` address or a `--listen` / `--target` flag. */
 export interface HostPort {
@@ -14,12 +14,13 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A
 
 /**
  * Returns `"host:port"` (IPv6 as `"[::1]:port"`) parsed. `minPort` is 1 for endpoints and 0
- * for listen addresses (0 = any free port). Throws `code` naming what was expected. The one host:port parser of the project
+ * for listen addresses (0 = any free port). Throws `code`, made by `raise` (the caller's folder
+ * factory, so the code is type-checked against the caller's registry), naming what was expected. The one host:port parser of the project
  * (docs/architecture.md#formats-and-defaults): hostnames must be valid DNS names, IPv4 must be
  * dotted quads, IPv6 must be bracketed.
  */
-export function parseHostPort (text: string, code: string, minPort: 0 | 1): HostPort {
-  const fail = (why: string): SpiffeLbError => new SpiffeLbError(code,
+export function parseHostPort<C extends string> (text: string, code: NoInfer<C>, minPort: 0 | 1, raise: ErrorFactory<C>): HostPort {
+  const fail = (why: string): SpiffeLbError => raise(code,
     `address must be "host:port" (IPv6 as "[::1]:port") with port ${minPort}-65535: ${why}, got ${quote(text)}`)
   let host: string
   let portText: string

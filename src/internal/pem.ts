@@ -1,4 +1,4 @@
-import { SpiffeLbError, quote } from './errors.ts'
+import { internalError, quote } from './errors.ts'
 
 /** One decoded PEM block. */
 export interface PemBlock {
@@ -21,24 +21,24 @@ export function parsePem (text: string, source = 'input'): PemBlock[] {
   for (const m of text.matchAll(BLOCK)) {
     const [, begin = '', body = '', finish = ''] = m
     if (begin !== finish) {
-      throw new SpiffeLbError('ERR_SPIFFE_PEM_LABEL_MISMATCH',
+      throw internalError('ERR_SPIFFE_PEM_LABEL_MISMATCH',
         `pem block begins with ${quote(begin)} but ends with ${quote(finish)}`, { at: source })
     }
     // RFC 7468 allows headers (Proc-Type, DEK-Info) only on encrypted legacy keys, which we refuse.
     if (body.includes(':')) {
-      throw new SpiffeLbError('ERR_SPIFFE_PEM_ENCRYPTED',
+      throw internalError('ERR_SPIFFE_PEM_ENCRYPTED',
         `pem block ${quote(begin)} has headers (encrypted keys are not supported)`, { at: source })
     }
     const b64 = body.replace(/\s+/g, '')
     if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) {
-      throw new SpiffeLbError('ERR_SPIFFE_PEM_BAD_BASE64',
+      throw internalError('ERR_SPIFFE_PEM_BAD_BASE64',
         `pem block ${quote(begin)} body is not valid base64`, { at: source })
     }
     blocks.push({ type: begin, der: Buffer.from(b64, 'base64') })
     end = (m.index ?? 0) + m[0].length
   }
   if (/-----BEGIN [A-Z0-9 ]+-----/.test(text.slice(end))) {
-    throw new SpiffeLbError('ERR_SPIFFE_PEM_TRUNCATED',
+    throw internalError('ERR_SPIFFE_PEM_TRUNCATED',
       'pem block has a BEGIN line but no matching END line (truncated or half-written file?)', { at: source })
   }
   return blocks

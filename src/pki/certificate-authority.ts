@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import { issueCertificate } from './certificate-profile.ts'
 import { DEFAULT_KEY_ALGORITHM, keyAlgorithmOf, privateKeyPem, type KeyAlgorithm } from './key-algorithm.ts'
@@ -7,6 +7,7 @@ import { toArrayBuffer } from './sign.ts'
 import { x509 } from './x509.ts'
 import type { CertificateAuthority } from './ca-types.ts'
 import { CA_LIFETIME_MS } from '../defaults.ts'
+import { pkiError } from './errors.ts'
 
 /** How to make a root or subordinate CA; mirrors `gcloud privateca roots create` flags. */
 export interface CaOptions {
@@ -48,12 +49,12 @@ export async function createSubordinateCa (parent: CertificateAuthority, opts: C
   checkChainLength(opts.maxChainLength)
   const parentLen = parent.maxChainLength
   if (parentLen === 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_PATH_LENGTH',
+    throw pkiError('ERR_SPIFFE_PKI_PATH_LENGTH',
       `parent ca ${quote(subjectText(parent.cert))} has pathLen 0 and may not sign another ca`)
   }
   const allowed = parentLen === undefined ? undefined : parentLen - 1
   if (opts.maxChainLength !== undefined && allowed !== undefined && opts.maxChainLength > allowed) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_MAX_CHAIN_LENGTH',
+    throw pkiError('ERR_SPIFFE_PKI_MAX_CHAIN_LENGTH',
       `max chain length ${opts.maxChainLength} exceeds the ${allowed} the parent ca allows below it`)
   }
   const notBefore = opts.notBefore ?? Date.now()
@@ -76,16 +77,16 @@ export async function createSubordinateCa (parent: CertificateAuthority, opts: C
 export function loadCertificateAuthority (certPem: string, keyPem: string, parentsPem = ''): CertificateAuthority {
   const [cert, ...rest] = readCertificates(certPem, 'ca certificate')
   if (cert === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_NO_CERTIFICATE', 'ca certificate pem holds no certificate')
+    throw pkiError('ERR_SPIFFE_PKI_NO_CERTIFICATE', 'ca certificate pem holds no certificate')
   }
   let privateKey: KeyObject
   try {
     privateKey = createPrivateKey(keyPem)
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_BAD_KEY', 'ca private key is not a pem private key', { cause: err })
+    throw pkiError('ERR_SPIFFE_PKI_BAD_KEY', 'ca private key is not a pem private key', { cause: err })
   }
   if (!cert.checkPrivateKey(privateKey)) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_KEY_MISMATCH',
+    throw pkiError('ERR_SPIFFE_PKI_KEY_MISMATCH',
       `private key does not match the public key of ca ${quote(subjectText(cert))}`)
   }
   caPathLength(cert) // refuse a leaf early, with the reason, rather than as an incomplete chain
@@ -94,7 +95,7 @@ export function loadCertificateAuthority (certPem: string, keyPem: string, paren
   for (let current = cert; !isSelfSigned(current);) {
     const issuer = pool.find((c) => current.checkIssued(c) && current.verify(c.publicKey))
     if (issuer === undefined || parents.includes(issuer)) {
-      throw new SpiffeLbError('ERR_SPIFFE_PKI_CHAIN_INCOMPLETE',
+      throw pkiError('ERR_SPIFFE_PKI_CHAIN_INCOMPLETE',
         `no issuer of ${quote(subjectText(current))} among the parent certificates: the chain must reach a self-signed root`)
     }
     parents.push(issuer)
@@ -109,7 +110,7 @@ export function caPathLength (cert: X509Certificate): number | undefined {
   const bc = parsed.getExtension(x509.BasicConstraintsExtension)
   const ku = parsed.getExtension(x509.KeyUsagesExtension)
   if (bc?.ca !== true || (ku !== null && (ku.usages & x509.KeyUsageFlags.keyCertSign) === 0)) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_NOT_A_CA',
+    throw pkiError('ERR_SPIFFE_PKI_NOT_A_CA',
       `certificate ${quote(subjectText(cert))} is not a ca (needs basicConstraints CA:TRUE and keyCertSign)`)
   }
   return bc.pathLength
@@ -148,14 +149,14 @@ function caProfile (opts: CaOptions, pathLen: number | undefined): Parameters<ty
 function lifetime (opts: CaOptions): number {
   const ms = opts.lifetimeMs ?? DEFAULT_CA_LIFETIME_MS
   if (!Number.isFinite(ms) || ms < 1000) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_LIFETIME', `lifetime ${quote(ms)} ms is not at least one second`)
+    throw pkiError('ERR_SPIFFE_PKI_LIFETIME', `lifetime ${quote(ms)} ms is not at least one second`)
   }
   return ms
 }
 
 function checkChainLength (n: number | undefined): void {
   if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_BAD_MAX_CHAIN_LENGTH', `max chain length ${quote(n)} is not a non-negative integer`)
+    throw pkiError('ERR_SPIFFE_PKI_BAD_MAX_CHAIN_LENGTH', `max chain length ${quote(n)} is not a non-negative integer`)
   }
 }
 
@@ -174,7 +175,7 @@ function readCertificates (pem: string, source: string): X509Certificate[] {
     try {
       return new X509Certificate(b.der)
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_PKI_BAD_CERTIFICATE', `${source} holds a certificate that does not parse`, { cause: err, at: source })
+      throw pkiError('ERR_SPIFFE_PKI_BAD_CERTIFICATE', `${source} holds a certificate that does not parse`, { cause: err, at: source })
     }
   })
 }

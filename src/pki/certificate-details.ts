@@ -1,10 +1,10 @@
 import type { X509Certificate } from 'node:crypto'
-import { SpiffeLbError } from '../internal/errors.ts'
 import { subjectText } from './certificate-authority.ts'
 import type { KeyUsageName } from './certificate-profile.ts'
 import { keyAlgorithmOf, type KeyAlgorithm } from './key-algorithm.ts'
 import { toArrayBuffer } from './sign.ts'
 import { x509 } from './x509.ts'
+import { pkiError } from './errors.ts'
 
 /**
  * Everything `openssl x509 -text` would show about a certificate, as data. For display
@@ -57,7 +57,7 @@ export function describeCertificate (cert: X509Certificate): CertificateDetails 
   try {
     parsed = new x509.X509Certificate(toArrayBuffer(cert.raw))
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_BAD_CERTIFICATE', 'certificate does not parse', { cause: err })
+    throw pkiError('ERR_SPIFFE_PKI_BAD_CERTIFICATE', 'certificate does not parse', { cause: err })
   }
   const key = cert.publicKey
   const d = key.asymmetricKeyDetails ?? {}

@@ -1,11 +1,12 @@
 import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { CertificateAuthority } from './ca-types.ts'
 import { DEFAULT_KEY_ALGORITHM, generateKeys, keyAlgorithmOf, privateKeyPem, type KeyAlgorithm } from './key-algorithm.ts'
 import { randomSerialHex } from './serial.ts'
 import { caSigner, keyIdentifier, selfSigner, signCertificate, toSeconds, type Signer } from './sign.ts'
 import { parseSubject } from './subject.ts'
 import { x509 } from './x509.ts'
+import { pkiError } from './errors.ts'
 
 /** RFC 5280 section 4.2.1.3 key usage bits. */
 export type KeyUsageName = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' |
@@ -120,7 +121,7 @@ export async function signProfile (issuer: CertificateAuthority | 'self', profil
   let signer: Signer
   if (issuer === 'self') {
     if (key.type !== 'private') {
-      throw new SpiffeLbError('ERR_SPIFFE_PKI_SELF_SIGN_NEEDS_PRIVATE_KEY',
+      throw pkiError('ERR_SPIFFE_PKI_SELF_SIGN_NEEDS_PRIVATE_KEY',
         'a self-signed certificate needs the private key, got a public key')
     }
     signer = await selfSigner(subject, key)
@@ -133,7 +134,7 @@ export async function signProfile (issuer: CertificateAuthority | 'self', profil
   const notAfter = toSeconds(profile.notAfter ?? notBefore + DAY_MS - 1000)
   const serialHex = (profile.serialHex ?? randomSerialHex()).toLowerCase()
   if (!/^[0-9a-f]+$/.test(serialHex)) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_BAD_SERIAL', `serial ${quote(serialHex)} is not hex`)
+    throw pkiError('ERR_SPIFFE_PKI_BAD_SERIAL', `serial ${quote(serialHex)} is not hex`)
   }
   const extensions = await buildExtensions(profile, signer, publicKey)
   const { cert, certPem } = await signCertificate(signer, { subject, publicKey, serialHex, notBefore, notAfter, extensions })
@@ -176,7 +177,7 @@ async function buildExtensions (profile: CertificateProfile, signer: Signer, pub
 function ekuOid (name: ExtKeyUsageName): string {
   const oid = Object.hasOwn(EKU_OIDS, name) ? EKU_OIDS[name] : name
   if (oid === undefined || !/^\d+(\.\d+)+$/.test(oid)) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_UNKNOWN_EXT_KEY_USAGE',
+    throw pkiError('ERR_SPIFFE_PKI_UNKNOWN_EXT_KEY_USAGE',
       `extended key usage ${quote(name)} is not one of ${Object.keys(EKU_OIDS).join(', ')} or a dotted OID`)
   }
   return oid

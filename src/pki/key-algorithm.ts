@@ -1,6 +1,7 @@
 import { generateKeyPair, type KeyObject, type webcrypto } from 'node:crypto'
 import { promisify } from 'node:util'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
+import { pkiError } from './errors.ts'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
 
@@ -37,7 +38,7 @@ export function parseKeyAlgorithm (s: string): KeyAlgorithm {
   const gcloud = Object.hasOwn(GCLOUD_KEY_ALGORITHMS, s) ? GCLOUD_KEY_ALGORITHMS[s] : undefined
   if (gcloud !== undefined) return gcloud
   const valid = [...KEY_ALGORITHMS, ...Object.keys(GCLOUD_KEY_ALGORITHMS)].join(', ')
-  throw new SpiffeLbError('ERR_SPIFFE_PKI_UNKNOWN_KEY_ALGORITHM',
+  throw pkiError('ERR_SPIFFE_PKI_UNKNOWN_KEY_ALGORITHM',
     `key algorithm ${quote(s)} is not one of ${valid}`)
 }
 
@@ -76,7 +77,7 @@ export function keyAlgorithmOf (key: KeyObject): KeyAlgorithm {
     if (details.modulusLength === 4096) return 'RSA_4096'
   }
   const what = `${key.asymmetricKeyType ?? key.type} ${details.namedCurve ?? details.modulusLength ?? ''}`.trim()
-  throw new SpiffeLbError('ERR_SPIFFE_PKI_UNSUPPORTED_KEY',
+  throw pkiError('ERR_SPIFFE_PKI_UNSUPPORTED_KEY',
     `key ${quote(what)} is not one of ${KEY_ALGORITHMS.join(', ')}`)
 }
 

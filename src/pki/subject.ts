@@ -1,5 +1,6 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { x509 } from './x509.ts'
+import { pkiError } from './errors.ts'
 
 /**
  * Returns the X.500 name for a subject written like gcloud's `--subject`:
@@ -13,7 +14,7 @@ export function parseSubject (subject: string): x509.Name {
   try {
     name = new x509.Name(subject)
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_BAD_SUBJECT',
+    throw pkiError('ERR_SPIFFE_PKI_BAD_SUBJECT',
       `subject ${quote(subject)} is not a distinguished name like "CN=Demo Root CA, O=Demo"`, { cause: err })
   }
   // The parser accepts "garbage" as an attribute without a value; a DN needs TYPE=value pairs.
@@ -21,7 +22,7 @@ export function parseSubject (subject: string): x509.Name {
   const ok = json.length > 0 && json.every((rdn) => Object.entries(rdn).every(([type, values]) =>
     /^([A-Za-z][A-Za-z0-9-]*|\d+(\.\d+)+)$/.test(type) && values.every((v) => v.trim() !== '')))
   if (!ok) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_BAD_SUBJECT',
+    throw pkiError('ERR_SPIFFE_PKI_BAD_SUBJECT',
       `subject ${quote(subject)} is not a distinguished name like "CN=Demo Root CA, O=Demo"`)
   }
   return name

@@ -1,10 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { subjectText } from './certificate-authority.ts'
 import type { CertificateAuthority } from './ca-types.ts'
 import { signProfile, type CertificateProfile, type IssuedCertificate, type SignedCertificate } from './certificate-profile.ts'
 import { DEFAULT_KEY_ALGORITHM, generateKeys, isRsa, keyAlgorithmOf, privateKeyPem, type KeyAlgorithm } from './key-algorithm.ts'
 import { toSeconds } from './sign.ts'
+import { pkiError } from './errors.ts'
 
 /** What goes into an X.509-SVID leaf; everything else is fixed by the profile. */
 export interface SvidCertificateOptions {
@@ -36,10 +37,10 @@ export async function issueSvidCertificate (ca: CertificateAuthority, opts: Svid
 export async function issueSvidCertificate (ca: CertificateAuthority, opts: SvidCertificateOptions): Promise<IssuedCertificate>
 export async function issueSvidCertificate (ca: CertificateAuthority, opts: SvidCertificateOptions): Promise<IssuedCertificate | SignedCertificate> {
   if (opts.uri === '') {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_EMPTY_URI', 'an svid needs a uri san, got an empty string')
+    throw pkiError('ERR_SPIFFE_PKI_EMPTY_URI', 'an svid needs a uri san, got an empty string')
   }
   if (!Number.isFinite(opts.lifetimeMs) || opts.lifetimeMs < 1000) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_LIFETIME', `lifetime ${quote(opts.lifetimeMs)} ms is not at least one second`)
+    throw pkiError('ERR_SPIFFE_PKI_LIFETIME', `lifetime ${quote(opts.lifetimeMs)} ms is not at least one second`)
   }
   const notBefore = toSeconds(opts.notBefore ?? Date.now())
   // X.509 validity includes its last second, hence -1 s (Google's SVIDs: 10:15:48 .. 10:15:47
@@ -47,7 +48,7 @@ export async function issueSvidCertificate (ca: CertificateAuthority, opts: Svid
   // verifier from that moment on, so it must not claim a lifetime the CA cannot back.
   const notAfter = Math.min(notBefore + opts.lifetimeMs - 1000, toSeconds(ca.cert.validToDate.getTime()))
   if (notAfter <= notBefore) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_ISSUER_EXPIRED',
+    throw pkiError('ERR_SPIFFE_PKI_ISSUER_EXPIRED',
       `issuing ca ${quote(subjectText(ca.cert))} expires at ${ca.cert.validToDate.toISOString()}, before the svid could start`)
   }
   const generated = opts.publicKey === undefined ? (await generateKeys(opts.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM)).privateKey : undefined

@@ -3,12 +3,13 @@
  * pools, the balancer, active health checks and passive ejection.
  */
 import type { Clock, TimerHandle } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { createBalancer, type Balancer } from './balancer.ts'
 import { Endpoint } from './endpoint.ts'
 import { HealthChecker } from './health-check.ts'
 import type { ConnectFn, PeerIdentity, ProxyLogger, ProxyMetrics, ServiceOptions, ServiceStatus } from './types.ts'
 import { PASSIVE_EJECTION_MS } from '../defaults.ts'
+import { proxyError } from './errors.ts'
 
 /** What a service needs from the proxy. */
 export interface ServiceDeps {
@@ -40,7 +41,7 @@ export class BackendService {
     this.#balancer = createBalancer(options.policy, deps.random)
     const connect = options.connect ?? deps.connect
     if (connect === undefined) {
-      throw new SpiffeLbError('ERR_SPIFFE_PROXY_NO_CONNECTOR',
+      throw proxyError('ERR_SPIFFE_PROXY_NO_CONNECTOR',
         `backend service ${quote(options.name)} has no backend connector (set it on the service or the proxy)`)
     }
     this.endpoints = options.endpoints.map((a) => new Endpoint(a, options, {

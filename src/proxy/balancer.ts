@@ -3,9 +3,10 @@
  * only chooses among the endpoints it is handed, which are already the healthy ones, so health
  * and retry exclusion stay the caller's concern.
  */
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { LbPolicy } from './types.ts'
 import { LB_POLICIES, oneOfText } from '../enums.ts'
+import { proxyError } from './errors.ts'
 
 /** What a balancer can see of an endpoint. */
 export interface Balanced { readonly inFlight: number }
@@ -66,7 +67,7 @@ export function createBalancer (policy: LbPolicy, random: () => number = Math.ra
     case 'RANDOM': return randomBalancer(random)
     case 'LEAST_REQUEST': return leastRequest(random)
     default:
-      throw new SpiffeLbError('ERR_SPIFFE_PROXY_UNKNOWN_POLICY',
+      throw proxyError('ERR_SPIFFE_PROXY_UNKNOWN_POLICY',
         `load-balancing policy must be ${oneOfText(LB_POLICIES)}; got ${quote(policy)}`)
   }
 }

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { SpiffeLbError } from '../internal/errors.ts'
-import { TLS_ERROR, TlsPeerRejectedError } from '../tls/errors.ts'
+import { spiffeError } from '../spiffe/errors.ts'
+import { TLS_ERROR, TlsPeerRejectedError, tlsError } from '../tls/errors.ts'
 import { backendFailure } from './failure.ts'
 
 const key = '127.0.0.1:9443'
-const verifyError = new SpiffeLbError('ERR_SPIFFE_SVID_UNTRUSTED_DOMAIN', 'no bundle for trust domain "evil.test"')
+const verifyError = spiffeError('ERR_SPIFFE_VERIFY_NO_BUNDLE', 'no bundle for trust domain "evil.test"')
 const rejected = new TlsPeerRejectedError(TLS_ERROR.PEER_REJECTED, verifyError.code,
   `backend "${key}" rejected: ${verifyError.message}`, { cause: verifyError })
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9443'), { code: 'ECONNREFUSED' })
@@ -12,7 +12,7 @@ const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9443'), 
 const cases: Array<[string, unknown, boolean, { status: number, message: string, eject: boolean, retryable: boolean }]> = [
   ['svid rejected', rejected, false, {
     status: 502, eject: true, retryable: true,
-    message: 'backend 127.0.0.1:9443 rejected: no bundle for trust domain "evil.test" (ERR_SPIFFE_SVID_UNTRUSTED_DOMAIN)'
+    message: 'backend 127.0.0.1:9443 rejected: no bundle for trust domain "evil.test" (ERR_SPIFFE_VERIFY_NO_BUNDLE)'
   }],
   ['no peer certificate', new TlsPeerRejectedError(TLS_ERROR.NO_PEER_CERTIFICATE, TLS_ERROR.NO_PEER_CERTIFICATE, 'presented no certificate'), false, {
     status: 502, eject: true, retryable: true,
@@ -28,7 +28,7 @@ const cases: Array<[string, unknown, boolean, { status: number, message: string,
   ['headers timeout', Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), true, {
     status: 504, eject: false, retryable: false, message: 'backend 127.0.0.1:9443 timed out: Headers Timeout Error (UND_ERR_HEADERS_TIMEOUT)'
   }],
-  ['own svid unusable', new SpiffeLbError(TLS_ERROR.NO_CREDENTIALS, 'no usable svid'), false, {
+  ['own svid unusable', tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'no usable svid'), false, {
     status: 502, eject: false, retryable: false, message: 'no usable svid for backend 127.0.0.1:9443: no usable svid (ERR_SPIFFE_TLS_NO_CREDENTIALS)'
   }],
   ['pool closed by a reload', Object.assign(new Error('The client is destroyed'), { code: 'UND_ERR_DESTROYED' }), false, {

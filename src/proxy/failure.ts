@@ -54,7 +54,7 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
 /**
  * Returns `<reason> (<code>)` for a refused backend: the verification error's own message when
  * the connector wrapped one (`cause`), and the precise rule (`reason`, e.g.
- * `ERR_SPIFFE_SVID_UNTRUSTED_DOMAIN`) rather than the generic rejection code.
+ * `ERR_SPIFFE_VERIFY_NO_BUNDLE`) rather than the generic rejection code.
  */
 export function rejectionReason (err: unknown): string {
   const cause = err instanceof Error ? err.cause : undefined

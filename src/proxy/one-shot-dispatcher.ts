@@ -8,8 +8,7 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
-import type { Dispatcher } from 'undici'
-import { SpiffeLbError } from '../internal/errors.ts'
+import { errors, type Dispatcher } from 'undici'
 import type { ConnectFn } from './types.ts'
 import { BACKEND_BODY_TIMEOUT_MS, BACKEND_HEADERS_TIMEOUT_MS } from '../defaults.ts'
 
@@ -22,10 +21,14 @@ export interface RequestDispatcher {
   destroy (): Promise<void>
 }
 
-/** An error with undici's timeout codes, so failures classify the same on both paths. */
-function timeoutError (code: 'UND_ERR_HEADERS_TIMEOUT' | 'UND_ERR_BODY_TIMEOUT', ms: number): SpiffeLbError {
-  const what = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'response headers' : 'response body data'
-  return new SpiffeLbError(code, `no ${what} from the backend within ${ms} ms`)
+/**
+ * The failures of this path are undici's own error classes (and so carry undici's codes), the
+ * ones the pooled path raises for the same event, so both paths classify failures the same.
+ */
+function timeoutError (what: 'headers' | 'body', ms: number): errors.UndiciError {
+  return what === 'headers'
+    ? new errors.HeadersTimeoutError(`no response headers from the backend within ${ms} ms`)
+    : new errors.BodyTimeoutError(`no response body data from the backend within ${ms} ms`)
 }
 
 /** Pause, resume and abort of one request, as undici's handlers expect them. */
@@ -92,7 +95,7 @@ export class OneShotDispatcher implements RequestDispatcher {
     }
     const abort = (reason: Error): void => { controller.abort(reason) }
     if (this.#closed) {
-      queueMicrotask(() => { finish(new SpiffeLbError('UND_ERR_CLOSED', 'the backend service is closing')) })
+      queueMicrotask(() => { finish(new errors.ClientClosedError('the backend service is closing')) })
       return false
     }
     this.#running.add(abort)
@@ -123,18 +126,18 @@ export class OneShotDispatcher implements RequestDispatcher {
       headers,
       setHost: false
     })
-    socket.setTimeout(headersTimeout, () => { controller.abort(timeoutError('UND_ERR_HEADERS_TIMEOUT', headersTimeout)) })
+    socket.setTimeout(headersTimeout, () => { controller.abort(timeoutError('headers', headersTimeout)) })
     req.on('error', (err) => { finish(err) })
     req.on('response', (res) => {
       onResponse(res)
-      socket.setTimeout(bodyTimeout, () => { controller.abort(timeoutError('UND_ERR_BODY_TIMEOUT', bodyTimeout)) })
+      socket.setTimeout(bodyTimeout, () => { controller.abort(timeoutError('body', bodyTimeout)) })
       handler.onResponseStart?.(controller, res.statusCode ?? 0, res.headers, res.statusMessage ?? '')
       if (controller.aborted) return
       if (controller.paused) res.pause()
       res.on('data', (chunk: Buffer) => { handler.onResponseData?.(controller, chunk) })
       res.on('end', () => { socket.setTimeout(0); finish(undefined); socket.destroy() })
       res.on('error', (err) => { finish(err) })
-      res.on('aborted', () => { finish(new SpiffeLbError('UND_ERR_SOCKET', 'the backend closed the connection mid-response')) })
+      res.on('aborted', () => { finish(new errors.SocketError('the backend closed the connection mid-response')) })
     })
     const body = options.body
     if (body !== null && body !== undefined && typeof body === 'object' && 'pipe' in body) {
@@ -155,7 +158,7 @@ export class OneShotDispatcher implements RequestDispatcher {
 
   async destroy (): Promise<void> {
     this.#closed = true
-    const error = new SpiffeLbError('UND_ERR_DESTROYED', 'the backend service was destroyed')
+    const error = new errors.ClientDestroyedError('the backend service was destroyed')
     for (const abort of [...this.#running]) abort(error)
   }
 }

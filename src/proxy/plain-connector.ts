@@ -3,6 +3,7 @@
  * without TLS. Production traffic uses the SPIFFE mTLS connector from src/tls instead.
  */
 import { connect as netConnect, type Socket } from 'node:net'
+import { errors } from 'undici'
 import type { ConnectFn } from './types.ts'
 import { HANDSHAKE_TIMEOUT_MS } from '../defaults.ts'
 
@@ -18,8 +19,8 @@ export function plainConnector (options: { timeoutMs?: number } = {}): ConnectFn
       callback(err, null)
     }
     const onTimeout = (): void => {
-      fail(Object.assign(new Error(`connect to ${opts.hostname}:${port} timed out after ${timeoutMs} ms`),
-        { code: 'UND_ERR_CONNECT_TIMEOUT' }))
+      // undici's own class: the proxy classifies a connect timeout the same on every connector.
+      fail(new errors.ConnectTimeoutError(`connect to ${opts.hostname}:${port} timed out after ${timeoutMs} ms`))
     }
     const onConnect = (): void => {
       cleanup()

@@ -4,8 +4,9 @@
  * maps: hosts are exact, `*.example.com` (any non-empty prefix) or `*`, case-insensitive, port
  * ignored; paths are exact or `/prefix/*`, the longest literal wins and exact beats prefix.
  */
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { UrlMapOptions } from './types.ts'
+import { proxyError } from './errors.ts'
 
 /** Maps a request to the name of its backend service. */
 export interface Router {
@@ -28,7 +29,7 @@ interface CompiledMatcher {
 export function compileUrlMap (urlMap: UrlMapOptions, services: ReadonlySet<string>): Router {
   const checkService = (name: string | undefined, at: string): string | undefined => {
     if (name !== undefined && !services.has(name)) {
-      throw new SpiffeLbError('ERR_SPIFFE_PROXY_UNKNOWN_SERVICE',
+      throw proxyError('ERR_SPIFFE_PROXY_UNKNOWN_SERVICE',
         `url map names backend service ${quote(name)}, which is not defined`, { at })
     }
     return name
@@ -39,7 +40,7 @@ export function compileUrlMap (urlMap: UrlMapOptions, services: ReadonlySet<stri
   for (const [i, pm] of (urlMap.pathMatchers ?? []).entries()) {
     const at = `urlMap.pathMatchers[${i}]`
     if (matchers.has(pm.name)) {
-      throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_PATH_MATCHER',
+      throw proxyError('ERR_SPIFFE_PROXY_DUPLICATE_PATH_MATCHER',
         `path matcher names must be unique; ${quote(pm.name)} is repeated`, { at: `${at}.name` })
     }
     const m: CompiledMatcher = {
@@ -54,11 +55,11 @@ export function compileUrlMap (urlMap: UrlMapOptions, services: ReadonlySet<stri
         const pat = `${at}.pathRules[${j}].paths[${k}]`
         if (!path.startsWith('/') || path.slice(0, -1).includes('*') || path.includes('?') || path.includes('#') ||
           (path.endsWith('*') && !path.endsWith('/*'))) {
-          throw new SpiffeLbError('ERR_SPIFFE_PROXY_BAD_PATH_PATTERN',
+          throw proxyError('ERR_SPIFFE_PROXY_BAD_PATH_PATTERN',
             `path rules must start with "/" and may only end in "/*"; got ${quote(path)}`, { at: pat })
         }
         if (seen.has(path)) {
-          throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_PATH',
+          throw proxyError('ERR_SPIFFE_PROXY_DUPLICATE_PATH',
             `a path may appear once per path matcher; ${quote(path)} is repeated`, { at: pat })
         }
         seen.add(path)
@@ -77,7 +78,7 @@ export function compileUrlMap (urlMap: UrlMapOptions, services: ReadonlySet<stri
   for (const [i, hr] of (urlMap.hostRules ?? []).entries()) {
     const matcher = matchers.get(hr.pathMatcher)
     if (matcher === undefined) {
-      throw new SpiffeLbError('ERR_SPIFFE_PROXY_UNKNOWN_PATH_MATCHER',
+      throw proxyError('ERR_SPIFFE_PROXY_UNKNOWN_PATH_MATCHER',
         `host rule names path matcher ${quote(hr.pathMatcher)}, which is not defined`,
         { at: `urlMap.hostRules[${i}].pathMatcher` })
     }
@@ -85,11 +86,11 @@ export function compileUrlMap (urlMap: UrlMapOptions, services: ReadonlySet<stri
       const at = `urlMap.hostRules[${i}].hosts[${j}]`
       const host = raw.toLowerCase()
       if (host === '' || host.slice(1).includes('*') || host.includes(':') || host.includes('/')) {
-        throw new SpiffeLbError('ERR_SPIFFE_PROXY_BAD_HOST_PATTERN',
+        throw proxyError('ERR_SPIFFE_PROXY_BAD_HOST_PATTERN',
           `hosts are names without port, "*" allowed only as the first character; got ${quote(raw)}`, { at })
       }
       if (hostSeen.has(host)) {
-        throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_HOST',
+        throw proxyError('ERR_SPIFFE_PROXY_DUPLICATE_HOST',
           `a host may appear in one host rule only; ${quote(raw)} is repeated`, { at })
       }
       hostSeen.add(host)

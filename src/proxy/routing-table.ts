@@ -8,6 +8,7 @@ import { BackendService, type ServiceDeps } from './backend-service.ts'
 import { compileUrlMap, type Router } from './router.ts'
 import { LB_POLICIES, oneOfText } from '../enums.ts'
 import { type RoutingOptions, type ServiceOptions, type ServiceStatus, type UrlMapOptions } from './types.ts'
+import { proxyError } from './errors.ts'
 
 /** Routing options before connectors exist: services as plain data, and the url map. */
 export interface RoutingShape {
@@ -25,7 +26,7 @@ export function compileRouting (options: RoutingShape): Router {
   for (const [i, s] of options.services.entries()) {
     validateService(s, `services[${i}]`)
     if (names.has(s.name)) {
-      throw new SpiffeLbError('ERR_SPIFFE_PROXY_DUPLICATE_SERVICE',
+      throw proxyError('ERR_SPIFFE_PROXY_DUPLICATE_SERVICE',
         `backend service names must be unique; ${quote(s.name)} is repeated`, { at: `services[${i}].name` })
     }
     names.add(s.name)
@@ -49,7 +50,7 @@ export class RoutingTable {
     this.router = compileRouting(options)
     for (const [i, s] of options.services.entries()) {
       if (s.connect === undefined && deps.connect === undefined) {
-        throw new SpiffeLbError('ERR_SPIFFE_PROXY_NO_CONNECTOR',
+        throw proxyError('ERR_SPIFFE_PROXY_NO_CONNECTOR',
           `backend service ${quote(s.name)} has no backend connector (set it on the service or the proxy)`, { at: `services[${i}].connect` })
       }
     }
@@ -107,7 +108,7 @@ export class RoutingTable {
 
 function validateService (s: Omit<ServiceOptions, 'connect'>, at: string): void {
   const bad = (field: string, rule: string, value: unknown): SpiffeLbError =>
-    new SpiffeLbError('ERR_SPIFFE_PROXY_BAD_SERVICE', `${rule}; got ${quote(value)}`, { at: `${at}.${field}` })
+    proxyError('ERR_SPIFFE_PROXY_BAD_SERVICE', `${rule}; got ${quote(value)}`, { at: `${at}.${field}` })
   if (typeof s.name !== 'string' || s.name === '') throw bad('name', 'backend service name must be non-empty', s.name)
   if (!LB_POLICIES.includes(s.policy)) throw bad('policy', `policy must be ${oneOfText(LB_POLICIES)}`, s.policy)
   if (!(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) throw bad('timeoutMs', 'timeout must be a positive number of ms', s.timeoutMs)

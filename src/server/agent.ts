@@ -1,9 +1,10 @@
 import { parseDuration } from '../config/values.ts'
 import { runAgent, type AgentHandle } from '../control/agent.ts'
 import { DEFAULT_METADATA_ROOT } from '../credentials/metadata-client.ts'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `spiffe-lb agent`, as commander parses them. */
 export interface AgentCommandOptions {
@@ -52,7 +53,7 @@ function intervalFlag (value: string): number {
   let ms = 0
   try { ms = parseDuration(value) } catch {}
   if (!(ms >= 100)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_INTERVAL', `--interval must be seconds with an "s" suffix, like "300s", got ${quote(value)}`, { at: '--interval' })
+    throw serverError('ERR_SPIFFE_CLI_INTERVAL', `--interval must be seconds with an "s" suffix, like "300s", got ${quote(value)}`, { at: '--interval' })
   }
   return ms
 }

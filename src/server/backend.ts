@@ -6,7 +6,7 @@ import { GCE_FILES } from '../credentials/gce-files.ts'
 import type { CredentialSource } from '../credentials/source.ts'
 import { CredentialStore } from '../credentials/store.ts'
 import { formatHostPort } from '../internal/host-port.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote, restoreError } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
@@ -16,6 +16,7 @@ import { startEchoBackend } from '../tls/echo-backend.ts'
 import type { EchoBackend } from '../tls/echo-backend.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `spiffe-lb backend` (docs/architecture.md#process-model). */
 export interface BackendCommandOptions {
@@ -77,7 +78,7 @@ export async function startBackendCommand (opts: BackendCommandOptions, out: Com
 async function loadCredentials (opts: BackendCommandOptions): Promise<{ store: CredentialStore, source: CredentialSource }> {
   const files = opts.cert !== undefined || opts.key !== undefined || (opts.bundle ?? []).length > 0
   if ((opts.credentialsDir === undefined) === !files) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS',
+    throw serverError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS',
       'give either --credentials-dir DIR or --cert FILE --key FILE --bundle TD=FILE…', { at: 'backend' })
   }
   let source: CredentialSource
@@ -89,7 +90,7 @@ async function loadCredentials (opts: BackendCommandOptions): Promise<{ store: C
     source = createDirectorySource({ dir: opts.credentialsDir })
   } else {
     if (opts.cert === undefined || opts.key === undefined || (opts.bundle ?? []).length === 0) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS',
+      throw serverError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS',
         '--cert, --key and at least one --bundle TD=FILE are required together', { at: 'backend' })
     }
     certFile = opts.cert
@@ -103,7 +104,8 @@ async function loadCredentials (opts: BackendCommandOptions): Promise<{ store: C
   if (store.current() === undefined) {
     await source.stop()
     const e = store.lastError
-    throw new SpiffeLbError(e?.code ?? 'ERR_SPIFFE_CLI_BACKEND_CREDENTIALS', e?.message ?? 'no usable credentials', { at: e?.where ?? certFile })
+    if (e !== undefined) throw restoreError(e, { at: e.where ?? certFile })
+    throw serverError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS', 'no usable credentials', { at: certFile })
   }
   return { store, source }
 }
@@ -128,7 +130,7 @@ function fileSource (certFile: string, keyFile: string, bundles: Array<{ td: Tru
 function parseBundleArg (arg: string): { td: TrustDomain, file: string } {
   const eq = arg.indexOf('=')
   if (eq <= 0 || eq === arg.length - 1) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_BUNDLE_ARG', `--bundle ${quote(arg)} must be TRUST_DOMAIN=PEM_FILE`, { at: '--bundle' })
+    throw serverError('ERR_SPIFFE_CLI_BAD_BUNDLE_ARG', `--bundle ${quote(arg)} must be TRUST_DOMAIN=PEM_FILE`, { at: '--bundle' })
   }
   return { td: TrustDomain.fromString(arg.slice(0, eq)), file: arg.slice(eq + 1) }
 }
@@ -137,7 +139,7 @@ async function readText (file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_FILE_UNREADABLE', `cannot read ${quote(file)}: ${(err as Error).message}`, { at: file, cause: err })
+    throw serverError('ERR_SPIFFE_CLI_FILE_UNREADABLE', `cannot read ${quote(file)}: ${(err as Error).message}`, { at: file, cause: err })
   }
 }
 

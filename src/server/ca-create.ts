@@ -1,11 +1,13 @@
 import { access, mkdir } from 'node:fs/promises'
+import { readTextFile } from './read-text-file.ts'
 import { join } from 'node:path'
 import { CA_FILES, loadCaDir } from '../control/ca-layout.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import { createRootCa, createSubordinateCa, subjectText, type CaOptions } from '../pki/index.ts'
 import { keyAlgorithmOption, lifetimeOption, writeCertFile } from './cert-options.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `ca create-root` / `ca create-subordinate`, as commander parses them. */
 export interface CaCommandOptions {
@@ -24,7 +26,7 @@ function caOptions (opts: CaCommandOptions, defaultSubject: string): CaOptions {
   if (opts.maxChainLength !== undefined) {
     maxChainLength = /^\d{1,3}$/.test(opts.maxChainLength) ? Number(opts.maxChainLength) : NaN
     if (Number.isNaN(maxChainLength)) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_MAX_CHAIN_LENGTH', `--max-chain-length must be a non-negative integer, got ${quote(opts.maxChainLength)}`, { at: '--max-chain-length' })
+      throw serverError('ERR_SPIFFE_CLI_MAX_CHAIN_LENGTH', `--max-chain-length must be a non-negative integer, got ${quote(opts.maxChainLength)}`, { at: '--max-chain-length' })
     }
   }
   return {
@@ -41,11 +43,11 @@ function caOptions (opts: CaCommandOptions, defaultSubject: string): CaOptions {
  * `--force`. Returns the exit code.
  */
 export async function runCaCreate (opts: CaCommandOptions, out: CommandOutput, clock: Clock = systemClock): Promise<number> {
-  const parent = opts.parent === undefined ? undefined : await loadCaDir(opts.parent)
+  const parent = opts.parent === undefined ? undefined : await loadCaDir(opts.parent, readTextFile)
   const caOpts = { ...caOptions(opts, parent === undefined ? 'CN=spiffe-lb Root CA, O=spiffe-lb' : 'CN=spiffe-lb Subordinate CA, O=spiffe-lb'), notBefore: clock.now() }
   const keyPath = join(opts.out, CA_FILES.key)
   if (opts.force !== true && await access(keyPath).then(() => true, () => false)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_CA_EXISTS', `${quote(keyPath)} already exists; use --force to replace the ca`, { at: keyPath })
+    throw serverError('ERR_SPIFFE_CLI_CA_EXISTS', `${quote(keyPath)} already exists; use --force to replace the ca`, { at: keyPath })
   }
   const ca = parent === undefined ? await createRootCa(caOpts) : await createSubordinateCa(parent, caOpts)
   await mkdir(opts.out, { recursive: true })

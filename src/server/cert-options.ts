@@ -1,7 +1,8 @@
 import { writeFileAtomic } from '../internal/atomic-write.ts'
 import { parseDuration } from '../config/values.ts'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, withContext } from '../internal/errors.ts'
 import { parseKeyAlgorithm, type KeyAlgorithm } from '../pki/index.ts'
+import { serverError } from './errors.ts'
 
 /** Returns `--key-algorithm` parsed (ours or gcloud's names), or undefined for the default. */
 export function keyAlgorithmOption (value: string | undefined): KeyAlgorithm | undefined {
@@ -10,7 +11,7 @@ export function keyAlgorithmOption (value: string | undefined): KeyAlgorithm | u
     return parseKeyAlgorithm(value)
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
-    throw new SpiffeLbError(err.code, `--key-algorithm: ${err.message}`, { at: '--key-algorithm' })
+    throw withContext(err, `--key-algorithm: ${err.message}`, { at: '--key-algorithm' })
   }
 }
 
@@ -22,7 +23,7 @@ export function lifetimeOption (value: string): number {
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
   }
-  throw new SpiffeLbError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "1s", like "86400s", got ${quote(value)}`, { at: '--lifetime' })
+  throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "1s", like "86400s", got ${quote(value)}`, { at: '--lifetime' })
 }
 
 /** Writes one certificate or key file atomically; a failure is `ERR_SPIFFE_CLI_WRITE_FILE` naming the file. */
@@ -30,6 +31,6 @@ export async function writeCertFile (path: string, data: string, mode: number): 
   try {
     await writeFileAtomic(path, data, mode)
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_WRITE_FILE', `cannot write ${quote(path)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: path, cause: err })
+    throw serverError('ERR_SPIFFE_CLI_WRITE_FILE', `cannot write ${quote(path)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: path, cause: err })
   }
 }

@@ -1,5 +1,6 @@
 import { bufferedLogDestination } from './log-destination.ts'
 import { pino } from 'pino'
+import type { ServerErrorCode } from './errors.ts'
 import type { Logger } from 'pino'
 import { workerMetrics, type WorkerMetrics } from '../admin/cluster-metrics.ts'
 import { createMetrics } from '../admin/metrics.ts'
@@ -73,7 +74,7 @@ export function runClusterWorker (): void {
   }
 
   const answer = async (request: WorkerRequest): Promise<ReplyBody> => {
-    if (proxy === undefined || pool === undefined || metrics === undefined) return { ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_NOT_STARTED', message: 'the worker has not started its proxy' }
+    if (proxy === undefined || pool === undefined || metrics === undefined) return { ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_NOT_STARTED' satisfies ServerErrorCode, message: 'the worker has not started its proxy' }
     switch (request.kind) {
       case 'status':
         return { ok: true, services: proxy.status().services }
@@ -105,7 +106,7 @@ export function runClusterWorker (): void {
         try {
           await start(message)
         } catch (err) {
-          const code = err instanceof SpiffeLbError ? err.code : (err as NodeJS.ErrnoException).code ?? 'ERR_SPIFFE_SERVE_WORKER_START'
+          const code = err instanceof SpiffeLbError ? err.code : (err as NodeJS.ErrnoException).code ?? 'ERR_SPIFFE_SERVE_WORKER_START' satisfies ServerErrorCode
           send({ type: 'spiffe-lb:failed', code, message: err instanceof Error ? err.message : String(err) }, () => process.exit(1))
         }
         return
@@ -114,7 +115,7 @@ export function runClusterWorker (): void {
         try {
           reply = await answer(message.request)
         } catch (err) {
-          reply = { ok: false, code: err instanceof SpiffeLbError ? err.code : 'ERR_SPIFFE_SERVE_WORKER_REQUEST', message: err instanceof Error ? err.message : String(err) }
+          reply = { ok: false, code: err instanceof SpiffeLbError ? err.code : 'ERR_SPIFFE_SERVE_WORKER_REQUEST' satisfies ServerErrorCode, message: err instanceof Error ? err.message : String(err) }
         }
         send({ type: 'spiffe-lb:reply', id: message.id, ...reply })
         return

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
+import type { ServerErrorCode } from './errors.ts'
 import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
@@ -171,7 +172,7 @@ export class WorkerSet {
       if (p.slot !== slot) continue
       this.#pending.delete(id)
       this.#opts.clock.clearTimeout(p.timer)
-      p.resolve({ ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_EXITED', message: 'the worker exited' })
+      p.resolve({ ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_EXITED' satisfies ServerErrorCode, message: 'the worker exited' })
     }
     if (this.#stopping) {
       slot.state = 'stopped'
@@ -194,13 +195,13 @@ export class WorkerSet {
   async #ask (slot: Slot, request: WorkerRequest, timeoutMs: number): Promise<ReplyBody> {
     const worker = slot.worker
     if (worker === undefined || (slot.state !== 'initialised' && slot.state !== 'ready') || !worker.isConnected()) {
-      return { ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_DOWN', message: slot.state === 'stopped' ? 'the worker stopped' : 'the worker is (re)starting' }
+      return { ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_DOWN' satisfies ServerErrorCode, message: slot.state === 'stopped' ? 'the worker stopped' : 'the worker is (re)starting' }
     }
     const id = this.#nextId++
     return await new Promise<ReplyBody>((resolve) => {
       const timer = this.#opts.clock.setTimeout(() => {
         this.#pending.delete(id)
-        resolve({ ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_TIMEOUT', message: `no answer within ${timeoutMs} ms` })
+        resolve({ ok: false, code: 'ERR_SPIFFE_SERVE_WORKER_TIMEOUT' satisfies ServerErrorCode, message: `no answer within ${timeoutMs} ms` })
       }, timeoutMs)
       this.#pending.set(id, { slot, resolve, timer })
       worker.send({ type: 'spiffe-lb:request', id, request } satisfies PrimaryMessage)

@@ -1,13 +1,14 @@
 import { X509Certificate } from 'node:crypto'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import { parsePem } from '../internal/pem.ts'
 import { colonHex, describeCertificate, type CertificateDetails } from '../pki/index.ts'
 import { SpiffeId } from '../spiffe/index.ts'
-import { readTextFile } from '../control/ca-layout.ts'
+import { readTextFile } from './read-text-file.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
 import { ROTATION_PERCENT } from '../defaults.ts'
+import { serverError } from './errors.ts'
 
 /** The rotation point of managed workload identity certificates by default (rotationWindowPercentage). */
 
@@ -54,14 +55,14 @@ function spiffeOf (d: CertificateDetails, now: number): InspectedCertificate['sp
 export function inspectPem (pem: string, source: string, now: number): InspectedCertificate[] {
   const blocks = parsePem(pem, source).filter((b) => b.type === 'CERTIFICATE')
   if (blocks.length === 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(source)} holds no PEM "CERTIFICATE" block`, { at: source })
+    throw serverError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(source)} holds no PEM "CERTIFICATE" block`, { at: source })
   }
   return blocks.map((b, i) => {
     let cert: X509Certificate
     try {
       cert = new X509Certificate(b.der)
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(source)}: certificate ${i + 1} does not parse as x.509`, { at: source, cause: err })
+      throw serverError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(source)}: certificate ${i + 1} does not parse as x.509`, { at: source, cause: err })
     }
     const details = describeCertificate(cert)
     return { ...details, spiffe: spiffeOf(details, now) }
@@ -132,7 +133,7 @@ export function nowOption (value: string | undefined, clock: Clock): number {
   if (value === undefined) return clock.now()
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN
   if (Number.isNaN(ms)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_NOW', `--now must be an ISO 8601 time like 2026-01-01T00:00:00Z, got ${quote(value)}`, { at: '--now' })
+    throw serverError('ERR_SPIFFE_CLI_NOW', `--now must be an ISO 8601 time like 2026-01-01T00:00:00Z, got ${quote(value)}`, { at: '--now' })
   }
   return ms
 }

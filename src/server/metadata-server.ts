@@ -5,11 +5,12 @@ import { parseHostPort } from '../internal/host-port.ts'
 import { createMetadataServer, type MetadataServer } from '../control/metadata-server.ts'
 import { firstManagedIdentity, openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { issueSvidCertificate } from '../pki/index.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `spiffe-lb metadata-server`, as commander parses them. */
 export interface MetadataServerCommandOptions {
@@ -38,13 +39,13 @@ export async function startMetadataServerCommand (opts: MetadataServerCommandOpt
     ? firstManagedIdentity(config)
     : findManagedIdentity(config, opts.identity)?.identity.spiffeId
   if (identity === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_IDENTITY',
+    throw serverError('ERR_SPIFFE_CLI_IDENTITY',
       opts.identity === undefined ? 'the config defines no managed identity' : `--identity ${quote(opts.identity)} is not a managed identity of the config`,
       { at: '--identity' })
   }
   const { pool, cic, ca } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
   const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
-  const listen = parseHostPort(opts.listen, 'ERR_SPIFFE_CLI_LISTEN', 0)
+  const listen = parseHostPort(opts.listen, 'ERR_SPIFFE_CLI_LISTEN', 0, serverError)
   const anchors = poolTrustAnchors(pool, ca)
   const server = await createMetadataServer({
     listen,
@@ -64,7 +65,7 @@ function lifetimeFlag (value: string): number {
   let ms = 0
   try { ms = parseDuration(value) } catch {}
   if (ms < 2000) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
+    throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
   }
   return ms
 }

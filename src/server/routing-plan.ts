@@ -3,6 +3,7 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { compileRouting } from '../proxy/routing-table.ts'
 import type { ConnectFn, RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
 import { routingShapeFromConfig } from './proxy-wiring.ts'
+import { serverError } from './errors.ts'
 
 /** A backend service as plain data: its proxy options plus which identity its connector presents. */
 export interface PlannedService extends Omit<ServiceOptions, 'connect'> {
@@ -30,13 +31,13 @@ export interface RoutingPlan {
 export function assertServeable (config: SpiffeLbConfig): void {
   for (const [i, svc] of config.backendServices.entries()) {
     if (svc.tlsSettings.identity === undefined) {
-      throw new SpiffeLbError('ERR_SPIFFE_SERVE_NO_IDENTITY',
+      throw serverError('ERR_SPIFFE_SERVE_NO_IDENTITY',
         `backend service ${quote(svc.name)} has no tlsSettings.identity; spiffe-lb forwards only over spiffe mtls`,
         { at: `backendServices[${i}].tlsSettings.identity` })
     }
   }
   if (config.backendServices.length === 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_SERVE_NO_SERVICES', 'the config defines no backend services to forward to')
+    throw serverError('ERR_SPIFFE_SERVE_NO_SERVICES', 'the config defines no backend services to forward to')
   }
 }
 
@@ -74,6 +75,6 @@ export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedSe
 
 /** Returns the `ERR_SPIFFE_SERVE_NEW_IDENTITY` error: credentials are opened at start only. */
 export function newIdentity (service: string, identity: string): SpiffeLbError {
-  return new SpiffeLbError('ERR_SPIFFE_SERVE_NEW_IDENTITY',
+  return serverError('ERR_SPIFFE_SERVE_NEW_IDENTITY',
     `backend service ${quote(service)} uses identity ${quote(identity === '' ? '(none)' : identity)} that was not loaded at start; restart to add identities`)
 }

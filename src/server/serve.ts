@@ -8,13 +8,14 @@ import { loadConfigFile } from '../config/load.ts'
 import { parseDuration } from '../config/values.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { startServer } from './bootstrap.ts'
 import type { RunningServer } from './wiring.ts'
 import { startCluster } from './cluster-primary.ts'
 import { runConfigCheck, summarize, writeIssues } from './config-check.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
+import { serverError } from './errors.ts'
 
 /** The flags of the command, as commander parses them. */
 export interface ServeFlags { config: string, check?: boolean, drainTimeout: string, logLevel: string, workers?: string }
@@ -27,7 +28,7 @@ export function parseWorkers (value: string): number {
   if (value === 'auto') return availableParallelism()
   const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_WORKERS',
+    throw serverError('ERR_SPIFFE_CLI_BAD_WORKERS',
       `--workers must be a positive integer or "auto", got ${quote(value)}`, { at: '--workers' })
   }
   return n

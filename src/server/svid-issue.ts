@@ -1,13 +1,15 @@
 import { mkdir } from 'node:fs/promises'
+import { readTextFile } from './read-text-file.ts'
 import { join } from 'node:path'
 import { GCE_FILES } from '../credentials/gce-files.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, withContext } from '../internal/errors.ts'
 import { issueSvidCertificate } from '../pki/index.ts'
 import { SpiffeId } from '../spiffe/index.ts'
 import { loadCaDir } from '../control/ca-layout.ts'
 import { keyAlgorithmOption, lifetimeOption, writeCertFile } from './cert-options.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `svid issue`, as commander parses them. */
 export interface SvidIssueOptions {
@@ -26,11 +28,11 @@ function svidId (text: string): SpiffeId {
     id = SpiffeId.fromString(text)
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
-    throw new SpiffeLbError(err.code, `--id: ${err.message}`, { at: '--id', cause: err })
+    throw withContext(err, `--id: ${err.message}`, { at: '--id', cause: err })
   }
   // X509-SVID section 2: the ID of a workload SVID has a path; the bare trust domain ID is not one.
   if (id.path === '') {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_ID_HAS_NO_PATH',
+    throw serverError('ERR_SPIFFE_CLI_ID_HAS_NO_PATH',
       `--id ${quote(text)} names only a trust domain; an x.509-svid needs a path like spiffe://${id.trustDomain.name}/ns/NS/sa/ID`, { at: '--id' })
   }
   return id
@@ -46,7 +48,7 @@ export async function runSvidIssue (opts: SvidIssueOptions, out: CommandOutput, 
   const id = svidId(opts.id)
   const lifetimeMs = lifetimeOption(opts.lifetime)
   const keyAlgorithm = keyAlgorithmOption(opts.keyAlgorithm)
-  const ca = await loadCaDir(opts.ca)
+  const ca = await loadCaDir(opts.ca, readTextFile)
   const issued = await issueSvidCertificate(ca, {
     uri: id.toString(),
     notBefore: clock.now(),

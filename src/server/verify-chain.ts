@@ -1,16 +1,17 @@
 import { X509Certificate } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, withContext as addContext } from '../internal/errors.ts'
 import { parsePem } from '../internal/pem.ts'
 import {
   BundleSet, TrustDomain, X509Bundle, parseSpiffeBundleMap, parseSpiffeTrustStores, parseTrustBundlesMap,
   verifyX509Svid
 } from '../spiffe/index.ts'
-import { readTextFile } from '../control/ca-layout.ts'
+import { readTextFile } from './read-text-file.ts'
 import type { CommandOutput } from './command-output.ts'
 import { nowOption } from './inspect.ts'
 import { EXIT } from './command-output.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `verify`, as commander parses them. */
 export interface VerifyCommandOptions {
@@ -41,7 +42,7 @@ export function parseTrustDocument (doc: unknown, file: string): BundleSet {
     if (values.length > 0 && values.every((v) => isMap(v) && Object.hasOwn(v, 'trustAnchors'))) return parseSpiffeTrustStores(doc, file)
     if (values.length > 0 && values.every((v) => isMap(v) && Object.hasOwn(v, 'keys'))) return parseSpiffeBundleMap(doc, file)
   }
-  throw new SpiffeLbError('ERR_SPIFFE_CLI_TRUST_CONFIG_SHAPE',
+  throw serverError('ERR_SPIFFE_CLI_TRUST_CONFIG_SHAPE',
     `${quote(file)} is not a trust config: expected spiffeTrustStores, trust_domains (trust_bundles.json), ` +
     'inlineTrustConfig.additionalTrustBundles, or a map of trust domain to {trustAnchors} or to a SPIFFE bundle {keys}', { at: file })
 }
@@ -52,7 +53,7 @@ export async function loadBundles (bundleArgs: readonly string[], trustConfigs: 
   for (const arg of bundleArgs) {
     const eq = arg.indexOf('=')
     if (eq <= 0 || eq === arg.length - 1) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_BUNDLE_ARG', `--bundle must be TRUST_DOMAIN=PEM_FILE, got ${quote(arg)}`, { at: '--bundle' })
+      throw serverError('ERR_SPIFFE_CLI_BUNDLE_ARG', `--bundle must be TRUST_DOMAIN=PEM_FILE, got ${quote(arg)}`, { at: '--bundle' })
     }
     const file = arg.slice(eq + 1)
     const td = withContext(`--bundle ${quote(arg)}`, () => TrustDomain.fromString(arg.slice(0, eq)))
@@ -65,12 +66,12 @@ export async function loadBundles (bundleArgs: readonly string[], trustConfigs: 
     try {
       doc = parseYaml(text) // YAML is a superset of JSON: one parser for both.
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_TRUST_CONFIG_SYNTAX', `${quote(file)} is neither YAML nor JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, { at: file, cause: err })
+      throw serverError('ERR_SPIFFE_CLI_TRUST_CONFIG_SYNTAX', `${quote(file)} is neither YAML nor JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, { at: file, cause: err })
     }
     bundles.push(...parseTrustDocument(doc, file))
   }
   if (bundles.length === 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_NO_BUNDLES', 'no trust bundles: give --bundle TRUST_DOMAIN=PEM_FILE or --trust-config FILE')
+    throw serverError('ERR_SPIFFE_CLI_NO_BUNDLES', 'no trust bundles: give --bundle TRUST_DOMAIN=PEM_FILE or --trust-config FILE')
   }
   // A domain given twice is an error, even across sources: two answers to "who vouches for
   // this domain" is a conflict to fix, not to merge silently.
@@ -82,19 +83,19 @@ function withContext<T> (context: string, fn: () => T): T {
     return fn()
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
-    throw new SpiffeLbError(err.code, `${context}: ${err.message}`, { ...(err.at === undefined ? {} : { at: err.at }), cause: err })
+    throw addContext(err, `${context}: ${err.message}`, { ...(err.at === undefined ? {} : { at: err.at }), cause: err })
   }
 }
 
 /** Returns the certificates of a chain file (other PEM blocks, such as a key, are ignored). */
 export function readChain (pem: string, file: string): X509Certificate[] {
   const blocks = parsePem(pem, file).filter((b) => b.type === 'CERTIFICATE')
-  if (blocks.length === 0) throw new SpiffeLbError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(file)} holds no PEM "CERTIFICATE" block`, { at: file })
+  if (blocks.length === 0) throw serverError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(file)} holds no PEM "CERTIFICATE" block`, { at: file })
   return blocks.map((b, i) => {
     try {
       return new X509Certificate(b.der)
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(file)}: certificate ${i + 1} does not parse as x.509`, { at: file, cause: err })
+      throw serverError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(file)}: certificate ${i + 1} does not parse as x.509`, { at: file, cause: err })
     }
   })
 }
@@ -106,7 +107,7 @@ export function readChain (pem: string, file: string): X509Certificate[] {
  */
 export async function runVerify (opts: VerifyCommandOptions, out: CommandOutput, clock: Clock = systemClock): Promise<number> {
   if (opts.role !== 'server' && opts.role !== 'client') {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_ROLE', `--role must be server or client, got ${quote(opts.role)}`, { at: '--role' })
+    throw serverError('ERR_SPIFFE_CLI_ROLE', `--role must be server or client, got ${quote(opts.role)}`, { at: '--role' })
   }
   const now = nowOption(opts.now, clock)
   const bundles = await loadBundles(opts.bundle, opts.trustConfig)

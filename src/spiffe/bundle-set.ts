@@ -1,7 +1,8 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { X509BundleSource } from './source.ts'
 import { TrustDomain } from './trust-domain.ts'
 import type { X509Bundle } from './x509-bundle.ts'
+import { spiffeError } from './errors.ts'
 
 /**
  * An immutable map of trust domain → its own {@link X509Bundle}: the unit that is loaded,
@@ -25,7 +26,7 @@ export class BundleSet implements X509BundleSource {
     const map = new Map<string, X509Bundle>()
     for (const b of bundles) {
       if (map.has(b.trustDomain.name)) {
-        throw new SpiffeLbError('ERR_SPIFFE_BUNDLE_DUPLICATE_TRUST_DOMAIN',
+        throw spiffeError('ERR_SPIFFE_BUNDLE_DUPLICATE_TRUST_DOMAIN',
           `trust domain ${quote(b.trustDomain.name)} has more than one bundle`)
       }
       map.set(b.trustDomain.name, b)

@@ -6,6 +6,7 @@ import {
 } from './der.ts'
 import { readGeneralName, type GeneralName } from './general-name.ts'
 import { HANDLED, OID } from './oids.ts'
+import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
 export { OID } from './oids.ts'
 
@@ -85,9 +86,9 @@ export function certInfo (cert: X509Certificate): CertInfo {
     try {
       entry = parseCertInfo(cert.raw)
     } catch (err) {
-      entry = isSpiffeLbError(err, 'ERR_SPIFFE_CERT_DUPLICATE_EXTENSION')
+      entry = isSpiffeLbError(err, 'ERR_SPIFFE_CERT_DUPLICATE_EXTENSION' satisfies SpiffeErrorCode)
         ? err
-        : new SpiffeLbError('ERR_SPIFFE_CERT_MALFORMED',
+        : spiffeError('ERR_SPIFFE_CERT_MALFORMED',
           `certificate ${quote(certLabel(cert))} cannot be parsed: ${(err as Error).message}`, { cause: err })
     }
     cache.set(cert, entry)
@@ -134,7 +135,7 @@ export function parseCertInfo (der: Buffer): CertInfo {
     const octets = expect(parts[parts.length - 1], Tag.OCTET_STRING, 'an extension value').value
     if (seen.has(oid)) {
       // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension."
-      throw new SpiffeLbError('ERR_SPIFFE_CERT_DUPLICATE_EXTENSION',
+      throw spiffeError('ERR_SPIFFE_CERT_DUPLICATE_EXTENSION' satisfies SpiffeErrorCode,
         `certificate has more than one extension ${quote(oid)} (rfc 5280 section 4.2 forbids it)`)
     }
     seen.add(oid)

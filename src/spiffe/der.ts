@@ -1,4 +1,5 @@
 import { SpiffeLbError } from '../internal/errors.ts'
+import { spiffeError } from './errors.ts'
 
 /**
  * A minimal, strict DER (X.690) reader: just enough to walk the X.509 extensions that
@@ -28,7 +29,7 @@ export const Tag = {
 } as const
 
 function malformed (what: string): SpiffeLbError {
-  return new SpiffeLbError('ERR_SPIFFE_DER_MALFORMED', `der encoding is malformed: ${what}`)
+  return spiffeError('ERR_SPIFFE_DER_MALFORMED', `der encoding is malformed: ${what}`)
 }
 
 /** Reads the element starting at `offset`; returns it and the offset just after it. */

@@ -1,5 +1,5 @@
-import { SpiffeLbError } from '../internal/errors.ts'
 import type { DerElement } from './der.ts'
+import { spiffeError } from './errors.ts'
 
 /** The GeneralName CHOICE of RFC 5280 §4.2.1.6, by context tag number. */
 export type GeneralNameKind =
@@ -23,7 +23,7 @@ export interface GeneralName {
 export function readGeneralName (el: DerElement): GeneralName {
   const kind = KINDS[el.tag]
   if (el.cls !== 2 || kind === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_DER_MALFORMED', 'der encoding is malformed: bad general name tag')
+    throw spiffeError('ERR_SPIFFE_DER_MALFORMED', 'der encoding is malformed: bad general name tag')
   }
   switch (kind) {
     case 'email': case 'dns': case 'uri':

@@ -1,4 +1,5 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
+import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
 /**
  * The SPIFFE ID syntax rules, shared by {@link TrustDomain} and {@link SpiffeId}.
@@ -18,8 +19,8 @@ const SCHEME_PREFIX = 'spiffe://'
 const TRUST_DOMAIN_CHAR = /^[a-z0-9._-]$/
 const PATH_SEGMENT = /^[a-zA-Z0-9._-]+$/
 
-function fail (code: string, message: string): never {
-  throw new SpiffeLbError(code, message)
+function fail (code: SpiffeErrorCode, message: string): never {
+  throw spiffeError(code, message)
 }
 
 function where (value: string, input: string): string {

@@ -1,5 +1,6 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { field, index, isObject, typeName } from './key-path.ts'
+import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
@@ -9,8 +10,8 @@ export interface JwksAuthority {
   at: string
 }
 
-function fail (code: string, message: string, at: string): never {
-  throw new SpiffeLbError(code, message, { at })
+function fail (code: SpiffeErrorCode, message: string, at: string): never {
+  throw spiffeError(code, message, { at })
 }
 
 /**

@@ -3,6 +3,7 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { certInfo, certLabel } from './cert-info.ts'
 import { checkNameConstraints } from './name-constraints.ts'
 import { validityAt } from './svid-leaf.ts'
+import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
 /** Most intermediates a path may hold between leaf and anchor. */
 export const MAX_INTERMEDIATES = 8
@@ -42,8 +43,8 @@ export function buildPath (req: PathRequest): X509Certificate[] {
   let deadEnd: X509Certificate | undefined
   const signatures = new Map<X509Certificate, Map<X509Certificate, boolean>>()
 
-  const reject = (code: string, message: string): false => {
-    failure ??= new SpiffeLbError(code, message)
+  const reject = (code: SpiffeErrorCode, message: string): false => {
+    failure ??= spiffeError(code, message)
     return false
   }
 
@@ -60,7 +61,7 @@ export function buildPath (req: PathRequest): X509Certificate[] {
 
   const accept = (path: readonly X509Certificate[], issuer: X509Certificate, anchor: boolean): boolean => {
     if (--budget < 0) {
-      throw new SpiffeLbError('ERR_SPIFFE_VERIFY_TOO_MANY_CANDIDATES',
+      throw spiffeError('ERR_SPIFFE_VERIFY_TOO_MANY_CANDIDATES',
         `certificate chain for ${quote(req.id)} needs more than ${MAX_CANDIDATES} issuer checks; refusing to search further`)
     }
     const child = path[path.length - 1] as X509Certificate
@@ -133,6 +134,6 @@ export function buildPath (req: PathRequest): X509Certificate[] {
   if (path !== undefined) return path
   if (failure !== undefined) throw failure
   const hint = deadEnd === undefined ? '' : ` (no presented certificate or authority is the issuer ${quote((deadEnd.issuer as string | undefined ?? '').replaceAll('\n', ', '))} of ${name(deadEnd)})`
-  throw new SpiffeLbError('ERR_SPIFFE_VERIFY_NO_PATH',
+  throw spiffeError('ERR_SPIFFE_VERIFY_NO_PATH',
     `certificate chain for ${quote(req.id)} does not chain to any authority of trust domain ${quote(req.trustDomain)}${hint}`)
 }

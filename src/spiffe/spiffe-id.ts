@@ -1,6 +1,7 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { MAX_SPIFFE_ID_BYTES, checkPath, parseIdString } from './id-rules.ts'
 import { TrustDomain } from './trust-domain.ts'
+import { spiffeError } from './errors.ts'
 
 /**
  * A SPIFFE ID: `spiffe://<trust domain><path>`, validated per SPIFFE-ID §2. Two IDs are
@@ -35,7 +36,7 @@ export class SpiffeId {
     checkPath(path)
     const id = new SpiffeId(td, path)
     if (Buffer.byteLength(id.#string) > MAX_SPIFFE_ID_BYTES) {
-      throw new SpiffeLbError('ERR_SPIFFE_ID_TOO_LONG', `spiffe id ${quote(id.#string)} is longer than ${MAX_SPIFFE_ID_BYTES} bytes`)
+      throw spiffeError('ERR_SPIFFE_ID_TOO_LONG', `spiffe id ${quote(id.#string)} is longer than ${MAX_SPIFFE_ID_BYTES} bytes`)
     }
     return id
   }

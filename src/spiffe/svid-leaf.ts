@@ -1,7 +1,8 @@
 import type { X509Certificate } from 'node:crypto'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import { OID, certInfo, certLabel } from './cert-info.ts'
 import { SpiffeId } from './spiffe-id.ts'
+import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
 /**
  * The leaf rules of the X.509-SVID spec, checked on the first certificate of a chain.
@@ -11,8 +12,8 @@ import { SpiffeId } from './spiffe-id.ts'
 /** Which side the certificate's owner plays: a `server` must allow serverAuth, a `client` clientAuth. */
 export type SvidRole = 'server' | 'client'
 
-function fail (code: string, message: string): never {
-  throw new SpiffeLbError(code, message)
+function fail (code: SpiffeErrorCode, message: string): never {
+  throw spiffeError(code, message)
 }
 
 /**
@@ -39,7 +40,7 @@ export function svidIdOf (leaf: X509Certificate): SpiffeId {
     id = SpiffeId.fromString(uri)
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
-    throw new SpiffeLbError('ERR_SPIFFE_SVID_INVALID_SPIFFE_ID',
+    throw spiffeError('ERR_SPIFFE_SVID_INVALID_SPIFFE_ID',
       `x.509-svid uri san ${quote(uri)} is not a valid spiffe id: ${err.message}`, { cause: err })
   }
   if (id.path === '') {

@@ -1,5 +1,6 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { checkTrustDomainName, parseIdString } from './id-rules.ts'
+import { spiffeError } from './errors.ts'
 
 /**
  * A SPIFFE trust domain name, validated per SPIFFE-ID §2.1.
@@ -21,21 +22,21 @@ export class TrustDomain {
   static fromString (s: string): TrustDomain {
     if (typeof s === 'string' && s.includes('://')) {
       if (s.slice(0, 9).toLowerCase() !== 'spiffe://') {
-        throw new SpiffeLbError('ERR_SPIFFE_TRUST_DOMAIN_SCHEME',
+        throw spiffeError('ERR_SPIFFE_TRUST_DOMAIN_SCHEME',
           `trust domain ${quote(s)} must be a bare name or start with "spiffe://"`)
       }
       const { trustDomain, path } = parseIdString(s)
       if (path !== '') {
-        throw new SpiffeLbError('ERR_SPIFFE_TRUST_DOMAIN_HAS_PATH',
+        throw spiffeError('ERR_SPIFFE_TRUST_DOMAIN_HAS_PATH',
           `trust domain ${quote(s)} must not have a path (use ${quote(`spiffe://${trustDomain}`)})`)
       }
       return new TrustDomain(trustDomain)
     }
     if (typeof s !== 'string') {
-      throw new SpiffeLbError('ERR_SPIFFE_TRUST_DOMAIN_NOT_A_STRING', `trust domain must be a string, got ${quote(typeof s)}`)
+      throw spiffeError('ERR_SPIFFE_TRUST_DOMAIN_NOT_A_STRING', `trust domain must be a string, got ${quote(typeof s)}`)
     }
     if (s.includes('/')) {
-      throw new SpiffeLbError('ERR_SPIFFE_TRUST_DOMAIN_HAS_PATH', `trust domain ${quote(s)} must not contain "/"`)
+      throw spiffeError('ERR_SPIFFE_TRUST_DOMAIN_HAS_PATH', `trust domain ${quote(s)} must not contain "/"`)
     }
     checkTrustDomainName(s)
     return new TrustDomain(s)

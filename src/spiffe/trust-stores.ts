@@ -1,9 +1,10 @@
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, withContext } from '../internal/errors.ts'
 import { parsePem } from '../internal/pem.ts'
 import { BundleSet } from './bundle-set.ts'
 import { field, index, isObject, key, typeName } from './key-path.ts'
 import { TrustDomain } from './trust-domain.ts'
 import { X509Bundle, parseAuthority } from './x509-bundle.ts'
+import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
 /**
  * Parsers for the documents that map trust domains to bundles. Each returns a
@@ -11,8 +12,8 @@ import { X509Bundle, parseAuthority } from './x509-bundle.ts'
  * (prefixed by `source`, the key path of `doc` in a larger document, if any).
  */
 
-function fail (code: string, message: string, at: string): never {
-  throw new SpiffeLbError(code, message, { at })
+function fail (code: SpiffeErrorCode, message: string, at: string): never {
+  throw spiffeError(code, message, { at })
 }
 
 /**
@@ -32,7 +33,7 @@ function parseDomainMap (map: unknown, base: string, what: string,
       td = TrustDomain.fromString(k)
     } catch (err) {
       if (!isSpiffeLbError(err)) throw err
-      throw new SpiffeLbError(err.code, `key ${at}: ${err.message}`, { at, cause: err })
+      throw withContext(err, `key ${at}: ${err.message}`, { at, cause: err })
     }
     const first = seen.get(td.name)
     if (first !== undefined) {

@@ -1,9 +1,10 @@
 import type { X509Certificate } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { buildPath } from './path-builder.ts'
 import type { X509BundleSource } from './source.ts'
 import type { SpiffeId } from './spiffe-id.ts'
 import { checkLeafProfile, checkLeafRole, checkLeafValidity, svidIdOf, type SvidRole } from './svid-leaf.ts'
+import { spiffeError } from './errors.ts'
 
 /** Most certificates accepted from a peer (leaf included): more is a misconfiguration or an attack. */
 export const MAX_PRESENTED_CERTIFICATES = 10
@@ -40,9 +41,9 @@ export interface VerifiedSvid {
 export function verifyX509Svid (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions): VerifiedSvid {
   const now = opts.now === undefined ? Date.now() : typeof opts.now === 'number' ? opts.now : opts.now.getTime()
   const leaf = chain[0]
-  if (leaf === undefined) throw new SpiffeLbError('ERR_SPIFFE_VERIFY_EMPTY_CHAIN', 'certificate chain is empty; the peer presented no x.509-svid')
+  if (leaf === undefined) throw spiffeError('ERR_SPIFFE_VERIFY_EMPTY_CHAIN', 'certificate chain is empty; the peer presented no x.509-svid')
   if (chain.length > MAX_PRESENTED_CERTIFICATES) {
-    throw new SpiffeLbError('ERR_SPIFFE_VERIFY_CHAIN_TOO_LONG',
+    throw spiffeError('ERR_SPIFFE_VERIFY_CHAIN_TOO_LONG',
       `certificate chain has ${chain.length} certificates, more than the ${MAX_PRESENTED_CERTIFICATES} accepted`)
   }
   const id = svidIdOf(leaf)
@@ -51,7 +52,7 @@ export function verifyX509Svid (chain: readonly X509Certificate[], bundles: X509
   checkLeafValidity(leaf, id, now)
   const bundle = bundles.getBundleForTrustDomain(id.trustDomain)
   if (bundle === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_VERIFY_NO_BUNDLE',
+    throw spiffeError('ERR_SPIFFE_VERIFY_NO_BUNDLE',
       `no trust bundle for trust domain ${quote(id.trustDomain.name)} of ${quote(id.toString())}; that domain is not trusted`)
   }
   const path = buildPath({

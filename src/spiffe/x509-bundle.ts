@@ -1,9 +1,10 @@
 import { X509Certificate, createHash } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import { certInfo, certLabel } from './cert-info.ts'
 import { parseJwksAuthorities } from './jwks.ts'
 import type { TrustDomain } from './trust-domain.ts'
+import { spiffeError } from './errors.ts'
 
 /** Returns the lowercase hex SHA-256 of a certificate's DER. */
 export function fingerprint (cert: X509Certificate): string {
@@ -29,7 +30,7 @@ export class X509Bundle {
   constructor (td: TrustDomain, authorities: readonly X509Certificate[], source?: string) {
     const at = source === undefined || source === '' ? {} : { at: source }
     if (authorities.length === 0) {
-      throw new SpiffeLbError('ERR_SPIFFE_BUNDLE_EMPTY',
+      throw spiffeError('ERR_SPIFFE_BUNDLE_EMPTY',
         `bundle for trust domain ${quote(td.name)} has no x.509 authorities`, at)
     }
     const seen = new Map<string, X509Certificate>()
@@ -52,7 +53,7 @@ export class X509Bundle {
     const certs: X509Certificate[] = []
     for (const [i, block] of parsePem(pem, source).entries()) {
       if (block.type !== 'CERTIFICATE') {
-        throw new SpiffeLbError('ERR_SPIFFE_BUNDLE_UNEXPECTED_PEM_BLOCK',
+        throw spiffeError('ERR_SPIFFE_BUNDLE_UNEXPECTED_PEM_BLOCK',
           `trust bundle pem block ${i + 1} is ${quote(block.type)}, expected only "CERTIFICATE"`, { at: source })
       }
       certs.push(parseAuthority(td, block.der, `pem block ${i + 1}`, source))
@@ -106,7 +107,7 @@ export class X509Bundle {
 
 function checkAuthority (td: TrustDomain, cert: X509Certificate, at: string | undefined): void {
   if (!certInfo(cert).basicConstraints.ca) {
-    throw new SpiffeLbError('ERR_SPIFFE_BUNDLE_AUTHORITY_NOT_CA',
+    throw spiffeError('ERR_SPIFFE_BUNDLE_AUTHORITY_NOT_CA',
       `authority ${quote(certLabel(cert))} of trust domain ${quote(td.name)} is not a ca certificate (basicConstraints ca is not true)`,
       at === undefined || at === '' ? {} : { at })
   }
@@ -122,7 +123,7 @@ export function parseAuthority (td: TrustDomain, der: Buffer, what: string, at: 
     cert = new X509Certificate(der)
     certInfo(cert) // refuse now what verification could not read later
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_BUNDLE_BAD_CERTIFICATE',
+    throw spiffeError('ERR_SPIFFE_BUNDLE_BAD_CERTIFICATE',
       `${what} is not a valid x.509 certificate: ${(err as Error).message}`, { at, cause: err })
   }
   checkAuthority(td, cert, at)

@@ -1,11 +1,12 @@
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, withContext } from '../internal/errors.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import type { SpiffeId } from './spiffe-id.ts'
 import { checkLeafProfile, svidIdOf } from './svid-leaf.ts'
+import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
-function fail (code: string, message: string, at: string): never {
-  throw new SpiffeLbError(code, message, { at })
+function fail (code: SpiffeErrorCode, message: string, at: string): never {
+  throw spiffeError(code, message, { at })
 }
 
 /**
@@ -108,6 +109,6 @@ function withSource<T> (source: string, fn: () => T): T {
     return fn()
   } catch (err) {
     if (!isSpiffeLbError(err) || err.at !== undefined) throw err
-    throw new SpiffeLbError(err.code, err.message, { at: source, cause: err.cause })
+    throw withContext(err, err.message, { at: source, cause: err.cause })
   }
 }

@@ -1,12 +1,12 @@
 import { isIP } from 'node:net'
 import tls from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { systemClock } from '../internal/clock.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
 import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
-import { TLS_ERROR, reasonOf } from './errors.ts'
+import { reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
 import { readPeerChain } from './peer-chain.ts'
 import { recordPeer } from './peer-identity.ts'
 import { SessionCache } from './session-cache.ts'
@@ -72,8 +72,8 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       sessions.advance(snapshot.svidGeneration, snapshot.bundleGeneration)
       context = contexts.get(snapshot)
     } catch (err) {
-      report({ result: TLS_ERROR.NO_CREDENTIALS, resumed: false })
-      callback(new SpiffeLbError(TLS_ERROR.NO_CREDENTIALS,
+      report({ result: 'ERR_SPIFFE_TLS_NO_CREDENTIALS' satisfies TlsErrorCode, resumed: false })
+      callback(tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS',
         `no usable svid to present to backend ${quote(endpoint)}: ${(err as Error).message}`, { at: endpoint, cause: err }), null)
       return
     }
@@ -130,24 +130,24 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       callback(err, null)
     }
     const onError = (err: Error & { code?: string }): void => {
-      if (!tcpConnected) { fail(err, TLS_ERROR.CONNECT_FAILED, false, err.code); return }
-      fail(new SpiffeLbError(TLS_ERROR.HANDSHAKE_FAILED,
+      if (!tcpConnected) { fail(err, 'ERR_SPIFFE_TLS_CONNECT_FAILED' satisfies TlsErrorCode, false, err.code); return }
+      fail(tlsError('ERR_SPIFFE_TLS_HANDSHAKE_FAILED',
         `tls handshake with backend ${quote(endpoint)} failed: ${err.message}`, { at: endpoint, cause: err }),
-      TLS_ERROR.HANDSHAKE_FAILED, false, err.code)
+      'ERR_SPIFFE_TLS_HANDSHAKE_FAILED' satisfies TlsErrorCode, false, err.code)
     }
     const timer = clock.setTimeout(() => {
-      fail(new SpiffeLbError(TLS_ERROR.HANDSHAKE_TIMEOUT,
+      fail(tlsError('ERR_SPIFFE_TLS_HANDSHAKE_TIMEOUT',
         `tls handshake with backend ${quote(endpoint)} did not complete within ${timeoutMs} ms`, { at: endpoint }),
-      TLS_ERROR.HANDSHAKE_TIMEOUT, false)
+      'ERR_SPIFFE_TLS_HANDSHAKE_TIMEOUT' satisfies TlsErrorCode, false)
     }, timeoutMs)
 
     socket.once('connect', () => { tcpConnected = true })
     socket.on('error', onError)
     socket.once('close', () => {
       if (settled) return // the usual end of a verified socket: no error object to build
-      fail(new SpiffeLbError(TLS_ERROR.HANDSHAKE_FAILED,
+      fail(tlsError('ERR_SPIFFE_TLS_HANDSHAKE_FAILED',
         `backend ${quote(endpoint)} closed the connection during the tls handshake`, { at: endpoint }),
-      TLS_ERROR.HANDSHAKE_FAILED, false)
+      'ERR_SPIFFE_TLS_HANDSHAKE_FAILED' satisfies TlsErrorCode, false)
     })
     socket.once('secureConnect', () => {
       if (settled) return
@@ -181,7 +181,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString() })
         callback(null, socket)
       } catch (err) {
-        fail(err as Error, reasonOf(err, TLS_ERROR.PEER_REJECTED), resumed)
+        fail(err as Error, reasonOf(err, 'ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode), resumed)
       }
     })
   }

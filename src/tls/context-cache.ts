@@ -2,7 +2,7 @@ import tls from 'node:tls'
 import type { SecureContext, SecureContextOptions, SecureVersion } from 'node:tls'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
-import { TLS_ERROR } from './errors.ts'
+import { tlsError } from './errors.ts'
 
 /** Builds a `SecureContext`; injectable so tests can count how often contexts are built. */
 export type SecureContextFactory = (options: SecureContextOptions) => SecureContext
@@ -28,7 +28,7 @@ export function checkTlsParameters (params: TlsParameters): void {
   const min = params.minVersion ?? 'TLSv1.2'
   const max = params.maxVersion ?? 'TLSv1.3'
   const fail = (message: string, cause?: unknown): never => {
-    throw new SpiffeLbError(TLS_ERROR.BAD_PARAMETERS, message, { at: 'tls', cause })
+    throw tlsError('ERR_SPIFFE_TLS_BAD_PARAMETERS', message, { at: 'tls', cause })
   }
   if (VERSIONS.indexOf(min) < 2) fail(`minVersion ${quote(min)} is below the TLSv1.2 floor`)
   if (VERSIONS.indexOf(max) < VERSIONS.indexOf(min)) fail(`maxVersion ${quote(max)} is below minVersion ${quote(min)}`)

@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { tlsError } from './errors.ts'
 import type { AddressInfo, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { parseHostPort } from '../internal/host-port.ts'
@@ -136,6 +137,6 @@ function sendJson (res: http.ServerResponse, body: unknown): void {
 
 /** Returns host and port of a `host:port` listen address (IPv6 as `[::1]:port`; port 0 = any free port). */
 export function parseListen (listen: string): { host: string, port: number } {
-  const { host, port } = parseHostPort(listen, 'ERR_SPIFFE_TLS_BAD_LISTEN_ADDRESS', 0)
+  const { host, port } = parseHostPort(listen, 'ERR_SPIFFE_TLS_BAD_LISTEN_ADDRESS', 0, tlsError)
   return { host, port }
 }

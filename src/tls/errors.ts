@@ -1,40 +1,49 @@
-import { SpiffeLbError } from '../internal/errors.ts'
+import { SpiffeLbError, errorDoc as e, errorFactory, type ErrorOptions, type ErrorRegistry, type RegistryOwner } from '../internal/errors.ts'
 
 /**
  * Stable error codes of the TLS layer (public API: they appear in logs, metrics labels and
  * `onHandshake` events). Verification failures keep the `src/spiffe` code as their `reason`.
  */
-export const TLS_ERROR = {
-  /** No credential snapshot yet, or the SVID in force is outside its validity period. */
-  NO_CREDENTIALS: 'ERR_SPIFFE_TLS_NO_CREDENTIALS',
-  /** The peer's X.509-SVID failed SPIFFE verification (see `reason`). */
-  PEER_REJECTED: 'ERR_SPIFFE_TLS_PEER_REJECTED',
-  /** The peer presented no certificate at all. */
-  NO_PEER_CERTIFICATE: 'ERR_SPIFFE_TLS_NO_PEER_CERTIFICATE',
-  /** The peer's SVID verified but its ID / trust domain is not on the allow-list. */
-  PEER_NOT_ALLOWED: 'ERR_SPIFFE_TLS_PEER_NOT_ALLOWED',
-  /** A resumed session whose original verification is unknown (fail closed). */
-  RESUMED_UNVERIFIED: 'ERR_SPIFFE_TLS_RESUMED_UNVERIFIED',
-  /** TCP connect + TLS handshake + verification took longer than `handshakeTimeoutMs`. */
-  HANDSHAKE_TIMEOUT: 'ERR_SPIFFE_TLS_HANDSHAKE_TIMEOUT',
-  /** The TLS handshake itself failed (alert, protocol error, reset during the handshake). */
-  HANDSHAKE_FAILED: 'ERR_SPIFFE_TLS_HANDSHAKE_FAILED',
-  /** The TCP connection could not be established (the original error is passed on as is). */
-  CONNECT_FAILED: 'ERR_SPIFFE_TLS_CONNECT_FAILED',
-  /** minVersion / maxVersion / groups that cannot work (thrown when a connector or server is made). */
-  BAD_PARAMETERS: 'ERR_SPIFFE_TLS_BAD_PARAMETERS'
-} as const
+export const TLS_ERRORS = {
+  ERR_SPIFFE_TLS_NO_CREDENTIALS: e('no credential snapshot yet, or the svid in force is outside its validity period, so no handshake is made', 'the credential source has not delivered a valid svid (see /status), or no trust bundles are loaded yet', 'fix the credential source; connections fail closed until it delivers'),
+  ERR_SPIFFE_TLS_PEER_REJECTED: e('the peer\'s x.509-svid failed spiffe verification; `reason` holds the precise ERR_SPIFFE_SVID_/VERIFY_ rule', 'an untrusted trust domain, an expired or malformed svid, or a broken chain', 'look up the reason code and fix the peer\'s svid or the trust config'),
+  ERR_SPIFFE_TLS_NO_PEER_CERTIFICATE: e('the peer presented no certificate at all', 'a backend or client without tls client/server certificate configured', 'configure the peer to present its x.509-svid'),
+  ERR_SPIFFE_TLS_PEER_NOT_ALLOWED: e('the peer\'s svid verified but its id or trust domain is not on the allow-list', 'a backend running under another identity than the one the service expects', 'run the backend with the expected identity, or widen the allow-list'),
+  ERR_SPIFFE_TLS_RESUMED_UNVERIFIED: e('a resumed tls session whose original verification is unknown was refused (fail closed)', 'a session ticket from before a restart or from another process', 'nothing: the next connection does a full handshake'),
+  ERR_SPIFFE_TLS_HANDSHAKE_TIMEOUT: e('tcp connect, tls handshake and verification took longer than handshakeTimeoutMs', 'an overloaded or unreachable backend, or a firewall that drops packets', 'check the backend is up and reachable; raise the timeout if it is just slow'),
+  ERR_SPIFFE_TLS_HANDSHAKE_FAILED: e('the tls handshake itself failed (alert, protocol error, reset during the handshake)', 'the peer refused our svid, or no common tls version or group', 'read the peer\'s logs; check both trust each other and share a tls version'),
+  ERR_SPIFFE_TLS_CONNECT_FAILED: e('the tcp connection to the peer could not be established (the system error is passed on)', 'nothing listens on the endpoint, or it is unreachable', 'check the endpoint address and that the backend runs'),
+  ERR_SPIFFE_TLS_BAD_PARAMETERS: e('minVersion, maxVersion or groups cannot work together', 'minVersion above maxVersion, or a group this node/openssl does not support', 'fix the tls settings the message names'),
+  ERR_SPIFFE_TLS_BAD_LISTEN_ADDRESS: e('a test backend\'s listen address is not host:port with a port from 0 to 65535', 'a missing port or a url', 'write "127.0.0.1:9443"')
+} as const satisfies ErrorRegistry
 
-/** One of the {@link TLS_ERROR} codes. */
-export type TlsErrorCode = typeof TLS_ERROR[keyof typeof TLS_ERROR]
+/** One of the {@link TLS_ERRORS} codes. */
+export type TlsErrorCode = keyof typeof TLS_ERRORS
+
+/** Makes an error with one of the {@link TLS_ERRORS} codes. */
+export const tlsError = errorFactory(TLS_ERRORS)
+
+/** `src/tls` owns the `TLS` prefix. */
+export const TLS_ERROR_REGISTRY: RegistryOwner = { folder: 'tls', prefixes: ['TLS'], codes: TLS_ERRORS }
+
+const PREFIX = 'ERR_SPIFFE_TLS_'
+type ShortName<C extends string> = C extends `${typeof PREFIX}${infer S}` ? S : never
+
+/**
+ * The {@link TLS_ERRORS} codes by short name (`TLS_ERROR.NO_CREDENTIALS` is
+ * `'ERR_SPIFFE_TLS_NO_CREDENTIALS'`), derived from the registry, for code that compares codes.
+ */
+export const TLS_ERROR = Object.freeze(Object.fromEntries(
+  Object.keys(TLS_ERRORS).map((code) => [code.slice(PREFIX.length), code])
+)) as { readonly [C in TlsErrorCode as ShortName<C>]: C }
 
 /**
  * The peer was refused: `code` says how (rejected, not allowed, no certificate), `reason` is the
  * precise rule (the `src/spiffe` verification code, e.g. `ERR_SPIFFE_SVID_…`), `cause` the error.
  */
-export class TlsPeerRejectedError extends SpiffeLbError {
+export class TlsPeerRejectedError extends SpiffeLbError<TlsErrorCode> {
   readonly reason: string
-  constructor (code: TlsErrorCode, reason: string, message: string, options: { at?: string, cause?: unknown } = {}) {
+  constructor (code: TlsErrorCode, reason: string, message: string, options: ErrorOptions = {}) {
     super(code, message, options)
     this.name = 'TlsPeerRejectedError'
     this.reason = reason

@@ -9,7 +9,7 @@ import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { X509Snapshot, X509SnapshotSource } from '../spiffe/snapshot.ts'
 import { checkTlsParameters, contextOptions } from './context-cache.ts'
 import type { TlsParameters } from './context-cache.ts'
-import { TLS_ERROR, reasonOf } from './errors.ts'
+import { reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
 import { PeerChainMemory, readPeerChain } from './peer-chain.ts'
 import { recordPeer } from './peer-identity.ts'
 import type { VerifiedPeer } from './peer-identity.ts'
@@ -96,7 +96,7 @@ export function createSpiffeTlsServer (options: SpiffeTlsServerOptions): tls.Ser
   server.once('close', unsubscribe)
 
   const reject = (socket: TLSSocket, remote: string, err: unknown, resumed: boolean): void => {
-    const code = err instanceof SpiffeLbError ? err.code : TLS_ERROR.PEER_REJECTED
+    const code = err instanceof SpiffeLbError ? err.code : 'ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode
     const message = err instanceof Error ? err.message : String(err)
     onReject?.({ remote, code, reason: reasonOf(err, code), message, resumed })
     socket.destroy()
@@ -108,7 +108,7 @@ export function createSpiffeTlsServer (options: SpiffeTlsServerOptions): tls.Ser
     try {
       const snapshot = snapshots.current()
       if (snapshot === undefined) {
-        throw new SpiffeLbError(TLS_ERROR.NO_CREDENTIALS, 'no trust bundles loaded yet: every client is refused', { at: remote })
+        throw tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'no trust bundles loaded yet: every client is refused', { at: remote })
       }
       // A resumed server session restores only the client's leaf: complete it from memory.
       const chain = memory.complete(readPeerChain(socket))
@@ -125,7 +125,7 @@ export function createSpiffeTlsServer (options: SpiffeTlsServerOptions): tls.Ser
   server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
     socket.destroy()
-    onReject?.({ remote, code: TLS_ERROR.HANDSHAKE_FAILED, reason: err.code ?? TLS_ERROR.HANDSHAKE_FAILED, message: err.message, resumed: false })
+    onReject?.({ remote, code: 'ERR_SPIFFE_TLS_HANDSHAKE_FAILED' satisfies TlsErrorCode, reason: err.code ?? 'ERR_SPIFFE_TLS_HANDSHAKE_FAILED' satisfies TlsErrorCode, message: err.message, resumed: false })
   })
   return server
 }

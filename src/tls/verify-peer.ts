@@ -6,7 +6,7 @@ import type { X509BundleSource } from '../spiffe/source.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import { verifyX509Svid } from '../spiffe/verify-x509-svid.ts'
 import type { VerifiedSvid } from '../spiffe/verify-x509-svid.ts'
-import { TLS_ERROR, TlsPeerRejectedError } from './errors.ts'
+import { TlsPeerRejectedError, type TlsErrorCode } from './errors.ts'
 
 /**
  * Returns the verified SVID of a TLS peer: `chain` (leaf first) must verify against the bundle of
@@ -19,7 +19,7 @@ export function verifyPeer (chain: readonly X509Certificate[], bundles: X509Bund
   role: 'server' | 'client', now: number, at: string, resumed = false): VerifiedSvid {
   const who = role === 'server' ? 'backend' : 'client'
   if (chain.length === 0) {
-    const code = resumed ? TLS_ERROR.RESUMED_UNVERIFIED : TLS_ERROR.NO_PEER_CERTIFICATE
+    const code = resumed ? 'ERR_SPIFFE_TLS_RESUMED_UNVERIFIED' : 'ERR_SPIFFE_TLS_NO_PEER_CERTIFICATE'
     throw new TlsPeerRejectedError(code, code, resumed
       ? `${who} ${quote(at)} resumed a session that was never verified`
       : `${who} ${quote(at)} presented no certificate (an x509-svid is required)`, { at })
@@ -27,9 +27,9 @@ export function verifyPeer (chain: readonly X509Certificate[], bundles: X509Bund
   try {
     return verifyX509Svid(chain, bundles, { role, now })
   } catch (err) {
-    const reason = err instanceof SpiffeLbError ? err.code : TLS_ERROR.PEER_REJECTED
+    const reason = err instanceof SpiffeLbError ? err.code : 'ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode
     const message = err instanceof Error ? err.message : String(err)
-    throw new TlsPeerRejectedError(TLS_ERROR.PEER_REJECTED, reason,
+    throw new TlsPeerRejectedError('ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode, reason,
       `${who} ${quote(at)} rejected: ${message}`, { at, cause: err })
   }
 }
@@ -43,7 +43,7 @@ export function checkAllowed (id: SpiffeId, at: string, allowIds: readonly Spiff
   if (allowIds.length === 0 && allowTrustDomains.length === 0) return
   if (allowIds.some((a) => a.equals(id))) return
   if (allowTrustDomains.some((td) => id.memberOf(td))) return
-  throw new TlsPeerRejectedError(TLS_ERROR.PEER_NOT_ALLOWED, TLS_ERROR.PEER_NOT_ALLOWED,
+  throw new TlsPeerRejectedError('ERR_SPIFFE_TLS_PEER_NOT_ALLOWED', 'ERR_SPIFFE_TLS_PEER_NOT_ALLOWED',
     `peer ${quote(at)} with spiffe id ${quote(id.toString())} is not on the allow-list`, { at })
 }
 

@@ -1,0 +1,41 @@
+import { errorDoc as e, errorFactory, type ErrorRegistry, type RegistryOwner } from '../internal/errors.ts'
+
+/**
+ * Codes of the credential sources and the credential store (`src/credentials`): the GCE file
+ * layout, the metadata server client, issuance, and the checks before a snapshot goes live.
+ */
+export const CREDENTIALS_ERRORS = {
+  ERR_SPIFFE_CREDENTIALS_BAD_JSON: e('a credential json file or metadata document is not valid json', 'a half-written or truncated file read during a write', 'write credential files atomically; the last good credentials stay in force meanwhile'),
+  ERR_SPIFFE_CREDENTIALS_DUPLICATE_KEY: e('a credential json object names the same key twice', 'a hand-edited or concatenated json file', 'remove the duplicate key; which one was meant cannot be guessed'),
+  ERR_SPIFFE_CREDENTIALS_BAD_SNAPSHOT_MESSAGE: e('a credential snapshot sent to a worker has a generation that is not a positive integer', 'a corrupted message on the cluster ipc pipe (an internal fault)', 'restart `serve`; report it if it repeats'),
+  ERR_SPIFFE_CREDENTIALS_BAD_URL: e('the metadata url is not an http or https url', 'a typo, or a url without scheme', 'give an url like "http://127.0.0.1:8899"'),
+  ERR_SPIFFE_CREDENTIALS_CONFIG_STATUS: e('the workload certificate config reports errors (partnerMetadataConfigsErrors)', 'the control plane could not apply the instance\'s workload certificate config', 'fix the errors it lists in the control plane'),
+  ERR_SPIFFE_CREDENTIALS_DIRECTORY_CHANGED: e('the credential directory was swapped while it was being read', 'a rotation by the agent during the read (normal, retried)', 'nothing if it clears on the next refresh; else check what rewrites the directory'),
+  ERR_SPIFFE_CREDENTIALS_DIRECTORY_MISSING: e('the credential directory does not exist', 'the agent has not provisioned it yet, or a wrong credentials.directory', 'start the agent, or fix the directory path'),
+  ERR_SPIFFE_CREDENTIALS_FILE_MISSING: e('a file of the gce credential layout is missing', 'credentials not provisioned yet, or only part of the layout written', 'write certificates.pem, private_key.pem and trust_bundles.json (and config_status) together'),
+  ERR_SPIFFE_CREDENTIALS_FILE_UNREADABLE: e('a credential file cannot be read', 'file permissions, or a directory where a file is expected', 'make the file readable by the spiffe-lb user'),
+  ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN: e('a trust domain comes from the credential source and from additionalTrustBundles', 'a domain configured locally that the source now delivers too', 'remove the domain from additionalTrustBundles; one source answers for each domain'),
+  ERR_SPIFFE_CREDENTIALS_EXPIRED: e('the svid is expired, so it is not put in force', 'rotation stopped or a stale file in the credential directory', 'check the credential source; the proxy fails closed until a valid svid arrives'),
+  ERR_SPIFFE_CREDENTIALS_NOT_YET_VALID: e('the svid is not valid yet, so it is not put in force', 'clock skew between issuer and this host', 'synchronize clocks'),
+  ERR_SPIFFE_CREDENTIALS_KEY_MISMATCH: e('the private key does not match the svid leaf certificate', 'certificate and key files from two different rotations', 'write certificate and key together, atomically'),
+  ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY: e('the delivered svid is not the configured identity', 'a credential directory or metadata server of another workload', 'point the source at this workload\'s credentials, or fix the configured identity'),
+  ERR_SPIFFE_CREDENTIALS_NO_OWN_BUNDLE: e('no trust bundle for the svid\'s own trust domain', 'trust_bundles.json (or trust-anchors) lacks the workload\'s own domain', 'deliver the own domain\'s bundle together with the svid'),
+  ERR_SPIFFE_CREDENTIALS_IDENTITY_NOT_DELIVERED: e('the metadata server delivers no credentials for the configured identity', 'the instance is bound to another managed identity', 'bind the identity to the instance, or configure the one it has'),
+  ERR_SPIFFE_CREDENTIALS_METADATA_HTTP: e('the metadata server answered with an http error', 'a wrong metadata url or a failing metadata server', 'check the url and the metadata server\'s logs'),
+  ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE: e('a metadata document lacks a field or has the wrong type', 'a metadata server of another version, or a proxy in between rewriting answers', 'check the url points at a gce-workload-certificates endpoint'),
+  ERR_SPIFFE_CREDENTIALS_METADATA_UNREACHABLE: e('a metadata request failed before an answer (connection, timeout)', 'the metadata server is down or not listening on that address', 'start the metadata server or fix the url; the source retries with backoff'),
+  ERR_SPIFFE_CREDENTIALS_NOT_CONFIGURED: e('the metadata server answers 412: workload certificates are not configured for this instance', 'the instance has no workload certificate config yet', 'configure managed workload identity for the instance'),
+  ERR_SPIFFE_CREDENTIALS_NOT_READY: e('no usable svid is in force yet', 'the credential source has not delivered valid credentials (see its last error)', 'read the source\'s error in /status and fix it'),
+  ERR_SPIFFE_CREDENTIALS_ROTATION_WINDOW: e('a rotation window is not a percentage between 0 and 100', 'a wrong value passed to the issuer source', 'give a percentage (the config allows 50 to 80)'),
+  ERR_SPIFFE_CREDENTIALS_SOURCE_FAILED: e('a credential source failed with an error that has no code of its own', 'an unexpected fault inside the source', 'read the message; report it if it repeats'),
+  ERR_SPIFFE_CREDENTIALS_STARTED: e('a credential source was started twice', 'a programming error in the code that wires the source', 'start each source once')
+} as const satisfies ErrorRegistry
+
+/** One of the {@link CREDENTIALS_ERRORS} codes. */
+export type CredentialsErrorCode = keyof typeof CREDENTIALS_ERRORS
+
+/** Makes an error with one of the {@link CREDENTIALS_ERRORS} codes. */
+export const credentialsError = errorFactory(CREDENTIALS_ERRORS)
+
+/** `src/credentials` owns the `CREDENTIALS` prefix. */
+export const CREDENTIALS_ERROR_REGISTRY: RegistryOwner = { folder: 'credentials', prefixes: ['CREDENTIALS'], codes: CREDENTIALS_ERRORS }

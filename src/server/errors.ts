@@ -1,0 +1,47 @@
+import { errorDoc as e, errorFactory, type ErrorRegistry, type RegistryOwner } from '../internal/errors.ts'
+
+/**
+ * Codes of the command line (`CLI`: flags and files given to a command) and of the process
+ * runtime that `serve` and `up` start (`SERVE`: routing plan, cluster workers).
+ */
+export const SERVER_ERRORS = {
+  ERR_SPIFFE_CLI_BACKEND_CREDENTIALS: e('`backend` was given no usable credentials', 'neither --credentials-dir nor --cert, --key and --bundle together, or files that do not load', 'give --credentials-dir DIR, or --cert FILE --key FILE --bundle TD=FILE'),
+  ERR_SPIFFE_CLI_BAD_BUNDLE_ARG: e('a `backend --bundle` value is not TRUST_DOMAIN=PEM_FILE', 'a file path without the trust domain', 'write --bundle example.org=bundle.pem'),
+  ERR_SPIFFE_CLI_BUNDLE_ARG: e('a `verify --bundle` value is not TRUST_DOMAIN=PEM_FILE', 'a file path without the trust domain', 'write --bundle example.org=bundle.pem'),
+  ERR_SPIFFE_CLI_BAD_CERTIFICATE: e('a certificate in the file given to `inspect` or `verify` does not parse as x.509', 'a corrupted pem body or a non-certificate block', 'check the file holds pem certificates'),
+  ERR_SPIFFE_CLI_NO_CERTIFICATE: e('the file given to `inspect` or `verify` holds no pem "CERTIFICATE" block', 'a key file, a der file, or an empty file', 'give a pem certificate file (openssl x509 -inform der -in f.der -out f.pem converts der)'),
+  ERR_SPIFFE_CLI_NO_BUNDLES: e('`verify` was given no trust bundles', 'neither --bundle nor --trust-config given', 'give --bundle TRUST_DOMAIN=PEM_FILE or --trust-config FILE'),
+  ERR_SPIFFE_CLI_TRUST_CONFIG_SHAPE: e('the --trust-config file is not a trust config form `verify` knows', 'another yaml or json document', 'give spiffeTrustStores, trust_bundles.json, inlineTrustConfig.additionalTrustBundles, or a map of trust domain to anchors'),
+  ERR_SPIFFE_CLI_TRUST_CONFIG_SYNTAX: e('the --trust-config file is neither yaml nor json', 'a syntax error or a pem file given as trust config', 'fix the syntax, or use --bundle for pem files'),
+  ERR_SPIFFE_CLI_ROLE: e('`verify --role` is not server or client', 'a misspelt role', 'use --role server or --role client'),
+  ERR_SPIFFE_CLI_NOW: e('`--now` is not an iso 8601 time', 'a date without time or zone', 'write a time like 2026-01-01T00:00:00Z'),
+  ERR_SPIFFE_CLI_BAD_WORKERS: e('`serve --workers` is not a positive integer or "auto"', 'zero, a negative number or a typo', 'give a count like 2, or "auto" for one per cpu'),
+  ERR_SPIFFE_CLI_CA_EXISTS: e('the ca key file already exists', '`ca create-root` run twice into one directory', 'pass --force to replace the ca, or choose another directory'),
+  ERR_SPIFFE_CLI_READ_FILE: e('a file given to `ca` cannot be read', 'a wrong path or permissions', 'fix the path'),
+  ERR_SPIFFE_CLI_WRITE_FILE: e('a file of `ca` cannot be written', 'a read-only directory or a full disk', 'choose a writable directory'),
+  ERR_SPIFFE_CLI_FILE_UNREADABLE: e('a file given to `backend` cannot be read', 'a wrong path or permissions', 'fix the path'),
+  ERR_SPIFFE_CLI_LIFETIME: e('`--lifetime` is not seconds with an "s" suffix above its minimum', 'a bare number or "24h"', 'write seconds like "86400s"'),
+  ERR_SPIFFE_CLI_MAX_CHAIN_LENGTH: e('`--max-chain-length` is not a non-negative integer', 'a negative or fractional value', 'give 0 or a positive integer'),
+  ERR_SPIFFE_CLI_ID_HAS_NO_PATH: e('`svid issue --id` names only a trust domain', 'an id without a workload path', 'give an id like spiffe://TD/ns/NS/sa/ID'),
+  ERR_SPIFFE_CLI_IDENTITY: e('`metadata-server --identity` is not a managed identity of the config, or the config has none', 'a typo, or a config without managed identities', 'give one of the config\'s managed identities'),
+  ERR_SPIFFE_CLI_LISTEN: e('`metadata-server --listen` is not host:port', 'a missing port or an unbracketed ipv6 address', 'write "127.0.0.1:8899"'),
+  ERR_SPIFFE_CLI_INTERVAL: e('`agent --interval` is not seconds with an "s" suffix', 'a bare number or "5m"', 'write seconds like "300s"'),
+  ERR_SPIFFE_SERVE_NO_SERVICES: e('the config defines no backend services to forward to', 'a config with only pools and trust', 'add a backend service, or use `metadata-server` for a control-plane-only setup'),
+  ERR_SPIFFE_SERVE_NO_IDENTITY: e('a backend service has no tlsSettings.identity; spiffe-lb forwards only over spiffe mtls', 'a backend service without a managed identity', 'set tlsSettings.identity to a managed identity of the config'),
+  ERR_SPIFFE_SERVE_NEW_IDENTITY: e('a reload uses an identity that was not loaded at start', 'a backend service with a new identity added while serving', 'restart `serve` to add identities'),
+  ERR_SPIFFE_SERVE_WORKER_START: e('a proxy worker failed to start', 'the frontend port is in use, or the worker could not load the config', 'read the message; the primary restarts workers with backoff'),
+  ERR_SPIFFE_SERVE_WORKER_NOT_STARTED: e('a worker was asked for status or metrics before its proxy started', 'a /status or /metrics read while a worker is starting', 'retry; /readyz says when every worker runs'),
+  ERR_SPIFFE_SERVE_WORKER_REQUEST: e('a worker failed to answer a primary\'s request with an error that has no code of its own', 'an unexpected fault in the worker', 'read the message; report it if it repeats'),
+  ERR_SPIFFE_SERVE_WORKER_DOWN: e('a worker is stopped or (re)starting, so it cannot answer', 'a worker that crashed and is being restarted', 'wait for the restart; check the logs for why it exited'),
+  ERR_SPIFFE_SERVE_WORKER_EXITED: e('a worker exited before it answered', 'a worker crash', 'check the logs for why it exited; it is restarted with backoff'),
+  ERR_SPIFFE_SERVE_WORKER_TIMEOUT: e('a worker did not answer the primary in time', 'a worker stuck or overloaded', 'check the worker\'s cpu and logs')
+} as const satisfies ErrorRegistry
+
+/** One of the {@link SERVER_ERRORS} codes. */
+export type ServerErrorCode = keyof typeof SERVER_ERRORS
+
+/** Makes an error with one of the {@link SERVER_ERRORS} codes. */
+export const serverError = errorFactory(SERVER_ERRORS)
+
+/** `src/server` owns the `CLI` prefix (what a command was given) and `SERVE` (the runtime). */
+export const SERVER_ERROR_REGISTRY: RegistryOwner = { folder: 'server', prefixes: ['CLI', 'SERVE'], codes: SERVER_ERRORS }
