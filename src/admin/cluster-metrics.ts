@@ -7,11 +7,12 @@
  */
 import { AggregatorRegistry, Counter, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 import type { ProxyMetrics } from '../proxy/types.ts'
+import { METRICS, instrumentOptions } from './metric-definitions.ts'
 import { METRIC_NAMES, type SpiffeLbMetrics } from './metrics.ts'
 
 /** The metric only a cluster exposes. */
 export const CLUSTER_METRIC_NAMES = {
-  workerRequests: 'spiffe_lb_worker_requests_total'
+  workerRequests: METRICS.workerRequests.name
 } as const
 
 /** Recorded by the primary, which owns the credential sources; workers never expose them. */
@@ -51,9 +52,7 @@ export function workerMetrics (metrics: SpiffeLbMetrics, worker: string): Worker
     if (metric !== undefined && !PRIMARY_METRICS.includes(name)) registry.registerMetric(metric)
   }
   const workerRequests = new Counter({
-    name: CLUSTER_METRIC_NAMES.workerRequests,
-    help: 'Proxied requests by the cluster worker (slot 1..N) that served them.',
-    labelNames: ['worker'] as const,
+    ...instrumentOptions(METRICS.workerRequests),
     registers: [registry]
   })
   workerRequests.inc({ worker }, 0) // present from the start: a worker that served nothing reads 0

@@ -1,22 +1,23 @@
 /**
  * Prometheus metrics of spiffe-lb (docs/metrics.md), in their own registry so an embedding
- * application's default registry is left alone. The metric names and labels are public API:
- * dashboards and alerts depend on them, so they only ever gain, never change.
+ * application's default registry is left alone. Names, help and labels come from the one list
+ * in metric-definitions.ts (public API: they only ever gain, never change).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { systemClock, type Clock } from '../internal/clock.ts'
+import { METRICS, instrumentOptions } from './metric-definitions.ts'
 import type { IdentityProvider } from './status.ts'
 
-/** Every metric name, as exported. */
+/** Every metric name, as exported (from {@link METRICS}, except the cluster-only one). */
 export const METRIC_NAMES = {
-  backendHandshakes: 'spiffe_lb_backend_handshakes_total',
-  backendHandshakeDuration: 'spiffe_lb_backend_handshake_duration_seconds',
-  svidExpiry: 'spiffe_lb_svid_expiry_seconds',
-  svidNextRotation: 'spiffe_lb_svid_next_rotation_seconds',
-  credentialReloads: 'spiffe_lb_credential_reloads_total',
-  requests: 'spiffe_lb_requests_total',
-  requestDuration: 'spiffe_lb_request_duration_seconds',
-  endpointHealthy: 'spiffe_lb_endpoint_healthy'
+  backendHandshakes: METRICS.backendHandshakes.name,
+  backendHandshakeDuration: METRICS.backendHandshakeDuration.name,
+  svidExpiry: METRICS.svidExpiry.name,
+  svidNextRotation: METRICS.svidNextRotation.name,
+  credentialReloads: METRICS.credentialReloads.name,
+  requests: METRICS.requests.name,
+  requestDuration: METRICS.requestDuration.name,
+  endpointHealthy: METRICS.endpointHealthy.name
 } as const
 
 /** One backend handshake as the TLS connector reports it (`HandshakeEvent` fits). */
@@ -68,22 +69,16 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   const registers = [registry]
 
   const backendHandshakes = new Counter({
-    name: METRIC_NAMES.backendHandshakes,
-    help: 'Backend mTLS handshakes by result (ok or the reject reason), backend trust domain and resumption.',
-    labelNames: ['result', 'trust_domain', 'resumed'] as const,
+    ...instrumentOptions(METRICS.backendHandshakes),
     registers
   })
   const backendHandshakeDuration = new Histogram({
-    name: METRIC_NAMES.backendHandshakeDuration,
-    help: 'Backend connect + TLS handshake + SPIFFE verification time.',
-    labelNames: ['resumed'] as const,
+    ...instrumentOptions(METRICS.backendHandshakeDuration),
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers
   })
   const svidExpiry = new Gauge({
-    name: METRIC_NAMES.svidExpiry,
-    help: 'Seconds until the X.509-SVID in force expires (negative once expired; absent without an SVID).',
-    labelNames: ['spiffe_id'] as const,
+    ...instrumentOptions(METRICS.svidExpiry),
     registers,
     collect () {
       // Labelled by ID so that "no SVID" is an absent series rather than a misleading 0.
@@ -93,9 +88,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     }
   })
   const svidNextRotation = new Gauge({
-    name: METRIC_NAMES.svidNextRotation,
-    help: 'Seconds until the next scheduled SVID rotation (absent when none is scheduled).',
-    labelNames: ['spiffe_id'] as const,
+    ...instrumentOptions(METRICS.svidNextRotation),
     registers,
     collect () {
       this.reset()
@@ -104,28 +97,20 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     }
   })
   const credentialReloads = new Counter({
-    name: METRIC_NAMES.credentialReloads,
-    help: 'Credential reload attempts by result.',
-    labelNames: ['result'] as const,
+    ...instrumentOptions(METRICS.credentialReloads),
     registers
   })
   const requests = new Counter({
-    name: METRIC_NAMES.requests,
-    help: 'Proxied requests by backend service, status code sent and endpoint.',
-    labelNames: ['service', 'code', 'endpoint'] as const,
+    ...instrumentOptions(METRICS.requests),
     registers
   })
   const requestDuration = new Histogram({
-    name: METRIC_NAMES.requestDuration,
-    help: 'Time from request received to response finished, by backend service.',
-    labelNames: ['service'] as const,
+    ...instrumentOptions(METRICS.requestDuration),
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers
   })
   const endpointHealthy = new Gauge({
-    name: METRIC_NAMES.endpointHealthy,
-    help: '1 when the endpoint receives traffic (healthy), 0 when ejected.',
-    labelNames: ['service', 'endpoint'] as const,
+    ...instrumentOptions(METRICS.endpointHealthy),
     registers
   })
 

@@ -1,0 +1,80 @@
+/**
+ * The one list of spiffe-lb's Prometheus metrics (DESIGN.md §6): name, type, help and labels.
+ * `createMetrics()` and `workerMetrics()` create their instruments from it and docs/metrics.md
+ * is generated from it. Names and labels are public API: dashboards and alerts depend on them,
+ * so they only ever gain, never change.
+ */
+
+/** One metric as exported. `help` is the `# HELP` line and the meaning in docs/metrics.md. */
+export interface MetricDefinition {
+  readonly name: string
+  readonly type: 'counter' | 'gauge' | 'histogram'
+  readonly help: string
+  readonly labelNames: readonly string[]
+  /** Only in a cluster (`serve --workers N`). */
+  readonly clusterOnly?: boolean
+}
+
+/** Every metric, by the key the metrics object uses for it. */
+export const METRICS = {
+  backendHandshakes: {
+    name: 'spiffe_lb_backend_handshakes_total',
+    type: 'counter',
+    help: 'Backend mTLS handshakes by result (ok or the reject reason), backend trust domain and resumption.',
+    labelNames: ['result', 'trust_domain', 'resumed']
+  },
+  backendHandshakeDuration: {
+    name: 'spiffe_lb_backend_handshake_duration_seconds',
+    type: 'histogram',
+    help: 'Backend connect + TLS handshake + SPIFFE verification time.',
+    labelNames: ['resumed']
+  },
+  svidExpiry: {
+    name: 'spiffe_lb_svid_expiry_seconds',
+    type: 'gauge',
+    help: 'Seconds until the X.509-SVID in force expires (negative once expired; absent without an SVID).',
+    labelNames: ['spiffe_id']
+  },
+  svidNextRotation: {
+    name: 'spiffe_lb_svid_next_rotation_seconds',
+    type: 'gauge',
+    help: 'Seconds until the next scheduled SVID rotation (absent when none is scheduled).',
+    labelNames: ['spiffe_id']
+  },
+  credentialReloads: {
+    name: 'spiffe_lb_credential_reloads_total',
+    type: 'counter',
+    help: 'Credential reload attempts by result.',
+    labelNames: ['result']
+  },
+  requests: {
+    name: 'spiffe_lb_requests_total',
+    type: 'counter',
+    help: 'Proxied requests by backend service, status code sent and endpoint.',
+    labelNames: ['service', 'code', 'endpoint']
+  },
+  requestDuration: {
+    name: 'spiffe_lb_request_duration_seconds',
+    type: 'histogram',
+    help: 'Time from request received to response finished, by backend service.',
+    labelNames: ['service']
+  },
+  endpointHealthy: {
+    name: 'spiffe_lb_endpoint_healthy',
+    type: 'gauge',
+    help: '1 when the endpoint receives traffic (healthy), 0 when ejected.',
+    labelNames: ['service', 'endpoint']
+  },
+  workerRequests: {
+    name: 'spiffe_lb_worker_requests_total',
+    type: 'counter',
+    help: 'Proxied requests by the cluster worker (slot 1..N) that served them.',
+    labelNames: ['worker'],
+    clusterOnly: true
+  }
+} as const satisfies Record<string, MetricDefinition>
+
+/** Returns the prom-client options (name, help, labelNames) of `def`. */
+export function instrumentOptions<const D extends MetricDefinition> (def: D): { name: D['name'], help: string, labelNames: D['labelNames'] } {
+  return { name: def.name, help: def.help, labelNames: def.labelNames }
+}

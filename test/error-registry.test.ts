@@ -1,0 +1,90 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import t from 'tap'
+import type { RegistryOwner } from '../src/internal/errors.ts'
+import { spiffeError } from '../src/spiffe/errors.ts'
+import { ROOT, loadRegistries, renderErrorsDoc } from '../scripts/docs.ts'
+
+/** Every `.ts` file under `dir`, relative to the repository root. */
+function tsFiles (dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const rel = join(dir, name)
+    return statSync(join(ROOT, rel)).isDirectory() ? tsFiles(rel) : rel.endsWith('.ts') ? [rel] : []
+  })
+}
+
+const isTest = (file: string): boolean => file.endsWith('.test.ts') || file.split(sep)[0] === 'test'
+const registries = await loadRegistries()
+const owner = new Map<string, RegistryOwner>(registries.map((r) => [r.folder, r]))
+const allCodes = new Map<string, string>(registries.flatMap((r) => Object.keys(r.codes).map((c) => [c, r.folder] as const)))
+const sources = [...tsFiles('src'), ...tsFiles('test')].map((file) => ({ file, text: readFileSync(join(ROOT, file), 'utf8') }))
+/** Quoted code literals ('…' or "…"), where code is thrown, compared or reported. */
+const literals = (text: string): string[] => [...text.matchAll(/['"](ERR_SPIFFE_[A-Z0-9_]*[A-Z0-9])['"]/g)].map((m) => m[1] ?? '')
+
+t.test('docs/errors.md is the document generated from the registries', async (t) => {
+  const committed = readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8')
+  t.equal(committed, renderErrorsDoc(registries), 'run `npm run docs` and commit docs/errors.md')
+  for (const code of allCodes.keys()) t.ok(committed.includes(`### \`${code}\``), `${code} is documented`)
+})
+
+t.test('each registry lives in the folder it names, and each entry is one line of each kind', async (t) => {
+  t.ok(registries.length >= 10, `${registries.length} registries`)
+  for (const r of registries) {
+    t.ok(statSync(join(ROOT, 'src', r.folder, 'errors.ts')).isFile(), `src/${r.folder}/errors.ts`)
+    for (const [code, doc] of Object.entries(r.codes)) {
+      for (const text of [doc.meaning, doc.cause, doc.action]) {
+        t.ok(text.length > 0 && !text.includes('\n') && !text.endsWith('.'), `${code}: one line, no final period: ${JSON.stringify(text)}`)
+      }
+    }
+  }
+})
+
+t.test('a prefix is declared by one folder, and every code has exactly its own folder\'s prefix', async (t) => {
+  const declared = new Map<string, string>()
+  for (const r of registries) {
+    for (const p of r.prefixes) {
+      t.equal(declared.get(p), undefined, `prefix ${p} declared by ${r.folder} and ${declared.get(p) ?? ''}`)
+      declared.set(p, r.folder)
+    }
+  }
+  for (const [code, folder] of allCodes) {
+    const matching = [...declared].filter(([p]) => code.startsWith(`ERR_SPIFFE_${p}_`))
+    t.same(matching.map(([, f]) => f), [folder], `${code} matches the prefixes of ${folder} only`)
+  }
+})
+
+t.test('every code literal in a source file is in the registry of that file\'s folder', async (t) => {
+  let checked = 0
+  for (const { file, text } of sources.filter((s) => !isTest(s.file))) {
+    const folder = relative('src', file).split(sep)[0] ?? ''
+    for (const code of literals(text)) {
+      checked++
+      const codes = owner.get(folder)?.codes ?? {}
+      t.ok(Object.hasOwn(codes, code), `${file}: ${code} is in src/${folder}/errors.ts (its owner: ${allCodes.get(code) ?? 'none'})`)
+    }
+  }
+  t.ok(checked > 250, `${checked} literals checked`)
+})
+
+t.test('every registered code is used in src (no dead entries)', async (t) => {
+  const used = new Set(sources.filter((s) => !isTest(s.file)).flatMap((s) => literals(s.text)))
+  for (const code of allCodes.keys()) t.ok(used.has(code), `${code} is raised or reported somewhere in src`)
+})
+
+t.test('every code a test names exists (no stale assertions)', async (t) => {
+  const prefixes = registries.flatMap((r) => r.prefixes.map((p) => `ERR_SPIFFE_${p}`))
+  for (const { file, text } of sources.filter((s) => isTest(s.file) && !s.file.endsWith('error-registry.test.ts'))) {
+    for (const m of text.matchAll(/ERR_SPIFFE_[A-Z0-9_]*[A-Z0-9]/g)) {
+      const code = m[0]
+      // A prefix (in a pattern like /ERR_SPIFFE_VERIFY_/) is fine when a folder declares it.
+      t.ok(allCodes.has(code) || prefixes.includes(code), `${file}: ${code} exists`)
+    }
+  }
+})
+
+t.test('a folder\'s factory raises its own codes and refuses others at compile time', async (t) => {
+  const err = spiffeError('ERR_SPIFFE_VERIFY_NO_BUNDLE', 'no trust bundle for trust domain "x.test"', { at: 'x' })
+  t.match(err, { name: 'SpiffeLbError', code: 'ERR_SPIFFE_VERIFY_NO_BUNDLE', at: 'x' })
+  // @ts-expect-error a code of another folder does not type-check
+  t.equal(spiffeError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'm').code, 'ERR_SPIFFE_TLS_NO_CREDENTIALS')
+})
