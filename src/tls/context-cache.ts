@@ -1,6 +1,6 @@
 import tls from 'node:tls'
 import type { SecureContext, SecureContextOptions, SecureVersion } from 'node:tls'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import { tlsError } from './errors.ts'
 
