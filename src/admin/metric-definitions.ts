@@ -1,5 +1,5 @@
 /**
- * The one list of spiffe-lb's Prometheus metrics (DESIGN.md §6): name, type, help and labels.
+ * The one list of spiffe-lb's Prometheus metrics (docs/metrics.md): name, type, help and labels.
  * `createMetrics()` and `workerMetrics()` create their instruments from it and docs/metrics.md
  * is generated from it. Names and labels are public API: dashboards and alerts depend on them,
  * so they only ever gain, never change.

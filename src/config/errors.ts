@@ -3,7 +3,7 @@ import { errorDoc as e, errorFactory, type ErrorRegistry, type RegistryOwner } f
 const FIX_FILE = 'fix the config at the path the message names, then reload'
 
 /**
- * Codes of the config format (DESIGN.md section 4): one per rule, each reported with the config
+ * Codes of the config format (config/schema.ts): one per rule, each reported with the config
  * path it applies to. A rejected file is `ERR_SPIFFE_CONFIG_INVALID` listing these.
  */
 export const CONFIG_ERRORS = {
