@@ -18,8 +18,14 @@ const registries = await loadRegistries()
 const owner = new Map<string, RegistryOwner>(registries.map((r) => [r.folder, r]))
 const allCodes = new Map<string, string>(registries.flatMap((r) => Object.keys(r.codes).map((c) => [c, r.folder] as const)))
 const sources = [...tsFiles('src'), ...tsFiles('test')].map((file) => ({ file, text: readFileSync(join(ROOT, file), 'utf8') }))
-/** Quoted code literals ('…' or "…"), where code is thrown, compared or reported. */
-const literals = (text: string): string[] => [...text.matchAll(/['"](ERR_SPIFFE_[A-Z0-9_]*[A-Z0-9])['"]/g)].map((m) => m[1] ?? '')
+/** Codes in the code of a source file (whole-line comments left out): thrown, compared, reported or printed. */
+const literals = (text: string): string[] => [...text.replace(/^\s*\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '')
+  .matchAll(/\bERR_SPIFFE_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0])
+/**
+ * The bin checks the Node version before it may import anything (no factory, no registry), so it
+ * prints the code as text; the code is registered with its owner, src/server.
+ */
+const PRINTED_BEFORE_IMPORTS = new Map([['src/cli/main.ts', ['ERR_SPIFFE_CLI_NODE_VERSION']]])
 
 t.test('docs/errors.md is the document generated from the registries', async (t) => {
   const committed = readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8')
@@ -60,6 +66,7 @@ t.test('every code literal in a source file is in the registry of that file\'s f
     for (const code of literals(text)) {
       checked++
       const codes = owner.get(folder)?.codes ?? {}
+      if (PRINTED_BEFORE_IMPORTS.get(file)?.includes(code) === true) continue
       t.ok(Object.hasOwn(codes, code), `${file}: ${code} is in src/${folder}/errors.ts (its owner: ${allCodes.get(code) ?? 'none'})`)
     }
   }
