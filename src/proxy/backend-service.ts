@@ -46,7 +46,10 @@ export class BackendService {
     this.endpoints = options.endpoints.map((a) => new Endpoint(a, options, {
       connect,
       peerIdentity: deps.peerIdentity,
-      onHealthChange: (e, healthy, reason) => { this.#healthChanged(e, healthy, reason) }
+      onHealthChange: (e, healthy, reason) => { this.#healthChanged(e, healthy, reason) },
+      clock: deps.clock,
+      changes: options.credentialChanges,
+      onRetire: (e, reason) => { deps.logger.info({ service: this.name, endpoint: e.key, reason }, 'backend connections retired') }
     }))
     this.#checker = options.healthCheck === undefined
       ? undefined

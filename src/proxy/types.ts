@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net'
 import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
+import type { CredentialChanges } from '../tls/credential-changes.ts'
 
 import type { LbPolicy } from '../enums.ts'
 
@@ -57,6 +58,12 @@ export interface ServiceOptions {
    * `tlsSettings.identity`); default {@link ProxyOptions.connect}.
    */
   connect?: ConnectFn
+  /**
+   * The credential changes pooled connections must follow (the service's SPIFFE connector):
+   * a rotated or expired SVID, or a changed or removed bundle of a backend's trust domain,
+   * retires the pooled connections concerned before their next request. None: never retired.
+   */
+  credentialChanges?: CredentialChanges
   /**
    * How long a passively ejected endpoint stays out when the service has no active health
    * check to re-admit it (default 10000 ms). With a health check, only the check re-admits.

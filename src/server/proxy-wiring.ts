@@ -1,15 +1,22 @@
 import { readFile } from 'node:fs/promises'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { RoutingShape } from '../proxy/routing-table.ts'
-import type { ConnectFn, FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
+import type { FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
+import type { BackendConnector as SpiffeConnector } from '../tls/connector-types.ts'
 
 /**
  * Returns the proxy's routing options for `config`: one service per backend service, each
  * connecting through the connector of its own identity (`connectFor`), and the url map as is.
  */
-export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => ConnectFn): RoutingOptions {
+export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => SpiffeConnector): RoutingOptions {
   const shape = routingShapeFromConfig(config)
-  return { services: shape.services.map((s) => ({ ...s, connect: connectFor(s.name) })), urlMap: shape.urlMap }
+  return {
+    services: shape.services.map((s) => {
+      const connect = connectFor(s.name)
+      return { ...s, connect, credentialChanges: connect }
+    }),
+    urlMap: shape.urlMap
+  }
 }
 
 /** Returns the routing of `config` as plain data, without connectors (see {@link routingFromConfig}). */

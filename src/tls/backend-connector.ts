@@ -5,6 +5,7 @@ import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { systemClock } from '../internal/clock.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
+import { watchCredentialChanges } from './credential-changes.ts'
 import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 import { TLS_ERROR, reasonOf } from './errors.ts'
 import { readPeerChain } from './peer-chain.ts'
@@ -50,6 +51,8 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   const unsubscribe = snapshots.subscribe(prepare)
   const first = snapshots.current()
   if (first !== undefined) prepare(first)
+  // Pools built on this connector follow it to retire connections made under older credentials.
+  const changes = watchCredentialChanges(snapshots, clock)
 
   const connect = (opts: ConnectOptions, callback: ConnectCallback): void => {
     // Durations use the monotonic high-resolution timer: handshakes take about a millisecond, so
@@ -188,7 +191,9 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
 
   Object.defineProperty(connect, 'cachedSessions', { get: () => sessions.size })
   return Object.assign(connect, {
-    close: (): void => { unsubscribe(); sessions.clear(); verdicts.clear() }
+    close: (): void => { unsubscribe(); changes.close(); sessions.clear(); verdicts.clear() },
+    onCredentialChange: changes.onCredentialChange,
+    svidNotAfter: changes.svidNotAfter
   }) as BackendConnector
 }
 

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls'
 import type { Clock } from '../internal/clock.ts'
 import type { X509SnapshotSource } from '../spiffe/snapshot.ts'
 import type { SecureContextFactory, TlsParameters } from './context-cache.ts'
+import type { CredentialChanges } from './credential-changes.ts'
 
 /** One finished (or failed) backend handshake, for metrics and logs (docs/metrics.md). */
 export interface HandshakeEvent {
@@ -54,8 +55,11 @@ export interface ConnectOptions {
 /** undici's connect callback shape. */
 export type ConnectCallback = (...args: [null, Socket | TLSSocket] | [Error, null]) => void
 
-/** An undici `connect` function with a few management helpers. */
-export interface BackendConnector {
+/**
+ * An undici `connect` function with a few management helpers. As a {@link CredentialChanges}
+ * feed it tells the pools built on it when their connections must retire.
+ */
+export interface BackendConnector extends CredentialChanges {
   (options: ConnectOptions, callback: ConnectCallback): void
   /** Stops following the snapshot source and drops cached sessions. */
   close (): void

@@ -2,6 +2,7 @@
 // generation-keyed session cache), the SPIFFE TLS server for test backends, peer identity.
 export { createBackendConnector } from './backend-connector.ts'
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
+export type { CredentialChange, CredentialChanges } from './credential-changes.ts'
 export { createSpiffeTlsServer, serverTlsOptions } from './server-options.ts'
 export type { RejectEvent, SpiffeTlsServerOptions } from './server-options.ts'
 export { startEchoBackend, parseListen } from './echo-backend.ts'
