@@ -1,7 +1,8 @@
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { compileRouting } from '../proxy/routing-table.ts'
-import type { ConnectFn, RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
+import type { RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
+import type { BackendConnector } from '../tls/connector-types.ts'
 import { routingShapeFromConfig } from './proxy-wiring.ts'
 
 /** A backend service as plain data: its proxy options plus which identity its connector presents. */
@@ -62,12 +63,12 @@ export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]):
 }
 
 /** Returns the proxy's routing options for `plan`, each service using `connect(service)`. */
-export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => ConnectFn): RoutingOptions {
+export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => BackendConnector): RoutingOptions {
   return {
-    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, keyExchangeGroups: _groups, ...service }, i) => ({
-      ...service,
-      connect: connect(plan.services[i] as PlannedService)
-    })),
+    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, keyExchangeGroups: _groups, ...service }, i) => {
+      const connector = connect(plan.services[i] as PlannedService)
+      return { ...service, connect: connector, credentialChanges: connector }
+    }),
     urlMap: plan.urlMap
   }
 }
