@@ -34,7 +34,7 @@ export interface StartOptions {
 export async function startServer (config: SpiffeLbConfig, options: StartOptions): Promise<ServerHandle> {
   const clock = options.clock ?? systemClock
   const log = options.logger
-  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock)
+  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
 
   const pool = createConnectorPool({
     snapshotsFor: (identity) => credentials.find((c) => c.identity.toString() === identity)?.store,

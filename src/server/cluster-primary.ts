@@ -49,7 +49,7 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
   const log = options.logger
   assertServeable(config) // before reading the frontend's files, as a single process does
   const frontend = wireFrontend(await frontendFromConfig(config))
-  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock)
+  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
   const loaded = credentials.map((c) => c.identity.toString())
   let running = config
   let plan: RoutingPlan

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { assertKeyFileSafe } from '../credentials/key-file-mode.ts'
+import { readCredentialFile, type CredentialFileRead } from '../credentials/read-file.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { RoutingShape } from '../proxy/routing-table.ts'
 import type { FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
@@ -54,6 +56,16 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
 export async function frontendFromConfig (config: SpiffeLbConfig): Promise<FrontendOptions> {
   const { listen, tls } = config.frontend
   if (tls === undefined) return { host: listen.host, port: listen.port }
-  const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)])
-  return { host: listen.host, port: listen.port, tls: { cert, key } }
+  const [cert, key] = await Promise.all([readRequired(tls.certFile), readRequired(tls.keyFile)])
+  assertKeyFileSafe(tls.keyFile, key.mode)
+  return { host: listen.host, port: listen.port, tls: { cert: cert.text, key: key.text } }
+}
+
+/** Reads a credential file through the bounded reader; a missing file is an error here. */
+async function readRequired (file: string): Promise<CredentialFileRead> {
+  const read = await readCredentialFile(file)
+  if (read === undefined) {
+    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_FILE_MISSING', `credential file ${quote(file)} does not exist`, { at: file })
+  }
+  return read
 }

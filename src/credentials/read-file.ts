@@ -1,0 +1,110 @@
+/**
+ * The one reader of credential files (DESIGN.md section 7, security rules: credential files are
+ * regular, bounded and read with a timeout). A path pointed at `/dev/zero` must not eat the
+ * memory, a FIFO must not block every later rotation, and what is read is never quoted back.
+ */
+import { constants, type Stats } from 'node:fs'
+import { open, realpath, type FileHandle } from 'node:fs/promises'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { CREDENTIALS_ERROR } from './errors.ts'
+
+/** Largest credential file accepted: 1 MiB (a chain, a key or a bundle map is a few KiB). */
+export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
+
+/** How long one credential file read may take before it is abandoned. */
+export const CREDENTIAL_READ_TIMEOUT_MS = 5_000
+
+/** A credential file read whole. */
+export interface CredentialFileRead {
+  text: string
+  /** The path as given. */
+  path: string
+  /** The file actually read: `path` with every symlink resolved. */
+  resolved: string
+  /** Permission bits of the file read (`mode & 0o777`). */
+  mode: number
+}
+
+/** Options of {@link readCredentialFile}. */
+export interface ReadCredentialFileOptions {
+  maxBytes?: number
+  timeoutMs?: number
+}
+
+/**
+ * Returns the content of the credential file `path`, or undefined when it does not exist.
+ * Symlinks are resolved first (the target is returned and named in errors). The file is
+ * opened non-blocking and checked with `fstat` on the open descriptor, so a FIFO, device,
+ * socket or directory is refused without waiting on it (`ERR_SPIFFE_CREDENTIALS_FILE_NOT_REGULAR`);
+ * more than `maxBytes` is `ERR_SPIFFE_CREDENTIALS_FILE_TOO_LARGE`; a read slower than
+ * `timeoutMs` is `ERR_SPIFFE_CREDENTIALS_READ_TIMEOUT`; anything else `…_FILE_UNREADABLE`.
+ */
+export async function readCredentialFile (path: string, options: ReadCredentialFileOptions = {}): Promise<CredentialFileRead | undefined> {
+  const maxBytes = options.maxBytes ?? MAX_CREDENTIAL_FILE_BYTES
+  const timeoutMs = options.timeoutMs ?? CREDENTIAL_READ_TIMEOUT_MS
+  let resolved: string
+  try {
+    resolved = await realpath(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw unreadable(path, path, err)
+  }
+  const name = resolved === path ? quote(path) : `${quote(path)} (symlink to ${quote(resolved)})`
+  let handle: FileHandle
+  try {
+    handle = await open(resolved, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw unreadable(path, name, err)
+  }
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new SpiffeLbError(CREDENTIALS_ERROR.READ_TIMEOUT,
+        `credential file ${name} was not read within ${timeoutMs} ms`, { at: path }))
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([readWhole(handle, path, name, resolved, maxBytes), timedOut])
+  } finally {
+    clearTimeout(timer)
+    await handle.close().catch(() => {})
+  }
+}
+
+async function readWhole (handle: FileHandle, path: string, name: string, resolved: string, maxBytes: number): Promise<CredentialFileRead> {
+  const stats = await handle.stat()
+  if (!stats.isFile()) {
+    throw new SpiffeLbError(CREDENTIALS_ERROR.FILE_NOT_REGULAR,
+      `credential file ${name} is ${kind(stats)}, not a regular file`, { at: path })
+  }
+  const tooLarge = (): SpiffeLbError => new SpiffeLbError(CREDENTIALS_ERROR.FILE_TOO_LARGE,
+    `credential file ${name} is larger than ${maxBytes} bytes`, { at: path })
+  if (stats.size > maxBytes) throw tooLarge()
+  // The size may change while reading: read at most one byte past the cap to notice.
+  const chunks: Buffer[] = []
+  let length = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - length))
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
+    if (bytesRead === 0) break
+    chunks.push(chunk.subarray(0, bytesRead))
+    length += bytesRead
+    if (length > maxBytes) throw tooLarge()
+  }
+  return { text: Buffer.concat(chunks, length).toString('utf8'), path, resolved, mode: stats.mode & 0o777 }
+}
+
+function kind (stats: Stats): string {
+  if (stats.isFIFO()) return 'a fifo'
+  if (stats.isCharacterDevice()) return 'a character device'
+  if (stats.isBlockDevice()) return 'a block device'
+  if (stats.isSocket()) return 'a socket'
+  if (stats.isDirectory()) return 'a directory'
+  return 'not a regular file'
+}
+
+function unreadable (path: string, name: string, err: unknown): SpiffeLbError {
+  return new SpiffeLbError(CREDENTIALS_ERROR.FILE_UNREADABLE,
+    `cannot read credential file ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { at: path, cause: err })
+}
