@@ -16,7 +16,8 @@ export const METRIC_NAMES = {
   credentialReloads: 'spiffe_lb_credential_reloads_total',
   requests: 'spiffe_lb_requests_total',
   requestDuration: 'spiffe_lb_request_duration_seconds',
-  endpointHealthy: 'spiffe_lb_endpoint_healthy'
+  endpointHealthy: 'spiffe_lb_endpoint_healthy',
+  circuitBreakerTrips: 'spiffe_lb_circuit_breaker_trips_total'
 } as const
 
 /** One backend handshake as the TLS connector reports it (`HandshakeEvent` fits). */
@@ -40,6 +41,7 @@ export interface SpiffeLbMetrics {
   readonly requests: Counter<'service' | 'code' | 'endpoint'>
   readonly requestDuration: Histogram<'service'>
   readonly endpointHealthy: Gauge<'service' | 'endpoint'>
+  readonly circuitBreakerTrips: Counter<'service' | 'reason'>
   /** Records a backend handshake (wire to the connector's `onHandshake`). */
   observeHandshake (event: HandshakeObservation): void
   /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
@@ -47,6 +49,8 @@ export interface SpiffeLbMetrics {
   /** Records a finished proxied request (the proxy's `ProxyMetrics`). */
   observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
+  /** Counts a request a circuit breaker refused with 503; `reason` names the limit. */
+  observeCircuitBreaker (service: string, reason: string): void
   removeEndpoint (service: string, endpoint: string): void
   /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
   setIdentityProvider (provider: IdentityProvider): void
@@ -128,6 +132,12 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     labelNames: ['service', 'endpoint'] as const,
     registers
   })
+  const circuitBreakerTrips = new Counter({
+    name: METRIC_NAMES.circuitBreakerTrips,
+    help: 'Requests answered 503 by a backend service circuit breaker, by the limit reached.',
+    labelNames: ['service', 'reason'] as const,
+    registers
+  })
 
   // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
   // visible share of pooled CPU: the children are bound once per label combination and kept.
@@ -140,6 +150,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
 
   return {
     registry,
+    circuitBreakerTrips,
     backendHandshakes,
     backendHandshakeDuration,
     svidExpiry,
@@ -160,6 +171,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     },
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
+    observeCircuitBreaker (service, reason) { circuitBreakerTrips.inc({ service, reason }) },
     setIdentityProvider (provider) { identity = provider },
     text: async () => await registry.metrics()
   }

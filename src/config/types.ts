@@ -20,7 +20,7 @@ export interface SpiffeLbConfig {
   workloadIdentityPools: WorkloadIdentityPoolConfig[]
   backendServices: BackendServiceConfig[]
   urlMap: UrlMapConfig
-  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined }
+  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig }
   admin: { listen: HostPort }
   credentials: CredentialsConfig
 }
@@ -87,6 +87,25 @@ export interface ResolvedIdentity {
 /** The config's name for a {@link LbPolicy}. */
 export type LocalityLbPolicy = LbPolicy
 
+/** Extension `frontend.limits`; an absent field takes the proxy's default (src/proxy/limits.ts). */
+export interface FrontendLimitsConfig {
+  maxConnections?: number
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
+  keepAliveTimeoutMs?: number
+  maxHeaderSize?: number
+}
+
+/** `outlierDetection` as configured; absent fields take the cloud's defaults (src/proxy/limits.ts). */
+export interface OutlierDetectionConfig {
+  consecutiveErrors?: number
+  consecutiveGatewayFailure?: number
+  enforcingConsecutiveErrors?: number
+  enforcingConsecutiveGatewayFailure?: number
+  baseEjectionTimeMs?: number
+  maxEjectionPercent?: number
+}
+
 /** A backend service: the LB's client side towards a set of mTLS backends. */
 export interface BackendServiceConfig {
   name: string
@@ -117,6 +136,9 @@ export interface BackendServiceConfig {
     /** Key-exchange groups offered to the backends, e.g. `['X25519MLKEM768', 'X25519']`; undefined = the connector's default (X25519, P-256). */
     keyExchangeGroups?: string[] | undefined
   }
+  /** `circuitBreakers`; an absent field is no limit. */
+  circuitBreakers: { maxConnections?: number, maxPendingRequests?: number, maxRequests?: number, maxRetries?: number } | undefined
+  outlierDetection: OutlierDetectionConfig | undefined
 }
 
 /** Routing in the cloud's URL map shape; services are backend service names. */

@@ -47,6 +47,7 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
         }
       }
     }
+    const od = svc.outlierDetection
     const hc = svc.healthCheck
     if (hc !== undefined) {
       if (!hc.requestPath.startsWith('/')) {
@@ -75,7 +76,21 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
       healthCheck: hc === undefined
         ? undefined
         : { requestPath: hc.requestPath, checkIntervalMs: hc.checkIntervalSec * 1000, timeoutMs: hc.timeoutSec * 1000, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
-      connectionPool: { ...svc.connectionPool }
+      connectionPool: { ...svc.connectionPool },
+      circuitBreakers: svc.circuitBreakers === undefined ? undefined : defined({
+        maxConnections: svc.circuitBreakers.maxConnections,
+        maxPendingRequests: svc.circuitBreakers.maxPendingRequests,
+        maxRequests: svc.circuitBreakers.maxRequests,
+        maxRetries: svc.circuitBreakers.maxRetries
+      }),
+      outlierDetection: od === undefined ? undefined : defined({
+        consecutiveErrors: od.consecutiveErrors,
+        consecutiveGatewayFailure: od.consecutiveGatewayFailure,
+        enforcingConsecutiveErrors: od.enforcingConsecutiveErrors,
+        enforcingConsecutiveGatewayFailure: od.enforcingConsecutiveGatewayFailure,
+        baseEjectionTimeMs: od.baseEjectionTime === undefined ? undefined : od.baseEjectionTime.seconds * 1000 + Math.floor((od.baseEjectionTime.nanos ?? 0) / 1e6),
+        maxEjectionPercent: od.maxEjectionPercent
+      })
     })
   })
   return out
@@ -178,4 +193,9 @@ export function resolveUrlMap (raw: RawConfig['urlMap'], services: readonly Back
     hostRules: raw.hostRules.map((r) => ({ hosts: [...r.hosts], pathMatcher: r.pathMatcher })),
     pathMatchers: raw.pathMatchers.map((pm) => ({ name: pm.name, defaultService: pm.defaultService, pathRules: pm.pathRules.map((r) => ({ paths: [...r.paths], service: r.service })) }))
   }
+}
+
+/** Returns `o` without its undefined fields (exactOptionalPropertyTypes: absent, not undefined). */
+export function defined<T extends object> (o: { [K in keyof T]-?: T[K] | undefined }): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 }

@@ -69,6 +69,15 @@ export class Exchange {
       this.#arm(false)
       if (!this.#res.writableEnded) this.#clientGone()
     })
+    const breaker = this.#service.breaker
+    const refused = breaker.refuse()
+    if (refused !== undefined) {
+      this.#service.circuitBreakerTripped(refused)
+      this.#fail({ status: 503, message: `backend service ${this.#service.name} circuit breaker open: ${refused} (${breaker.limit(refused) ?? 0}) reached` })
+      return done
+    }
+    breaker.active++
+    void done.then(() => { breaker.active-- })
     const first = this.#service.pick()
     if (first === undefined) {
       this.#fail({ status: 503, message: `no healthy endpoint in backend service ${this.#service.name}` })
@@ -78,21 +87,29 @@ export class Exchange {
     return done
   }
 
-  #dispatch (endpoint: Endpoint): void {
+  #dispatch (endpoint: Endpoint, retry = false): void {
     const attempt: Attempt = { endpoint, controller: undefined, started: false, ended: false, peerSpiffeId: undefined }
     this.#attempt = attempt
     this.#tried.add(endpoint)
     endpoint.inFlight++
+    const breaker = this.#service.breaker
+    breaker.pending++
+    if (retry) breaker.retries++
+    let waiting = true
+    const connected = (): void => { if (waiting) { waiting = false; breaker.pending-- } }
     const body = this.#hasBody ? new PassThrough() : null
     const timeoutMs = this.#service.options.timeoutMs
     const end = (): boolean => {
       if (attempt.ended) return false
       attempt.ended = true
       endpoint.inFlight--
+      connected()
+      if (retry) breaker.retries--
       return true
     }
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart: (controller, context) => {
+        connected()
         attempt.controller = controller
         attempt.started = true
         const peer = (context as { peerSpiffeId?: unknown } | undefined)?.peerSpiffeId
@@ -113,6 +130,8 @@ export class Exchange {
         if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
         this.#arm(false) // the timeout bounds the wait for the response head, not a long download
         this.#status = statusCode
+        const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
+        this.#service.record(endpoint, outcome, `answered ${statusCode}`)
         const out = downstreamResponseHeaders(headers)
         if (statusMessage !== undefined && statusMessage !== '') this.#res.writeHead(statusCode, statusMessage, out)
         else this.#res.writeHead(statusCode, out)
@@ -135,8 +154,7 @@ export class Exchange {
         if (body !== null) { this.#req.unpipe(body); body.destroy() }
         if (this.#settled) {
           // The client already has its answer (timeout, disconnect), but a dead endpoint is dead.
-          const late = backendFailure(endpoint.key, err, attempt.started)
-          if (late.eject) this.#service.eject(endpoint, late.message)
+          this.#service.failed(endpoint, backendFailure(endpoint.key, err, attempt.started))
           return
         }
         this.#attemptFailed(attempt, err)
@@ -163,10 +181,10 @@ export class Exchange {
       this.#res.destroy(err)
       return
     }
-    if (failure.eject) this.#service.eject(attempt.endpoint, failure.message)
-    if (failure.retryable && this.#tried.size < 2) {
+    this.#service.failed(attempt.endpoint, failure)
+    if (failure.retryable && this.#tried.size < 2 && this.#service.breaker.mayRetry()) {
       const next = this.#service.pick(this.#tried)
-      if (next !== undefined) { this.#dispatch(next); return }
+      if (next !== undefined) { this.#dispatch(next, true); return }
     }
     this.#fail(failure, attempt.endpoint)
   }
@@ -179,7 +197,7 @@ export class Exchange {
       this.#settle({ status: this.#status, endpoint: attempt?.endpoint, attempts: this.#tried.size, error: message })
       this.#res.destroy(new Error(message))
     } else {
-      this.#fail({ status: 504, message, eject: false, retryable: false }, attempt?.endpoint)
+      this.#fail({ status: 504, message }, attempt?.endpoint)
     }
     attempt?.controller?.abort(new Error(message))
   }

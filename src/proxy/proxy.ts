@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
 import { peerIdentity } from '../tls/peer-identity.ts'
 import type { ServiceDeps } from './backend-service.ts'
+import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
 import { RoutingTable } from './routing-table.ts'
 import type { ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
@@ -102,9 +103,20 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     })
   }
 
+  const limits = frontendLimits(options.frontend.limits)
+  const serverOptions = {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks both timeouts on this period (default 30 s, which would let a slowloris
+    // client keep its connection far longer than headersTimeout).
+    connectionsCheckingInterval: Math.min(FRONTEND_TIMEOUT_CHECK_MS, limits.headersTimeoutMs)
+  }
   const server: Server = options.frontend.tls === undefined
-    ? createHttpServer(handle)
-    : createHttpsServer({ cert: options.frontend.tls.cert, key: options.frontend.tls.key }, handle)
+    ? createHttpServer(serverOptions, handle)
+    : createHttpsServer({ ...serverOptions, cert: options.frontend.tls.cert, key: options.frontend.tls.key }, handle)
+  server.maxConnections = limits.maxConnections
   table.start()
 
   const retire = (old: RoutingTable): Promise<void> => {

@@ -69,6 +69,42 @@ export interface ServiceOptions {
    * check to re-admit it (default 10000 ms). With a health check, only the check re-admits.
    */
   passiveEjectionMs?: number
+  /** `backendServices[].circuitBreakers`: past a limit, requests are answered 503 at once. */
+  circuitBreakers?: CircuitBreakerOptions
+  /**
+   * `backendServices[].outlierDetection`: ejection after consecutive errors or gateway
+   * failures. Absent: an endpoint that cannot be connected to is ejected at once for
+   * `passiveEjectionMs`.
+   */
+  outlierDetection?: OutlierDetectionOptions
+}
+
+/** The cloud's `circuitBreakers` of a backend service; an absent field is no limit. */
+export interface CircuitBreakerOptions {
+  /** Connections to the whole service (spread over its endpoints). */
+  maxConnections?: number
+  /** Requests waiting for a connection. */
+  maxPendingRequests?: number
+  /** Requests in flight to the service. */
+  maxRequests?: number
+  /** Retries in flight to the service. */
+  maxRetries?: number
+}
+
+/** The cloud's `outlierDetection` of a backend service, times in milliseconds. */
+export interface OutlierDetectionOptions {
+  /** Consecutive 5xx answers (gateway failures included) that eject an endpoint. */
+  consecutiveErrors: number
+  /** Consecutive gateway failures (502, 503, 504, connect failure, timeout, reset) that eject. */
+  consecutiveGatewayFailure: number
+  /** Percent chance an ejection by `consecutiveErrors` is enforced (the cloud's default is 0). */
+  enforcingConsecutiveErrors: number
+  /** Percent chance an ejection by `consecutiveGatewayFailure` is enforced (default 100). */
+  enforcingConsecutiveGatewayFailure: number
+  /** An ejection lasts this long times the endpoint's ejections in a row. */
+  baseEjectionTimeMs: number
+  /** At most this percent of the endpoints are ejected at once (at least one may be). */
+  maxEjectionPercent: number
 }
 
 /** A path rule: `paths` are exact (`/login`) or prefixes ending in `/*` (`/v1/*`). */
@@ -94,6 +130,22 @@ export interface FrontendOptions {
   port: number
   /** PEM certificate chain and key; without them the frontend speaks cleartext HTTP/1.1. */
   tls?: { cert: string | Buffer, key: string | Buffer }
+  /** Client connection limits (extension `frontend.limits`); absent fields take the defaults. */
+  limits?: Partial<FrontendLimits>
+}
+
+/** Limits on client connections: slow or too many clients cannot starve the proxy. */
+export interface FrontendLimits {
+  /** Concurrent client connections; more are closed on accept. */
+  maxConnections: number
+  /** Time to receive a request's headers (slowloris), then 408 and close. */
+  headersTimeoutMs: number
+  /** Time to receive a whole request, body included, then 408 and close. */
+  requestTimeoutMs: number
+  /** An idle keep-alive client connection is closed after this long. */
+  keepAliveTimeoutMs: number
+  /** Largest request head (request line and headers) in bytes; larger is answered 431. */
+  maxHeaderSize: number
 }
 
 /**
@@ -108,6 +160,8 @@ export type PeerIdentity = (socket: Socket) => string | undefined
 /** Request and health metrics the proxy reports (the admin metrics object implements it). */
 export interface ProxyMetrics {
   observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  /** Counts a request refused by a circuit breaker; `reason` is the limit (`maxRequests`, …). */
+  observeCircuitBreaker? (service: string, reason: string): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   removeEndpoint (service: string, endpoint: string): void
 }

@@ -170,5 +170,10 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
 /** Returns the frontend options as plain data for the workers (PEM as text). */
 function wireFrontend (f: FrontendOptions): WireFrontend {
   const text = (v: string | Buffer): string => typeof v === 'string' ? v : v.toString('utf8')
-  return { host: f.host, port: f.port, ...(f.tls === undefined ? {} : { tls: { cert: text(f.tls.cert), key: text(f.tls.key) } }) }
+  return {
+    host: f.host,
+    port: f.port,
+    ...(f.tls === undefined ? {} : { tls: { cert: text(f.tls.cert), key: text(f.tls.key) } }),
+    ...(f.limits === undefined ? {} : { limits: f.limits })
+  }
 }

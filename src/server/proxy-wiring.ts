@@ -3,6 +3,7 @@ import { readCredentialFile, type CredentialFileRead } from '../credentials/read
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { RoutingShape } from '../proxy/routing-table.ts'
+import { DEFAULT_OUTLIER_DETECTION } from '../proxy/limits.ts'
 import type { FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
 import type { BackendConnector as SpiffeConnector } from '../tls/connector-types.ts'
 
@@ -33,6 +34,8 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
       maxRequestsPerConnection: svc.connectionPool.maxRequestsPerConnection,
       keepAlive: svc.connectionPool.maxRequestsPerConnection !== 1
     },
+    ...(svc.circuitBreakers === undefined ? {} : { circuitBreakers: svc.circuitBreakers }),
+    ...(svc.outlierDetection === undefined ? {} : { outlierDetection: { ...DEFAULT_OUTLIER_DETECTION, ...svc.outlierDetection } }),
     ...(svc.healthCheck === undefined
       ? {}
       : {
@@ -54,11 +57,11 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
 
 /** Returns the frontend listener options, reading the optional TLS certificate and key files. */
 export async function frontendFromConfig (config: SpiffeLbConfig): Promise<FrontendOptions> {
-  const { listen, tls } = config.frontend
-  if (tls === undefined) return { host: listen.host, port: listen.port }
+  const { listen, tls, limits } = config.frontend
+  if (tls === undefined) return { host: listen.host, port: listen.port, limits }
   const [cert, key] = await Promise.all([readRequired(tls.certFile), readRequired(tls.keyFile)])
   assertKeyFileSafe(tls.keyFile, key.mode)
-  return { host: listen.host, port: listen.port, tls: { cert: cert.text, key: key.text } }
+  return { host: listen.host, port: listen.port, tls: { cert: cert.text, key: key.text }, limits }
 }
 
 /** Reads a credential file through the bounded reader; a missing file is an error here. */
