@@ -51,8 +51,12 @@ export class Exchange {
   #status = 0
   #timer: TimerHandle | undefined
 
-  constructor (req: IncomingMessage, res: ServerResponse, service: BackendService, proto: 'http' | 'https', clock: Clock) {
+  readonly #path: string
+
+  /** `path` is the normalised request target the request was routed by and is forwarded with. */
+  constructor (req: IncomingMessage, res: ServerResponse, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string) {
     this.#req = req
+    this.#path = path
     this.#res = res
     this.#service = service
     this.#clock = clock
@@ -162,7 +166,7 @@ export class Exchange {
     }
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: this.#req.method ?? 'GET',
-      path: originForm(this.#req.url),
+      path: this.#path,
       headers: this.#headers,
       body,
       headersTimeout: timeoutMs,

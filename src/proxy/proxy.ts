@@ -12,6 +12,7 @@ import { peerIdentity } from '../tls/peer-identity.ts'
 import type { ServiceDeps } from './backend-service.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
+import { normalizeRequestPath } from './normalize-path.ts'
 import { RoutingTable } from './routing-table.ts'
 import type { ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
 import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
@@ -68,16 +69,24 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     current.acquire()
     inFlight++
     if (closing) res.setHeader('connection', 'close')
-    const serviceName = current.router.route(req.headers.host, originForm(req.url))
+    // Routed and forwarded as the same normalised path: the url map judges what the backend gets.
+    const target = normalizeRequestPath(originForm(req.url))
+    const path = target.ok ? target.path : undefined
+    const serviceName = path === undefined ? undefined : current.router.route(req.headers.host, path)
     const service = serviceName === undefined ? undefined : current.services.get(serviceName)
     let result: Promise<ExchangeResult>
-    if (service === undefined) {
+    if (!target.ok) {
+      const text = `bad request path ${quote(req.url ?? '')}: ${target.reason}\n`
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+      result = Promise.resolve({ status: 400, endpoint: undefined, attempts: 0, error: text.trim() })
+    } else if (service === undefined || path === undefined) {
       const text = `no route for host ${quote(req.headers.host ?? '')} path ${quote(req.url ?? '')}\n`
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
       res.end(text)
       result = Promise.resolve({ status: 404, endpoint: undefined, attempts: 0, error: text.trim() })
     } else {
-      result = new Exchange(req, res, service, proto, clock).run()
+      result = new Exchange(req, res, service, proto, clock, path).run()
     }
     const closed = new Promise<void>((resolve) => { res.once('close', resolve) })
     void Promise.all([result, closed]).then(([r]) => {
@@ -86,6 +95,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       logger.info({
         method: req.method,
         path: req.url,
+        ...(path !== undefined && path !== req.url ? { routedPath: path } : {}),
         host: req.headers.host,
         service: serviceName ?? '',
         endpoint,
