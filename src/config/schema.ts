@@ -178,6 +178,8 @@ export const configSchema = z.strictObject({
   frontend: z.strictObject({
     listen: z.string().default('127.0.0.1:8080'),
     tls: z.strictObject({ certFile: z.string(), keyFile: z.string() }).optional(),
+    /** Extension: forward TRACE requests (default: refused with 405). */
+    allowTrace: z.boolean().default(false),
     /** Extension: client connection limits; absent fields take the proxy's defaults. */
     limits: z.strictObject({
       maxConnections: z.int().min(1).optional(),

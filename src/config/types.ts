@@ -20,7 +20,7 @@ export interface SpiffeLbConfig {
   workloadIdentityPools: WorkloadIdentityPoolConfig[]
   backendServices: BackendServiceConfig[]
   urlMap: UrlMapConfig
-  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig }
+  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
   admin: { listen: HostPort }
   credentials: CredentialsConfig
 }

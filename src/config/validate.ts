@@ -105,7 +105,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
       workloadIdentityPools: pools,
       backendServices,
       urlMap,
-      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits },
+      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits, allowTrace: raw.frontend.allowTrace },
       admin: { listen: adminListen },
       credentials: {
         source,

@@ -12,6 +12,12 @@ import type { Endpoint } from './endpoint.ts'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
 import { backendFailure, type Failure } from './failure.ts'
 
+/** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
+
+/** Codes of a connection lost under a request: the backend closed a pooled connection. */
+const CONNECTION_LOST: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+
 /** How an exchange ended, for the access log and metrics. */
 export interface ExchangeResult {
   /** Status sent to the client; 499 when the client went away first. */
@@ -21,6 +27,8 @@ export interface ExchangeResult {
   attempts: number
   /** One-line reason when the proxy, not the backend, produced the outcome. */
   error?: string
+  /** False when the response was cut after its status line was sent (timeout, backend reset). */
+  completed?: boolean
   /**
    * The SPIFFE ID the serving connection proved, when the path knows it per request (one
    * request per connection); otherwise the endpoint's latest is what the log can say.
@@ -45,6 +53,7 @@ export class Exchange {
   readonly #headers: string[]
   readonly #hasBody: boolean
   readonly #tried = new Set<Endpoint>()
+  #attempts = 0
   #attempt: Attempt | undefined
   #settled = false
   #resolve: (r: ExchangeResult) => void = () => {}
@@ -95,6 +104,7 @@ export class Exchange {
     const attempt: Attempt = { endpoint, controller: undefined, started: false, ended: false, peerSpiffeId: undefined }
     this.#attempt = attempt
     this.#tried.add(endpoint)
+    this.#attempts++
     endpoint.inFlight++
     const breaker = this.#service.breaker
     breaker.pending++
@@ -132,7 +142,8 @@ export class Exchange {
       onResponseStart: (controller, statusCode, headers, statusMessage) => {
         if (statusCode < 200) return // 1xx: Node's server sends its own 100-continue
         if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
-        this.#arm(false) // the timeout bounds the wait for the response head, not a long download
+        // timeoutSec bounds the whole response, body included (the cloud's backend service
+        // timeout): the timer keeps running until the last byte.
         this.#status = statusCode
         const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
         this.#service.record(endpoint, outcome, `answered ${statusCode}`)
@@ -151,7 +162,7 @@ export class Exchange {
         if (!end()) return
         if (this.#settled) return
         this.#res.end()
-        this.#settle({ status: this.#status, endpoint, attempts: this.#tried.size })
+        this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
       },
       onResponseError: (_controller, err) => {
         if (!end()) return
@@ -181,16 +192,35 @@ export class Exchange {
     const failure = backendFailure(attempt.endpoint.key, err, attempt.started)
     if (this.#res.headersSent) {
       // Mid-body: the status line is gone, so the only honest signal left is a cut connection.
-      this.#settle({ status: this.#status, endpoint: attempt.endpoint, attempts: this.#tried.size, error: failure.message })
+      this.#settle({ status: this.#status, endpoint: attempt.endpoint, attempts: this.#attempts, error: failure.message, completed: false })
       this.#res.destroy(err)
       return
     }
     this.#service.failed(attempt.endpoint, failure)
-    if (failure.retryable && this.#tried.size < 2 && this.#service.breaker.mayRetry()) {
-      const next = this.#service.pick(this.#tried)
-      if (next !== undefined) { this.#dispatch(next, true); return }
+    if (this.#attempts < 2 && this.#service.breaker.mayRetry()) {
+      if (failure.retryable) {
+        const next = this.#service.pick(this.#tried)
+        if (next !== undefined) { this.#dispatch(next, true); return }
+      } else if (this.#resendable(attempt, err)) {
+        // A pooled connection the backend had already closed (RFC 9110 section 9.2.2: an
+        // idempotent request without a body may be sent again); any healthy endpoint will do.
+        const next = this.#service.pick(this.#tried) ?? this.#service.pick()
+        if (next !== undefined) { this.#dispatch(next, true); return }
+      }
     }
     this.#fail(failure, attempt.endpoint)
+  }
+
+  /**
+   * Returns true when the failed attempt may be sent again: an idempotent method, no request
+   * body, a pooled (reused) connection that was reset or closed, and no response byte yet.
+   */
+  #resendable (attempt: Attempt, err: Error): boolean {
+    const code = (err as { code?: unknown }).code
+    return attempt.started && this.#status === 0 && !this.#hasBody &&
+      this.#service.options.connectionPool.keepAlive &&
+      IDEMPOTENT.has(this.#req.method ?? 'GET') &&
+      typeof code === 'string' && CONNECTION_LOST.has(code)
   }
 
   #timeout (): void {
@@ -198,7 +228,7 @@ export class Exchange {
     const message = `backend service ${this.#service.name} timed out after ${this.#service.options.timeoutMs} ms`
     const attempt = this.#attempt
     if (this.#res.headersSent) {
-      this.#settle({ status: this.#status, endpoint: attempt?.endpoint, attempts: this.#tried.size, error: message })
+      this.#settle({ status: this.#status, endpoint: attempt?.endpoint, attempts: this.#attempts, error: message, completed: false })
       this.#res.destroy(new Error(message))
     } else {
       this.#fail({ status: 504, message }, attempt?.endpoint)
@@ -209,13 +239,13 @@ export class Exchange {
   #clientGone (): void {
     if (this.#settled) return
     const attempt = this.#attempt
-    this.#settle({ status: 499, endpoint: attempt?.endpoint, attempts: this.#tried.size, error: 'client closed the connection' })
+    this.#settle({ status: 499, endpoint: attempt?.endpoint, attempts: this.#attempts, error: 'client closed the connection' })
     attempt?.controller?.abort(new Error('client closed the connection'))
   }
 
   #fail (failure: Pick<Failure, 'status' | 'message'> & Partial<Failure>, endpoint?: Endpoint): void {
     const res = this.#res
-    this.#settle({ status: failure.status, endpoint, attempts: this.#tried.size, error: failure.message })
+    this.#settle({ status: failure.status, endpoint, attempts: this.#attempts, error: failure.message })
     if (res.headersSent || res.destroyed) return
     const text = `${failure.message}\n`
     res.writeHead(failure.status, {

@@ -75,7 +75,12 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     const serviceName = path === undefined ? undefined : current.router.route(req.headers.host, path)
     const service = serviceName === undefined ? undefined : current.services.get(serviceName)
     let result: Promise<ExchangeResult>
-    if (!target.ok) {
+    if (req.method === 'TRACE' && options.frontend.allowTrace !== true) {
+      const text = 'method TRACE is not allowed (frontend.allowTrace is off)\n'
+      res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
+      res.end(text)
+      result = Promise.resolve({ status: 405, endpoint: undefined, attempts: 0, error: text.trim() })
+    } else if (!target.ok) {
       const text = `bad request path ${quote(req.url ?? '')}: ${target.reason}\n`
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
       res.end(text)
@@ -103,6 +108,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         durationMs,
         backendSpiffeId: r.peerSpiffeId ?? r.endpoint?.peerSpiffeId ?? null,
         attempts: r.attempts,
+        ...(r.completed === false ? { completed: false } : {}),
         client: req.socket.remoteAddress,
         ...(r.error === undefined ? {} : { error: r.error })
       }, 'request')

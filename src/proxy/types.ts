@@ -44,7 +44,10 @@ export interface ServiceOptions {
   name: string
   endpoints: readonly EndpointAddress[]
   policy: LbPolicy
-  /** Time allowed for the backend's response headers (then 504), and between body chunks. */
+  /**
+   * `timeoutSec`: time allowed for the whole response, headers (then 504) and body (then the
+   * response is cut and logged `completed: false`); a client's slow upload does not count.
+   */
   timeoutMs: number
   /**
    * Scheme of the backend origin handed to the connector (default `HTTPS`: the mTLS connector).
@@ -132,6 +135,11 @@ export interface FrontendOptions {
   tls?: { cert: string | Buffer, key: string | Buffer }
   /** Client connection limits (extension `frontend.limits`); absent fields take the defaults. */
   limits?: Partial<FrontendLimits>
+  /**
+   * Forward TRACE requests (extension `frontend.allowTrace`, default false: answered 405, since
+   * a TRACE echo would hand the backend's view of the request, cookies included, to a script).
+   */
+  allowTrace?: boolean
 }
 
 /** Limits on client connections: slow or too many clients cannot starve the proxy. */

@@ -14,6 +14,7 @@ export interface WireFrontend {
   port: number
   tls?: { cert: string, key: string }
   limits?: Partial<FrontendLimits>
+  allowTrace?: boolean
 }
 
 /** What the primary asks a worker; the worker answers with a {@link WorkerReply}. */

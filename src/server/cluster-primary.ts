@@ -174,6 +174,7 @@ function wireFrontend (f: FrontendOptions): WireFrontend {
     host: f.host,
     port: f.port,
     ...(f.tls === undefined ? {} : { tls: { cert: text(f.tls.cert), key: text(f.tls.key) } }),
-    ...(f.limits === undefined ? {} : { limits: f.limits })
+    ...(f.limits === undefined ? {} : { limits: f.limits }),
+    ...(f.allowTrace === undefined ? {} : { allowTrace: f.allowTrace })
   }
 }

@@ -57,11 +57,11 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
 
 /** Returns the frontend listener options, reading the optional TLS certificate and key files. */
 export async function frontendFromConfig (config: SpiffeLbConfig): Promise<FrontendOptions> {
-  const { listen, tls, limits } = config.frontend
-  if (tls === undefined) return { host: listen.host, port: listen.port, limits }
+  const { listen, tls, limits, allowTrace } = config.frontend
+  if (tls === undefined) return { host: listen.host, port: listen.port, limits, allowTrace }
   const [cert, key] = await Promise.all([readRequired(tls.certFile), readRequired(tls.keyFile)])
   assertKeyFileSafe(tls.keyFile, key.mode)
-  return { host: listen.host, port: listen.port, tls: { cert: cert.text, key: key.text }, limits }
+  return { host: listen.host, port: listen.port, tls: { cert: cert.text, key: key.text }, limits, allowTrace }
 }
 
 /** Reads a credential file through the bounded reader; a missing file is an error here. */
