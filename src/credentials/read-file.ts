@@ -1,18 +1,15 @@
 /**
- * The one reader of credential files (DESIGN.md section 7, security rules: credential files are
+ * The one reader of credential files (docs/architecture.md#security-model: credential files are
  * regular, bounded and read with a timeout). A path pointed at `/dev/zero` must not eat the
  * memory, a FIFO must not block every later rotation, and what is read is never quoted back.
  */
 import { constants, type Stats } from 'node:fs'
 import { open, realpath, type FileHandle } from 'node:fs/promises'
+import { CREDENTIAL_READ_TIMEOUT_MS, MAX_CREDENTIAL_FILE_BYTES } from '../defaults.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { CREDENTIALS_ERROR } from './errors.ts'
 
-/** Largest credential file accepted: 1 MiB (a chain, a key or a bundle map is a few KiB). */
-export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
-
-/** How long one credential file read may take before it is abandoned. */
-export const CREDENTIAL_READ_TIMEOUT_MS = 5_000
+export { CREDENTIAL_READ_TIMEOUT_MS, MAX_CREDENTIAL_FILE_BYTES } from '../defaults.ts'
 
 /** A credential file read whole. */
 export interface CredentialFileRead {

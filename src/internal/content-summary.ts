@@ -6,7 +6,7 @@ const LABEL = /-----BEGIN ([A-Z0-9 ]{1,40})-----/g
  * and the labels of the PEM blocks it holds, e.g. `241 bytes, pem blocks: "PRIVATE KEY"`.
  * Credential files hold private keys, and a path pointed at the wrong file may hold anything
  * (`/etc/passwd`), so no byte of the content itself ever reaches a message, log or `/status`
- * (DESIGN.md section 7, security rules).
+ * (docs/architecture.md#security-model).
  */
 export function describeContent (text: string): string {
   const labels = [...new Set([...text.matchAll(LABEL)].map((m) => m[1] ?? ''))]

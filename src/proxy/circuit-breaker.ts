@@ -1,7 +1,7 @@
 /**
- * A backend service's circuit breakers in the cloud's shape (`circuitBreakers`, DESIGN.md
- * section 7, limits): past a limit the proxy answers 503 at once instead of queueing without
- * bound. `maxConnections` is applied by the endpoint pools; this counts the rest.
+ * A backend service's circuit breakers in the cloud's shape (`circuitBreakers`,
+ * docs/architecture.md#security-model): past a limit the proxy answers 503 at once instead of
+ * queueing without bound. `maxConnections` is applied by the endpoint pools; this counts the rest.
  */
 import type { CircuitBreakerOptions } from './types.ts'
 

@@ -1,5 +1,5 @@
 /**
- * Request path normalisation before routing (DESIGN.md section 7): the url map must judge the
+ * Request path normalisation before routing (docs/architecture.md#security-model): the url map must judge the
  * same path the backend receives, so `/hello/../f/x` can never be routed as `/hello/*` and
  * served as `/f/x`. RFC 3986 section 6.2.2: percent-encodings of unreserved characters are
  * decoded (6.2.2.2) and the others upper-cased (6.2.2.1); dot segments are removed (5.2.4);

@@ -1,7 +1,7 @@
 /**
- * Passive health from real traffic, in the shape of the cloud's `outlierDetection` (DESIGN.md
- * section 7, limits): consecutive 5xx answers or gateway failures (502, 503, 504, connect
- * failures, timeouts, resets) eject an endpoint for `baseEjectionTime` times its ejections in
+ * Passive health from real traffic, in the shape of the cloud's `outlierDetection`
+ * (docs/architecture.md#security-model): consecutive 5xx answers or gateway failures (502,
+ * 503, 504, connect failures, timeouts, resets) eject an endpoint for `baseEjectionTime` times its ejections in
  * a row. Without the block, only an endpoint that cannot be connected to is ejected, at once.
  */
 import { PASSIVE_EJECTION_MS } from '../defaults.ts'

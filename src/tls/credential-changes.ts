@@ -3,8 +3,7 @@ import { notifyAll } from '../internal/notify.ts'
 import type { X509Snapshot, X509SnapshotSource } from '../spiffe/snapshot.ts'
 
 /**
- * A change of the credentials pooled backend connections were made under (DESIGN.md section 7,
- * security rules): such connections must retire before their next request, whatever delivered
+ * A change of the credentials pooled backend connections were made under (docs/architecture.md#security-model): such connections must retire before their next request, whatever delivered
  * the change (config reload, file directory, metadata server, issuer, Workload API).
  */
 export interface CredentialChange {
