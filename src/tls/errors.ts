@@ -19,6 +19,8 @@ export const TLS_ERROR = {
   HANDSHAKE_TIMEOUT: 'ERR_SPIFFE_TLS_HANDSHAKE_TIMEOUT',
   /** The TLS handshake itself failed (alert, protocol error, reset during the handshake). */
   HANDSHAKE_FAILED: 'ERR_SPIFFE_TLS_HANDSHAKE_FAILED',
+  /** The peer refused OUR certificate: it sent a TLS alert (named in the message) after seeing it. */
+  REFUSED_BY_PEER: 'ERR_SPIFFE_TLS_REFUSED_BY_PEER',
   /** The TCP connection could not be established (the original error is passed on as is). */
   CONNECT_FAILED: 'ERR_SPIFFE_TLS_CONNECT_FAILED',
   /** minVersion / maxVersion / groups that cannot work (thrown when a connector or server is made). */
