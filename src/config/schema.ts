@@ -137,7 +137,9 @@ const backendService = z.strictObject({
     successRateMinimumHosts: z.int().min(0).optional(),
     successRateRequestVolume: z.int().min(0).optional(),
     successRateStdevFactor: z.int().min(0).optional()
-  }).optional()
+  }).optional(),
+  /** Extension: which backend SPIFFE IDs are accepted (patterns, `*` one segment, `**` the rest). */
+  authorization: z.strictObject({ allowedPeers: z.array(z.string()).min(1) }).optional()
 })
 
 const urlMap = z.strictObject({

@@ -1,5 +1,6 @@
 import type { KeyAlgorithm } from '../pki/key-algorithm.ts'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
+import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
@@ -129,6 +130,11 @@ export interface BackendServiceConfig {
     healthyThreshold: number
     unhealthyThreshold: number
   } | undefined
+  /**
+   * Extension (DESIGN.md section 7): the backend SPIFFE IDs accepted; undefined = any valid SVID of
+   * a trusted domain, as in the cloud.
+   */
+  authorization: { allowedPeers: SpiffeIdPattern[] } | undefined
   connectionPool: {
     /** 0 = unlimited */
     maxRequestsPerConnection: number

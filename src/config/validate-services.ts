@@ -1,4 +1,5 @@
 import { quote } from '../internal/errors.ts'
+import { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import { backendServiceResource, checkAttestation } from './attestation.ts'
 import { parseIdentity } from './identity.ts'
 import type { ConfigPath, IssueList } from './issues.ts'
@@ -19,6 +20,18 @@ export interface ServiceContext {
    */
   written: ReadonlySet<string>
   list: IssueList
+}
+
+/** Returns the parsed `allowedPeers` patterns; records each invalid one under its path. */
+function allowedPeersAt (raw: readonly string[], at: ConfigPath, list: IssueList): SpiffeIdPattern[] {
+  return raw.flatMap((text, i) => {
+    try {
+      return [SpiffeIdPattern.parse(text)]
+    } catch (err) {
+      list.addError([...at, i], 'ERR_SPIFFE_ID_PATTERN_INVALID', 'not a spiffe id pattern', err)
+      return []
+    }
+  })
 }
 
 /** Fields the seeds say cannot be set together with `tlsSettings.identity`. */
@@ -76,6 +89,7 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
       healthCheck: hc === undefined
         ? undefined
         : { requestPath: hc.requestPath, checkIntervalMs: hc.checkIntervalSec * 1000, timeoutMs: hc.timeoutSec * 1000, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
+      authorization: svc.authorization === undefined ? undefined : { allowedPeers: allowedPeersAt(svc.authorization.allowedPeers, [...at, 'authorization', 'allowedPeers'], list) },
       connectionPool: { ...svc.connectionPool },
       circuitBreakers: svc.circuitBreakers === undefined ? undefined : defined({
         maxConnections: svc.circuitBreakers.maxConnections,

@@ -44,7 +44,8 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
   const connectFor = (running: SpiffeLbConfig) => (service: string): BackendConnector => {
     const svc = running.backendServices.find((s) => s.name === service)
     if (svc === undefined) throw newIdentity(service, '')
-    return pool.connect(service, svc.tlsSettings.identity?.spiffeId.toString() ?? '', svc.connectionPool.tlsSessionResumption, svc.connectionPool.keyExchangeGroups)
+    return pool.connect(service, svc.tlsSettings.identity?.spiffeId.toString() ?? '', svc.connectionPool.tlsSessionResumption,
+      svc.connectionPool.keyExchangeGroups, svc.authorization?.allowedPeers.map(String))
   }
 
   let running = config

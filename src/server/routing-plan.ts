@@ -12,6 +12,8 @@ export interface PlannedService extends Omit<ServiceOptions, 'connect'> {
   sessionResumption: boolean
   /** `connectionPool.keyExchangeGroups`; absent = the connector's default. */
   keyExchangeGroups?: string[]
+  /** `authorization.allowedPeers` as canonical pattern strings; undefined = any verified peer. */
+  allowedPeers?: string[]
 }
 
 /**
@@ -56,7 +58,14 @@ export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]):
     const identity = svc?.tlsSettings.identity?.spiffeId.toString() ?? ''
     if (!loaded.includes(identity)) throw newIdentity(service.name, identity)
     const groups = svc?.connectionPool.keyExchangeGroups
-    return { ...service, identity, sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true, ...(groups === undefined ? {} : { keyExchangeGroups: groups }) }
+    const allowedPeers = svc?.authorization?.allowedPeers.map(String)
+    return {
+      ...service,
+      identity,
+      sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true,
+      ...(groups === undefined ? {} : { keyExchangeGroups: groups }),
+      ...(allowedPeers === undefined ? {} : { allowedPeers })
+    }
   })
   compileRouting(routing) // the proxy's own checks: a worker is only sent a plan it can apply
   return { services, urlMap: routing.urlMap }
@@ -65,7 +74,7 @@ export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]):
 /** Returns the proxy's routing options for `plan`, each service using `connect(service)`. */
 export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => BackendConnector): RoutingOptions {
   return {
-    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, keyExchangeGroups: _groups, ...service }, i) => {
+    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, keyExchangeGroups: _groups, allowedPeers: _allowed, ...service }, i) => {
       const connector = connect(plan.services[i] as PlannedService)
       return { ...service, connect: connector, credentialChanges: connector }
     }),

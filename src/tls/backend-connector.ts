@@ -26,7 +26,8 @@ export type { BackendConnector, BackendConnectorOptions, ConnectCallback, Connec
  * (`role: 'server'`, docs/architecture.md#security-model). OpenSSL verification is off (`rejectUnauthorized:
  * false`, empty CA store): one pooled `ca:` list would let domain B vouch for domain A. A rejected
  * backend gets no application byte: the socket is destroyed and the callback receives
- * `ERR_SPIFFE_TLS_PEER_REJECTED` with the rule in `reason`. The protocol is always TLS.
+ * `ERR_SPIFFE_TLS_PEER_REJECTED` with the rule in `reason` (`ERR_SPIFFE_TLS_PEER_NOT_ALLOWED` when
+ * `authorize` does not admit its ID). The protocol is always TLS.
  * Throws `ERR_SPIFFE_TLS_BAD_PARAMETERS` for unusable versions or groups.
  */
 export function createBackendConnector (options: BackendConnectorOptions): BackendConnector {
@@ -170,6 +171,9 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
           peer = verifyPeer(chain, latest.bundles, 'server', now, endpoint, resumed)
           if (fp !== undefined) verdicts.set(fp, latest.bundles, peer)
         }
+        // Checked on every handshake, cached verdict or not: the cache holds SPIFFE verdicts only.
+        const denied = options.authorize?.deny(peer.id, endpoint)
+        if (denied !== undefined) throw denied
         settled = true
         clock.clearTimeout(timer)
         socket.off('error', onError)

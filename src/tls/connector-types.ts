@@ -4,6 +4,7 @@ import type { Clock } from '../internal/clock.ts'
 import type { X509SnapshotSource } from '../spiffe/snapshot.ts'
 import type { SecureContextFactory, TlsParameters } from './context-cache.ts'
 import type { CredentialChanges } from './credential-changes.ts'
+import type { PeerAuthorizer } from './peer-authorizer.ts'
 
 /** One finished (or failed) backend handshake, for metrics and logs (docs/metrics.md). */
 export interface HandshakeEvent {
@@ -37,6 +38,8 @@ export interface BackendConnectorOptions extends TlsParameters {
   alpnProtocols?: string[]
   clock?: Clock
   onHandshake?: (event: HandshakeEvent) => void
+  /** Which verified backends are allowed (`authorization.allowedPeers`); default any verified one. */
+  authorize?: PeerAuthorizer
   /** Builds SecureContexts; default `tls.createSecureContext` (tests count calls). */
   createSecureContext?: SecureContextFactory
 }

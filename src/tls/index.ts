@@ -10,5 +10,8 @@ export type { EchoBackend, EchoBackendOptions, EchoBackendStats } from './echo-b
 export { peerIdentity, verifiedPeer } from './peer-identity.ts'
 export type { VerifiedPeer } from './peer-identity.ts'
 export { TLS_ERROR, TlsPeerRejectedError } from './errors.ts'
+export { PeerAuthorizer } from './peer-authorizer.ts'
+export { probeBackend } from './probe.ts'
+export type { ProbeOptions, ProbeReport } from './probe.ts'
 export type { TlsErrorCode } from './errors.ts'
 export type { SecureContextFactory, TlsParameters } from './context-cache.ts'
