@@ -6,6 +6,10 @@ import { writeFile } from 'node:fs/promises'
 import net, { type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Writable } from 'node:stream'
+import { isSpiffeLbError } from '../src/internal/errors.ts'
+import { runProbe, type ProbeCommandOptions } from '../src/server/probe.ts'
+import { runVerify } from '../src/server/verify-chain.ts'
 import type { ProbeReport } from '../src/tls/probe.ts'
 import { makeDomain, makeRawCert, makeSvid, tempDir } from './tls-fixtures.ts'
 
@@ -44,12 +48,39 @@ async function sServer (name: string, chain: string, key: string, clientCa: stri
 }
 
 interface Run { code: number, stdout: string, stderr: string }
-async function probe (...args: string[]): Promise<Run> {
+/** The real CLI, one process (exit code as the shell sees it). */
+async function probeCli (...args: string[]): Promise<Run> {
   return await new Promise((resolve) => {
     execFile(process.execPath, ['src/cli/main.ts', 'probe', ...args], { cwd: REPO }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
     })
   })
+}
+/** The same command through the program in this process (the machine is shared: fewer node start-ups). */
+async function probe (...args: string[]): Promise<Run> {
+  const text = { stdout: '', stderr: '' }
+  const sink = (k: 'stdout' | 'stderr'): Writable => new Writable({ write (chunk, _e, cb) { text[k] += String(chunk); cb() } })
+  let code = 0
+  const [target, ...rest] = args
+  const opts = { bundle: [] as string[], trustConfig: [] as string[], timeout: '10000' } as Omit<ProbeCommandOptions, 'target'>
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i]
+    const value = rest[i + 1] ?? ''
+    if (flag === '--json') { opts.json = true; continue }
+    i++
+    if (flag === '--bundle') opts.bundle.push(value)
+    else if (flag === '--cert') opts.cert = value
+    else if (flag === '--key') opts.key = value
+    else throw new Error(`test helper does not know ${flag ?? ''}`)
+  }
+  try {
+    code = await runProbe({ target: target ?? '', ...opts }, { stdout: sink('stdout'), stderr: sink('stderr') })
+  } catch (err) {
+    if (!isSpiffeLbError(err)) throw err
+    text.stderr += `spiffe-lb: ${err.code}: ${err.message}\n`
+    code = 2
+  }
+  return { code, ...text }
 }
 const codesOf = (text: string): string[] => [...text.matchAll(/^reject: .*\((ERR_[A-Z_]+)\)$/gm)].map((m) => m[1] ?? '')
 
@@ -67,7 +98,7 @@ const [goodPort, badPort, pickyPort, v12Port] = await Promise.all([
 ])
 
 t.test('a good backend: accept, TLS parameters, chain, bundle, resumption; exit 0', async (t) => {
-  const r = await probe(`127.0.0.1:${goodPort}`, '--cert', ourCert, '--key', ourKey, ...trust)
+  const r = await probeCli(`127.0.0.1:${goodPort}`, '--cert', ourCert, '--key', ourKey, ...trust)
   t.equal(r.code, 0, r.stdout + r.stderr)
   t.match(r.stdout, /tcp connect:\s+[\d.]+ ms/)
   t.match(r.stdout, /tls handshake:\s+[\d.]+ ms/)
@@ -92,9 +123,12 @@ t.test('the same words as verify', async (t) => {
   const chain = await file('bad-presented.pem', bad.chainPem)
   const [p, v] = await Promise.all([
     probe(`127.0.0.1:${badPort}`, '--cert', ourCert, '--key', ourKey, ...trust),
-    new Promise<string>((resolve) => {
-      execFile(process.execPath, ['src/cli/main.ts', 'verify', ...trust, chain], { cwd: REPO }, (_e, stdout) => { resolve(stdout) })
-    })
+    (async () => {
+      let stdout = ''
+      const sink = new Writable({ write (chunk, _e, cb) { stdout += String(chunk); cb() } })
+      await runVerify({ chain, bundle: [`a.test=${aRoot}`, `b.test=${bRoot}`], trustConfig: [], role: 'server' }, { stdout: sink, stderr: sink })
+      return stdout
+    })()
   ])
   const rejects = (s: string): string[] => s.split('\n').filter((l) => l.startsWith('reject: '))
   t.same(rejects(p.stdout), rejects(v))
@@ -134,7 +168,7 @@ t.test('connection and usage errors: exit 2', async (t) => {
   await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
   const [refused, noIdentity, badTarget] = await Promise.all([
     probe(`127.0.0.1:${closedPort}`, '--cert', ourCert, '--key', ourKey, ...trust),
-    probe(`127.0.0.1:${goodPort}`, ...trust),
+    probeCli(`127.0.0.1:${goodPort}`, ...trust),
     probe('127.0.0.1', '--cert', ourCert, '--key', ourKey, ...trust)
   ])
   t.equal(refused.code, 2)
