@@ -97,6 +97,12 @@ export const WORKER_STABLE_MS = 10 * SECOND
 /** Grace period of a test backend's stop before connections are cut. */
 export const ECHO_BACKEND_GRACE_MS = 5 * SECOND
 
+/** How long a CRL published by `ca revoke` stays fresh (its nextUpdate). */
+export const CRL_VALIDITY_MS = DAY
+
+/** How long `probe` waits, after a TLS 1.3 handshake, for the backend's verdict on our certificate. */
+export const PROBE_SETTLE_MS = SECOND
+
 /** Returns a default duration as a CLI flag value in the cloud's form: 10000 → `"10s"`. */
 export function flagSeconds (ms: number): string {
   return `${ms / SECOND}s`

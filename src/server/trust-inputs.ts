@@ -6,7 +6,11 @@ import { parsePem } from '../internal/pem.ts'
 import {
   BundleSet, TrustDomain, X509Bundle, fingerprint, parseSpiffeBundleMap, parseSpiffeTrustStores, parseTrustBundlesMap
 } from '../spiffe/index.ts'
+import { readFile } from 'node:fs/promises'
 import { readTextFile } from '../control/ca-layout.ts'
+import { fileStateView } from '../control/state-view.ts'
+import { loadCrl } from '../pki/index.ts'
+import { normalizeSerial, type RevocationList } from '../spiffe/index.ts'
 
 // The trust and chain inputs shared by `verify` and `probe`: `--bundle TD=PEM`, `--trust-config`
 // (any trust document, or a whole serving config) and PEM chains.
@@ -48,7 +52,7 @@ export function parseTrustDocument (doc: unknown, file: string): BundleSet {
  * created); a domain whose anchors differ between two services is an error.
  */
 export async function servingTrustStores (config: SpiffeLbConfig, service?: string): Promise<BundleSet> {
-  const derived = deriveResources(config, await readDeriveInputs(config))
+  const derived = deriveResources(config, await readDeriveInputs(config, fileStateView(config)))
     .filter((d) => service === undefined || d.backendService === service)
   const byDomain = new Map<string, X509Bundle>()
   for (const d of derived) {
@@ -117,4 +121,30 @@ export function readChain (pem: string, file: string): X509Certificate[] {
       throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(file)}: certificate ${i + 1} does not parse as x.509`, { at: file, cause: err })
     }
   })
+}
+
+/**
+ * Returns the CRLs named by `--crl FILE`, each verified against the key of one of `issuers` (the
+ * authorities of the bundles and the intermediates presented): a CRL no trusted CA signed is an
+ * error, never silently ignored. Throws `ERR_SPIFFE_CLI_READ_FILE` or `ERR_SPIFFE_PKI_CRL_*`.
+ */
+export async function loadCrls (files: readonly string[], issuers: readonly X509Certificate[]): Promise<RevocationList[]> {
+  const out: RevocationList[] = []
+  for (const file of files) {
+    let bytes: Buffer
+    try {
+      bytes = await readFile(file)
+    } catch (err) {
+      throw new SpiffeLbError('ERR_SPIFFE_CLI_READ_FILE', `cannot read crl ${quote(file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: file, cause: err })
+    }
+    const crl = await loadCrl(bytes, file, issuers)
+    out.push({
+      issuerFingerprint: crl.issuer.fingerprint256,
+      revokedSerials: new Set(crl.revokedSerials.map(normalizeSerial)),
+      thisUpdate: crl.thisUpdate,
+      nextUpdate: crl.nextUpdate,
+      source: file
+    })
+  }
+  return out
 }

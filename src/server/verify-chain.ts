@@ -5,7 +5,7 @@ import { readTextFile } from '../control/ca-layout.ts'
 import type { CommandOutput } from './command-output.ts'
 import { nowOption } from './inspect.ts'
 import { EXIT } from './command-output.ts'
-import { loadBundles, readChain } from './trust-inputs.ts'
+import { loadBundles, loadCrls, readChain } from './trust-inputs.ts'
 import { verdictLines } from './verdict-lines.ts'
 
 /** Options of `verify`, as commander parses them. */
@@ -15,6 +15,10 @@ export interface VerifyCommandOptions {
   trustConfig: string[]
   role: string
   now?: string
+  /** CRL files (PEM or DER), each verified against a trusted CA or a presented intermediate. */
+  crl?: string[]
+  /** `closed` (default) or `open`: what a CRL past its nextUpdate does. */
+  staleCrl?: string
 }
 
 /**
@@ -29,7 +33,13 @@ export async function runVerify (opts: VerifyCommandOptions, out: CommandOutput,
   const now = nowOption(opts.now, clock)
   const bundles = await loadBundles(opts.bundle, opts.trustConfig)
   const chain = readChain(await readTextFile(opts.chain, 'certificate chain'), opts.chain)
-  const audit = auditX509Svid(chain, bundles, { role: opts.role, now })
+  const staleCrl = opts.staleCrl ?? 'closed'
+  if (staleCrl !== 'closed' && staleCrl !== 'open') {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_STALE_CRL', `--stale-crl must be closed or open, got ${quote(staleCrl)}`, { at: '--stale-crl' })
+  }
+  const lists = await loadCrls(opts.crl ?? [], [...[...bundles].flatMap((b) => b.authorities), ...chain.slice(1)])
+  const audit = auditX509Svid(chain, bundles, { role: opts.role, now, ...(lists.length === 0 ? {} : { revocation: { lists, staleCrl } }) })
+  for (const w of audit.warnings) out.stderr.write(`warning: ${w}\n`)
   for (const line of verdictLines(audit.failures, audit.id?.toString())) out.stdout.write(`${line}\n`)
   return audit.failures.length === 0 ? EXIT.OK : EXIT.FAILED
 }

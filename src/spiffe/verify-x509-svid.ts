@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { buildPath } from './path-builder.ts'
+import { checkRevocation, type RevocationOptions } from './revocation.ts'
 import type { X509BundleSource } from './source.ts'
 import type { SpiffeId } from './spiffe-id.ts'
 import { certLabel } from './cert-info.ts'
@@ -18,6 +19,8 @@ export interface VerifyOptions {
   role: SvidRole
   /** Time of the check, ms since the epoch or a Date. Default `Date.now()`. */
   now?: number | Date
+  /** CRLs to check every certificate of the path against (RFC 5280 §6.3); default none. */
+  revocation?: RevocationOptions
 }
 
 /** A verified X.509-SVID: the peer's SPIFFE ID and the path that proves it. */
@@ -37,6 +40,8 @@ export interface SvidAudit {
   bundleTrustDomain?: string
   /** Each broken rule as a coded error; empty means accepted. */
   failures: SpiffeLbError[]
+  /** Things worth saying that do not reject (a stale CRL under the `open` policy). */
+  warnings: string[]
 }
 
 /**
@@ -52,7 +57,7 @@ export interface SvidAudit {
  * https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#5-validation
  */
 export function verifyX509Svid (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions): VerifiedSvid {
-  const audit = runChecks(chain, bundles, opts, throwFirst)
+  const audit = runChecks(chain, bundles, opts, throwFirst, () => {})
   // With a throwing sink, reaching here means every check passed, so id and path are set.
   return { id: audit.id as SpiffeId, chain: audit.path as X509Certificate[] }
 }
@@ -65,11 +70,13 @@ export function verifyX509Svid (chain: readonly X509Certificate[], bundles: X509
  */
 export function auditX509Svid (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions): SvidAudit {
   const failures: SpiffeLbError[] = []
-  const audit = runChecks(chain, bundles, opts, (broken) => { failures.push(broken) })
-  return { ...audit, failures }
+  const warnings: string[] = []
+  const audit = runChecks(chain, bundles, opts, (broken) => { failures.push(broken) }, (w) => { warnings.push(w) })
+  return { ...audit, failures, warnings }
 }
 
-function runChecks (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions, sink: RuleSink): Omit<SvidAudit, 'failures'> {
+function runChecks (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions, sink: RuleSink,
+  warn: (message: string) => void): Omit<SvidAudit, 'failures' | 'warnings'> {
   const now = opts.now === undefined ? Date.now() : typeof opts.now === 'number' ? opts.now : opts.now.getTime()
   const leaf = chain[0]
   if (leaf === undefined) {
@@ -101,6 +108,7 @@ function runChecks (chain: readonly X509Certificate[], bundles: X509BundleSource
     id: id.toString(),
     trustDomain: id.trustDomain.name
   }))
+  if (path !== undefined && opts.revocation !== undefined) checkRevocation(path, opts.revocation, now, sink, warn)
   return { id, bundleTrustDomain: id.trustDomain.name, ...(path === undefined ? {} : { path }) }
 }
 
