@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { isSpiffeLbError } from '../src/internal/errors.ts'
+import { createCrl } from '../src/pki/index.ts'
 import { runProbe, type ProbeCommandOptions } from '../src/server/probe.ts'
 import { runVerify } from '../src/server/verify-chain.ts'
 import type { ProbeReport } from '../src/tls/probe.ts'
@@ -71,6 +72,7 @@ async function probe (...args: string[]): Promise<Run> {
     if (flag === '--bundle') opts.bundle.push(value)
     else if (flag === '--cert') opts.cert = value
     else if (flag === '--key') opts.key = value
+    else if (flag === '--crl') opts.crl = [...(opts.crl ?? []), value]
     else throw new Error(`test helper does not know ${flag ?? ''}`)
   }
   try {
@@ -147,6 +149,13 @@ t.test('a backend demanding a client cert of another domain refuses us (TLS 1.3 
   }
   const text = await probe(`127.0.0.1:${pickyPort}`, '--cert', ourCert, '--key', ourKey, ...trust)
   t.match(text.stdout, /backend refused our certificate: alert "unknown ca"/)
+})
+
+t.test('--crl: a revoked backend is rejected with its own code', async (t) => {
+  const crl = await file('b.crl.pem', await createCrl(b.ca, [{ serialHex: good.leaf.serialNumber, revokedAt: Date.now() }], Date.now() - 60_000, Date.now() + 3_600_000))
+  const r = await probe(`127.0.0.1:${goodPort}`, '--cert', ourCert, '--key', ourKey, ...trust, '--crl', crl)
+  t.equal(r.code, 1, r.stdout + r.stderr)
+  t.same(codesOf(r.stdout), ['ERR_SPIFFE_VERIFY_REVOKED'])
 })
 
 t.test('--json for scripts', async (t) => {

@@ -15,6 +15,7 @@ export function registerProbeCommand (program: Command): void {
     .option('--service <name>', 'the backend service of --config')
     .option('--servername <name>', 'SNI to send (default: the host when it is a name)')
     .option('--timeout <ms>', 'deadline of each connection, in milliseconds', '10000')
+    .option('--crl <file>', 'a CRL (PEM or DER) signed by a trusted authority (repeatable)', collect, [] as string[])
     .option('--now <iso>', 'judge validity at this time instead of now (ISO 8601)')
     .option('--json', 'print the report as JSON')
     .action(async (target: string, opts: Omit<ProbeCommandOptions, 'target'>) => {

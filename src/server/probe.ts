@@ -2,7 +2,7 @@ import { loadConfig, type SpiffeLbConfig } from '../config/index.ts'
 import { parseHostPort } from '../internal/host-port.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
-import type { BundleSet, X509BundleSource } from '../spiffe/index.ts'
+import type { BundleSet } from '../spiffe/index.ts'
 import { X509Svid } from '../spiffe/index.ts'
 import { TLS_ERROR } from '../tls/errors.ts'
 import { PeerAuthorizer } from '../tls/peer-authorizer.ts'
@@ -12,7 +12,7 @@ import { EXIT, type CommandOutput } from './command-output.ts'
 import { openIdentityCredentials } from './credentials-wiring.ts'
 import { nowOption } from './inspect.ts'
 import { renderProbeReport } from './probe-output.ts'
-import { loadBundles } from './trust-inputs.ts'
+import { loadBundles, loadCrls } from './trust-inputs.ts'
 
 /** Options of `probe`, as commander parses them. */
 export interface ProbeCommandOptions {
@@ -26,11 +26,13 @@ export interface ProbeCommandOptions {
   servername?: string
   json?: boolean
   now?: string
+  /** CRL files signed by a trusted authority (repeatable), as `verify --crl`. */
+  crl?: string[]
   timeout: string
 }
 
 /** What the proxy would present and trust for the probe, and what it enforces beyond that. */
-type Identity = Pick<ProbeOptions, 'svid' | 'bundles' | 'alpnProtocols'> & { authorizer?: PeerAuthorizer, close: () => Promise<void> }
+type Identity = Pick<ProbeOptions, 'svid' | 'alpnProtocols'> & { bundles: BundleSet } & { authorizer?: PeerAuthorizer, close: () => Promise<void> }
 
 /** Returns the identity of backend service `name` of `config`, from its configured credential source. */
 async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clock): Promise<Identity> {
@@ -49,7 +51,7 @@ async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clo
     await close()
     throw new SpiffeLbError(TLS_ERROR.NO_CREDENTIALS, `no credentials for ${quote(creds.identity.toString())} from source ${quote(config.credentials.source)}`, { at: config.source })
   }
-  const bundles: X509BundleSource = snapshot.bundles
+  const bundles = snapshot.bundles
   const authorizer = svc.authorization === undefined ? undefined : new PeerAuthorizer(svc.authorization.allowedPeers)
   return { svid: snapshot.svid, bundles, alpnProtocols: ['http/1.1'], ...(authorizer === undefined ? {} : { authorizer }), close }
 }
@@ -85,12 +87,14 @@ export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, c
     : await fileIdentity(opts)
   const { authorizer, close, ...presented } = identity
   try {
+    const lists = await loadCrls(opts.crl ?? [], [...presented.bundles].flatMap((b) => b.authorities))
     const report = await probeBackend({
       host: target.host,
       port: target.port,
       ...(opts.servername === undefined ? {} : { servername: opts.servername }),
       ...presented,
       ...(authorizer === undefined ? {} : { authorize: (id) => authorizer.deny(id, target.address) }),
+      ...(lists.length === 0 ? {} : { revocation: { lists } }),
       now,
       timeoutMs
     })
