@@ -90,6 +90,14 @@ t.test('allowedPeers admits one backend; a reload with a pooled connection open 
   const metrics = await get(`${admin}/metrics`)
   t.match(metrics.body, /spiffe_lb_backend_handshakes_total\{[^}]*result="ERR_SPIFFE_TLS_PEER_NOT_ALLOWED"[^}]*\} [1-9]/, 'its own metric reason')
 
+  // /debug/peers: the last verdict per endpoint, its reasons, the peer's ID and chain, when seen.
+  const peers = JSON.parse((await get(`${admin}/debug/peers`)).body) as { peers: Array<{ endpoint: string, verdict: string, reasons: string[], message?: string, spiffeId?: string, chain: Array<{ spiffeId?: string, issuer: string }>, seenAt: string }> }
+  const at = (name: string) => peers.peers.find((p) => p.endpoint === `127.0.0.1:${ports.get(name) ?? 0}`)
+  t.match(at('backend-1'), { verdict: 'accept', reasons: [], spiffeId: one, chain: [{ spiffeId: one }] })
+  t.match(at('backend-2'), { verdict: 'reject', reasons: ['ERR_SPIFFE_TLS_PEER_NOT_ALLOWED'], spiffeId: two, message: /not in authorization\.allowedPeers/ })
+  t.match(at('partner'), { verdict: 'reject', reasons: ['ERR_SPIFFE_TLS_PEER_NOT_ALLOWED'], chain: [{ issuer: /./ }] })
+  t.ok(Number.isFinite(Date.parse(at('backend-1')?.seenAt ?? '')), 'when it was seen')
+
   // Probe with the service's identity, trust and authorization agrees.
   const [probeOne, probeTwo] = await Promise.all([
     cli('probe', '-c', config, '--service', 'web', `127.0.0.1:${ports.get('backend-1') ?? 0}`),

@@ -131,7 +131,7 @@ export interface BackendServiceConfig {
     unhealthyThreshold: number
   } | undefined
   /**
-   * Extension (DESIGN.md section 7): the backend SPIFFE IDs accepted; undefined = any valid SVID of
+   * Extension of the cloud model: the backend SPIFFE IDs accepted; undefined = any valid SVID of
    * a trusted domain, as in the cloud.
    */
   authorization: { allowedPeers: SpiffeIdPattern[] } | undefined

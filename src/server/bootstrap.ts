@@ -7,6 +7,7 @@ import type { Clock } from '../internal/clock.ts'
 import { systemClock } from '../internal/clock.ts'
 import { createProxy } from '../proxy/proxy.ts'
 import type { BackendConnector } from '../tls/connector-types.ts'
+import { PeerLog } from '../admin/peer-log.ts'
 import { createConnectorPool } from './connector-pool.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
@@ -36,9 +37,10 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
   const log = options.logger
   const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
 
+  const peers = new PeerLog()
   const pool = createConnectorPool({
     snapshotsFor: (identity) => credentials.find((c) => c.identity.toString() === identity)?.store,
-    onHandshake: (e) => { metrics.observeHandshake(e) },
+    onHandshake: (e) => { metrics.observeHandshake(e); peers.record(e, clock.now()) },
     clock
   })
   const connectFor = (running: SpiffeLbConfig) => (service: string): BackendConnector => {
@@ -57,7 +59,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     metrics,
     clock
   })
-  const admin = createRuntimeAdmin(config, { metrics, credentials, services: () => proxy.status().services, clock })
+  const admin = createRuntimeAdmin(config, { metrics, credentials, services: () => proxy.status().services, peers: () => peers.view(), clock })
   let proxyAddress: AddressInfo
   let adminAddress: AddressInfo
   try {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createAdminServer, type AdminServer, type AdminServerOptions } from '../admin/admin-server.ts'
+import type { PeerRecord } from '../admin/peer-log.ts'
 import { createMetrics, type SpiffeLbMetrics } from '../admin/metrics.ts'
 import type { ServiceHealth } from '../admin/status.ts'
 import type { ConfigIssue } from '../config/issues.ts'
@@ -64,6 +65,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
   metrics: AdminServerOptions['metrics']
   credentials: readonly IdentityCredentials[]
   services: () => ServiceHealth[]
+  peers?: () => PeerRecord[]
   clock: Clock
 }): AdminServer {
   const { credentials, clock } = options
@@ -76,6 +78,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
       trustDomains: () => trustDomainStatus(credentials),
       services: options.services
     },
+    ...(options.peers === undefined ? {} : { peers: options.peers }),
     clock
   })
 }

@@ -122,7 +122,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     // listener Node does not even serialize the new tickets.
     if (resumption && (offered === undefined || performance.now() - (offered.storedAt ?? 0) > SESSION_REFRESH_MS)) socket.on('session', store)
 
-    const fail = (err: Error, result: string, resumed: boolean, errorCode?: string): void => {
+    const fail = (err: Error, result: string, resumed: boolean, errorCode?: string, peerChain?: readonly X509Certificate[]): void => {
       if (settled) return
       settled = true
       clock.clearTimeout(timer)
@@ -130,7 +130,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       socket.on('error', () => {}) // late errors of a socket nobody owns any more
       socket.destroy()
       sessions.delete(sessionEndpoint, svidGeneration, bundleGeneration)
-      report({ result, resumed, ...(errorCode === undefined ? {} : { errorCode }) })
+      report({ result, resumed, message: err.message, ...(errorCode === undefined ? {} : { errorCode }), ...(peerChain === undefined ? {} : { peerChain }) })
       callback(err, null)
     }
     const onError = (err: Error & { code?: string }): void => {
@@ -158,6 +158,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       const resumed = socket.isSessionReused()
       // Verify against the newest trust: a trust change during the handshake must apply.
       const latest = snapshots.current() ?? snapshot
+      let presented: readonly X509Certificate[] | undefined
       try {
         const now = clock.now()
         // A resumed client session carries no peer certificate in Node; re-verify the chain
@@ -167,6 +168,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         let peer = fp === undefined ? undefined : verdicts.get(fp, latest.bundles, now)
         // On a hit, the chain is the verified path without its anchor: what the backend sent.
         const chain = peer?.chain.slice(0, -1) ?? (resumed ? offered?.chain ?? [] : readPeerChain(leaf))
+        presented = chain
         if (peer === undefined) {
           peer = verifyPeer(chain, latest.bundles, 'server', now, endpoint, resumed)
           if (fp !== undefined) verdicts.set(fp, latest.bundles, peer)
@@ -185,10 +187,10 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         // close after the pool's keep-alive timeout and a silent backend hits the service
         // timeout long before a probe would fire, so the extra setsockopt calls buy nothing.
         socket.setNoDelay(true)
-        report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString() })
+        report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString(), peerChain: chain })
         callback(null, socket)
       } catch (err) {
-        fail(err as Error, reasonOf(err, TLS_ERROR.PEER_REJECTED), resumed)
+        fail(err as Error, reasonOf(err, TLS_ERROR.PEER_REJECTED), resumed, undefined, presented)
       }
     })
   }

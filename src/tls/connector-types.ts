@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Clock } from '../internal/clock.ts'
@@ -22,6 +23,10 @@ export interface HandshakeEvent {
   durationMs: number
   /** The underlying error's code for transport failures (`ECONNREFUSED`, `ERR_SSL_…`). */
   errorCode?: string
+  /** The chain the backend presented (leaf first), when it got that far: for `/debug/peers`. */
+  peerChain?: readonly X509Certificate[]
+  /** Why it was rejected, one line (the verification error's message), when it was. */
+  message?: string
 }
 
 /** Options of {@link createBackendConnector}. */

@@ -103,7 +103,7 @@ function summarize (cert: X509Certificate): PresentedCertificate {
 /**
  * Returns the verdict of the proxy on a live backend, with every rule it breaks: connects with
  * `svid` as the client certificate (OpenSSL verification off, like the connector), audits the
- * presented chain against the bundle of the backend's own trust domain (DESIGN.md section 2),
+ * presented chain against the bundle of the backend's own trust domain (docs/architecture.md#security-model),
  * applies `authorize`, then, when the backend was accepted, connects again offering the first
  * session to show whether it resumes. No application byte is written. Never throws for a
  * network failure: `connected: false` with `refusedUs` says what happened.
