@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import type { SpiffeLbMetrics } from './metrics.ts'
-import type { PeerRecord } from './peer-log.ts'
+import type { PeerRecord } from './peer-record.ts'
 import { readiness, statusDocument, type AdminProviders } from './status.ts'
 
 /** Options of {@link createAdminServer}. */

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createAdminServer, type AdminServer, type AdminServerOptions } from '../admin/admin-server.ts'
-import type { PeerRecord } from '../admin/peer-log.ts'
+import type { PeerRecord } from '../admin/peer-record.ts'
 import { createMetrics, type SpiffeLbMetrics } from '../admin/metrics.ts'
 import type { ServiceHealth } from '../admin/status.ts'
 import type { ConfigIssue } from '../config/issues.ts'

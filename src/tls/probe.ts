@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto'
 import tls from 'node:tls'
+import { HANDSHAKE_TIMEOUT_MS, PROBE_SETTLE_MS } from '../defaults.ts'
 import type { SpiffeLbError } from '../internal/errors.ts'
 import { certInfo, certLabel } from '../spiffe/cert-info.ts'
 import type { RevocationOptions } from '../spiffe/revocation.ts'
@@ -29,9 +30,9 @@ export interface ProbeOptions extends TlsParameters {
   authorize?: (id: SpiffeId) => SpiffeLbError | undefined
   /** Time of the verdict, ms since the epoch. */
   now: number
-  /** Per-connection deadline; default 10 000 ms. */
+  /** Per-connection deadline; default `HANDSHAKE_TIMEOUT_MS` (src/defaults.ts). */
   timeoutMs?: number
-  /** How long to wait for the backend's verdict on our certificate after a TLS 1.3 handshake; default 1000 ms. */
+  /** How long to wait for the backend's verdict on our certificate after a TLS 1.3 handshake; default `PROBE_SETTLE_MS`. */
   settleMs?: number
 }
 
@@ -120,8 +121,8 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     servername: opts.servername ?? (isIp ? undefined : opts.host),
     context,
     alpnProtocols: opts.alpnProtocols ?? ['http/1.1'],
-    timeoutMs: opts.timeoutMs ?? 10_000,
-    settleMs: opts.settleMs ?? 1000
+    timeoutMs: opts.timeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+    settleMs: opts.settleMs ?? PROBE_SETTLE_MS
   }
   const target = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
   const first = await probeConnection(connectOpts)

@@ -1,30 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { certInfo, certLabel } from '../spiffe/cert-info.ts'
+import type { PeerCertificateSummary, PeerRecord } from '../admin/peer-record.ts'
 import type { HandshakeEvent } from '../tls/connector-types.ts'
-
-/** One certificate of a peer's chain, as `/debug/peers` shows it. */
-export interface PeerCertificateSummary {
-  subject: string
-  spiffeId: string | undefined
-  issuer: string
-  notAfter: string
-}
-
-/** The last verdict on one backend endpoint. */
-export interface PeerRecord {
-  endpoint: string
-  /** `accept`, or `reject` with the rule in `reasons`. */
-  verdict: 'accept' | 'reject'
-  /** The stable reason codes (the handshake metric's `result` when rejected). */
-  reasons: string[]
-  /** One line saying why, when rejected. */
-  message: string | undefined
-  spiffeId: string | undefined
-  chain: PeerCertificateSummary[]
-  resumed: boolean
-  /** ISO 8601 time of the handshake. */
-  seenAt: string
-}
 
 function summarize (cert: X509Certificate): PeerCertificateSummary {
   let spiffeId: string | undefined
