@@ -40,6 +40,30 @@ export const BACKEND_HEADERS_TIMEOUT_MS = 300 * SECOND
 export const BACKEND_BODY_TIMEOUT_MS = 300 * SECOND
 /** How long an endpoint stays ejected after consecutive connection failures. */
 export const PASSIVE_EJECTION_MS = 10 * SECOND
+/** `outlierDetection` fields a configured block leaves out (the cloud's documented defaults). */
+export const OUTLIER_CONSECUTIVE_ERRORS = 5
+export const OUTLIER_CONSECUTIVE_GATEWAY_FAILURE = 3
+export const OUTLIER_ENFORCING_CONSECUTIVE_ERRORS = 0
+export const OUTLIER_ENFORCING_CONSECUTIVE_GATEWAY_FAILURE = 100
+export const OUTLIER_BASE_EJECTION_TIME_MS = 30 * SECOND
+export const OUTLIER_MAX_EJECTION_PERCENT = 50
+
+/** `frontend.limits` (extension): concurrent client connections. */
+export const FRONTEND_MAX_CONNECTIONS = 4096
+/** `frontend.limits`: receiving a request's headers (slowloris), and the whole request. */
+export const FRONTEND_HEADERS_TIMEOUT_MS = 10 * SECOND
+export const FRONTEND_REQUEST_TIMEOUT_MS = 60 * SECOND
+/** `frontend.limits`: an idle keep-alive client connection. */
+export const FRONTEND_KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND
+/** `frontend.limits`: the largest request head in bytes (Node's own default). */
+export const FRONTEND_MAX_HEADER_SIZE = 16_384
+/** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
+export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
+
+/** The largest credential file read (a chain, key or bundle map is a few KiB). */
+export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
+/** One credential file read. */
+export const CREDENTIAL_READ_TIMEOUT_MS = 5 * SECOND
 
 /** The `directory` credential source: re-read interval, and the quiet time after a change. */
 export const DIRECTORY_POLL_INTERVAL_MS = 60 * SECOND
@@ -72,6 +96,12 @@ export const WORKER_STABLE_MS = 10 * SECOND
 
 /** Grace period of a test backend's stop before connections are cut. */
 export const ECHO_BACKEND_GRACE_MS = 5 * SECOND
+
+/** How long a CRL published by `ca revoke` stays fresh (its nextUpdate). */
+export const CRL_VALIDITY_MS = DAY
+
+/** How long `probe` waits, after a TLS 1.3 handshake, for the backend's verdict on our certificate. */
+export const PROBE_SETTLE_MS = SECOND
 
 /** Returns a default duration as a CLI flag value in the cloud's form: 10000 → `"10s"`. */
 export function flagSeconds (ms: number): string {

@@ -75,7 +75,12 @@ for (const variant of variants) {
         if (socket !== null) presented.push({ serial: norm(localSerial(socket)), rotation })
         cb(...args)
       })
-    }, { close: () => { real.close() }, get cachedSessions () { return real.cachedSessions } }) as BackendConnector
+    }, {
+      close: () => { real.close() },
+      get cachedSessions () { return real.cachedSessions },
+      onCredentialChange: real.onCredentialChange,
+      svidNotAfter: real.svidNotAfter
+    }) as BackendConnector
 
     const { port } = await startTestProxy(t, {
       connect,

@@ -1,12 +1,14 @@
 /**
  * The admin listener (docs/metrics.md): `/metrics` (Prometheus text), `/healthz` (liveness),
- * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON). Read-only: it only calls
+ * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON), `/debug/peers` (the last
+ * verdict per backend endpoint, JSON). Read-only: it only calls
  * the providers it is given, so it can be exposed to monitoring without control power.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import type { SpiffeLbMetrics } from './metrics.ts'
+import type { PeerRecord } from './peer-record.ts'
 import { readiness, statusDocument, type AdminProviders } from './status.ts'
 
 /** Options of {@link createAdminServer}. */
@@ -15,6 +17,8 @@ export interface AdminServerOptions {
   port: number
   metrics: SpiffeLbMetrics
   providers: AdminProviders
+  /** The last verdict per backend endpoint, served as `/debug/peers`; absent = no such page. */
+  peers?: () => PeerRecord[]
   clock?: Clock
 }
 
@@ -44,6 +48,11 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
     '/status': (res) => {
       send(res, 200, 'application/json', `${JSON.stringify(statusDocument(providers, clock.now()), null, 2)}\n`)
     },
+    ...(options.peers === undefined ? {} : {
+      '/debug/peers': (res: ServerResponse) => {
+        send(res, 200, 'application/json', `${JSON.stringify({ peers: options.peers?.() ?? [] }, null, 2)}\n`)
+      }
+    }),
     '/metrics': async (res) => {
       send(res, 200, metrics.registry.contentType, await metrics.text())
     }

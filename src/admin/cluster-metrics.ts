@@ -63,6 +63,7 @@ export function workerMetrics (metrics: SpiffeLbMetrics, worker: string): Worker
         workerRequests.inc({ worker })
       },
       setEndpointHealthy (service, endpoint, healthy) { metrics.setEndpointHealthy(service, endpoint, healthy) },
+      observeCircuitBreaker (service, reason) { metrics.observeCircuitBreaker(service, reason) },
       removeEndpoint (service, endpoint) { metrics.removeEndpoint(service, endpoint) }
     },
     json: async () => await registry.getMetricsAsJSON()

@@ -65,6 +65,12 @@ export const METRICS = {
     help: '1 when the endpoint receives traffic (healthy), 0 when ejected.',
     labelNames: ['service', 'endpoint']
   },
+  circuitBreakerTrips: {
+    name: 'spiffe_lb_circuit_breaker_trips_total',
+    type: 'counter',
+    help: 'Requests answered 503 by a backend service circuit breaker, by the limit reached.',
+    labelNames: ['service', 'reason']
+  },
   workerRequests: {
     name: 'spiffe_lb_worker_requests_total',
     type: 'counter',

@@ -23,7 +23,8 @@ t.test('exposes every public metric name with its type, in its own registry', as
     spiffe_lb_credential_reloads_total: 'counter',
     spiffe_lb_requests_total: 'counter',
     spiffe_lb_request_duration_seconds: 'histogram',
-    spiffe_lb_endpoint_healthy: 'gauge'
+    spiffe_lb_endpoint_healthy: 'gauge',
+    spiffe_lb_circuit_breaker_trips_total: 'counter'
   }
   t.same(Object.values(METRIC_NAMES).sort(), Object.keys(types).sort())
   for (const [name, type] of Object.entries(types)) {

@@ -17,7 +17,8 @@ export const METRIC_NAMES = {
   credentialReloads: METRICS.credentialReloads.name,
   requests: METRICS.requests.name,
   requestDuration: METRICS.requestDuration.name,
-  endpointHealthy: METRICS.endpointHealthy.name
+  endpointHealthy: METRICS.endpointHealthy.name,
+  circuitBreakerTrips: METRICS.circuitBreakerTrips.name
 } as const
 
 /** One backend handshake as the TLS connector reports it (`HandshakeEvent` fits). */
@@ -41,6 +42,7 @@ export interface SpiffeLbMetrics {
   readonly requests: Counter<'service' | 'code' | 'endpoint'>
   readonly requestDuration: Histogram<'service'>
   readonly endpointHealthy: Gauge<'service' | 'endpoint'>
+  readonly circuitBreakerTrips: Counter<'service' | 'reason'>
   /** Records a backend handshake (wire to the connector's `onHandshake`). */
   observeHandshake (event: HandshakeObservation): void
   /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
@@ -48,6 +50,8 @@ export interface SpiffeLbMetrics {
   /** Records a finished proxied request (the proxy's `ProxyMetrics`). */
   observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
+  /** Counts a request a circuit breaker refused with 503; `reason` names the limit. */
+  observeCircuitBreaker (service: string, reason: string): void
   removeEndpoint (service: string, endpoint: string): void
   /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
   setIdentityProvider (provider: IdentityProvider): void
@@ -113,6 +117,10 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     ...instrumentOptions(METRICS.endpointHealthy),
     registers
   })
+  const circuitBreakerTrips = new Counter({
+    ...instrumentOptions(METRICS.circuitBreakerTrips),
+    registers
+  })
 
   // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
   // visible share of pooled CPU: the children are bound once per label combination and kept.
@@ -125,6 +133,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
 
   return {
     registry,
+    circuitBreakerTrips,
     backendHandshakes,
     backendHandshakeDuration,
     svidExpiry,
@@ -145,6 +154,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     },
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
+    observeCircuitBreaker (service, reason) { circuitBreakerTrips.inc({ service, reason }) },
     setIdentityProvider (provider) { identity = provider },
     text: async () => await registry.metrics()
   }

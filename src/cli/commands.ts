@@ -22,6 +22,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'svid', summary: 'issue X.509-SVIDs into the GCE credential file layout', load: async () => (await import('./svid-command.ts')).registerSvidCommand },
   { name: 'inspect', summary: 'show a certificate with its SPIFFE ID, trust domain and time left', load: async () => (await import('./inspect-command.ts')).registerInspectCommand },
   { name: 'verify', summary: 'verify an X.509-SVID chain against per-trust-domain bundles', load: async () => (await import('./verify-command.ts')).registerVerifyCommand },
+  { name: 'probe', summary: 'judge a live backend as the proxy would, naming every broken rule', load: async () => (await import('./probe-command.ts')).registerProbeCommand },
   { name: 'metadata-server', summary: 'serve emulated GCE workload-certificate metadata endpoints', load: async () => (await import('./metadata-server-command.ts')).registerMetadataServerCommand },
   { name: 'agent', summary: 'poll a metadata server and write the GCE credential file layout', load: async () => (await import('./agent-command.ts')).registerAgentCommand },
   { name: 'bench', summary: 'benchmark mTLS handshakes and the proxy against same-run baselines', load: async () => (await import('./bench-command.ts')).registerBenchCommand }

@@ -118,6 +118,10 @@ function serviceBody (config: SpiffeLbConfig, svc: BackendServiceConfig, derived
       unhealthyThreshold: hc.unhealthyThreshold
     }
   }
+  // Fields the cloud's backend service does not have are shown apart, under one extension key.
+  if (svc.authorization !== undefined) {
+    body.spiffeLbExtensions = { authorization: { allowedPeers: svc.authorization.allowedPeers.map(String) } }
+  }
   return body
 }
 

@@ -81,6 +81,9 @@ const caPool = z.strictObject({
   })).min(1)
 })
 
+/** A google.protobuf.Duration as gcloud prints it: `{ seconds, nanos }`. */
+const duration = z.strictObject({ seconds: z.int().min(0), nanos: z.int().min(0).max(999_999_999).optional() })
+
 const backendService = z.strictObject({
   name: z.string(),
   description: z.string().optional(),
@@ -110,7 +113,34 @@ const backendService = z.strictObject({
     tlsSessionResumption: z.boolean().default(true),
     /** Key-exchange groups offered to the backends (OpenSSL names, preference order); absent = the connector's default. */
     keyExchangeGroups: z.array(z.string().min(1)).min(1).optional()
-  }).prefault({})
+  }).prefault({}),
+  /** The cloud's `circuitBreakers`; an absent field is no limit. */
+  circuitBreakers: z.strictObject({
+    maxConnections: z.int().min(1).optional(),
+    maxPendingRequests: z.int().min(1).optional(),
+    maxRequests: z.int().min(1).optional(),
+    maxRetries: z.int().min(0).optional(),
+    maxRequestsPerConnection: z.int().min(0).optional()
+  }).optional(),
+  /**
+   * The cloud's `outlierDetection`. The success-rate fields and `interval` are accepted so a
+   * pasted describe output loads, and not used: ejection is by consecutive failures.
+   */
+  outlierDetection: z.strictObject({
+    consecutiveErrors: z.int().min(1).optional(),
+    consecutiveGatewayFailure: z.int().min(1).optional(),
+    enforcingConsecutiveErrors: z.int().min(0).max(100).optional(),
+    enforcingConsecutiveGatewayFailure: z.int().min(0).max(100).optional(),
+    baseEjectionTime: duration.optional(),
+    maxEjectionPercent: z.int().min(0).max(100).optional(),
+    interval: duration.optional(),
+    enforcingSuccessRate: z.int().min(0).max(100).optional(),
+    successRateMinimumHosts: z.int().min(0).optional(),
+    successRateRequestVolume: z.int().min(0).optional(),
+    successRateStdevFactor: z.int().min(0).optional()
+  }).optional(),
+  /** Extension: which backend SPIFFE IDs are accepted (patterns, `*` one segment, `**` the rest). */
+  authorization: z.strictObject({ allowedPeers: z.array(z.string()).min(1) }).optional()
 })
 
 const urlMap = z.strictObject({
@@ -150,7 +180,17 @@ export const configSchema = z.strictObject({
   urlMap: urlMap.optional(),
   frontend: z.strictObject({
     listen: z.string().default('127.0.0.1:8080'),
-    tls: z.strictObject({ certFile: z.string(), keyFile: z.string() }).optional()
+    tls: z.strictObject({ certFile: z.string(), keyFile: z.string() }).optional(),
+    /** Extension: forward TRACE requests (default: refused with 405). */
+    allowTrace: z.boolean().default(false),
+    /** Extension: client connection limits; absent fields take the proxy's defaults. */
+    limits: z.strictObject({
+      maxConnections: z.int().min(1).optional(),
+      headersTimeout: z.string().optional(),
+      requestTimeout: z.string().optional(),
+      keepAliveTimeout: z.string().optional(),
+      maxHeaderSize: z.int().min(1024).optional()
+    }).optional()
   }).prefault({}),
   admin: z.strictObject({ listen: z.string().default('127.0.0.1:9901') }).prefault({}),
   credentials: credentials.prefault({})

@@ -1,5 +1,6 @@
 import type { KeyAlgorithm } from '../pki/key-algorithm.ts'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
+import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
@@ -20,7 +21,7 @@ export interface SpiffeLbConfig {
   workloadIdentityPools: WorkloadIdentityPoolConfig[]
   backendServices: BackendServiceConfig[]
   urlMap: UrlMapConfig
-  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined }
+  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
   admin: { listen: HostPort }
   credentials: CredentialsConfig
 }
@@ -87,6 +88,25 @@ export interface ResolvedIdentity {
 /** The config's name for a {@link LbPolicy}. */
 export type LocalityLbPolicy = LbPolicy
 
+/** Extension `frontend.limits`; an absent field takes the proxy's default (src/proxy/limits.ts). */
+export interface FrontendLimitsConfig {
+  maxConnections?: number
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
+  keepAliveTimeoutMs?: number
+  maxHeaderSize?: number
+}
+
+/** `outlierDetection` as configured; absent fields take the cloud's defaults (src/proxy/limits.ts). */
+export interface OutlierDetectionConfig {
+  consecutiveErrors?: number
+  consecutiveGatewayFailure?: number
+  enforcingConsecutiveErrors?: number
+  enforcingConsecutiveGatewayFailure?: number
+  baseEjectionTimeMs?: number
+  maxEjectionPercent?: number
+}
+
 /** A backend service: the LB's client side towards a set of mTLS backends. */
 export interface BackendServiceConfig {
   name: string
@@ -110,6 +130,11 @@ export interface BackendServiceConfig {
     healthyThreshold: number
     unhealthyThreshold: number
   } | undefined
+  /**
+   * Extension of the cloud model: the backend SPIFFE IDs accepted; undefined = any valid SVID of
+   * a trusted domain, as in the cloud.
+   */
+  authorization: { allowedPeers: SpiffeIdPattern[] } | undefined
   connectionPool: {
     /** 0 = unlimited */
     maxRequestsPerConnection: number
@@ -117,6 +142,9 @@ export interface BackendServiceConfig {
     /** Key-exchange groups offered to the backends, e.g. `['X25519MLKEM768', 'X25519']`; undefined = the connector's default (X25519, P-256). */
     keyExchangeGroups?: string[] | undefined
   }
+  /** `circuitBreakers`; an absent field is no limit. */
+  circuitBreakers: { maxConnections?: number, maxPendingRequests?: number, maxRequests?: number, maxRetries?: number } | undefined
+  outlierDetection: OutlierDetectionConfig | undefined
 }
 
 /** Routing in the cloud's URL map shape; services are backend service names. */

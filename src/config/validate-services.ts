@@ -1,4 +1,5 @@
 import { quote } from '../internal/errors.ts'
+import { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import { configError, type ConfigErrorCode } from './errors.ts'
 import { backendServiceResource, checkAttestation } from './attestation.ts'
 import { parseIdentity } from './identity.ts'
@@ -20,6 +21,18 @@ export interface ServiceContext {
    */
   written: ReadonlySet<string>
   list: IssueList
+}
+
+/** Returns the parsed `allowedPeers` patterns; records each invalid one under its path. */
+function allowedPeersAt (raw: readonly string[], at: ConfigPath, list: IssueList): SpiffeIdPattern[] {
+  return raw.flatMap((text, i) => {
+    try {
+      return [SpiffeIdPattern.parse(text)]
+    } catch (err) {
+      list.addError([...at, i], 'ERR_SPIFFE_CONFIG_ALLOWED_PEER', 'not a spiffe id pattern', err)
+      return []
+    }
+  })
 }
 
 /** Fields the seeds say cannot be set together with `tlsSettings.identity`. */
@@ -48,6 +61,7 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
         }
       }
     }
+    const od = svc.outlierDetection
     const hc = svc.healthCheck
     if (hc !== undefined) {
       if (!hc.requestPath.startsWith('/')) {
@@ -76,7 +90,22 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
       healthCheck: hc === undefined
         ? undefined
         : { requestPath: hc.requestPath, checkIntervalMs: hc.checkIntervalSec * 1000, timeoutMs: hc.timeoutSec * 1000, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
-      connectionPool: { ...svc.connectionPool }
+      authorization: svc.authorization === undefined ? undefined : { allowedPeers: allowedPeersAt(svc.authorization.allowedPeers, [...at, 'authorization', 'allowedPeers'], list) },
+      connectionPool: { ...svc.connectionPool },
+      circuitBreakers: svc.circuitBreakers === undefined ? undefined : defined({
+        maxConnections: svc.circuitBreakers.maxConnections,
+        maxPendingRequests: svc.circuitBreakers.maxPendingRequests,
+        maxRequests: svc.circuitBreakers.maxRequests,
+        maxRetries: svc.circuitBreakers.maxRetries
+      }),
+      outlierDetection: od === undefined ? undefined : defined({
+        consecutiveErrors: od.consecutiveErrors,
+        consecutiveGatewayFailure: od.consecutiveGatewayFailure,
+        enforcingConsecutiveErrors: od.enforcingConsecutiveErrors,
+        enforcingConsecutiveGatewayFailure: od.enforcingConsecutiveGatewayFailure,
+        baseEjectionTimeMs: od.baseEjectionTime === undefined ? undefined : od.baseEjectionTime.seconds * 1000 + Math.floor((od.baseEjectionTime.nanos ?? 0) / 1e6),
+        maxEjectionPercent: od.maxEjectionPercent
+      })
     })
   })
   return out
@@ -179,4 +208,9 @@ export function resolveUrlMap (raw: RawConfig['urlMap'], services: readonly Back
     hostRules: raw.hostRules.map((r) => ({ hosts: [...r.hosts], pathMatcher: r.pathMatcher })),
     pathMatchers: raw.pathMatchers.map((pm) => ({ name: pm.name, defaultService: pm.defaultService, pathRules: pm.pathRules.map((r) => ({ paths: [...r.paths], service: r.service })) }))
   }
+}
+
+/** Returns `o` without its undefined fields (exactOptionalPropertyTypes: absent, not undefined). */
+export function defined<T extends object> (o: { [K in keyof T]-?: T[K] | undefined }): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 }

@@ -2,10 +2,10 @@ import { isAbsolute, resolve } from 'node:path'
 import { quote } from '../internal/errors.ts'
 import { IssueList } from './issues.ts'
 import type { RawConfig } from './schema.ts'
-import type { SpiffeLbConfig } from './types.ts'
+import type { FrontendLimitsConfig, SpiffeLbConfig } from './types.ts'
 import { durationAt, resolveCaPools } from './validate-ca-pools.ts'
 import { resolvePools } from './validate-pools.ts'
-import { hostPortAt, resolveServices, resolveUrlMap } from './validate-services.ts'
+import { defined, hostPortAt, resolveServices, resolveUrlMap } from './validate-services.ts'
 import { isHttpUrl } from './values.ts'
 import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
@@ -76,6 +76,22 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
   const pollIntervalMs = durationAt(creds.pollInterval, ['credentials', 'pollInterval'], list)
   if (pollIntervalMs === 0) list.add(['credentials', 'pollInterval'], 'ERR_SPIFFE_CONFIG_POLL_INTERVAL', 'poll interval must be more than 0s, got "0s"')
 
+  const rawLimits = raw.frontend.limits ?? {}
+  const limitMs = (key: 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'): number | undefined => {
+    const text = rawLimits[key]
+    if (text === undefined) return undefined
+    const ms = durationAt(text, ['frontend', 'limits', key], list)
+    if (ms === 0) list.add(['frontend', 'limits', key], 'ERR_SPIFFE_CONFIG_DURATION', `${key} must be more than 0s, got ${quote(text)}`)
+    return ms
+  }
+  const limits = defined<FrontendLimitsConfig>({
+    maxConnections: rawLimits.maxConnections,
+    headersTimeoutMs: limitMs('headersTimeout'),
+    requestTimeoutMs: limitMs('requestTimeout'),
+    keepAliveTimeoutMs: limitMs('keepAliveTimeout'),
+    maxHeaderSize: rawLimits.maxHeaderSize
+  })
+
   if (list.size > 0 || frontendListen === undefined || adminListen === undefined) return { ok: false, issues: list }
   const path = (p: string): string => isAbsolute(p) ? p : resolve(opts.baseDir, p)
   const tls = raw.frontend.tls
@@ -89,7 +105,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
       workloadIdentityPools: pools,
       backendServices,
       urlMap,
-      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) } },
+      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits, allowTrace: raw.frontend.allowTrace },
       admin: { listen: adminListen },
       credentials: {
         source,

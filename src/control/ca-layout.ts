@@ -9,7 +9,11 @@ import { controlError } from './errors.ts'
  * owner of this layout: `ca create-*` writes it, `svid issue` and the CA pool store read it,
  * and `describe` shows a pool's root from it (docs/architecture.md#formats-and-defaults).
  */
-export const CA_FILES = { cert: 'ca.pem', key: 'ca.key.pem', chain: 'chain.pem', root: 'root.pem' } as const
+export const CA_FILES = {
+  cert: 'ca.pem', key: 'ca.key.pem', chain: 'chain.pem', root: 'root.pem',
+  /** The CA's published CRL (PEM), rewritten by `ca revoke`, and the list it is made from. */
+  crl: 'crl.pem', revoked: 'revoked.json'
+} as const
 
 const POOL_ID = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
 

@@ -1,3 +1,4 @@
+import { describeContent } from '../internal/content-summary.ts'
 import { quote } from '../internal/errors.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { credentialsError } from './errors.ts'
@@ -66,7 +67,8 @@ export function configStatusErrors (text: string): Record<string, string> {
 export function assertConfigStatusClean (text: string, where: string): void {
   const errors = Object.entries(configStatusErrors(text))
   if (errors.length === 0) return
-  const list = errors.map(([k, v]) => `${k}: ${quote(v)}`).join('; ')
+  // A status file is meant to hold messages; one holding key material is summarised, never quoted.
+  const list = errors.map(([k, v]) => `${k}: ${v.includes('-----BEGIN ') ? describeContent(v) : quote(v)}`).join('; ')
   throw credentialsError('ERR_SPIFFE_CREDENTIALS_CONFIG_STATUS',
     `the workload certificate config has errors (partnerMetadataConfigsErrors): ${list}`, { at: where })
 }

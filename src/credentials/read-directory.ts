@@ -1,4 +1,4 @@
-import { readFile, realpath } from 'node:fs/promises'
+import { realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import { quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
@@ -7,6 +7,8 @@ import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { GCE_FILES, assertConfigStatusClean } from './gce-files.ts'
+import { assertKeyFileSafe } from './key-file-mode.ts'
+import { readCredentialFile } from './read-file.ts'
 import { parseStrictJson } from './strict-json.ts'
 import type { CredentialCandidate } from './validate.ts'
 import { credentialsError } from './errors.ts'
@@ -16,19 +18,17 @@ import { credentialsError } from './errors.ts'
  * The directory is resolved once (it is usually a symlink the agent swaps) and every file is
  * read from that one target, so all files belong to the same generation; if the symlink moved
  * while reading, the read is refused and the caller reads again.
- * Throws a coded error naming the file; a non-empty `config_status` is an error too.
+ * Every file goes through the bounded {@link readCredentialFile}; a private key writable by
+ * others is refused. Throws a coded error naming the file; a non-empty `config_status` is an
+ * error too.
  */
 export async function readCredentialDirectory (dir: string, own: TrustDomain): Promise<CredentialCandidate & { target: string }> {
   const target = await resolve(dir)
   const path = (name: string): string => join(dir, name)
   const read = async (name: string): Promise<string | undefined> => {
-    try {
-      return await readFile(join(target, name), 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw credentialsError('ERR_SPIFFE_CREDENTIALS_FILE_UNREADABLE',
-        `cannot read ${quote(path(name))}: ${(err as Error).message}`, { at: path(name), cause: err })
-    }
+    const file = await readCredentialFile(join(target, name))
+    if (file !== undefined && name === GCE_FILES.privateKey) assertKeyFileSafe(path(name), file.mode)
+    return file?.text
   }
   const [status, chainPem, keyPem, caPem, trustJson] = await Promise.all([
     read(GCE_FILES.configStatus), read(GCE_FILES.certificates), read(GCE_FILES.privateKey),

@@ -1,3 +1,4 @@
+import { describeContent } from '../internal/content-summary.ts'
 import { quote } from '../internal/errors.ts'
 import { credentialsError } from './errors.ts'
 
@@ -14,8 +15,11 @@ export function parseStrictJson (text: string, source: string): unknown {
   try {
     value = JSON.parse(text)
   } catch (err) {
+    // JSON.parse quotes the text around the error; a file pointed at the wrong place may hold
+    // anything (a key, /etc/passwd), so only its position and a content summary are kept.
+    const position = /position (\d+)/.exec((err as Error).message)?.[1]
     throw credentialsError('ERR_SPIFFE_CREDENTIALS_BAD_JSON',
-      `content is not valid json (truncated or half-written?): ${(err as Error).message}`, { at: source, cause: err })
+      `content is not valid json (truncated or half-written?)${position === undefined ? '' : ` at position ${position}`} (${describeContent(text)})`, { at: source })
   }
   const dup = findDuplicateKey(text)
   if (dup !== undefined) {

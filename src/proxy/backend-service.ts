@@ -6,9 +6,11 @@ import type { Clock, TimerHandle } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
 import { createBalancer, type Balancer } from './balancer.ts'
 import { Endpoint } from './endpoint.ts'
+import type { Failure } from './failure.ts'
+import { CircuitBreaker } from './circuit-breaker.ts'
 import { HealthChecker } from './health-check.ts'
+import { OutlierDetector, type AttemptOutcome } from './outlier-detection.ts'
 import type { ConnectFn, PeerIdentity, ProxyLogger, ProxyMetrics, ServiceOptions, ServiceStatus } from './types.ts'
-import { PASSIVE_EJECTION_MS } from '../defaults.ts'
 import { proxyError } from './errors.ts'
 
 /** What a service needs from the proxy. */
@@ -32,6 +34,10 @@ export class BackendService {
   readonly #checker: HealthChecker | undefined
   readonly #deps: ServiceDeps
   readonly #readmitTimers = new Map<Endpoint, TimerHandle>()
+  readonly #outliers: OutlierDetector
+  readonly #ejectionMs = new Map<Endpoint, number>()
+  /** Requests, pending attempts and retries in flight, against `circuitBreakers`. */
+  readonly breaker: CircuitBreaker
   #started = false
 
   constructor (options: ServiceOptions, deps: ServiceDeps) {
@@ -44,10 +50,22 @@ export class BackendService {
       throw proxyError('ERR_SPIFFE_PROXY_NO_CONNECTOR',
         `backend service ${quote(options.name)} has no backend connector (set it on the service or the proxy)`)
     }
-    this.endpoints = options.endpoints.map((a) => new Endpoint(a, options, {
+    this.breaker = new CircuitBreaker(options.circuitBreakers)
+    this.#outliers = new OutlierDetector(options.outlierDetection, options.passiveEjectionMs, deps.random)
+    const maxConnections = options.circuitBreakers?.maxConnections
+    const perEndpoint = maxConnections === undefined || options.endpoints.length === 0
+      ? options.connectionPool.maxConnectionsPerEndpoint
+      : Math.min(Math.max(1, Math.ceil(maxConnections / options.endpoints.length)), options.connectionPool.maxConnectionsPerEndpoint ?? Infinity)
+    const endpointOptions: ServiceOptions = perEndpoint === undefined
+      ? options
+      : { ...options, connectionPool: { ...options.connectionPool, maxConnectionsPerEndpoint: perEndpoint } }
+    this.endpoints = options.endpoints.map((a) => new Endpoint(a, endpointOptions, {
       connect,
       peerIdentity: deps.peerIdentity,
-      onHealthChange: (e, healthy, reason) => { this.#healthChanged(e, healthy, reason) }
+      onHealthChange: (e, healthy, reason) => { this.#healthChanged(e, healthy, reason) },
+      clock: deps.clock,
+      changes: options.credentialChanges,
+      onRetire: (e, reason) => { deps.logger.info({ service: this.name, endpoint: e.key, reason }, 'backend connections retired') }
     }))
     this.#checker = options.healthCheck === undefined
       ? undefined
@@ -73,10 +91,34 @@ export class BackendService {
   /** Returns true when at least one endpoint is healthy. */
   hasHealthy (): boolean { return this.endpoints.some((e) => e.healthy) }
 
-  /** Passive ejection after a connect or handshake failure. */
+  /** Ejects `e` at once (a backend whose identity was refused), for the outlier ejection time. */
   eject (e: Endpoint, reason: string): void {
+    if (e.healthy) this.#ejectionMs.set(e, this.#outliers.ejected(e.key))
     e.eject(reason)
     this.#scheduleReadmit(e)
+  }
+
+  /**
+   * Records what an attempt on `e` came to (outlier detection); ejects it when its consecutive
+   * errors or gateway failures reach the limit and `maxEjectionPercent` allows one more.
+   */
+  record (e: Endpoint, outcome: AttemptOutcome, detail: string): void {
+    const reason = this.#outliers.record(e.key, outcome, detail)
+    if (reason === undefined || !e.healthy) return
+    const ejected = this.endpoints.filter((x) => !x.healthy).length
+    if (ejected + 1 > this.#outliers.maxEjected(this.endpoints.length)) return
+    this.eject(e, reason)
+  }
+
+  /** Passive health after a failed attempt: identity refused → ejected; else outlier counting. */
+  failed (e: Endpoint, failure: Failure): void {
+    if (failure.kind === 'rejected') this.eject(e, failure.message)
+    else if (failure.kind !== 'none') this.record(e, failure.kind, failure.message)
+  }
+
+  /** Counts a request refused by the circuit breaker `reason` (metrics and log). */
+  circuitBreakerTripped (reason: string): void {
+    this.#deps.metrics?.observeCircuitBreaker?.(this.name, reason)
   }
 
   #scheduleReadmit (e: Endpoint): void {
@@ -85,7 +127,7 @@ export class BackendService {
     const timer = this.#deps.clock.setTimeout(() => {
       this.#readmitTimers.delete(e)
       e.readmit()
-    }, this.options.passiveEjectionMs ?? PASSIVE_EJECTION_MS)
+    }, this.#ejectionMs.get(e) ?? this.#outliers.ejected(e.key))
     timer.unref()
     this.#readmitTimers.set(e, timer)
   }

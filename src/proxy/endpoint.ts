@@ -1,10 +1,15 @@
 /**
  * One backend endpoint: its undici connection pool (keep-alive, built on the injected
  * connector), the requests in flight on it, and its health as active checks and passive
- * ejection decide it (docs/architecture.md#layers proxy).
+ * ejection decide it (docs/architecture.md#layers proxy). A credential change that concerns the pool's
+ * connections (SVID rotated or expired, the backend's trust domain changed or gone: docs/architecture.md
+ * security) retires the pool: new requests go to a fresh one at once, the old one
+ * finishes what runs on it and closes.
  */
 import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
+import type { Clock } from '../internal/clock.ts'
+import type { CredentialChange, CredentialChanges } from '../tls/credential-changes.ts'
 import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
 import type { ConnectFn, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS } from '../defaults.ts'
@@ -17,6 +22,26 @@ export interface EndpointDeps {
   connect: ConnectFn
   peerIdentity: PeerIdentity
   onHealthChange: HealthListener
+  clock: Clock
+  /** Where credential changes come from (the service's connector); none = never retire. */
+  changes?: CredentialChanges | undefined
+  /** Called after the pool was retired, for the log. */
+  onRetire?: (endpoint: Endpoint, reason: string) => void
+}
+
+/** The trust domain of a SPIFFE ID string, or undefined for anything else. */
+function trustDomainOf (id: string | undefined): string | undefined {
+  return id === undefined ? undefined : /^spiffe:\/\/([^/]+)/.exec(id)?.[1]
+}
+
+/** What the connections of one pool were made with, to decide whether a change concerns them. */
+interface PoolTag {
+  /** Trust domains of the backends its connections verified. */
+  domains: Set<string>
+  /** A connection whose peer identity is unknown: any trust change concerns it. */
+  unknownPeer: boolean
+  /** Connections made so far. */
+  connections: number
 }
 
 /** Returns `host:port`, bracketing IPv6 hosts: the endpoint's name in logs, metrics, errors. */
@@ -30,13 +55,17 @@ export class Endpoint {
   readonly port: number
   /** `host:port`. */
   readonly key: string
-  /** Keep-alive pool: health checks, and the requests of services that reuse connections. */
-  readonly pool: Pool
-  /**
-   * Where proxied requests go: the pool, or for one request per connection
-   * (`maxRequestsPerConnection: 1`) the lean {@link OneShotDispatcher}.
-   */
-  readonly dispatcher: RequestDispatcher
+  #pool: Pool
+  #tag: PoolTag
+  readonly #oneShot: OneShotDispatcher | undefined
+  /** Retired pools still finishing their requests. */
+  readonly #retired = new Set<Pool>()
+  readonly #newPool: () => { pool: Pool, tag: PoolTag }
+  readonly #clock: Clock
+  readonly #changes: CredentialChanges | undefined
+  readonly #unsubscribe: () => void
+  readonly #onRetire: ((endpoint: Endpoint, reason: string) => void) | undefined
+  #expiryRetired: number | undefined
   /**
    * The constant TLS server name undici is told for this endpoint: undici otherwise derives it
    * from each request's Host header and reconnects whenever it changes. The connector sees
@@ -58,29 +87,81 @@ export class Endpoint {
     this.key = endpointKey(address)
     this.servername = address.host
     this.#onHealthChange = deps.onHealthChange
+    this.#clock = deps.clock
+    this.#changes = deps.changes
+    this.#onRetire = deps.onRetire
     const scheme = service.protocol === 'HTTP' ? 'http' : 'https'
     const cp = service.connectionPool
-    const connect = this.#wrapConnector(deps.connect, deps.peerIdentity)
-    this.pool = new Pool(`${scheme}://${this.key}`, {
-      connect,
-      connections: cp.maxConnectionsPerEndpoint ?? null,
-      maxRequestsPerClient: cp.maxRequestsPerConnection,
-      keepAliveTimeout: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
-      pipelining: 1
-    })
-    this.dispatcher = cp.maxRequestsPerConnection === 1 && !cp.keepAlive
-      ? new OneShotDispatcher({ hostname: this.host, port: this.port, protocol: `${scheme}:` }, connect, (socket) => safeIdentity(deps.peerIdentity, socket))
-      : this.pool
+    this.#newPool = () => {
+      const tag: PoolTag = { domains: new Set(), unknownPeer: false, connections: 0 }
+      const pool = new Pool(`${scheme}://${this.key}`, {
+        connect: this.#wrapConnector(deps.connect, deps.peerIdentity, tag),
+        connections: cp.maxConnectionsPerEndpoint ?? null,
+        maxRequestsPerClient: cp.maxRequestsPerConnection,
+        keepAliveTimeout: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
+        pipelining: 1
+      })
+      return { pool, tag }
+    }
+    ;({ pool: this.#pool, tag: this.#tag } = this.#newPool())
+    // One request per connection pools nothing, so a credential change has nothing to retire there.
+    this.#oneShot = cp.maxRequestsPerConnection === 1 && !cp.keepAlive
+      ? new OneShotDispatcher({ hostname: this.host, port: this.port, protocol: `${scheme}:` },
+        this.#wrapConnector(deps.connect, deps.peerIdentity, undefined), (socket) => safeIdentity(deps.peerIdentity, socket))
+      : undefined
+    this.#unsubscribe = deps.changes?.onCredentialChange((c) => { this.#changed(c) }) ?? (() => {})
+  }
+
+  /** Keep-alive pool in force: health checks, and the requests of services that reuse connections. */
+  get pool (): Pool { return this.#pool }
+
+  /**
+   * Where proxied requests go: the pool in force, or for one request per connection
+   * (`maxRequestsPerConnection: 1`) the lean {@link OneShotDispatcher}. An SVID past its
+   * notAfter retires the pool here too, so no request goes out over a connection presenting it
+   * even before the expiry timer has run.
+   */
+  get dispatcher (): RequestDispatcher {
+    const notAfter = this.#changes?.svidNotAfter()
+    if (notAfter !== undefined && this.#clock.now() >= notAfter && this.#expiryRetired !== notAfter) {
+      this.#expiryRetired = notAfter
+      this.#changed({ svid: true, trustDomains: new Set(), reason: 'svid expired' })
+    }
+    return this.#oneShot ?? this.#pool
+  }
+
+  /**
+   * Retires the pool in force: later requests go to a fresh pool; the old one lets its running
+   * requests finish, closes its idle connections at once and the others after their response.
+   */
+  retire (reason: string): void {
+    const old = this.#pool
+    ;({ pool: this.#pool, tag: this.#tag } = this.#newPool())
+    this.#retired.add(old)
+    void old.close().catch(() => {}).finally(() => { this.#retired.delete(old) })
+    this.#onRetire?.(this, reason)
+  }
+
+  #changed (change: CredentialChange): void {
+    const tag = this.#tag
+    if (tag.connections === 0) return // nothing was connected under the old credentials
+    const concerned = change.svid || (change.trustDomains.size > 0 && tag.unknownPeer) ||
+      [...tag.domains].some((d) => change.trustDomains.has(d))
+    if (concerned) this.retire(change.reason)
   }
 
   /** Stops taking requests; resolves once queued and running ones are done. */
   async close (): Promise<void> {
-    await Promise.all([this.pool.close().catch(() => {}), this.dispatcher === this.pool ? undefined : this.dispatcher.close()])
+    this.#unsubscribe()
+    await Promise.all([this.#pool, ...this.#retired].map(async (p) => { await p.close().catch(() => {}) }))
+    await this.#oneShot?.close()
   }
 
   /** Aborts whatever still runs on this endpoint. */
   async destroy (): Promise<void> {
-    await Promise.all([this.pool.destroy(), this.dispatcher === this.pool ? undefined : this.dispatcher.destroy()])
+    this.#unsubscribe()
+    await Promise.all([this.#pool, ...this.#retired].map(async (p) => { await p.destroy() }))
+    await this.#oneShot?.destroy()
   }
 
   get healthy (): boolean { return this.#healthy }
@@ -123,14 +204,21 @@ export class Endpoint {
     this.#onHealthChange(this, healthy, reason)
   }
 
-  #wrapConnector (connect: ConnectFn, peerIdentity: PeerIdentity): ConnectFn {
+  #wrapConnector (connect: ConnectFn, peerIdentity: PeerIdentity, tag: PoolTag | undefined): ConnectFn {
     return (opts, callback) => {
       const { servername: _ignored, ...rest } = opts
       const options: buildConnector.Options = isIP(this.host) === 0 ? { ...rest, servername: this.host } : rest
       connect(options, (...args) => {
         const [err, socket] = args
         if (err === null && socket !== null) {
-          this.#peerSpiffeId = safeIdentity(peerIdentity, socket as Socket)
+          const id = safeIdentity(peerIdentity, socket as Socket)
+          this.#peerSpiffeId = id
+          if (tag !== undefined) {
+            tag.connections++
+            const td = trustDomainOf(id)
+            if (td === undefined) tag.unknownPeer = true
+            else tag.domains.add(td)
+          }
         }
         callback(...args)
       })

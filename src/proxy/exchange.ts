@@ -12,6 +12,12 @@ import type { Endpoint } from './endpoint.ts'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
 import { backendFailure, type Failure } from './failure.ts'
 
+/** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
+
+/** Codes of a connection lost under a request: the backend closed a pooled connection. */
+const CONNECTION_LOST: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+
 /** How an exchange ended, for the access log and metrics. */
 export interface ExchangeResult {
   /** Status sent to the client; 499 when the client went away first. */
@@ -21,6 +27,8 @@ export interface ExchangeResult {
   attempts: number
   /** One-line reason when the proxy, not the backend, produced the outcome. */
   error?: string
+  /** False when the response was cut after its status line was sent (timeout, backend reset). */
+  completed?: boolean
   /**
    * The SPIFFE ID the serving connection proved, when the path knows it per request (one
    * request per connection); otherwise the endpoint's latest is what the log can say.
@@ -45,14 +53,19 @@ export class Exchange {
   readonly #headers: string[]
   readonly #hasBody: boolean
   readonly #tried = new Set<Endpoint>()
+  #attempts = 0
   #attempt: Attempt | undefined
   #settled = false
   #resolve: (r: ExchangeResult) => void = () => {}
   #status = 0
   #timer: TimerHandle | undefined
 
-  constructor (req: IncomingMessage, res: ServerResponse, service: BackendService, proto: 'http' | 'https', clock: Clock) {
+  readonly #path: string
+
+  /** `path` is the normalised request target the request was routed by and is forwarded with. */
+  constructor (req: IncomingMessage, res: ServerResponse, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string) {
     this.#req = req
+    this.#path = path
     this.#res = res
     this.#service = service
     this.#clock = clock
@@ -69,6 +82,15 @@ export class Exchange {
       this.#arm(false)
       if (!this.#res.writableEnded) this.#clientGone()
     })
+    const breaker = this.#service.breaker
+    const refused = breaker.refuse()
+    if (refused !== undefined) {
+      this.#service.circuitBreakerTripped(refused)
+      this.#fail({ status: 503, message: `backend service ${this.#service.name} circuit breaker open: ${refused} (${breaker.limit(refused) ?? 0}) reached` })
+      return done
+    }
+    breaker.active++
+    void done.then(() => { breaker.active-- })
     const first = this.#service.pick()
     if (first === undefined) {
       this.#fail({ status: 503, message: `no healthy endpoint in backend service ${this.#service.name}` })
@@ -78,21 +100,30 @@ export class Exchange {
     return done
   }
 
-  #dispatch (endpoint: Endpoint): void {
+  #dispatch (endpoint: Endpoint, retry = false): void {
     const attempt: Attempt = { endpoint, controller: undefined, started: false, ended: false, peerSpiffeId: undefined }
     this.#attempt = attempt
     this.#tried.add(endpoint)
+    this.#attempts++
     endpoint.inFlight++
+    const breaker = this.#service.breaker
+    breaker.pending++
+    if (retry) breaker.retries++
+    let waiting = true
+    const connected = (): void => { if (waiting) { waiting = false; breaker.pending-- } }
     const body = this.#hasBody ? new PassThrough() : null
     const timeoutMs = this.#service.options.timeoutMs
     const end = (): boolean => {
       if (attempt.ended) return false
       attempt.ended = true
       endpoint.inFlight--
+      connected()
+      if (retry) breaker.retries--
       return true
     }
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart: (controller, context) => {
+        connected()
         attempt.controller = controller
         attempt.started = true
         const peer = (context as { peerSpiffeId?: unknown } | undefined)?.peerSpiffeId
@@ -111,8 +142,11 @@ export class Exchange {
       onResponseStart: (controller, statusCode, headers, statusMessage) => {
         if (statusCode < 200) return // 1xx: Node's server sends its own 100-continue
         if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
-        this.#arm(false) // the timeout bounds the wait for the response head, not a long download
+        // timeoutSec bounds the whole response, body included (the cloud's backend service
+        // timeout): the timer keeps running until the last byte.
         this.#status = statusCode
+        const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
+        this.#service.record(endpoint, outcome, `answered ${statusCode}`)
         const out = downstreamResponseHeaders(headers)
         if (statusMessage !== undefined && statusMessage !== '') this.#res.writeHead(statusCode, statusMessage, out)
         else this.#res.writeHead(statusCode, out)
@@ -128,15 +162,14 @@ export class Exchange {
         if (!end()) return
         if (this.#settled) return
         this.#res.end()
-        this.#settle({ status: this.#status, endpoint, attempts: this.#tried.size })
+        this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
       },
       onResponseError: (_controller, err) => {
         if (!end()) return
         if (body !== null) { this.#req.unpipe(body); body.destroy() }
         if (this.#settled) {
           // The client already has its answer (timeout, disconnect), but a dead endpoint is dead.
-          const late = backendFailure(endpoint.key, err, attempt.started)
-          if (late.eject) this.#service.eject(endpoint, late.message)
+          this.#service.failed(endpoint, backendFailure(endpoint.key, err, attempt.started))
           return
         }
         this.#attemptFailed(attempt, err)
@@ -144,7 +177,7 @@ export class Exchange {
     }
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: this.#req.method ?? 'GET',
-      path: originForm(this.#req.url),
+      path: this.#path,
       headers: this.#headers,
       body,
       headersTimeout: timeoutMs,
@@ -159,16 +192,35 @@ export class Exchange {
     const failure = backendFailure(attempt.endpoint.key, err, attempt.started)
     if (this.#res.headersSent) {
       // Mid-body: the status line is gone, so the only honest signal left is a cut connection.
-      this.#settle({ status: this.#status, endpoint: attempt.endpoint, attempts: this.#tried.size, error: failure.message })
+      this.#settle({ status: this.#status, endpoint: attempt.endpoint, attempts: this.#attempts, error: failure.message, completed: false })
       this.#res.destroy(err)
       return
     }
-    if (failure.eject) this.#service.eject(attempt.endpoint, failure.message)
-    if (failure.retryable && this.#tried.size < 2) {
-      const next = this.#service.pick(this.#tried)
-      if (next !== undefined) { this.#dispatch(next); return }
+    this.#service.failed(attempt.endpoint, failure)
+    if (this.#attempts < 2 && this.#service.breaker.mayRetry()) {
+      if (failure.retryable) {
+        const next = this.#service.pick(this.#tried)
+        if (next !== undefined) { this.#dispatch(next, true); return }
+      } else if (this.#resendable(attempt, err)) {
+        // A pooled connection the backend had already closed (RFC 9110 section 9.2.2: an
+        // idempotent request without a body may be sent again); any healthy endpoint will do.
+        const next = this.#service.pick(this.#tried) ?? this.#service.pick()
+        if (next !== undefined) { this.#dispatch(next, true); return }
+      }
     }
     this.#fail(failure, attempt.endpoint)
+  }
+
+  /**
+   * Returns true when the failed attempt may be sent again: an idempotent method, no request
+   * body, a pooled (reused) connection that was reset or closed, and no response byte yet.
+   */
+  #resendable (attempt: Attempt, err: Error): boolean {
+    const code = (err as { code?: unknown }).code
+    return attempt.started && this.#status === 0 && !this.#hasBody &&
+      this.#service.options.connectionPool.keepAlive &&
+      IDEMPOTENT.has(this.#req.method ?? 'GET') &&
+      typeof code === 'string' && CONNECTION_LOST.has(code)
   }
 
   #timeout (): void {
@@ -176,10 +228,10 @@ export class Exchange {
     const message = `backend service ${this.#service.name} timed out after ${this.#service.options.timeoutMs} ms`
     const attempt = this.#attempt
     if (this.#res.headersSent) {
-      this.#settle({ status: this.#status, endpoint: attempt?.endpoint, attempts: this.#tried.size, error: message })
+      this.#settle({ status: this.#status, endpoint: attempt?.endpoint, attempts: this.#attempts, error: message, completed: false })
       this.#res.destroy(new Error(message))
     } else {
-      this.#fail({ status: 504, message, eject: false, retryable: false }, attempt?.endpoint)
+      this.#fail({ status: 504, message }, attempt?.endpoint)
     }
     attempt?.controller?.abort(new Error(message))
   }
@@ -187,13 +239,13 @@ export class Exchange {
   #clientGone (): void {
     if (this.#settled) return
     const attempt = this.#attempt
-    this.#settle({ status: 499, endpoint: attempt?.endpoint, attempts: this.#tried.size, error: 'client closed the connection' })
+    this.#settle({ status: 499, endpoint: attempt?.endpoint, attempts: this.#attempts, error: 'client closed the connection' })
     attempt?.controller?.abort(new Error('client closed the connection'))
   }
 
   #fail (failure: Pick<Failure, 'status' | 'message'> & Partial<Failure>, endpoint?: Endpoint): void {
     const res = this.#res
-    this.#settle({ status: failure.status, endpoint, attempts: this.#tried.size, error: failure.message })
+    this.#settle({ status: failure.status, endpoint, attempts: this.#attempts, error: failure.message })
     if (res.headersSent || res.destroyed) return
     const text = `${failure.message}\n`
     res.writeHead(failure.status, {

@@ -9,30 +9,30 @@ const rejected = new TlsPeerRejectedError(TLS_ERROR.PEER_REJECTED, verifyError.c
   `backend "${key}" rejected: ${verifyError.message}`, { cause: verifyError })
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9443'), { code: 'ECONNREFUSED' })
 
-const cases: Array<[string, unknown, boolean, { status: number, message: string, eject: boolean, retryable: boolean }]> = [
+const cases: Array<[string, unknown, boolean, { status: number, message: string, eject: boolean, retryable: boolean, kind: string }]> = [
   ['svid rejected', rejected, false, {
-    status: 502, eject: true, retryable: true,
+    kind: 'rejected', status: 502, eject: true, retryable: true,
     message: 'backend 127.0.0.1:9443 rejected: no bundle for trust domain "evil.test" (ERR_SPIFFE_VERIFY_NO_BUNDLE)'
   }],
   ['no peer certificate', new TlsPeerRejectedError(TLS_ERROR.NO_PEER_CERTIFICATE, TLS_ERROR.NO_PEER_CERTIFICATE, 'presented no certificate'), false, {
-    status: 502, eject: true, retryable: true,
+    kind: 'rejected', status: 502, eject: true, retryable: true,
     message: 'backend 127.0.0.1:9443 rejected: presented no certificate (ERR_SPIFFE_TLS_NO_PEER_CERTIFICATE)'
   }],
   ['connection refused', refused, false, {
-    status: 502, eject: true, retryable: true,
+    kind: 'connect', status: 502, eject: true, retryable: true,
     message: 'backend 127.0.0.1:9443 connect failed: connect ECONNREFUSED 127.0.0.1:9443 (ECONNREFUSED)'
   }],
   ['failure after the request was written', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), true, {
-    status: 502, eject: false, retryable: false, message: 'backend 127.0.0.1:9443 failed: other side closed (UND_ERR_SOCKET)'
+    kind: 'gateway', status: 502, eject: false, retryable: false, message: 'backend 127.0.0.1:9443 failed: other side closed (UND_ERR_SOCKET)'
   }],
   ['headers timeout', Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), true, {
-    status: 504, eject: false, retryable: false, message: 'backend 127.0.0.1:9443 timed out: Headers Timeout Error (UND_ERR_HEADERS_TIMEOUT)'
+    kind: 'gateway', status: 504, eject: false, retryable: false, message: 'backend 127.0.0.1:9443 timed out: Headers Timeout Error (UND_ERR_HEADERS_TIMEOUT)'
   }],
   ['own svid unusable', tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'no usable svid'), false, {
-    status: 502, eject: false, retryable: false, message: 'no usable svid for backend 127.0.0.1:9443: no usable svid (ERR_SPIFFE_TLS_NO_CREDENTIALS)'
+    kind: 'none', status: 502, eject: false, retryable: false, message: 'no usable svid for backend 127.0.0.1:9443: no usable svid (ERR_SPIFFE_TLS_NO_CREDENTIALS)'
   }],
   ['pool closed by a reload', Object.assign(new Error('The client is destroyed'), { code: 'UND_ERR_DESTROYED' }), false, {
-    status: 502, eject: false, retryable: true, message: 'backend 127.0.0.1:9443 unavailable: The client is destroyed (UND_ERR_DESTROYED)'
+    kind: 'none', status: 502, eject: false, retryable: true, message: 'backend 127.0.0.1:9443 unavailable: The client is destroyed (UND_ERR_DESTROYED)'
   }]
 ]
 

@@ -16,6 +16,12 @@ export interface Failure {
   eject: boolean
   /** Nothing was sent, so another endpoint may be tried. */
   retryable: boolean
+  /**
+   * What outlier detection counts: `rejected` (identity refused: ejected at once), `connect`
+   * (no connection), `gateway` (timeout, reset, failure mid-request), or `none` (not the
+   * endpoint's fault).
+   */
+  kind: 'rejected' | 'connect' | 'gateway' | 'none'
 }
 
 /** Connector codes meaning "the backend was reached but its identity was refused". */
@@ -30,25 +36,25 @@ const POOL_GONE = new Set(['UND_ERR_DESTROYED', 'UND_ERR_CLOSED'])
 export function backendFailure (key: string, err: unknown, started: boolean): Failure {
   const code = codeOf(err)
   if (code === 'UND_ERR_INVALID_ARG') {
-    return { status: 400, message: `request cannot be forwarded: ${describeError(err)}`, eject: false, retryable: false }
+    return { status: 400, message: `request cannot be forwarded: ${describeError(err)}`, eject: false, retryable: false, kind: 'none' }
   }
   if (code !== undefined && TIMEOUTS.has(code)) {
-    return { status: 504, message: `backend ${key} timed out: ${describeError(err)}`, eject: false, retryable: false }
+    return { status: 504, message: `backend ${key} timed out: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
   }
   if (started) {
-    return { status: 502, message: `backend ${key} failed: ${describeError(err)}`, eject: false, retryable: false }
+    return { status: 502, message: `backend ${key} failed: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
   }
   if (code !== undefined && REJECTED.has(code)) {
-    return { status: 502, message: `backend ${key} rejected: ${rejectionReason(err)}`, eject: true, retryable: true }
+    return { status: 502, message: `backend ${key} rejected: ${rejectionReason(err)}`, eject: true, retryable: true, kind: 'rejected' }
   }
   if (code === TLS_ERROR.NO_CREDENTIALS) {
     // Our own SVID is missing or expired: no endpoint is at fault and none would do better.
-    return { status: 502, message: `no usable svid for backend ${key}: ${describeError(err)}`, eject: false, retryable: false }
+    return { status: 502, message: `no usable svid for backend ${key}: ${describeError(err)}`, eject: false, retryable: false, kind: 'none' }
   }
   if (code !== undefined && POOL_GONE.has(code)) {
-    return { status: 502, message: `backend ${key} unavailable: ${describeError(err)}`, eject: false, retryable: true }
+    return { status: 502, message: `backend ${key} unavailable: ${describeError(err)}`, eject: false, retryable: true, kind: 'none' }
   }
-  return { status: 502, message: `backend ${key} connect failed: ${describeError(err)}`, eject: true, retryable: true }
+  return { status: 502, message: `backend ${key} connect failed: ${describeError(err)}`, eject: true, retryable: true, kind: 'connect' }
 }
 
 /**

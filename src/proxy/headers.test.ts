@@ -34,7 +34,9 @@ t.test('drops hop-by-hop request headers and those Connection lists', async (t) 
     ['x-custom', 'b'],
     ['x-forwarded-for', '127.0.0.1'],
     ['x-forwarded-proto', 'http'],
-    ['x-forwarded-host', 'api.example.test:8080']
+    ['x-forwarded-host', 'api.example.test:8080'],
+    ['x-real-ip', '127.0.0.1'],
+    ['forwarded', 'for=127.0.0.1;proto=http;host="api.example.test:8080"']
   ])
 })
 
@@ -44,15 +46,21 @@ t.test('appends to X-Forwarded-For and overrides proto and host', async (t) => {
     'X-Forwarded-For', '203.0.113.9',
     'x-forwarded-for', '198.51.100.1, 10.0.0.1',
     'X-Forwarded-Proto', 'gopher',
-    'X-Forwarded-Host', 'evil.test'
+    'X-Forwarded-Host', 'evil.test',
+    'X-Real-IP', '10.6.6.6',
+    'Forwarded', 'for=192.0.2.60;proto=http, for=198.51.100.17'
   ]
   const got = pairs(upstreamRequestHeaders(raw, { clientAddress: '::ffff:127.0.0.1', proto: 'https' }))
   t.same(got, [
     ['host', 'a.test'],
     ['x-forwarded-for', '203.0.113.9, 198.51.100.1, 10.0.0.1, 127.0.0.1'],
     ['x-forwarded-proto', 'https'],
-    ['x-forwarded-host', 'a.test']
-  ])
+    ['x-forwarded-host', 'a.test'],
+    ['x-real-ip', '127.0.0.1'],
+    ['forwarded', 'for=192.0.2.60;proto=http, for=198.51.100.17, for=127.0.0.1;proto=https;host="a.test"']
+  ], 'the client may add to Forwarded, never replace X-Real-IP')
+  const v6 = pairs(upstreamRequestHeaders([], { clientAddress: '::1', proto: 'http' }))
+  t.same(v6.find(([n]) => n === 'forwarded'), ['forwarded', 'for="[::1]";proto=http'], 'IPv6 is bracketed and quoted')
 })
 
 t.test('drops hop-by-hop response headers', async (t) => {

@@ -38,13 +38,17 @@ export interface ForwardedFor {
   proto: 'http' | 'https'
 }
 
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'])
+/** Set by the proxy only: a client's values are dropped. */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded'])
 
 /**
  * Returns the request headers to send upstream as a flat `[name, value, …]` list (the order and
- * spelling of `raw`, Node's `rawHeaders`), without hop-by-hop headers, with the client appended
- * to `X-Forwarded-For` and `X-Forwarded-Proto` / `X-Forwarded-Host` set by the proxy (a
- * client's own values for those two are not trusted).
+ * spelling of `raw`, Node's `rawHeaders`), without hop-by-hop headers. Who called is told the
+ * way a chain of proxies tells it, and a client can only add to it, never pose as the proxy:
+ * - `X-Forwarded-For` and `Forwarded` (RFC 7239): the client's values are kept and the proxy
+ *   appends its own hop (`for=` the client address, `proto=`, `host=`);
+ * - `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Real-IP` are single values the backend
+ *   takes at face value: the client's are dropped and the proxy sets them.
  */
 export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedFor): string[] {
   const connection: string[] = []
@@ -54,6 +58,7 @@ export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedF
   const drop = connectionTokens(connection)
   const out: string[] = []
   const xff: string[] = []
+  const forwarded: string[] = []
   let host: string | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? ''
@@ -61,6 +66,7 @@ export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedF
     const lower = name.toLowerCase()
     if (lower === 'host') host ??= value
     if (lower === 'x-forwarded-for') { xff.push(value); continue }
+    if (lower === 'forwarded') { forwarded.push(value); continue }
     if (FORWARDED.has(lower) || isHopByHop(lower, drop)) continue
     out.push(name, value)
   }
@@ -69,7 +75,18 @@ export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedF
   if (xff.length > 0) out.push('x-forwarded-for', xff.join(', '))
   out.push('x-forwarded-proto', from.proto)
   if (host !== undefined) out.push('x-forwarded-host', host)
+  if (client !== undefined) out.push('x-real-ip', client)
+  forwarded.push(forwardedElement(client, from.proto, host))
+  out.push('forwarded', forwarded.join(', '))
   return out
+}
+
+/** Returns this hop's RFC 7239 `Forwarded` element: `for="[::1]";proto=http;host="h"`. */
+function forwardedElement (client: string | undefined, proto: string, host: string | undefined): string {
+  const node = client === undefined ? 'unknown' : client.includes(':') ? `"[${client}]"` : client
+  const parts = [`for=${node}`, `proto=${proto}`]
+  if (host !== undefined) parts.push(`host=${JSON.stringify(host)}`)
+  return parts.join(';')
 }
 
 /** Returns the backend's response headers minus hop-by-hop ones, ready for `writeHead`. */

@@ -10,7 +10,9 @@ import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
 import { peerIdentity } from '../tls/peer-identity.ts'
 import type { ServiceDeps } from './backend-service.ts'
+import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
+import { normalizeRequestPath } from './normalize-path.ts'
 import { RoutingTable } from './routing-table.ts'
 import type { ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
 import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
@@ -67,16 +69,29 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     current.acquire()
     inFlight++
     if (closing) res.setHeader('connection', 'close')
-    const serviceName = current.router.route(req.headers.host, originForm(req.url))
+    // Routed and forwarded as the same normalised path: the url map judges what the backend gets.
+    const target = normalizeRequestPath(originForm(req.url))
+    const path = target.ok ? target.path : undefined
+    const serviceName = path === undefined ? undefined : current.router.route(req.headers.host, path)
     const service = serviceName === undefined ? undefined : current.services.get(serviceName)
     let result: Promise<ExchangeResult>
-    if (service === undefined) {
+    if (req.method === 'TRACE' && options.frontend.allowTrace !== true) {
+      const text = 'method TRACE is not allowed (frontend.allowTrace is off)\n'
+      res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
+      res.end(text)
+      result = Promise.resolve({ status: 405, endpoint: undefined, attempts: 0, error: text.trim() })
+    } else if (!target.ok) {
+      const text = `bad request path ${quote(req.url ?? '')}: ${target.reason}\n`
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+      result = Promise.resolve({ status: 400, endpoint: undefined, attempts: 0, error: text.trim() })
+    } else if (service === undefined || path === undefined) {
       const text = `no route for host ${quote(req.headers.host ?? '')} path ${quote(req.url ?? '')}\n`
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
       res.end(text)
       result = Promise.resolve({ status: 404, endpoint: undefined, attempts: 0, error: text.trim() })
     } else {
-      result = new Exchange(req, res, service, proto, clock).run()
+      result = new Exchange(req, res, service, proto, clock, path).run()
     }
     const closed = new Promise<void>((resolve) => { res.once('close', resolve) })
     void Promise.all([result, closed]).then(([r]) => {
@@ -85,6 +100,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       logger.info({
         method: req.method,
         path: req.url,
+        ...(path !== undefined && path !== req.url ? { routedPath: path } : {}),
         host: req.headers.host,
         service: serviceName ?? '',
         endpoint,
@@ -92,6 +108,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         durationMs,
         backendSpiffeId: r.peerSpiffeId ?? r.endpoint?.peerSpiffeId ?? null,
         attempts: r.attempts,
+        ...(r.completed === false ? { completed: false } : {}),
         client: req.socket.remoteAddress,
         ...(r.error === undefined ? {} : { error: r.error })
       }, 'request')
@@ -102,9 +119,20 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     })
   }
 
+  const limits = frontendLimits(options.frontend.limits)
+  const serverOptions = {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks both timeouts on this period (default 30 s, which would let a slowloris
+    // client keep its connection far longer than headersTimeout).
+    connectionsCheckingInterval: Math.min(FRONTEND_TIMEOUT_CHECK_MS, limits.headersTimeoutMs)
+  }
   const server: Server = options.frontend.tls === undefined
-    ? createHttpServer(handle)
-    : createHttpsServer({ cert: options.frontend.tls.cert, key: options.frontend.tls.key }, handle)
+    ? createHttpServer(serverOptions, handle)
+    : createHttpsServer({ ...serverOptions, cert: options.frontend.tls.cert, key: options.frontend.tls.key }, handle)
+  server.maxConnections = limits.maxConnections
   table.start()
 
   const retire = (old: RoutingTable): Promise<void> => {

@@ -61,7 +61,9 @@ export class RoutingTable {
   inheritHealth (old: RoutingTable): void {
     for (const [name, service] of this.services) {
       const before = old.services.get(name)
-      if (before === undefined) continue
+      // An ejection is the verdict of the connector that made it: a new connector (another
+      // identity, resumption setting or allow-list) judges the endpoints afresh.
+      if (before === undefined || before.options.connect !== service.options.connect) continue
       for (const e of service.endpoints) {
         const prev = before.endpoints.find((x) => x.key === e.key)
         if (prev !== undefined && !prev.healthy) e.eject(prev.reason ?? 'unhealthy before the reload')

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net'
 import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
+import type { CredentialChanges } from '../tls/credential-changes.ts'
 
 import type { LbPolicy } from '../enums.ts'
 
@@ -43,7 +44,10 @@ export interface ServiceOptions {
   name: string
   endpoints: readonly EndpointAddress[]
   policy: LbPolicy
-  /** Time allowed for the backend's response headers (then 504), and between body chunks. */
+  /**
+   * `timeoutSec`: time allowed for the whole response, headers (then 504) and body (then the
+   * response is cut and logged `completed: false`); a client's slow upload does not count.
+   */
   timeoutMs: number
   /**
    * Scheme of the backend origin handed to the connector (default `HTTPS`: the mTLS connector).
@@ -58,10 +62,52 @@ export interface ServiceOptions {
    */
   connect?: ConnectFn
   /**
+   * The credential changes pooled connections must follow (the service's SPIFFE connector):
+   * a rotated or expired SVID, or a changed or removed bundle of a backend's trust domain,
+   * retires the pooled connections concerned before their next request. None: never retired.
+   */
+  credentialChanges?: CredentialChanges
+  /**
    * How long a passively ejected endpoint stays out when the service has no active health
    * check to re-admit it (default 10000 ms). With a health check, only the check re-admits.
    */
   passiveEjectionMs?: number
+  /** `backendServices[].circuitBreakers`: past a limit, requests are answered 503 at once. */
+  circuitBreakers?: CircuitBreakerOptions
+  /**
+   * `backendServices[].outlierDetection`: ejection after consecutive errors or gateway
+   * failures. Absent: an endpoint that cannot be connected to is ejected at once for
+   * `passiveEjectionMs`.
+   */
+  outlierDetection?: OutlierDetectionOptions
+}
+
+/** The cloud's `circuitBreakers` of a backend service; an absent field is no limit. */
+export interface CircuitBreakerOptions {
+  /** Connections to the whole service (spread over its endpoints). */
+  maxConnections?: number
+  /** Requests waiting for a connection. */
+  maxPendingRequests?: number
+  /** Requests in flight to the service. */
+  maxRequests?: number
+  /** Retries in flight to the service. */
+  maxRetries?: number
+}
+
+/** The cloud's `outlierDetection` of a backend service, times in milliseconds. */
+export interface OutlierDetectionOptions {
+  /** Consecutive 5xx answers (gateway failures included) that eject an endpoint. */
+  consecutiveErrors: number
+  /** Consecutive gateway failures (502, 503, 504, connect failure, timeout, reset) that eject. */
+  consecutiveGatewayFailure: number
+  /** Percent chance an ejection by `consecutiveErrors` is enforced (the cloud's default is 0). */
+  enforcingConsecutiveErrors: number
+  /** Percent chance an ejection by `consecutiveGatewayFailure` is enforced (default 100). */
+  enforcingConsecutiveGatewayFailure: number
+  /** An ejection lasts this long times the endpoint's ejections in a row. */
+  baseEjectionTimeMs: number
+  /** At most this percent of the endpoints are ejected at once (at least one may be). */
+  maxEjectionPercent: number
 }
 
 /** A path rule: `paths` are exact (`/login`) or prefixes ending in `/*` (`/v1/*`). */
@@ -87,6 +133,27 @@ export interface FrontendOptions {
   port: number
   /** PEM certificate chain and key; without them the frontend speaks cleartext HTTP/1.1. */
   tls?: { cert: string | Buffer, key: string | Buffer }
+  /** Client connection limits (extension `frontend.limits`); absent fields take the defaults. */
+  limits?: Partial<FrontendLimits>
+  /**
+   * Forward TRACE requests (extension `frontend.allowTrace`, default false: answered 405, since
+   * a TRACE echo would hand the backend's view of the request, cookies included, to a script).
+   */
+  allowTrace?: boolean
+}
+
+/** Limits on client connections: slow or too many clients cannot starve the proxy. */
+export interface FrontendLimits {
+  /** Concurrent client connections; more are closed on accept. */
+  maxConnections: number
+  /** Time to receive a request's headers (slowloris), then 408 and close. */
+  headersTimeoutMs: number
+  /** Time to receive a whole request, body included, then 408 and close. */
+  requestTimeoutMs: number
+  /** An idle keep-alive client connection is closed after this long. */
+  keepAliveTimeoutMs: number
+  /** Largest request head (request line and headers) in bytes; larger is answered 431. */
+  maxHeaderSize: number
 }
 
 /**
@@ -101,6 +168,8 @@ export type PeerIdentity = (socket: Socket) => string | undefined
 /** Request and health metrics the proxy reports (the admin metrics object implements it). */
 export interface ProxyMetrics {
   observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  /** Counts a request refused by a circuit breaker; `reason` is the limit (`maxRequests`, …). */
+  observeCircuitBreaker? (service: string, reason: string): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   removeEndpoint (service: string, endpoint: string): void
 }

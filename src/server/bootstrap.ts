@@ -7,6 +7,7 @@ import type { Clock } from '../internal/clock.ts'
 import { systemClock } from '../internal/clock.ts'
 import { createProxy } from '../proxy/proxy.ts'
 import type { BackendConnector } from '../tls/connector-types.ts'
+import { PeerLog } from './peer-log.ts'
 import { createConnectorPool } from './connector-pool.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
@@ -34,17 +35,19 @@ export interface StartOptions {
 export async function startServer (config: SpiffeLbConfig, options: StartOptions): Promise<ServerHandle> {
   const clock = options.clock ?? systemClock
   const log = options.logger
-  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock)
+  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
 
+  const peers = new PeerLog()
   const pool = createConnectorPool({
     snapshotsFor: (identity) => credentials.find((c) => c.identity.toString() === identity)?.store,
-    onHandshake: (e) => { metrics.observeHandshake(e) },
+    onHandshake: (e) => { metrics.observeHandshake(e); peers.record(e, clock.now()) },
     clock
   })
   const connectFor = (running: SpiffeLbConfig) => (service: string): BackendConnector => {
     const svc = running.backendServices.find((s) => s.name === service)
     if (svc === undefined) throw newIdentity(service, '')
-    return pool.connect(service, svc.tlsSettings.identity?.spiffeId.toString() ?? '', svc.connectionPool.tlsSessionResumption, svc.connectionPool.keyExchangeGroups)
+    return pool.connect(service, svc.tlsSettings.identity?.spiffeId.toString() ?? '', svc.connectionPool.tlsSessionResumption,
+      svc.connectionPool.keyExchangeGroups, svc.authorization?.allowedPeers.map(String))
   }
 
   let running = config
@@ -56,7 +59,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     metrics,
     clock
   })
-  const admin = createRuntimeAdmin(config, { metrics, credentials, services: () => proxy.status().services, clock })
+  const admin = createRuntimeAdmin(config, { metrics, credentials, services: () => proxy.status().services, peers: () => peers.view(), clock })
   let proxyAddress: AddressInfo
   let adminAddress: AddressInfo
   try {

@@ -1,5 +1,6 @@
 import type { ServiceHealth } from '../admin/status.ts'
 import type { SnapshotMessage } from '../credentials/snapshot-message.ts'
+import type { FrontendLimits } from '../proxy/types.ts'
 import type { RoutingPlan } from './routing-plan.ts'
 
 // The IPC protocol of `serve --workers N` between the node:cluster primary and its workers.
@@ -12,6 +13,8 @@ export interface WireFrontend {
   host: string
   port: number
   tls?: { cert: string, key: string }
+  limits?: Partial<FrontendLimits>
+  allowTrace?: boolean
 }
 
 /** What the primary asks a worker; the worker answers with a {@link WorkerReply}. */

@@ -49,7 +49,7 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
   const log = options.logger
   assertServeable(config) // before reading the frontend's files, as a single process does
   const frontend = wireFrontend(await frontendFromConfig(config))
-  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock)
+  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
   const loaded = credentials.map((c) => c.identity.toString())
   let running = config
   let plan: RoutingPlan
@@ -170,5 +170,11 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
 /** Returns the frontend options as plain data for the workers (PEM as text). */
 function wireFrontend (f: FrontendOptions): WireFrontend {
   const text = (v: string | Buffer): string => typeof v === 'string' ? v : v.toString('utf8')
-  return { host: f.host, port: f.port, ...(f.tls === undefined ? {} : { tls: { cert: text(f.tls.cert), key: text(f.tls.key) } }) }
+  return {
+    host: f.host,
+    port: f.port,
+    ...(f.tls === undefined ? {} : { tls: { cert: text(f.tls.cert), key: text(f.tls.key) } }),
+    ...(f.limits === undefined ? {} : { limits: f.limits }),
+    ...(f.allowTrace === undefined ? {} : { allowTrace: f.allowTrace })
+  }
 }

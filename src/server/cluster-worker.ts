@@ -149,5 +149,5 @@ export function runClusterWorker (): void {
 }
 
 function connectorsOf (pool: ConnectorPool) {
-  return (s: RoutingPlan['services'][number]) => pool.connect(s.name, s.identity, s.sessionResumption, s.keyExchangeGroups)
+  return (s: RoutingPlan['services'][number]) => pool.connect(s.name, s.identity, s.sessionResumption, s.keyExchangeGroups, s.allowedPeers)
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../internal/clock.ts'
 import { createBackendConnector } from '../tls/backend-connector.ts'
+import { PeerAuthorizer } from '../tls/peer-authorizer.ts'
 import type { BackendConnector, BackendConnectorOptions, HandshakeEvent } from '../tls/connector-types.ts'
 import { newIdentity } from './routing-plan.ts'
 
@@ -15,10 +16,13 @@ export interface ConnectorPoolOptions {
 export interface ConnectorPool {
   /**
    * Returns the connector of `service` presenting `identity`: one per service (so each keeps
-   * its own session-resumption setting and cache), kept across reloads while neither changes.
+   * its own session-resumption setting and cache), kept across reloads while none of identity,
+   * resumption and `allowedPeers` changes. A changed allow-list gets a new connector (new verdict
+   * and session caches) and the old one of that service is closed: nothing verified or resumed
+   * under the old list is reused, and the reload's new pools hold no old connection.
    * Throws `ERR_SPIFFE_SERVE_NEW_IDENTITY` when the identity's credentials are not loaded.
    */
-  connect (service: string, identity: string, sessionResumption: boolean, groups?: readonly string[]): BackendConnector
+  connect (service: string, identity: string, sessionResumption: boolean, groups?: readonly string[], allowedPeers?: readonly string[]): BackendConnector
   /** Closes every connector (stops following snapshots, drops cached sessions). */
   close (): void
 }
@@ -27,13 +31,21 @@ export interface ConnectorPool {
 export function createConnectorPool (options: ConnectorPoolOptions): ConnectorPool {
   const connectors = new Map<string, BackendConnector>()
   return {
-    connect (service, identity, sessionResumption, groups) {
+    connect (service, identity, sessionResumption, groups, allowedPeers) {
       const snapshots = options.snapshotsFor(identity)
       if (snapshots === undefined) throw newIdentity(service, identity)
-      const key = `${service}\0${identity}\0${String(sessionResumption)}\0${groups?.join(':') ?? ''}`
+      const authorize = allowedPeers === undefined ? undefined : new PeerAuthorizer(allowedPeers)
+      const base = `${service}\0${identity}\0${String(sessionResumption)}\0${groups?.join(':') ?? ''}\0`
+      const key = `${base}${authorize?.key ?? '*'}`
       let connect = connectors.get(key)
       if (connect === undefined) {
-        connect = createBackendConnector({ snapshots, sessionResumption, clock: options.clock, onHandshake: options.onHandshake, ...(groups === undefined ? {} : { groups }) })
+        for (const [k, old] of connectors) {
+          if (k.startsWith(base)) { old.close(); connectors.delete(k) }
+        }
+        connect = createBackendConnector({
+          snapshots, sessionResumption, clock: options.clock, onHandshake: options.onHandshake,
+          ...(groups === undefined ? {} : { groups }), ...(authorize === undefined ? {} : { authorize })
+        })
         connectors.set(key, connect)
       }
       return connect

@@ -1,7 +1,11 @@
 import { backendServiceResource, checkAttestation } from '../config/attestation.ts'
 import type { BackendServiceConfig, SpiffeLbConfig } from '../config/types.ts'
 import { openPoolIssuance } from '../control/pool-issuance.ts'
+import { join } from 'node:path'
 import { createDirectorySource } from '../credentials/directory-source.ts'
+import { GCE_FILES } from '../credentials/gce-files.ts'
+import { keyFileWarning } from '../credentials/key-file-mode.ts'
+import { readCredentialFile } from '../credentials/read-file.ts'
 import { createIssuerSource } from '../credentials/issuer-source.ts'
 import { createMetadataSource } from '../credentials/metadata-source.ts'
 import type { CredentialSource } from '../credentials/source.ts'
@@ -79,4 +83,23 @@ async function createSource (config: SpiffeLbConfig, identity: SpiffeId, service
       })
     }
   }
+}
+
+/**
+ * Returns a warning for each private key file `config` names (the credential directory's
+ * `private_key.pem`, the frontend's `keyFile`) that other users can read. A key others can
+ * write is refused where it is read (`ERR_SPIFFE_CREDENTIALS_KEY_FILE_WRITABLE`).
+ */
+export async function keyFileWarnings (config: SpiffeLbConfig): Promise<string[]> {
+  const files = [
+    ...(config.credentials.source === 'directory' ? [join(config.credentials.directory, GCE_FILES.privateKey)] : []),
+    ...(config.frontend.tls === undefined ? [] : [config.frontend.tls.keyFile])
+  ]
+  const out: string[] = []
+  for (const file of files) {
+    const read = await readCredentialFile(file).catch(() => undefined) // read errors are reported where the key is used
+    const warning = read === undefined ? undefined : keyFileWarning(file, read.mode)
+    if (warning !== undefined) out.push(warning)
+  }
+  return out
 }

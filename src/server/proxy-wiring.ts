@@ -1,15 +1,25 @@
-import { readFile } from 'node:fs/promises'
+import { assertKeyFileSafe } from '../credentials/key-file-mode.ts'
+import { readCredentialFile, type CredentialFileRead } from '../credentials/read-file.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { RoutingShape } from '../proxy/routing-table.ts'
-import type { ConnectFn, FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
+import { DEFAULT_OUTLIER_DETECTION } from '../proxy/limits.ts'
+import type { FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
+import type { BackendConnector as SpiffeConnector } from '../tls/connector-types.ts'
 
 /**
  * Returns the proxy's routing options for `config`: one service per backend service, each
  * connecting through the connector of its own identity (`connectFor`), and the url map as is.
  */
-export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => ConnectFn): RoutingOptions {
+export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service: string) => SpiffeConnector): RoutingOptions {
   const shape = routingShapeFromConfig(config)
-  return { services: shape.services.map((s) => ({ ...s, connect: connectFor(s.name) })), urlMap: shape.urlMap }
+  return {
+    services: shape.services.map((s) => {
+      const connect = connectFor(s.name)
+      return { ...s, connect, credentialChanges: connect }
+    }),
+    urlMap: shape.urlMap
+  }
 }
 
 /** Returns the routing of `config` as plain data, without connectors (see {@link routingFromConfig}). */
@@ -24,6 +34,8 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
       maxRequestsPerConnection: svc.connectionPool.maxRequestsPerConnection,
       keepAlive: svc.connectionPool.maxRequestsPerConnection !== 1
     },
+    ...(svc.circuitBreakers === undefined ? {} : { circuitBreakers: svc.circuitBreakers }),
+    ...(svc.outlierDetection === undefined ? {} : { outlierDetection: { ...DEFAULT_OUTLIER_DETECTION, ...svc.outlierDetection } }),
     ...(svc.healthCheck === undefined
       ? {}
       : {
@@ -45,8 +57,18 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
 
 /** Returns the frontend listener options, reading the optional TLS certificate and key files. */
 export async function frontendFromConfig (config: SpiffeLbConfig): Promise<FrontendOptions> {
-  const { listen, tls } = config.frontend
-  if (tls === undefined) return { host: listen.host, port: listen.port }
-  const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)])
-  return { host: listen.host, port: listen.port, tls: { cert, key } }
+  const { listen, tls, limits, allowTrace } = config.frontend
+  if (tls === undefined) return { host: listen.host, port: listen.port, limits, allowTrace }
+  const [cert, key] = await Promise.all([readRequired(tls.certFile), readRequired(tls.keyFile)])
+  assertKeyFileSafe(tls.keyFile, key.mode)
+  return { host: listen.host, port: listen.port, tls: { cert: cert.text, key: key.text }, limits, allowTrace }
+}
+
+/** Reads a credential file through the bounded reader; a missing file is an error here. */
+async function readRequired (file: string): Promise<CredentialFileRead> {
+  const read = await readCredentialFile(file)
+  if (read === undefined) {
+    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_FILE_MISSING', `credential file ${quote(file)} does not exist`, { at: file })
+  }
+  return read
 }

@@ -1,7 +1,8 @@
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { compileRouting } from '../proxy/routing-table.ts'
-import type { ConnectFn, RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
+import type { RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
+import type { BackendConnector } from '../tls/connector-types.ts'
 import { routingShapeFromConfig } from './proxy-wiring.ts'
 import { serverError } from './errors.ts'
 
@@ -12,6 +13,8 @@ export interface PlannedService extends Omit<ServiceOptions, 'connect'> {
   sessionResumption: boolean
   /** `connectionPool.keyExchangeGroups`; absent = the connector's default. */
   keyExchangeGroups?: string[]
+  /** `authorization.allowedPeers` as canonical pattern strings; undefined = any verified peer. */
+  allowedPeers?: string[]
 }
 
 /**
@@ -56,19 +59,26 @@ export function planRouting (config: SpiffeLbConfig, loaded: readonly string[]):
     const identity = svc?.tlsSettings.identity?.spiffeId.toString() ?? ''
     if (!loaded.includes(identity)) throw newIdentity(service.name, identity)
     const groups = svc?.connectionPool.keyExchangeGroups
-    return { ...service, identity, sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true, ...(groups === undefined ? {} : { keyExchangeGroups: groups }) }
+    const allowedPeers = svc?.authorization?.allowedPeers.map(String)
+    return {
+      ...service,
+      identity,
+      sessionResumption: svc?.connectionPool.tlsSessionResumption ?? true,
+      ...(groups === undefined ? {} : { keyExchangeGroups: groups }),
+      ...(allowedPeers === undefined ? {} : { allowedPeers })
+    }
   })
   compileRouting(routing) // the proxy's own checks: a worker is only sent a plan it can apply
   return { services, urlMap: routing.urlMap }
 }
 
 /** Returns the proxy's routing options for `plan`, each service using `connect(service)`. */
-export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => ConnectFn): RoutingOptions {
+export function routingFromPlan (plan: RoutingPlan, connect: (service: PlannedService) => BackendConnector): RoutingOptions {
   return {
-    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, keyExchangeGroups: _groups, ...service }, i) => ({
-      ...service,
-      connect: connect(plan.services[i] as PlannedService)
-    })),
+    services: plan.services.map(({ identity: _identity, sessionResumption: _resumption, keyExchangeGroups: _groups, allowedPeers: _allowed, ...service }, i) => {
+      const connector = connect(plan.services[i] as PlannedService)
+      return { ...service, connect: connector, credentialChanges: connector }
+    }),
     urlMap: plan.urlMap
   }
 }

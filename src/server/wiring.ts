@@ -1,12 +1,15 @@
 import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
 import { createAdminServer, type AdminServer, type AdminServerOptions } from '../admin/admin-server.ts'
+import type { PeerRecord } from '../admin/peer-record.ts'
 import { createMetrics, type SpiffeLbMetrics } from '../admin/metrics.ts'
 import type { ServiceHealth } from '../admin/status.ts'
 import type { ConfigIssue } from '../config/issues.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { Clock } from '../internal/clock.ts'
 import { SpiffeLbError } from '../internal/errors.ts'
-import { openIdentityCredentials, type IdentityCredentials } from './credentials-wiring.ts'
+import { logCredentialChanges } from './credential-log.ts'
+import { keyFileWarnings, openIdentityCredentials, type IdentityCredentials } from './credentials-wiring.ts'
 import { identityStatus, trustDomainStatus } from './owned-credentials.ts'
 import { assertServeable } from './routing-plan.ts'
 
@@ -34,13 +37,18 @@ export interface RuntimeCore {
 
 /**
  * Refuses a config that cannot be served, then creates the metrics and opens one credential
- * store per managed identity, each reporting its reload attempts to the metrics. Returns them.
+ * store per managed identity, each reporting its reload attempts to the metrics and logging
+ * rejected updates and changes to `log` (once each); warns about private keys others can read.
  */
-export async function openRuntimeCore (config: SpiffeLbConfig, clock: Clock): Promise<RuntimeCore> {
+export async function openRuntimeCore (config: SpiffeLbConfig, clock: Clock, log: Logger): Promise<RuntimeCore> {
   assertServeable(config)
   const metrics = createMetrics({ clock })
   const credentials = await openIdentityCredentials(config, clock)
-  for (const c of credentials) c.store.onAttempt((o) => { metrics.observeCredentialReload(o.result) })
+  for (const c of credentials) {
+    c.store.onAttempt((o) => { metrics.observeCredentialReload(o.result) })
+    logCredentialChanges(c.store, log)
+  }
+  for (const warning of await keyFileWarnings(config)) log.warn({ warning }, 'private key file permissions')
   return {
     metrics,
     credentials,
@@ -57,6 +65,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
   metrics: AdminServerOptions['metrics']
   credentials: readonly IdentityCredentials[]
   services: () => ServiceHealth[]
+  peers?: () => PeerRecord[]
   clock: Clock
 }): AdminServer {
   const { credentials, clock } = options
@@ -69,6 +78,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
       trustDomains: () => trustDomainStatus(credentials),
       services: options.services
     },
+    ...(options.peers === undefined ? {} : { peers: options.peers }),
     clock
   })
 }

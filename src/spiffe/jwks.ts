@@ -1,4 +1,5 @@
 import { quote } from '../internal/errors.ts'
+import { describeContent } from '../internal/content-summary.ts'
 import { field, index, isObject, typeName } from './key-path.ts'
 import { spiffeError, type SpiffeErrorCode } from './errors.ts'
 
@@ -58,7 +59,7 @@ export function parseJwksAuthorities (doc: unknown, base = ''): JwksAuthority[] 
     const firstAt = index(x5cAt, 0)
     if (typeof first !== 'string' || first === '' || !BASE64.test(first)) {
       fail('ERR_SPIFFE_BUNDLE_JWK_BAD_X5C',
-        `${firstAt} must be a standard base64 der certificate, got ${quote(typeof first === 'string' ? first : typeName(first), 40)}`, firstAt)
+        `${firstAt} must be a standard base64 der certificate, got ${typeof first === 'string' ? describeContent(first) : typeName(first)}`, firstAt)
     }
     out.push({ der: Buffer.from(first, 'base64'), at: firstAt })
   }

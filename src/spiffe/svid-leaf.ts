@@ -17,6 +17,20 @@ function fail (code: SpiffeErrorCode, message: string): never {
 }
 
 /**
+ * Receives each broken rule. The default throws the first one (the proxy's verdict needs only
+ * one); an audit collects every one (`verify`, `probe`), so both run the same checks.
+ */
+export type RuleSink = (broken: SpiffeLbError) => void
+
+/** The default {@link RuleSink}: throws the first broken rule. */
+export const throwFirst: RuleSink = (broken) => { throw broken }
+
+/** Who a leaf is, for messages: its SPIFFE ID, or its subject when it has no usable ID. */
+function whoOf (id: SpiffeId | string): string {
+  return quote(id.toString())
+}
+
+/**
  * Returns the SPIFFE ID of an X.509-SVID leaf: the one URI SAN (§2), a valid SPIFFE ID with
  * a non-root path (§3.1, §5.2). Throws `ERR_SPIFFE_SVID_NO_URI_SAN`,
  * `ERR_SPIFFE_SVID_MULTIPLE_URI_SANS`, `ERR_SPIFFE_SVID_URI_NOT_SPIFFE`,
@@ -59,25 +73,29 @@ export function svidIdOf (leaf: X509Certificate): SpiffeId {
  *   marked critical" and "Leaf SVIDs MUST set digitalSignature", so a leaf without the
  *   extension is rejected rather than read as "any usage" the way RFC 5280 alone would;
  * - no critical extension we do not understand (RFC 5280 §6.1.4(o)).
+ * Each broken rule goes to `sink` (default: thrown); `id` may be the subject when the leaf has no ID.
  */
-export function checkLeafProfile (leaf: X509Certificate, id: SpiffeId): void {
+export function checkLeafProfile (leaf: X509Certificate, id: SpiffeId | string, sink: RuleSink = throwFirst): void {
   const info = certInfo(leaf)
-  const who = quote(id.toString())
+  const who = whoOf(id)
+  const broken = (code: string, message: string): void => { sink(new SpiffeLbError(code, message)) }
   if (info.subjectEmpty && !info.san.critical) {
-    fail('ERR_SPIFFE_SVID_SAN_NOT_CRITICAL', `x.509-svid ${who} has an empty subject, so its uri san must be critical`)
+    broken('ERR_SPIFFE_SVID_SAN_NOT_CRITICAL', `x.509-svid ${who} has an empty subject, so its uri san must be critical`)
   }
   if (info.basicConstraints.ca) {
-    fail('ERR_SPIFFE_SVID_IS_CA', `x.509-svid ${who} is a ca certificate (basicConstraints ca true); a leaf must have ca false`)
+    broken('ERR_SPIFFE_SVID_IS_CA', `x.509-svid ${who} is a ca certificate (basicConstraints ca true); a leaf must have ca false`)
   }
   const ku = info.keyUsage
-  if (!ku.present) fail('ERR_SPIFFE_SVID_NO_KEY_USAGE', `x.509-svid ${who} has no key usage extension (it must be set, with digitalSignature)`)
-  if (!ku.critical) fail('ERR_SPIFFE_SVID_KEY_USAGE_NOT_CRITICAL', `x.509-svid ${who} has a key usage extension that is not critical`)
-  if (ku.keyCertSign) fail('ERR_SPIFFE_SVID_KEY_CERT_SIGN', `x.509-svid ${who} sets keyCertSign; a leaf must not sign certificates`)
-  if (ku.cRLSign) fail('ERR_SPIFFE_SVID_CRL_SIGN', `x.509-svid ${who} sets cRLSign; a leaf must not sign crls`)
-  if (!ku.digitalSignature) fail('ERR_SPIFFE_SVID_NO_DIGITAL_SIGNATURE', `x.509-svid ${who} does not set digitalSignature in key usage`)
-  const unknown = info.unhandledCriticalExtensions[0]
-  if (unknown !== undefined) {
-    fail('ERR_SPIFFE_SVID_UNHANDLED_CRITICAL_EXTENSION', `x.509-svid ${who} has critical extension ${quote(unknown)} that is not understood`)
+  if (!ku.present) {
+    broken('ERR_SPIFFE_SVID_NO_KEY_USAGE', `x.509-svid ${who} has no key usage extension (it must be set, with digitalSignature)`)
+  } else {
+    if (!ku.critical) broken('ERR_SPIFFE_SVID_KEY_USAGE_NOT_CRITICAL', `x.509-svid ${who} has a key usage extension that is not critical`)
+    if (ku.keyCertSign) broken('ERR_SPIFFE_SVID_KEY_CERT_SIGN', `x.509-svid ${who} sets keyCertSign; a leaf must not sign certificates`)
+    if (ku.cRLSign) broken('ERR_SPIFFE_SVID_CRL_SIGN', `x.509-svid ${who} sets cRLSign; a leaf must not sign crls`)
+    if (!ku.digitalSignature) broken('ERR_SPIFFE_SVID_NO_DIGITAL_SIGNATURE', `x.509-svid ${who} does not set digitalSignature in key usage`)
+  }
+  for (const unknown of info.unhandledCriticalExtensions) {
+    broken('ERR_SPIFFE_SVID_UNHANDLED_CRITICAL_EXTENSION', `x.509-svid ${who} has critical extension ${quote(unknown)} that is not understood`)
   }
 }
 
@@ -85,14 +103,14 @@ export function checkLeafProfile (leaf: X509Certificate, id: SpiffeId): void {
  * Checks that an extended key usage, when present, allows `role` (§4.4; RFC 5280 §4.2.1.12:
  * anyExtendedKeyUsage allows every purpose). Without the extension every role is allowed.
  */
-export function checkLeafRole (leaf: X509Certificate, id: SpiffeId, role: SvidRole): void {
+export function checkLeafRole (leaf: X509Certificate, id: SpiffeId | string, role: SvidRole, sink: RuleSink = throwFirst): void {
   const eku = certInfo(leaf).extKeyUsage
   if (eku === undefined || eku.includes(OID.anyExtendedKeyUsage)) return
   if (role === 'server' && !eku.includes(OID.serverAuth)) {
-    fail('ERR_SPIFFE_SVID_EKU_NO_SERVER_AUTH', `x.509-svid ${quote(id.toString())} is used by a server but its extended key usage lacks serverAuth`)
+    sink(new SpiffeLbError('ERR_SPIFFE_SVID_EKU_NO_SERVER_AUTH', `x.509-svid ${whoOf(id)} is used by a server but its extended key usage lacks serverAuth`))
   }
   if (role === 'client' && !eku.includes(OID.clientAuth)) {
-    fail('ERR_SPIFFE_SVID_EKU_NO_CLIENT_AUTH', `x.509-svid ${quote(id.toString())} is used by a client but its extended key usage lacks clientAuth`)
+    sink(new SpiffeLbError('ERR_SPIFFE_SVID_EKU_NO_CLIENT_AUTH', `x.509-svid ${whoOf(id)} is used by a client but its extended key usage lacks clientAuth`))
   }
 }
 
@@ -107,13 +125,13 @@ export function validityAt (cert: X509Certificate, now: number): 'expired' | 'no
 }
 
 /** Checks the leaf's own validity period. Throws `ERR_SPIFFE_SVID_EXPIRED` / `ERR_SPIFFE_SVID_NOT_YET_VALID`. */
-export function checkLeafValidity (leaf: X509Certificate, id: SpiffeId, now: number): void {
+export function checkLeafValidity (leaf: X509Certificate, id: SpiffeId | string, now: number, sink: RuleSink = throwFirst): void {
   const state = validityAt(leaf, now)
+  if (state === undefined) return
   const when = new Date(now).toISOString()
   if (state === 'expired') {
-    fail('ERR_SPIFFE_SVID_EXPIRED', `x.509-svid ${quote(id.toString())} expired at ${leaf.validToDate.toISOString()} (now ${when})`)
-  }
-  if (state === 'not-yet-valid') {
-    fail('ERR_SPIFFE_SVID_NOT_YET_VALID', `x.509-svid ${quote(id.toString())} is not valid before ${leaf.validFromDate.toISOString()} (now ${when})`)
+    sink(new SpiffeLbError('ERR_SPIFFE_SVID_EXPIRED', `x.509-svid ${whoOf(id)} expired at ${leaf.validToDate.toISOString()} (now ${when})`))
+  } else {
+    sink(new SpiffeLbError('ERR_SPIFFE_SVID_NOT_YET_VALID', `x.509-svid ${whoOf(id)} is not valid before ${leaf.validFromDate.toISOString()} (now ${when})`))
   }
 }

@@ -1,4 +1,5 @@
 import { isSpiffeLbError, quote, withContext } from '../internal/errors.ts'
+import { describeContent } from '../internal/content-summary.ts'
 import { parsePem } from '../internal/pem.ts'
 import { BundleSet } from './bundle-set.ts'
 import { field, index, isObject, key, typeName } from './key-path.ts'
@@ -86,7 +87,7 @@ function parseTrustStore (td: TrustDomain, store: unknown, at: string): X509Bund
     }
     const blocks = parsePem(text.replace(/(?:\\r)?\\n/g, '\n'), pemAt)
     if (blocks.length === 0) {
-      fail('ERR_SPIFFE_BUNDLE_TRUST_ANCHOR_NOT_PEM', `${pemAt} holds no pem block: ${quote(text, 40)}`, pemAt)
+      fail('ERR_SPIFFE_BUNDLE_TRUST_ANCHOR_NOT_PEM', `${pemAt} holds no pem block (${describeContent(text)})`, pemAt)
     }
     if (blocks.length > 1) {
       fail('ERR_SPIFFE_BUNDLE_TRUST_ANCHOR_MULTIPLE_CERTIFICATES',

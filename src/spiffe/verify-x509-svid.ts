@@ -1,9 +1,11 @@
 import type { X509Certificate } from 'node:crypto'
-import { quote } from '../internal/errors.ts'
+import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { buildPath } from './path-builder.ts'
+import { checkRevocation, type RevocationOptions } from './revocation.ts'
 import type { X509BundleSource } from './source.ts'
 import type { SpiffeId } from './spiffe-id.ts'
-import { checkLeafProfile, checkLeafRole, checkLeafValidity, svidIdOf, type SvidRole } from './svid-leaf.ts'
+import { certLabel } from './cert-info.ts'
+import { checkLeafProfile, checkLeafRole, checkLeafValidity, svidIdOf, throwFirst, type RuleSink, type SvidRole } from './svid-leaf.ts'
 import { spiffeError } from './errors.ts'
 
 /** Most certificates accepted from a peer (leaf included): more is a misconfiguration or an attack. */
@@ -18,6 +20,8 @@ export interface VerifyOptions {
   role: SvidRole
   /** Time of the check, ms since the epoch or a Date. Default `Date.now()`. */
   now?: number | Date
+  /** CRLs to check every certificate of the path against (RFC 5280 §6.3); default none. */
+  revocation?: RevocationOptions
 }
 
 /** A verified X.509-SVID: the peer's SPIFFE ID and the path that proves it. */
@@ -27,6 +31,20 @@ export interface VerifiedSvid {
   chain: X509Certificate[]
 }
 
+/** Every rule an X.509-SVID chain breaks, in the order the verifier checks them. */
+export interface SvidAudit {
+  /** The leaf's SPIFFE ID, when its URI SAN holds a valid one. */
+  id?: SpiffeId
+  /** The path leaf → intermediates → authority, when one could be built. */
+  path?: X509Certificate[]
+  /** Which trust domain's bundle the path was built against, when there was one. */
+  bundleTrustDomain?: string
+  /** Each broken rule as a coded error; empty means accepted. */
+  failures: SpiffeLbError[]
+  /** Things worth saying that do not reject (a stale CRL under the `open` policy). */
+  warnings: string[]
+}
+
 /**
  * Returns the SPIFFE ID of the X.509-SVID `chain` (leaf first, then the intermediates the
  * peer sent) after checking every leaf rule of the X509-SVID spec (§2, §3.1, §4.1, §4.3,
@@ -34,34 +52,78 @@ export interface VerifiedSvid {
  * leaf's OWN trust domain, and only that bundle: an authority of another trust domain never
  * vouches for it, even when that domain is trusted too. Every certificate of the path must
  * be valid at `now`.
- * Throws `ERR_SPIFFE_SVID_*` (leaf rules), `ERR_SPIFFE_VERIFY_*` (bundle and path rules) or
- * `ERR_SPIFFE_CERT_*` (unparseable extensions), each message naming the id and rule.
+ * Throws the FIRST broken rule: `ERR_SPIFFE_SVID_*` (leaf rules), `ERR_SPIFFE_VERIFY_*` (bundle
+ * and path rules) or `ERR_SPIFFE_CERT_*` (unparseable extensions), each message naming the id
+ * and rule. {@link auditX509Svid} runs the same checks and returns every broken rule.
  * https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md#5-validation
  */
 export function verifyX509Svid (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions): VerifiedSvid {
+  const audit = runChecks(chain, bundles, opts, throwFirst, () => {})
+  // With a throwing sink, reaching here means every check passed, so id and path are set.
+  return { id: audit.id as SpiffeId, chain: audit.path as X509Certificate[] }
+}
+
+/**
+ * Returns every rule `chain` breaks, each with the code and message {@link verifyX509Svid} would
+ * throw for it, in the same order (its first failure is the verifier's error). Rules that depend
+ * on an earlier result are skipped when it is missing: no ID, no bundle lookup; no bundle, no path.
+ * For tools (`verify`, `probe`): the proxy keeps the cheaper first-failure verdict.
+ */
+export function auditX509Svid (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions): SvidAudit {
+  const failures: SpiffeLbError[] = []
+  const warnings: string[] = []
+  const audit = runChecks(chain, bundles, opts, (broken) => { failures.push(broken) }, (w) => { warnings.push(w) })
+  return { ...audit, failures, warnings }
+}
+
+function runChecks (chain: readonly X509Certificate[], bundles: X509BundleSource, opts: VerifyOptions, sink: RuleSink,
+  warn: (message: string) => void): Omit<SvidAudit, 'failures' | 'warnings'> {
   const now = opts.now === undefined ? Date.now() : typeof opts.now === 'number' ? opts.now : opts.now.getTime()
   const leaf = chain[0]
-  if (leaf === undefined) throw spiffeError('ERR_SPIFFE_VERIFY_EMPTY_CHAIN', 'certificate chain is empty; the peer presented no x.509-svid')
-  if (chain.length > MAX_PRESENTED_CERTIFICATES) {
-    throw spiffeError('ERR_SPIFFE_VERIFY_CHAIN_TOO_LONG',
-      `certificate chain has ${chain.length} certificates, more than the ${MAX_PRESENTED_CERTIFICATES} accepted`)
+  if (leaf === undefined) {
+    sink(spiffeError('ERR_SPIFFE_VERIFY_EMPTY_CHAIN', 'certificate chain is empty; the peer presented no x.509-svid'))
+    return {}
   }
-  const id = svidIdOf(leaf)
-  checkLeafProfile(leaf, id)
-  checkLeafRole(leaf, id, opts.role)
-  checkLeafValidity(leaf, id, now)
+  if (chain.length > MAX_PRESENTED_CERTIFICATES) {
+    sink(spiffeError('ERR_SPIFFE_VERIFY_CHAIN_TOO_LONG',
+      `certificate chain has ${chain.length} certificates, more than the ${MAX_PRESENTED_CERTIFICATES} accepted`))
+    return {}
+  }
+  const id = caught(sink, () => svidIdOf(leaf))
+  const who = id ?? certLabel(leaf)
+  caught(sink, () => { checkLeafProfile(leaf, who, sink) })
+  caught(sink, () => { checkLeafRole(leaf, who, opts.role, sink) })
+  checkLeafValidity(leaf, who, now, sink)
+  if (id === undefined) return {}
   const bundle = bundles.getBundleForTrustDomain(id.trustDomain)
   if (bundle === undefined) {
-    throw spiffeError('ERR_SPIFFE_VERIFY_NO_BUNDLE',
-      `no trust bundle for trust domain ${quote(id.trustDomain.name)} of ${quote(id.toString())}; that domain is not trusted`)
+    sink(spiffeError('ERR_SPIFFE_VERIFY_NO_BUNDLE',
+      `no trust bundle for trust domain ${quote(id.trustDomain.name)} of ${quote(id.toString())}; that domain is not trusted`))
+    return { id }
   }
-  const path = buildPath({
+  const path = caught(sink, () => buildPath({
     leaf,
     presented: chain.slice(1),
     anchors: bundle.authorities,
     now,
     id: id.toString(),
     trustDomain: id.trustDomain.name
-  })
-  return { id, chain: path }
+  }))
+  if (path !== undefined && opts.revocation !== undefined) checkRevocation(path, opts.revocation, now, sink, warn)
+  return { id, bundleTrustDomain: id.trustDomain.name, ...(path === undefined ? {} : { path }) }
+}
+
+/**
+ * Runs `fn`; a coded error it throws is handed to `sink` (which rethrows it in first-failure
+ * mode) and undefined is returned. Extensions that do not parse throw `ERR_SPIFFE_CERT_*` from
+ * inside a check: that is one broken rule too.
+ */
+function caught<T> (sink: RuleSink, fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch (err) {
+    if (!(err instanceof SpiffeLbError) || sink === throwFirst) throw err
+    sink(err)
+    return undefined
+  }
 }

@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
 import { isSpiffeLbError, quote, withContext } from '../internal/errors.ts'
+import { describeContent } from '../internal/content-summary.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import type { SpiffeId } from './spiffe-id.ts'
 import { checkLeafProfile, svidIdOf } from './svid-leaf.ts'
@@ -62,7 +63,7 @@ export class X509Svid {
     notGarbage(chainPem, chainBlocks.length, 'chain', source)
     const certBlocks = chainBlocks.filter((b) => b.type === 'CERTIFICATE')
     if (certBlocks.length === 0) {
-      fail('ERR_SPIFFE_SVID_NO_CERTIFICATE', `x.509-svid chain holds no "CERTIFICATE" pem block: ${quote(chainPem, 40)}`, source)
+      fail('ERR_SPIFFE_SVID_NO_CERTIFICATE', `x.509-svid chain holds no "CERTIFICATE" pem block (${describeContent(chainPem)})`, source)
     }
     const chain = certBlocks.map((b, i) => {
       try {
@@ -74,7 +75,7 @@ export class X509Svid {
     const allKeyBlocks = parsePem(keyPem, source)
     notGarbage(keyPem, allKeyBlocks.length, 'key', source)
     const keyBlocks = allKeyBlocks.filter((b) => b.type.endsWith('PRIVATE KEY'))
-    if (keyBlocks.length === 0) fail('ERR_SPIFFE_SVID_NO_PRIVATE_KEY', `x.509-svid key holds no private key pem block: ${quote(keyPem, 40)}`, source)
+    if (keyBlocks.length === 0) fail('ERR_SPIFFE_SVID_NO_PRIVATE_KEY', `x.509-svid key holds no private key pem block (${describeContent(keyPem)})`, source)
     if (keyBlocks.length > 1) {
       fail('ERR_SPIFFE_SVID_MULTIPLE_PRIVATE_KEYS', `x.509-svid key holds ${keyBlocks.length} private keys; exactly one is required`, source)
     }
@@ -100,7 +101,7 @@ export class X509Svid {
 
 function notGarbage (text: string, blocks: number, what: string, source: string): void {
   if (blocks === 0 && text.trim() !== '') {
-    fail('ERR_SPIFFE_SVID_NOT_PEM', `x.509-svid ${what} is not pem: ${quote(text, 40)}`, source)
+    fail('ERR_SPIFFE_SVID_NOT_PEM', `x.509-svid ${what} is not pem (${describeContent(text)})`, source)
   }
 }
 

@@ -5,6 +5,7 @@ import { quote } from '../internal/errors.ts'
 import { systemClock } from '../internal/clock.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
+import { watchCredentialChanges } from './credential-changes.ts'
 import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 import { reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
 import { readPeerChain } from './peer-chain.ts'
@@ -25,7 +26,8 @@ export type { BackendConnector, BackendConnectorOptions, ConnectCallback, Connec
  * (`role: 'server'`, docs/architecture.md#security-model). OpenSSL verification is off (`rejectUnauthorized:
  * false`, empty CA store): one pooled `ca:` list would let domain B vouch for domain A. A rejected
  * backend gets no application byte: the socket is destroyed and the callback receives
- * `ERR_SPIFFE_TLS_PEER_REJECTED` with the rule in `reason`. The protocol is always TLS.
+ * `ERR_SPIFFE_TLS_PEER_REJECTED` with the rule in `reason` (`ERR_SPIFFE_TLS_PEER_NOT_ALLOWED` when
+ * `authorize` does not admit its ID). The protocol is always TLS.
  * Throws `ERR_SPIFFE_TLS_BAD_PARAMETERS` for unusable versions or groups.
  */
 export function createBackendConnector (options: BackendConnectorOptions): BackendConnector {
@@ -50,6 +52,8 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   const unsubscribe = snapshots.subscribe(prepare)
   const first = snapshots.current()
   if (first !== undefined) prepare(first)
+  // Pools built on this connector follow it to retire connections made under older credentials.
+  const changes = watchCredentialChanges(snapshots, clock)
 
   const connect = (opts: ConnectOptions, callback: ConnectCallback): void => {
     // Durations use the monotonic high-resolution timer: handshakes take about a millisecond, so
@@ -118,7 +122,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     // listener Node does not even serialize the new tickets.
     if (resumption && (offered === undefined || performance.now() - (offered.storedAt ?? 0) > SESSION_REFRESH_MS)) socket.on('session', store)
 
-    const fail = (err: Error, result: string, resumed: boolean, errorCode?: string): void => {
+    const fail = (err: Error, result: string, resumed: boolean, errorCode?: string, peerChain?: readonly X509Certificate[]): void => {
       if (settled) return
       settled = true
       clock.clearTimeout(timer)
@@ -126,7 +130,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       socket.on('error', () => {}) // late errors of a socket nobody owns any more
       socket.destroy()
       sessions.delete(sessionEndpoint, svidGeneration, bundleGeneration)
-      report({ result, resumed, ...(errorCode === undefined ? {} : { errorCode }) })
+      report({ result, resumed, message: err.message, ...(errorCode === undefined ? {} : { errorCode }), ...(peerChain === undefined ? {} : { peerChain }) })
       callback(err, null)
     }
     const onError = (err: Error & { code?: string }): void => {
@@ -154,6 +158,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       const resumed = socket.isSessionReused()
       // Verify against the newest trust: a trust change during the handshake must apply.
       const latest = snapshots.current() ?? snapshot
+      let presented: readonly X509Certificate[] | undefined
       try {
         const now = clock.now()
         // A resumed client session carries no peer certificate in Node; re-verify the chain
@@ -163,10 +168,14 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         let peer = fp === undefined ? undefined : verdicts.get(fp, latest.bundles, now)
         // On a hit, the chain is the verified path without its anchor: what the backend sent.
         const chain = peer?.chain.slice(0, -1) ?? (resumed ? offered?.chain ?? [] : readPeerChain(leaf))
+        presented = chain
         if (peer === undefined) {
           peer = verifyPeer(chain, latest.bundles, 'server', now, endpoint, resumed)
           if (fp !== undefined) verdicts.set(fp, latest.bundles, peer)
         }
+        // Checked on every handshake, cached verdict or not: the cache holds SPIFFE verdicts only.
+        const denied = options.authorize?.deny(peer.id, endpoint)
+        if (denied !== undefined) throw denied
         settled = true
         clock.clearTimeout(timer)
         socket.off('error', onError)
@@ -178,17 +187,19 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         // close after the pool's keep-alive timeout and a silent backend hits the service
         // timeout long before a probe would fire, so the extra setsockopt calls buy nothing.
         socket.setNoDelay(true)
-        report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString() })
+        report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString(), peerChain: chain })
         callback(null, socket)
       } catch (err) {
-        fail(err as Error, reasonOf(err, 'ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode), resumed)
+        fail(err as Error, reasonOf(err, 'ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode), resumed, undefined, presented)
       }
     })
   }
 
   Object.defineProperty(connect, 'cachedSessions', { get: () => sessions.size })
   return Object.assign(connect, {
-    close: (): void => { unsubscribe(); sessions.clear(); verdicts.clear() }
+    close: (): void => { unsubscribe(); changes.close(); sessions.clear(); verdicts.clear() },
+    onCredentialChange: changes.onCredentialChange,
+    svidNotAfter: changes.svidNotAfter
   }) as BackendConnector
 }
 

@@ -1,8 +1,11 @@
+import type { X509Certificate } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Clock } from '../internal/clock.ts'
 import type { X509SnapshotSource } from '../spiffe/snapshot.ts'
 import type { SecureContextFactory, TlsParameters } from './context-cache.ts'
+import type { CredentialChanges } from './credential-changes.ts'
+import type { PeerAuthorizer } from './peer-authorizer.ts'
 
 /** One finished (or failed) backend handshake, for metrics and logs (docs/metrics.md). */
 export interface HandshakeEvent {
@@ -20,6 +23,10 @@ export interface HandshakeEvent {
   durationMs: number
   /** The underlying error's code for transport failures (`ECONNREFUSED`, `ERR_SSL_…`). */
   errorCode?: string
+  /** The chain the backend presented (leaf first), when it got that far: for `/debug/peers`. */
+  peerChain?: readonly X509Certificate[]
+  /** Why it was rejected, one line (the verification error's message), when it was. */
+  message?: string
 }
 
 /** Options of {@link createBackendConnector}. */
@@ -36,6 +43,8 @@ export interface BackendConnectorOptions extends TlsParameters {
   alpnProtocols?: string[]
   clock?: Clock
   onHandshake?: (event: HandshakeEvent) => void
+  /** Which verified backends are allowed (`authorization.allowedPeers`); default any verified one. */
+  authorize?: PeerAuthorizer
   /** Builds SecureContexts; default `tls.createSecureContext` (tests count calls). */
   createSecureContext?: SecureContextFactory
 }
@@ -54,8 +63,11 @@ export interface ConnectOptions {
 /** undici's connect callback shape. */
 export type ConnectCallback = (...args: [null, Socket | TLSSocket] | [Error, null]) => void
 
-/** An undici `connect` function with a few management helpers. */
-export interface BackendConnector {
+/**
+ * An undici `connect` function with a few management helpers. As a {@link CredentialChanges}
+ * feed it tells the pools built on it when their connections must retire.
+ */
+export interface BackendConnector extends CredentialChanges {
   (options: ConnectOptions, callback: ConnectCallback): void
   /** Stops following the snapshot source and drops cached sessions. */
   close (): void

@@ -1,0 +1,25 @@
+// The shape of `/debug/peers`: the admin listener serves what the runtime records (server/peer-log.ts).
+
+/** One certificate of a peer's chain, as `/debug/peers` shows it. */
+export interface PeerCertificateSummary {
+  subject: string
+  spiffeId: string | undefined
+  issuer: string
+  notAfter: string
+}
+
+/** The last verdict on one backend endpoint. */
+export interface PeerRecord {
+  endpoint: string
+  /** `accept`, or `reject` with the rule in `reasons`. */
+  verdict: 'accept' | 'reject'
+  /** The stable reason codes (the handshake metric's `result` when rejected). */
+  reasons: string[]
+  /** One line saying why, when rejected. */
+  message: string | undefined
+  spiffeId: string | undefined
+  chain: PeerCertificateSummary[]
+  resumed: boolean
+  /** ISO 8601 time of the handshake. */
+  seenAt: string
+}
