@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CRL_VALIDITY_MS } from '../defaults.ts'
 import { writeFileAtomic } from '../internal/atomic-write.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { createCrl, type RevokedEntry } from '../pki/index.ts'
 import { CA_FILES, loadCaDir } from './ca-layout.ts'
+import { controlError } from './errors.ts'
 
 
 async function readRevoked (dir: string): Promise<RevokedEntry[]> {
@@ -14,12 +15,12 @@ async function readRevoked (dir: string): Promise<RevokedEntry[]> {
     text = await readFile(path, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_REVOKED_LIST', `cannot read ${quote(path)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: path, cause: err })
+    throw controlError('ERR_SPIFFE_CONTROL_REVOKED_LIST', `cannot read ${quote(path)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: path, cause: err })
   }
   const parsed: unknown = (() => { try { return JSON.parse(text) } catch { return undefined } })()
   const ok = Array.isArray(parsed) && parsed.every((e: unknown) => typeof e === 'object' && e !== null &&
     typeof (e as RevokedEntry).serialHex === 'string' && typeof (e as RevokedEntry).revokedAt === 'number')
-  if (!ok) throw new SpiffeLbError('ERR_SPIFFE_CONTROL_REVOKED_LIST', `${quote(path)} is not a list of {serialHex, revokedAt}`, { at: path })
+  if (!ok) throw controlError('ERR_SPIFFE_CONTROL_REVOKED_LIST', `${quote(path)} is not a list of {serialHex, revokedAt}`, { at: path })
   return parsed as RevokedEntry[]
 }
 
@@ -32,7 +33,7 @@ async function readRevoked (dir: string): Promise<RevokedEntry[]> {
 export async function revokeInCaDir (dir: string, serialHex: string, now: number, validityMs = CRL_VALIDITY_MS): Promise<{ crlPath: string, revoked: RevokedEntry[] }> {
   const serial = serialHex.toLowerCase().replace(/:/g, '')
   if (!/^[0-9a-f]{1,40}$/.test(serial)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CONTROL_SERIAL', `serial number must be 1-40 hex digits, got ${quote(serialHex)}`, { at: '--serial' })
+    throw controlError('ERR_SPIFFE_CONTROL_SERIAL', `serial number must be 1-40 hex digits, got ${quote(serialHex)}`, { at: '--serial' })
   }
   const ca = await loadCaDir(dir)
   const revoked = await readRevoked(dir)

@@ -14,7 +14,9 @@ export const CONTROL_ERRORS = {
   ERR_SPIFFE_CONTROL_OUT_DIR: e('the agent cannot swap its output directory to the new credentials', '--out is a real directory (it must be a symlink the agent manages, or absent)', 'remove the directory, or give a fresh --out path'),
   ERR_SPIFFE_CONTROL_AGENT_FAILED: e('an agent refresh failed with an error that has no code of its own', 'an unexpected fault while fetching or writing credentials', 'read the message; the agent retries with backoff'),
   ERR_SPIFFE_CONTROL_AGENT_IDENTITIES: e('the metadata server\'s workload-identities does not hold exactly one identity', 'an instance bound to none or to several identities', 'bind exactly one managed identity to the instance'),
-  ERR_SPIFFE_CONTROL_AGENT_NO_OWN_ANCHORS: e('the metadata server\'s trust-anchors has no entry for the identity\'s own trust domain', 'a trust config that omits the workload\'s own domain', 'deliver the own domain\'s anchors with the identity')
+  ERR_SPIFFE_CONTROL_AGENT_NO_OWN_ANCHORS: e('the metadata server\'s trust-anchors has no entry for the identity\'s own trust domain', 'a trust config that omits the workload\'s own domain', 'deliver the own domain\'s anchors with the identity'),
+  ERR_SPIFFE_CONTROL_REVOKED_LIST: e('a ca directory\'s revoked.json cannot be read or is not a list of {serialHex, revokedAt}', 'a hand-edited or truncated file, or file permissions', 'fix or restore revoked.json from backup (it is the source of the published crl)'),
+  ERR_SPIFFE_CONTROL_SERIAL: e('a serial number to revoke is not 1 to 40 hex digits (colons allowed)', 'a decimal serial or a fingerprint given as --serial', 'take the serial from openssl x509 -serial, or use --cert FILE')
 } as const satisfies ErrorRegistry
 
 /** One of the {@link CONTROL_ERRORS} codes. */

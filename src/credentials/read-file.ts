@@ -69,6 +69,16 @@ export async function readCredentialFile (path: string, options: ReadCredentialF
   }
 }
 
+/**
+ * Returns the credential file `path` as {@link readCredentialFile} does; a missing file is
+ * `ERR_SPIFFE_CREDENTIALS_FILE_MISSING` (for files the config names, such as the frontend's).
+ */
+export async function readRequiredCredentialFile (path: string, options: ReadCredentialFileOptions = {}): Promise<CredentialFileRead> {
+  const read = await readCredentialFile(path, options)
+  if (read === undefined) throw credentialsError('ERR_SPIFFE_CREDENTIALS_FILE_MISSING', `credential file ${quote(path)} does not exist`, { at: path })
+  return read
+}
+
 async function readWhole (handle: FileHandle, path: string, name: string, resolved: string, maxBytes: number): Promise<CredentialFileRead> {
   const stats = await handle.stat()
   if (!stats.isFile()) {

@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import type { CertificateAuthority } from './ca-types.ts'
 import { keyAlgorithmOf, signatureParams, toSigningKey } from './key-algorithm.ts'
 import { toArrayBuffer, toSeconds } from './sign.ts'
 import { x509 } from './x509.ts'
+import { pkiError } from './errors.ts'
 
 /** One revoked certificate: its serial (hex) and when it was revoked (ms since the epoch). */
 export interface RevokedEntry { serialHex: string, revokedAt: number }
@@ -51,7 +52,7 @@ export async function loadCrl (text: Buffer | string, source: string, candidates
     if (der === undefined) throw new Error('no pem "X509 CRL" block')
     crl = new x509.X509Crl(toArrayBuffer(der))
   } catch (err) {
-    throw new SpiffeLbError('ERR_SPIFFE_PKI_CRL_INVALID', `${quote(source)} is not an x.509 crl: ${err instanceof Error ? err.message : String(err)}`, { at: source, cause: err })
+    throw pkiError('ERR_SPIFFE_PKI_CRL_INVALID', `${quote(source)} is not an x.509 crl: ${err instanceof Error ? err.message : String(err)}`, { at: source, cause: err })
   }
   for (const cert of candidates) {
     const parsed = new x509.X509Certificate(toArrayBuffer(cert.raw))
@@ -66,6 +67,6 @@ export async function loadCrl (text: Buffer | string, source: string, candidates
       nextUpdate: crl.nextUpdate?.getTime()
     }
   }
-  throw new SpiffeLbError('ERR_SPIFFE_PKI_CRL_UNVERIFIED',
+  throw pkiError('ERR_SPIFFE_PKI_CRL_UNVERIFIED',
     `crl ${quote(source)} of issuer ${quote(crl.issuer)} is not signed by any trusted ca certificate given`, { at: source })
 }

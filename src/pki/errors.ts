@@ -19,7 +19,9 @@ export const PKI_ERRORS = {
   ERR_SPIFFE_PKI_SELF_SIGN_NEEDS_PRIVATE_KEY: e('a self-signed certificate needs the private key, but a public key was given', 'a programming error in a caller of the pki', 'pass the private key of the key pair'),
   ERR_SPIFFE_PKI_UNKNOWN_EXT_KEY_USAGE: e('an extended key usage is neither a known name nor a dotted oid', 'a misspelt eku name', 'use serverAuth, clientAuth, … or a dotted oid'),
   ERR_SPIFFE_PKI_UNKNOWN_KEY_ALGORITHM: e('a key algorithm is not one of the supported names', 'a misspelt algorithm (e.g. "EC_P256")', 'use one of the names the message lists (ECDSA_P256, RSA_2048, …)'),
-  ERR_SPIFFE_PKI_UNSUPPORTED_KEY: e('a key is of a type the pki does not support', 'an ed448 or dsa key given as a ca key', 'use one of the supported key algorithms')
+  ERR_SPIFFE_PKI_UNSUPPORTED_KEY: e('a key is of a type the pki does not support', 'an ed448 or dsa key given as a ca key', 'use one of the supported key algorithms'),
+  ERR_SPIFFE_PKI_CRL_INVALID: e('a crl file is neither a pem "X509 CRL" block nor der that parses as an x.509 crl', 'a certificate or key given as --crl, or a truncated file', 'give the crl the ca published (ca revoke writes crl.pem; openssl ca -gencrl)'),
+  ERR_SPIFFE_PKI_CRL_UNVERIFIED: e('no trusted ca certificate (nor a presented intermediate) names the crl\'s issuer and verifies its signature, so it is never used', 'a crl of another ca, or of a ca missing from the bundles given', 'give the crl of a trusted ca, or add that ca to the trust bundles')
 } as const satisfies ErrorRegistry
 
 /** One of the {@link PKI_ERRORS} codes. */

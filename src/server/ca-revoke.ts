@@ -1,9 +1,10 @@
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import { readTextFile } from './read-text-file.ts'
 import { revokeInCaDir } from '../control/ca-revocation.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
 import { readChain } from './trust-inputs.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `ca revoke`, as commander parses them. */
 export interface CaRevokeOptions {
@@ -20,11 +21,11 @@ export interface CaRevokeOptions {
  */
 export async function runCaRevoke (opts: CaRevokeOptions, out: CommandOutput, clock: Clock = systemClock): Promise<number> {
   if ((opts.serial === undefined) === (opts.cert === undefined)) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_REVOKE_TARGET', 'give exactly one of --serial HEX or --cert FILE', { at: '--serial' })
+    throw serverError('ERR_SPIFFE_CLI_REVOKE_TARGET', 'give exactly one of --serial HEX or --cert FILE', { at: '--serial' })
   }
   const m = /^(\d+)s$/.exec(opts.crlValidity)
   if (m === null || Number(m[1]) <= 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_DURATION', `--crl-validity must be seconds with an "s" suffix, like 86400s, got ${quote(opts.crlValidity)}`, { at: '--crl-validity' })
+    throw serverError('ERR_SPIFFE_CLI_DURATION', `--crl-validity must be seconds with an "s" suffix, like 86400s, got ${quote(opts.crlValidity)}`, { at: '--crl-validity' })
   }
   const serial = opts.serial ?? readChain(await readTextFile(opts.cert ?? '', 'certificate'), opts.cert ?? '')[0]?.serialNumber ?? ''
   const { crlPath, revoked } = await revokeInCaDir(opts.ca, serial, clock.now(), Number(m[1]) * 1000)

@@ -1,7 +1,7 @@
 import { loadConfig, type SpiffeLbConfig } from '../config/index.ts'
 import { parseHostPort } from '../internal/host-port.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote } from '../internal/errors.ts'
 import type { BundleSet } from '../spiffe/index.ts'
 import { X509Svid } from '../spiffe/index.ts'
 import { TLS_ERROR } from '../tls/errors.ts'
@@ -13,6 +13,7 @@ import { openIdentityCredentials } from './credentials-wiring.ts'
 import { nowOption } from './inspect.ts'
 import { renderProbeReport } from './probe-output.ts'
 import { loadBundles, loadCrls } from './trust-inputs.ts'
+import { serverError } from './errors.ts'
 
 /** Options of `probe`, as commander parses them. */
 export interface ProbeCommandOptions {
@@ -38,18 +39,18 @@ type Identity = Pick<ProbeOptions, 'svid' | 'alpnProtocols'> & { bundles: Bundle
 async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clock): Promise<Identity> {
   const svc = config.backendServices.find((s) => s.name === name)
   if (svc === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} is not in ${quote(config.source)} (${config.backendServices.map((s) => s.name).join(', ')})`, { at: '--service' })
+    throw serverError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} is not in ${quote(config.source)} (${config.backendServices.map((s) => s.name).join(', ')})`, { at: '--service' })
   }
   if (svc.tlsSettings.identity === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} has no tlsSettings.identity, so it does not use mtls`, { at: '--service' })
+    throw serverError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} has no tlsSettings.identity, so it does not use mtls`, { at: '--service' })
   }
   const [creds] = await openIdentityCredentials({ ...config, backendServices: [svc] }, clock)
-  if (creds === undefined) throw new SpiffeLbError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} has no identity`, { at: '--service' })
+  if (creds === undefined) throw serverError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} has no identity`, { at: '--service' })
   const close = async (): Promise<void> => { await creds.source.stop() }
   const snapshot = creds.store.current()
   if (snapshot === undefined) {
     await close()
-    throw new SpiffeLbError(TLS_ERROR.NO_CREDENTIALS, `no credentials for ${quote(creds.identity.toString())} from source ${quote(config.credentials.source)}`, { at: config.source })
+    throw serverError('ERR_SPIFFE_CLI_PROBE_NO_CREDENTIALS', `no credentials for ${quote(creds.identity.toString())} from source ${quote(config.credentials.source)}`, { at: config.source })
   }
   const bundles = snapshot.bundles
   const authorizer = svc.authorization === undefined ? undefined : new PeerAuthorizer(svc.authorization.allowedPeers)
@@ -58,7 +59,7 @@ async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clo
 
 async function fileIdentity (opts: ProbeCommandOptions): Promise<Identity> {
   if (opts.cert === undefined || opts.key === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_PROBE_IDENTITY', 'probe needs our identity: --cert FILE --key FILE, or -c CONFIG --service NAME', { at: '--cert' })
+    throw serverError('ERR_SPIFFE_CLI_PROBE_IDENTITY', 'probe needs our identity: --cert FILE --key FILE, or -c CONFIG --service NAME', { at: '--cert' })
   }
   const svid = X509Svid.fromPem(await readTextFile(opts.cert, 'certificate chain'), await readTextFile(opts.key, 'private key'), opts.cert)
   const bundles: BundleSet = await loadBundles(opts.bundle, opts.trustConfig)
@@ -73,14 +74,14 @@ async function fileIdentity (opts: ProbeCommandOptions): Promise<Identity> {
  * timeout). Bad arguments throw a coded error (exit 2).
  */
 export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, clock: Clock = systemClock): Promise<number> {
-  const target = parseHostPort(opts.target, 'ERR_SPIFFE_CLI_PROBE_TARGET', 1)
+  const target = parseHostPort(opts.target, 'ERR_SPIFFE_CLI_PROBE_TARGET', 1, serverError)
   const timeoutMs = Number(opts.timeout)
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_PROBE_TIMEOUT', `--timeout must be a positive number of milliseconds, got ${quote(opts.timeout)}`, { at: '--timeout' })
+    throw serverError('ERR_SPIFFE_CLI_PROBE_TIMEOUT', `--timeout must be a positive number of milliseconds, got ${quote(opts.timeout)}`, { at: '--timeout' })
   }
   const now = nowOption(opts.now, clock)
   if (opts.config !== undefined && opts.service === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_PROBE_IDENTITY', '-c CONFIG needs --service NAME: the backend service whose identity and trust to probe with', { at: '--service' })
+    throw serverError('ERR_SPIFFE_CLI_PROBE_IDENTITY', '-c CONFIG needs --service NAME: the backend service whose identity and trust to probe with', { at: '--service' })
   }
   const identity = opts.config !== undefined
     ? await serviceIdentity(await loadConfig(opts.config), opts.service ?? '', clock)

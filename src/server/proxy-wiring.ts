@@ -1,6 +1,5 @@
 import { assertKeyFileSafe } from '../credentials/key-file-mode.ts'
-import { readCredentialFile, type CredentialFileRead } from '../credentials/read-file.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { readRequiredCredentialFile } from '../credentials/read-file.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { RoutingShape } from '../proxy/routing-table.ts'
 import { DEFAULT_OUTLIER_DETECTION } from '../proxy/limits.ts'
@@ -59,16 +58,7 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
 export async function frontendFromConfig (config: SpiffeLbConfig): Promise<FrontendOptions> {
   const { listen, tls, limits, allowTrace } = config.frontend
   if (tls === undefined) return { host: listen.host, port: listen.port, limits, allowTrace }
-  const [cert, key] = await Promise.all([readRequired(tls.certFile), readRequired(tls.keyFile)])
+  const [cert, key] = await Promise.all([readRequiredCredentialFile(tls.certFile), readRequiredCredentialFile(tls.keyFile)])
   assertKeyFileSafe(tls.keyFile, key.mode)
   return { host: listen.host, port: listen.port, tls: { cert: cert.text, key: key.text }, limits, allowTrace }
-}
-
-/** Reads a credential file through the bounded reader; a missing file is an error here. */
-async function readRequired (file: string): Promise<CredentialFileRead> {
-  const read = await readCredentialFile(file)
-  if (read === undefined) {
-    throw new SpiffeLbError('ERR_SPIFFE_CREDENTIALS_FILE_MISSING', `credential file ${quote(file)} does not exist`, { at: file })
-  }
-  return read
 }

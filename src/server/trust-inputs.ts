@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { deriveResources, loadConfig, readDeriveInputs, type SpiffeLbConfig } from '../config/index.ts'
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, withContext as addContext } from '../internal/errors.ts'
 import { parsePem } from '../internal/pem.ts'
 import {
   BundleSet, TrustDomain, X509Bundle, fingerprint, parseSpiffeBundleMap, parseSpiffeTrustStores, parseTrustBundlesMap
@@ -11,6 +11,7 @@ import { readTextFile } from './read-text-file.ts'
 import { fileStateView } from '../control/state-view.ts'
 import { loadCrl } from '../pki/index.ts'
 import { normalizeSerial, type RevocationList } from '../spiffe/index.ts'
+import { serverError } from './errors.ts'
 
 // The trust and chain inputs shared by `verify` and `probe`: `--bundle TD=PEM`, `--trust-config`
 // (any trust document, or a whole serving config) and PEM chains.
@@ -40,7 +41,7 @@ export function parseTrustDocument (doc: unknown, file: string): BundleSet {
     if (values.length > 0 && values.every((v) => isMap(v) && Object.hasOwn(v, 'trustAnchors'))) return parseSpiffeTrustStores(doc, file)
     if (values.length > 0 && values.every((v) => isMap(v) && Object.hasOwn(v, 'keys'))) return parseSpiffeBundleMap(doc, file)
   }
-  throw new SpiffeLbError('ERR_SPIFFE_CLI_TRUST_CONFIG_SHAPE',
+  throw serverError('ERR_SPIFFE_CLI_TRUST_CONFIG_SHAPE',
     `${quote(file)} is not a trust config: expected spiffeTrustStores, trust_domains (trust_bundles.json), ` +
     'inlineTrustConfig.additionalTrustBundles, a serving config, or a map of trust domain to {trustAnchors} or to a SPIFFE bundle {keys}', { at: file })
 }
@@ -61,7 +62,7 @@ export async function servingTrustStores (config: SpiffeLbConfig, service?: stri
       if (seen === undefined) { byDomain.set(bundle.trustDomain.name, bundle); continue }
       const same = seen.authorities.map(fingerprint).sort().join() === bundle.authorities.map(fingerprint).sort().join()
       if (!same) {
-        throw new SpiffeLbError('ERR_SPIFFE_CLI_TRUST_CONFIG_CONFLICT',
+        throw serverError('ERR_SPIFFE_CLI_TRUST_CONFIG_CONFLICT',
           `${quote(config.source)}: backend services trust different anchors for trust domain ${quote(bundle.trustDomain.name)}; name one service`, { at: config.source })
       }
     }
@@ -75,7 +76,7 @@ export async function loadBundles (bundleArgs: readonly string[], trustConfigs: 
   for (const arg of bundleArgs) {
     const eq = arg.indexOf('=')
     if (eq <= 0 || eq === arg.length - 1) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_BUNDLE_ARG', `--bundle must be TRUST_DOMAIN=PEM_FILE, got ${quote(arg)}`, { at: '--bundle' })
+      throw serverError('ERR_SPIFFE_CLI_BUNDLE_ARG', `--bundle must be TRUST_DOMAIN=PEM_FILE, got ${quote(arg)}`, { at: '--bundle' })
     }
     const file = arg.slice(eq + 1)
     const td = withContext(`--bundle ${quote(arg)}`, () => TrustDomain.fromString(arg.slice(0, eq)))
@@ -88,13 +89,13 @@ export async function loadBundles (bundleArgs: readonly string[], trustConfigs: 
     try {
       doc = parseYaml(text) // YAML is a superset of JSON: one parser for both.
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_TRUST_CONFIG_SYNTAX', `${quote(file)} is neither YAML nor JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, { at: file, cause: err })
+      throw serverError('ERR_SPIFFE_CLI_TRUST_CONFIG_SYNTAX', `${quote(file)} is neither YAML nor JSON: ${(err as Error).message.split('\n')[0] ?? ''}`, { at: file, cause: err })
     }
     if (isServingConfig(doc)) bundles.push(...await servingTrustStores(await loadConfig(file)))
     else bundles.push(...parseTrustDocument(doc, file))
   }
   if (bundles.length === 0) {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_NO_BUNDLES', 'no trust bundles: give --bundle TRUST_DOMAIN=PEM_FILE or --trust-config FILE')
+    throw serverError('ERR_SPIFFE_CLI_NO_BUNDLES', 'no trust bundles: give --bundle TRUST_DOMAIN=PEM_FILE or --trust-config FILE')
   }
   // A domain given twice is an error, even across sources: two answers to "who vouches for
   // this domain" is a conflict to fix, not to merge silently.
@@ -106,19 +107,19 @@ function withContext<T> (context: string, fn: () => T): T {
     return fn()
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
-    throw new SpiffeLbError(err.code, `${context}: ${err.message}`, { ...(err.at === undefined ? {} : { at: err.at }), cause: err })
+    throw addContext(err, `${context}: ${err.message}`, { ...(err.at === undefined ? {} : { at: err.at }), cause: err })
   }
 }
 
 /** Returns the certificates of a chain file (other PEM blocks, such as a key, are ignored). */
 export function readChain (pem: string, file: string): X509Certificate[] {
   const blocks = parsePem(pem, file).filter((b) => b.type === 'CERTIFICATE')
-  if (blocks.length === 0) throw new SpiffeLbError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(file)} holds no PEM "CERTIFICATE" block`, { at: file })
+  if (blocks.length === 0) throw serverError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(file)} holds no PEM "CERTIFICATE" block`, { at: file })
   return blocks.map((b, i) => {
     try {
       return new X509Certificate(b.der)
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(file)}: certificate ${i + 1} does not parse as x.509`, { at: file, cause: err })
+      throw serverError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(file)}: certificate ${i + 1} does not parse as x.509`, { at: file, cause: err })
     }
   })
 }
@@ -135,7 +136,7 @@ export async function loadCrls (files: readonly string[], issuers: readonly X509
     try {
       bytes = await readFile(file)
     } catch (err) {
-      throw new SpiffeLbError('ERR_SPIFFE_CLI_READ_FILE', `cannot read crl ${quote(file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: file, cause: err })
+      throw serverError('ERR_SPIFFE_CLI_READ_FILE', `cannot read crl ${quote(file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { at: file, cause: err })
     }
     const crl = await loadCrl(bytes, file, issuers)
     out.push({

@@ -17,6 +17,7 @@ export const SPIFFE_ERRORS = {
   ERR_SPIFFE_ID_PATH_DOT_SEGMENT: e('a spiffe id path must not contain "." or ".." segments', 'a relative path used as an id', 'write the normalized path'),
   ERR_SPIFFE_ID_PATH_PERCENT_ENCODED: e('a spiffe id path must not contain percent-encoded characters', 'an id taken from an url-encoded field', 'decode it; segments allow only letters, digits, ".", "-" and "_"'),
   ERR_SPIFFE_ID_PATH_CHARACTER: e('a spiffe id path segment contains a character outside letters, digits, ".", "-" and "_"', 'spaces, ":", "@" or non-ascii characters in a workload name', 'rename the segment with allowed characters only'),
+  ERR_SPIFFE_ID_PATTERN_INVALID: e('a spiffe id pattern is not a spiffe id with whole-segment wildcards ("*" one segment, "**" only last)', 'a pattern without a path, "**" in the middle, or "*" inside a segment like "web-*"', 'write whole segments, e.g. "spiffe://example.org/ns/*/sa/web" or "spiffe://example.org/**"'),
   ERR_SPIFFE_TRUST_DOMAIN_NOT_A_STRING: e('a trust domain must be a string', 'a number, list or null where a trust domain was expected', 'write the trust domain as a string like "example.org"'),
   ERR_SPIFFE_TRUST_DOMAIN_EMPTY: e('a trust domain must not be empty', '"spiffe:///path" or an unset variable', 'give the trust domain name'),
   ERR_SPIFFE_TRUST_DOMAIN_TOO_LONG: e('a trust domain is longer than 255 bytes (SPIFFE-ID spec section 2.1)', 'a generated name that grew without bound', 'use a shorter trust domain name'),
@@ -84,6 +85,8 @@ export const SPIFFE_ERRORS = {
   ERR_SPIFFE_VERIFY_ISSUER_MISMATCH: e('a certificate does not name its issuer (subject or key identifier differs)', 'a chain sent in the wrong order or with a wrong intermediate', 'send the chain leaf first, each certificate followed by its issuer'),
   ERR_SPIFFE_VERIFY_NAME_CONSTRAINTS_UNSUPPORTED: e('a ca has name constraints of a kind that is not checked, so the chain is refused', 'a ca with directory-name or other constraint types', 'use uri name constraints only, or none'),
   ERR_SPIFFE_VERIFY_NAME_CONSTRAINTS_VIOLATED: e('a ca\'s name constraints exclude the peer\'s spiffe id', 'a ca restricted to another trust domain or path issued this svid', 'issue the svid from a ca permitted for the id'),
+  ERR_SPIFFE_VERIFY_REVOKED: e('a certificate of the verified path is listed as revoked by a crl its issuer signed', 'the certificate was revoked with `ca revoke` or openssl ca -revoke, e.g. after a key compromise', 'reissue the svid (or intermediate) under a new serial; do not un-revoke'),
+  ERR_SPIFFE_VERIFY_CRL_STALE: e('the crl of an issuer of the path is past its nextUpdate, so revocations since cannot be seen (fails closed)', 'the ca has not republished its crl, or a crl file copied once and never refreshed', 'publish a fresh crl (ca revoke republishes it); --stale-crl open accepts with a warning'),
   ERR_SPIFFE_CERT_MALFORMED: e('a certificate\'s extensions cannot be parsed', 'a corrupted certificate or malformed der in an extension', 'reissue the certificate'),
   ERR_SPIFFE_CERT_DUPLICATE_EXTENSION: e('a certificate has the same extension twice (RFC 5280 section 4.2 forbids it)', 'a broken or hostile issuer', 'reissue the certificate'),
   ERR_SPIFFE_DER_MALFORMED: e('a der encoding inside a certificate is malformed', 'a corrupted or hostile certificate', 'reissue the certificate')

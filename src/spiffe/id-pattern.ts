@@ -1,11 +1,12 @@
-import { SpiffeLbError, isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, type SpiffeLbError } from '../internal/errors.ts'
+import { spiffeError } from './errors.ts'
 import { SpiffeId } from './spiffe-id.ts'
 import type { TrustDomain } from './trust-domain.ts'
 
 const PLACEHOLDER = 'x'
 
 function bad (input: string, rule: string, cause?: unknown): SpiffeLbError {
-  return new SpiffeLbError('ERR_SPIFFE_ID_PATTERN_INVALID', `spiffe id pattern ${quote(input)} is invalid: ${rule}`,
+  return spiffeError('ERR_SPIFFE_ID_PATTERN_INVALID', `spiffe id pattern ${quote(input)} is invalid: ${rule}`,
     cause === undefined ? {} : { cause })
 }
 

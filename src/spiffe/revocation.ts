@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote, type SpiffeLbError } from '../internal/errors.ts'
 import { certLabel } from './cert-info.ts'
+import { spiffeError } from './errors.ts'
 
 /**
  * One CRL (RFC 5280 §5) already parsed and whose signature was verified against the key of
@@ -53,14 +54,14 @@ export function checkRevocation (path: readonly X509Certificate[], opts: Revocat
     const serial = normalizeSerial(cert.serialNumber)
     const revoked = lists.find((l) => l.revokedSerials.has(serial))
     if (revoked !== undefined) {
-      broken(new SpiffeLbError('ERR_SPIFFE_VERIFY_REVOKED',
+      broken(spiffeError('ERR_SPIFFE_VERIFY_REVOKED',
         `certificate ${quote(certLabel(cert))} (serial ${serial}) is revoked by the crl of ${quote(certLabel(issuer))} from ${quote(revoked.source)}`))
       continue
     }
     for (const l of lists) {
       if (l.nextUpdate === undefined || now <= l.nextUpdate) continue
       const message = `crl of ${quote(certLabel(issuer))} from ${quote(l.source)} is stale: its nextUpdate ${new Date(l.nextUpdate).toISOString()} has passed (now ${new Date(now).toISOString()})`
-      if ((opts.staleCrl ?? 'closed') === 'closed') broken(new SpiffeLbError('ERR_SPIFFE_VERIFY_CRL_STALE', `${message}; stale crls fail closed`))
+      if ((opts.staleCrl ?? 'closed') === 'closed') broken(spiffeError('ERR_SPIFFE_VERIFY_CRL_STALE', `${message}; stale crls fail closed`))
       else warn(`${message}; accepted because stale crls fail open`)
     }
   }

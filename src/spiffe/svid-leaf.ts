@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto'
-import { isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote, type SpiffeLbError } from '../internal/errors.ts'
 import { OID, certInfo, certLabel } from './cert-info.ts'
 import { SpiffeId } from './spiffe-id.ts'
 import { spiffeError, type SpiffeErrorCode } from './errors.ts'
@@ -78,7 +78,7 @@ export function svidIdOf (leaf: X509Certificate): SpiffeId {
 export function checkLeafProfile (leaf: X509Certificate, id: SpiffeId | string, sink: RuleSink = throwFirst): void {
   const info = certInfo(leaf)
   const who = whoOf(id)
-  const broken = (code: string, message: string): void => { sink(new SpiffeLbError(code, message)) }
+  const broken = (code: SpiffeErrorCode, message: string): void => { sink(spiffeError(code, message)) }
   if (info.subjectEmpty && !info.san.critical) {
     broken('ERR_SPIFFE_SVID_SAN_NOT_CRITICAL', `x.509-svid ${who} has an empty subject, so its uri san must be critical`)
   }
@@ -107,10 +107,10 @@ export function checkLeafRole (leaf: X509Certificate, id: SpiffeId | string, rol
   const eku = certInfo(leaf).extKeyUsage
   if (eku === undefined || eku.includes(OID.anyExtendedKeyUsage)) return
   if (role === 'server' && !eku.includes(OID.serverAuth)) {
-    sink(new SpiffeLbError('ERR_SPIFFE_SVID_EKU_NO_SERVER_AUTH', `x.509-svid ${whoOf(id)} is used by a server but its extended key usage lacks serverAuth`))
+    sink(spiffeError('ERR_SPIFFE_SVID_EKU_NO_SERVER_AUTH', `x.509-svid ${whoOf(id)} is used by a server but its extended key usage lacks serverAuth`))
   }
   if (role === 'client' && !eku.includes(OID.clientAuth)) {
-    sink(new SpiffeLbError('ERR_SPIFFE_SVID_EKU_NO_CLIENT_AUTH', `x.509-svid ${whoOf(id)} is used by a client but its extended key usage lacks clientAuth`))
+    sink(spiffeError('ERR_SPIFFE_SVID_EKU_NO_CLIENT_AUTH', `x.509-svid ${whoOf(id)} is used by a client but its extended key usage lacks clientAuth`))
   }
 }
 
@@ -130,8 +130,8 @@ export function checkLeafValidity (leaf: X509Certificate, id: SpiffeId | string,
   if (state === undefined) return
   const when = new Date(now).toISOString()
   if (state === 'expired') {
-    sink(new SpiffeLbError('ERR_SPIFFE_SVID_EXPIRED', `x.509-svid ${whoOf(id)} expired at ${leaf.validToDate.toISOString()} (now ${when})`))
+    sink(spiffeError('ERR_SPIFFE_SVID_EXPIRED', `x.509-svid ${whoOf(id)} expired at ${leaf.validToDate.toISOString()} (now ${when})`))
   } else {
-    sink(new SpiffeLbError('ERR_SPIFFE_SVID_NOT_YET_VALID', `x.509-svid ${whoOf(id)} is not valid before ${leaf.validFromDate.toISOString()} (now ${when})`))
+    sink(spiffeError('ERR_SPIFFE_SVID_NOT_YET_VALID', `x.509-svid ${whoOf(id)} is not valid before ${leaf.validFromDate.toISOString()} (now ${when})`))
   }
 }
