@@ -14,6 +14,7 @@ export const METRIC_NAMES = {
   svidExpiry: 'spiffe_lb_svid_expiry_seconds',
   svidNextRotation: 'spiffe_lb_svid_next_rotation_seconds',
   credentialReloads: 'spiffe_lb_credential_reloads_total',
+  credentialSource: 'spiffe_lb_credential_source_info',
   requests: 'spiffe_lb_requests_total',
   requestDuration: 'spiffe_lb_request_duration_seconds',
   endpointHealthy: 'spiffe_lb_endpoint_healthy',
@@ -38,6 +39,7 @@ export interface SpiffeLbMetrics {
   readonly svidExpiry: Gauge<'spiffe_id'>
   readonly svidNextRotation: Gauge<'spiffe_id'>
   readonly credentialReloads: Counter<'result'>
+  readonly credentialSource: Gauge<'spiffe_id' | 'source' | 'state' | 'last_error'>
   readonly requests: Counter<'service' | 'code' | 'endpoint'>
   readonly requestDuration: Histogram<'service'>
   readonly endpointHealthy: Gauge<'service' | 'endpoint'>
@@ -113,6 +115,19 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     labelNames: ['result'] as const,
     registers
   })
+  const credentialSource = new Gauge({
+    name: METRIC_NAMES.credentialSource,
+    help: 'Always 1: where the SVID in force comes from, the state of that source\'s connection (empty for sources without one) and the code of its last error (empty when the last attempt succeeded).',
+    labelNames: ['spiffe_id', 'source', 'state', 'last_error'] as const,
+    registers,
+    collect () {
+      this.reset()
+      const id = identity?.()
+      if (id?.source === undefined) return
+      const code = id.lastError === undefined ? '' : id.lastError.split(':', 1)[0] ?? ''
+      this.set({ spiffe_id: id.spiffeId, source: id.source, state: id.sourceState ?? '', last_error: code }, 1)
+    }
+  })
   const requests = new Counter({
     name: METRIC_NAMES.requests,
     help: 'Proxied requests by backend service, status code sent and endpoint.',
@@ -156,6 +171,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     svidExpiry,
     svidNextRotation,
     credentialReloads,
+    credentialSource,
     requests,
     requestDuration,
     endpointHealthy,
