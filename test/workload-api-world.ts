@@ -61,7 +61,10 @@ export async function createWapiWorld (): Promise<WapiWorld> {
   // additionalTrustBundles as well would be the duplicate the source refuses.
   const serveText = text.replace(/ {4}inlineTrustConfig:\n(?: {6,}.*\n)+/, '')
     .replace(/credentials: .*\n/, `credentials: { source: workload-api, endpoint: "${socket}" }\n`)
-  if (serveText === text) throw new Error('could not derive the serve config')
+    // One request per connection to the partner: every request is a new handshake (resumption
+    // stays on), so a withdrawn bundle is observed at the handshake, where this source enforces it.
+    .replace(/( {2}- name: partner\n(?: {4}.*\n)*? {4}tlsSettings: .*\n)/, '$1    connectionPool: { maxRequestsPerConnection: 1, tlsSessionResumption: true }\n')
+  if (!serveText.includes('workload-api') || !serveText.includes('maxRequestsPerConnection: 1')) throw new Error('could not derive the serve config')
   const serveConfig = join(dir, 'serve.yaml')
   await writeFile(serveConfig, serveText)
   return {
