@@ -1,7 +1,7 @@
 import t from 'tap'
-import { startWorkloadApiCommand } from '../src/cli/workload-api-command.ts'
+import { startWorkloadApiCommand } from '../src/server/workload-api.ts'
 import type { WorkloadApiServer } from '../src/control/workload-api-server.ts'
-import { DEMO } from '../src/cli/up-world.ts'
+import { DEMO } from '../src/server/up-world.ts'
 import { IDENTITY, createWapiWorld, curl, quiet, spawnServe, waitFor } from './workload-api-world.ts'
 
 // `spiffe-lb workload-api` (the control plane's Workload API server) feeding `spiffe-lb serve`

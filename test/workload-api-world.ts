@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { promisify } from 'node:util'
-import { startBackendCommand, type RunningBackend } from '../src/cli/backend-command.ts'
-import { createDemoWorld, demoConfigYaml, DEMO, type DemoWorld } from '../src/cli/up-world.ts'
+import { startBackendCommand, type RunningBackend } from '../src/server/backend.ts'
+import { createDemoWorld, demoConfigYaml, DEMO, type DemoWorld } from '../src/server/up-world.ts'
 
 const run = promisify(execFile)
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
