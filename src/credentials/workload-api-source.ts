@@ -94,13 +94,8 @@ export class WorkloadApiSource implements CredentialSource {
     const client = this.#client
     if (client === undefined || this.#stopped) return Promise.resolve()
     const done = new Promise<void>((resolve) => { this.#waiters.push(resolve) })
-    const method = workloadApiService().FetchX509SVID
-    if (method === undefined) throw new Error('workload.proto lacks FetchX509SVID')
-    const metadata = new Metadata()
-    metadata.set(WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE)
     this.#connection = this.#connection === 'streaming' ? 'streaming' : 'connecting'
-    const call = client.makeServerStreamRequest<object, X509SvidResponse>(method.path,
-      method.requestSerialize, method.responseDeserialize as (b: Buffer) => X509SvidResponse, {}, metadata)
+    const call = openFetchX509Svid(client)
     this.#call = call
     call.on('data', (msg: X509SvidResponse) => { if (this.#call === call) this.#message(msg) })
     call.on('error', () => {}) // every end is handled once, from its status
@@ -154,6 +149,49 @@ export class WorkloadApiSource implements CredentialSource {
     const waiters = this.#waiters
     this.#waiters = []
     for (const w of waiters) w()
+  }
+}
+
+/** Opens `FetchX509SVID` on `client` with the `workload.spiffe.io: true` header. */
+export function openFetchX509Svid (client: Client): ClientReadableStream<X509SvidResponse> {
+  const method = workloadApiService().FetchX509SVID
+  if (method === undefined) throw new Error('workload.proto lacks FetchX509SVID')
+  const metadata = new Metadata()
+  metadata.set(WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE)
+  return client.makeServerStreamRequest<object, X509SvidResponse>(method.path,
+    method.requestSerialize, method.responseDeserialize as (b: Buffer) => X509SvidResponse, {}, metadata)
+}
+
+/**
+ * Returns the SPIFFE ID of the default SVID (the first of the first message, SPIFFE Workload
+ * API §5.2) at `endpoint`: for a workload that takes whatever identity it is given. Waits up to
+ * `timeoutMs` for a message; throws the stream's error (`ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_*`).
+ */
+export async function defaultSvidId (endpoint: WorkloadApiEndpoint, timeoutMs = 30_000): Promise<string> {
+  const client = new Client(endpoint.target, credentials.createInsecure(), { 'grpc.enable_retries': 0 })
+  const call = openFetchX509Svid(client)
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new SpiffeLbError(CREDENTIALS_ERROR.WORKLOAD_API_UNAVAILABLE, `no message from the workload api within ${timeoutMs} ms`, { at: endpoint.address }))
+      }, timeoutMs)
+      call.on('data', (msg: X509SvidResponse) => {
+        clearTimeout(timer)
+        const id = msg.svids[0]?.spiffe_id
+        if (id === undefined) reject(new SpiffeLbError(CREDENTIALS_ERROR.IDENTITY_NOT_DELIVERED, 'the workload api sent no svid', { at: endpoint.address }))
+        else resolve(id)
+      })
+      call.on('error', () => {})
+      call.on('status', (s: StatusObject) => {
+        clearTimeout(timer)
+        reject(s.code === status.INVALID_ARGUMENT
+          ? new SpiffeLbError(CREDENTIALS_ERROR.WORKLOAD_API_INVALID_ARGUMENT, `the workload api refused the request as invalid: ${quote(s.details)}`, { at: endpoint.address })
+          : rpcError(s, endpoint.address))
+      })
+    })
+  } finally {
+    call.cancel()
+    client.close()
   }
 }
 
