@@ -1,4 +1,5 @@
 import { Client, Metadata, credentials, status, type ClientReadableStream, type StatusObject } from '@grpc/grpc-js'
+import { BACKOFF_INITIAL_MS, WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS, WORKLOAD_API_RETRY_MAX_MS } from '../defaults.ts'
 import { Backoff, type BackoffOptions } from '../internal/backoff.ts'
 import { systemClock, type Clock, type TimerHandle } from '../internal/clock.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
@@ -16,7 +17,7 @@ export interface WorkloadApiSourceOptions {
   /** Where `SPIFFE_ENDPOINT_SOCKET` is read from (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>
   clock?: Clock
-  /** Reconnect timing after `Unavailable`, `PermissionDenied` and ended streams (default 1 s … 30 s). */
+  /** Reconnect timing after `Unavailable`, `PermissionDenied` and ended streams (default `BACKOFF_INITIAL_MS` … `WORKLOAD_API_RETRY_MAX_MS`). */
   backoff?: BackoffOptions
 }
 
@@ -55,7 +56,7 @@ export class WorkloadApiSource implements CredentialSource {
   constructor (opts: WorkloadApiSourceOptions) {
     this.endpoint = resolveWorkloadApiEndpoint(opts.endpoint, 'credentials.endpoint', opts.env)
     this.#clock = opts.clock ?? systemClock
-    this.#backoff = new Backoff({ initialMs: 1000, maxMs: 30_000, ...opts.backoff })
+    this.#backoff = new Backoff({ initialMs: BACKOFF_INITIAL_MS, maxMs: WORKLOAD_API_RETRY_MAX_MS, ...opts.backoff })
   }
 
   /** The stream's state now. */
@@ -167,7 +168,7 @@ export function openFetchX509Svid (client: Client): ClientReadableStream<X509Svi
  * API §5.2) at `endpoint`: for a workload that takes whatever identity it is given. Waits up to
  * `timeoutMs` for a message; throws the stream's error (`ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_*`).
  */
-export async function defaultSvidId (endpoint: WorkloadApiEndpoint, timeoutMs = 30_000): Promise<string> {
+export async function defaultSvidId (endpoint: WorkloadApiEndpoint, timeoutMs = WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS): Promise<string> {
   const client = new Client(endpoint.target, credentials.createInsecure(), { 'grpc.enable_retries': 0 })
   const call = openFetchX509Svid(client)
   try {
