@@ -75,6 +75,10 @@ export const METADATA_REQUEST_TIMEOUT_MS = 10 * SECOND
 /** Retry back-off of a failing credential source: first and longest wait. */
 export const BACKOFF_INITIAL_MS = 1 * SECOND
 export const BACKOFF_MAX_MS = 300 * SECOND
+/** Largest wait before reopening a SPIFFE Workload API stream: a push source has no poll interval to cap it. */
+export const WORKLOAD_API_RETRY_MAX_MS = 30 * SECOND
+/** How long `backend --workload-api` waits for the first message to learn its identity. */
+export const WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS = 30 * SECOND
 /** Back-off of a restarting worker and of a failing directory read: first and longest wait. */
 export const RESTART_BACKOFF_INITIAL_MS = 500
 export const RESTART_BACKOFF_MAX_MS = 30 * SECOND

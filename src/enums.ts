@@ -10,7 +10,7 @@ export const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] as const
 export type LbPolicy = typeof LB_POLICIES[number]
 
 /** Where the proxy's credentials come from (`credentials.source`). */
-export const CREDENTIAL_SOURCES = ['issuer', 'directory', 'metadata'] as const
+export const CREDENTIAL_SOURCES = ['issuer', 'directory', 'metadata', 'workload-api'] as const
 /** One of {@link CREDENTIAL_SOURCES}. */
 export type CredentialSourceKind = typeof CREDENTIAL_SOURCES[number]
 

@@ -18,11 +18,13 @@ export type {
 
 export {
   CredentialStore, CredentialSnapshot, createIssuerSource, IssuerSource, createDirectorySource, DirectorySource,
-  createMetadataSource, MetadataSource, readCredentialDirectory, GCE_CREDENTIALS_DIR, GCE_FILES
+  createMetadataSource, MetadataSource, readCredentialDirectory, GCE_CREDENTIALS_DIR, GCE_FILES,
+  createWorkloadApiSource, WorkloadApiSource, parseWorkloadApiEndpoint, CREDENTIALS_ERROR
 } from './credentials/index.ts'
 export type {
   CredentialStoreOptions, AttemptOutcome, CredentialError, CredentialReloadResult, CredentialStatus, NotReadyReason,
-  CredentialSource, IssueRequest, IssuerSourceOptions, DirectorySourceOptions, MetadataSourceOptions
+  CredentialSource, IssueRequest, IssuerSourceOptions, DirectorySourceOptions, MetadataSourceOptions,
+  WorkloadApiSourceOptions, WorkloadApiConnection, WorkloadApiEndpoint
 } from './credentials/index.ts'
 
 export { createBackendConnector, peerIdentity, verifiedPeer, TLS_ERROR, TlsPeerRejectedError } from './tls/index.ts'

@@ -47,6 +47,12 @@ export const METRICS = {
     help: 'Credential reload attempts by result.',
     labelNames: ['result']
   },
+  credentialSource: {
+    name: 'spiffe_lb_credential_source_info',
+    type: 'gauge',
+    help: 'Always 1: where the SVID in force comes from, the state of that source\'s connection (empty for sources without one) and the code of its last error (empty when the last attempt succeeded).',
+    labelNames: ['spiffe_id', 'source', 'state', 'last_error']
+  },
   requests: {
     name: 'spiffe_lb_requests_total',
     type: 'counter',

@@ -24,7 +24,8 @@ t.test('exposes every public metric name with its type, in its own registry', as
     spiffe_lb_requests_total: 'counter',
     spiffe_lb_request_duration_seconds: 'histogram',
     spiffe_lb_endpoint_healthy: 'gauge',
-    spiffe_lb_circuit_breaker_trips_total: 'counter'
+    spiffe_lb_circuit_breaker_trips_total: 'counter',
+    spiffe_lb_credential_source_info: 'gauge'
   }
   t.same(Object.values(METRIC_NAMES).sort(), Object.keys(types).sort())
   for (const [name, type] of Object.entries(types)) {
@@ -84,4 +85,14 @@ t.test('SVID expiry and rotation gauges are computed at scrape time from the pro
   m.setIdentityProvider(() => undefined)
   text = await m.text()
   t.notMatch(text, /^spiffe_lb_svid_(expiry|next_rotation)_seconds/m, 'no sample without an svid')
+})
+
+t.test('the credential source, its connection state and last error are one info series', async (t) => {
+  let status: { source?: string, sourceState?: string, lastError?: string } = { source: 'workload-api', sourceState: 'retrying', lastError: 'ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_UNAVAILABLE: the workload api is unavailable' }
+  const m = createMetrics({ identity: () => ({ spiffeId: 'spiffe://a.test/lb', notBefore: 0, notAfter: 1, ...status }) })
+  t.ok((await m.text()).includes('spiffe_lb_credential_source_info{spiffe_id="spiffe://a.test/lb",source="workload-api",state="retrying",last_error="ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_UNAVAILABLE"} 1'))
+  status = { source: 'workload-api', sourceState: 'streaming' }
+  const text = await m.text()
+  t.ok(text.includes('spiffe_lb_credential_source_info{spiffe_id="spiffe://a.test/lb",source="workload-api",state="streaming",last_error=""} 1'), 'the old series is gone')
+  t.notMatch(text, /state="retrying"/)
 })

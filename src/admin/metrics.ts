@@ -15,6 +15,7 @@ export const METRIC_NAMES = {
   svidExpiry: METRICS.svidExpiry.name,
   svidNextRotation: METRICS.svidNextRotation.name,
   credentialReloads: METRICS.credentialReloads.name,
+  credentialSource: METRICS.credentialSource.name,
   requests: METRICS.requests.name,
   requestDuration: METRICS.requestDuration.name,
   endpointHealthy: METRICS.endpointHealthy.name,
@@ -39,6 +40,7 @@ export interface SpiffeLbMetrics {
   readonly svidExpiry: Gauge<'spiffe_id'>
   readonly svidNextRotation: Gauge<'spiffe_id'>
   readonly credentialReloads: Counter<'result'>
+  readonly credentialSource: Gauge<'spiffe_id' | 'source' | 'state' | 'last_error'>
   readonly requests: Counter<'service' | 'code' | 'endpoint'>
   readonly requestDuration: Histogram<'service'>
   readonly endpointHealthy: Gauge<'service' | 'endpoint'>
@@ -104,6 +106,17 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     ...instrumentOptions(METRICS.credentialReloads),
     registers
   })
+  const credentialSource = new Gauge({
+    ...instrumentOptions(METRICS.credentialSource),
+    registers,
+    collect () {
+      this.reset()
+      const id = identity?.()
+      if (id?.source === undefined) return
+      const code = id.lastError === undefined ? '' : id.lastError.split(':', 1)[0] ?? ''
+      this.set({ spiffe_id: id.spiffeId, source: id.source, state: id.sourceState ?? '', last_error: code }, 1)
+    }
+  })
   const requests = new Counter({
     ...instrumentOptions(METRICS.requests),
     registers
@@ -139,6 +152,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     svidExpiry,
     svidNextRotation,
     credentialReloads,
+    credentialSource,
     requests,
     requestDuration,
     endpointHealthy,

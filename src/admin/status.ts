@@ -14,6 +14,8 @@ export interface IdentityStatus {
   nextRotationAt?: number
   /** Where credentials come from (`issuer`, `directory`, `metadata`). */
   source?: string
+  /** The state of the source's connection, for sources that hold one (`workload-api`). */
+  sourceState?: string
   generation?: number
   /** The last failed reload, one line. */
   lastError?: string
@@ -87,6 +89,7 @@ export function statusDocument (providers: AdminProviders, now: number): object 
           expiresInSeconds: Math.floor((id.notAfter - now) / 1000),
           nextRotation: id.nextRotationAt === undefined ? null : new Date(id.nextRotationAt).toISOString(),
           ...(id.source === undefined ? {} : { source: id.source }),
+          ...(id.sourceState === undefined ? {} : { sourceState: id.sourceState }),
           ...(id.generation === undefined ? {} : { generation: id.generation }),
           ...(id.lastError === undefined ? {} : { lastError: id.lastError })
         },

@@ -12,6 +12,7 @@ export function registerBackendCommand (program: Command): void {
     .description('an mTLS test backend: requires a client X.509-SVID and echoes the caller\'s SPIFFE ID as JSON')
     .option('--listen <host:port>', 'address to listen on (port 0 picks a free port)', '127.0.0.1:0')
     .option('--credentials-dir <dir>', 'credentials in the GCE layout (certificates.pem, private_key.pem, ca_certificates.pem, trust_bundles.json); followed for rotation')
+    .option('--workload-api <address>', 'a SPIFFE Workload API (unix:///path or tcp://IP:port): its default SVID and bundles, rotation followed')
     .option('--cert <file>', 'X.509-SVID chain (PEM, leaf first)')
     .option('--key <file>', 'private key of the SVID (PEM)')
     .option('--bundle <td=file>', 'trust anchors (PEM) of one trust domain; repeatable', collect)

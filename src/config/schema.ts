@@ -162,6 +162,8 @@ const urlMap = z.strictObject({
 /** Where the proxy's own SVID and bundles come from (docs/architecture.md, credential delivery). */
 const credentials = z.strictObject({
   source: z.enum(CREDENTIAL_SOURCES).default('issuer'),
+  /** SPIFFE Workload API address for `workload-api` (extension); default `$SPIFFE_ENDPOINT_SOCKET`. */
+  endpoint: z.string().optional(),
   directory: z.string().default('/var/run/secrets/workload-spiffe-credentials'),
   metadataUrl: z.string().default('http://metadata.google.internal/computeMetadata/v1/instance/gce-workload-certificates'),
   pollInterval: z.string().default('300s'),

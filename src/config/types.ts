@@ -168,6 +168,11 @@ export interface CredentialsConfig {
   /** Base URL of the `gce-workload-certificates` metadata endpoints. */
   metadataUrl: string
   pollIntervalMs: number
+  /**
+   * The SPIFFE Workload API address (`unix:///path`, `tcp://IP:port`) for `workload-api`, as
+   * written; absent means `$SPIFFE_ENDPOINT_SOCKET`. Checked when the source starts.
+   */
+  endpoint?: string
   /** The local control plane's state (CA keys, issued certificates), absolute. */
   stateDir: string
 }

@@ -174,7 +174,7 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
     ['credentials.metadataUrl', 'ERR_SPIFFE_CONFIG_METADATA_URL', 'metadata url must be an http or https url, got "ftp://x"'],
     ['credentials.pollInterval', 'ERR_SPIFFE_CONFIG_POLL_INTERVAL', 'poll interval must be more than 0s, got "0s"']]],
   ['credentials source', edit(base, [['credentials', 'source'], 'vault']),
-    [['credentials.source', 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE', 'must be one of issuer, directory, metadata, got "vault"']]],
+    [['credentials.source', 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE', 'must be one of issuer, directory, metadata, workload-api, got "vault"']]],
   // structure
   ['structure', edit(base, [['project'], undefined], [[...BS, 'timeoutsec'], 3], [[...BS, 'timeoutSec'], '30'], [[...BS, 'backends'], []]), [
     ['project', 'ERR_SPIFFE_CONFIG_REQUIRED', 'is required'],

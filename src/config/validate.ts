@@ -112,7 +112,8 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
         directory: path(creds.directory),
         metadataUrl: creds.metadataUrl,
         pollIntervalMs: pollIntervalMs ?? METADATA_POLL_INTERVAL_MS,
-        stateDir: path(creds.stateDir)
+        stateDir: path(creds.stateDir),
+        ...(creds.endpoint === undefined ? {} : { endpoint: creds.endpoint })
       }
     }
   }

@@ -23,6 +23,7 @@ export class RotatingCredential {
   readonly #policy: RotationPolicy
   readonly #clock: Clock
   readonly #onError: (err: unknown) => void
+  readonly #onIssued: ((c: CurrentCredential) => void) | undefined
   #current: CurrentCredential | undefined
   #timer: TimerHandle | undefined
   #inflight: Promise<void> | undefined
@@ -30,11 +31,13 @@ export class RotatingCredential {
   #nextRotationAt: number | undefined
   #stopped = false
 
-  constructor (opts: { issue: (p: IssueParams) => Promise<IssuedPem>, policy: RotationPolicy, clock: Clock, onError: (err: unknown) => void }) {
+  /** `onIssued` is called with each newly served credential (push-style servers send it on). */
+  constructor (opts: { issue: (p: IssueParams) => Promise<IssuedPem>, policy: RotationPolicy, clock: Clock, onError: (err: unknown) => void, onIssued?: (c: CurrentCredential) => void }) {
     this.#issue = opts.issue
     this.#policy = opts.policy
     this.#clock = opts.clock
     this.#onError = opts.onError
+    this.#onIssued = opts.onIssued
   }
 
   /** The credential being served, or undefined before the first issuance succeeded. */
@@ -87,8 +90,10 @@ export class RotatingCredential {
       try {
         const pem = await this.#issue({ notBefore: issuedAt, lifetimeMs: this.#policy.lifetimeMs })
         if (this.#stopped) return
-        this.#current = { ...pem, issuedAt, serial: ++this.#serial }
+        const current = { ...pem, issuedAt, serial: ++this.#serial }
+        this.#current = current
         this.#schedule(Math.max(0, rotationDue(pem.chainPem, issuedAt, this.#policy) - this.#clock.now()))
+        this.#onIssued?.(current)
       } catch (err) {
         this.#onError(err)
         this.#schedule(Math.min(60_000, Math.max(100, this.#policy.lifetimeMs / 10)))

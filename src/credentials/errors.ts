@@ -1,8 +1,9 @@
-import { errorDoc as e, errorFactory, type ErrorRegistry, type RegistryOwner } from '../internal/errors.ts'
+import { codesByShortName, errorDoc as e, errorFactory, type ErrorRegistry, type RegistryOwner } from '../internal/errors.ts'
 
 /**
  * Codes of the credential sources and the credential store (`src/credentials`): the GCE file
- * layout, the metadata server client, issuance, and the checks before a snapshot goes live.
+ * layout, the metadata server client, the Workload API client, issuance, and the checks before
+ * a snapshot goes live.
  */
 export const CREDENTIALS_ERRORS = {
   ERR_SPIFFE_CREDENTIALS_BAD_JSON: e('a credential json file or metadata document is not valid json', 'a half-written or truncated file read during a write', 'write credential files atomically; the last good credentials stay in force meanwhile'),
@@ -18,13 +19,13 @@ export const CREDENTIALS_ERRORS = {
   ERR_SPIFFE_CREDENTIALS_FILE_TOO_LARGE: e('a credential file is larger than 1 MiB (MAX_CREDENTIAL_FILE_BYTES), so it is not read', 'the wrong file, or a runaway writer', 'check what the path holds: a chain, key or bundle map is a few KiB'),
   ERR_SPIFFE_CREDENTIALS_READ_TIMEOUT: e('reading a credential file took longer than 5 s (CREDENTIAL_READ_TIMEOUT_MS)', 'a hung network filesystem', 'fix the filesystem; the last good credentials stay and the next poll reads again'),
   ERR_SPIFFE_CREDENTIALS_KEY_FILE_WRITABLE: e('the private key file is writable by users other than its owner: anyone could swap the key, so serve refuses it', 'a key file written with a loose umask or mode (e.g. 0666)', 'run chmod go-w on the file (0600 is usual)'),
-  ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN: e('a trust domain comes from the credential source and from additionalTrustBundles', 'a domain configured locally that the source now delivers too', 'remove the domain from additionalTrustBundles; one source answers for each domain'),
+  ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN: e('a trust domain comes twice: from the credential source and from additionalTrustBundles, or as a workload api svid\'s own bundle and as a federated bundle', 'a domain configured locally that the source now delivers too, or a server federating with its own domain', 'remove the domain from additionalTrustBundles; one source answers for each domain'),
   ERR_SPIFFE_CREDENTIALS_EXPIRED: e('the svid is expired, so it is not put in force', 'rotation stopped or a stale file in the credential directory', 'check the credential source; the proxy fails closed until a valid svid arrives'),
   ERR_SPIFFE_CREDENTIALS_NOT_YET_VALID: e('the svid is not valid yet, so it is not put in force', 'clock skew between issuer and this host', 'synchronize clocks'),
   ERR_SPIFFE_CREDENTIALS_KEY_MISMATCH: e('the private key does not match the svid leaf certificate', 'certificate and key files from two different rotations', 'write certificate and key together, atomically'),
   ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY: e('the delivered svid is not the configured identity', 'a credential directory or metadata server of another workload', 'point the source at this workload\'s credentials, or fix the configured identity'),
   ERR_SPIFFE_CREDENTIALS_NO_OWN_BUNDLE: e('no trust bundle for the svid\'s own trust domain', 'trust_bundles.json (or trust-anchors) lacks the workload\'s own domain', 'deliver the own domain\'s bundle together with the svid'),
-  ERR_SPIFFE_CREDENTIALS_IDENTITY_NOT_DELIVERED: e('the metadata server delivers no credentials for the configured identity', 'the instance is bound to another managed identity', 'bind the identity to the instance, or configure the one it has'),
+  ERR_SPIFFE_CREDENTIALS_IDENTITY_NOT_DELIVERED: e('the metadata server or workload api delivers no svid for the configured identity (the message lists the ids offered)', 'the instance is bound to another managed identity, or the workload is registered under another spiffe id', 'bind the identity to the instance, or configure the one it has'),
   ERR_SPIFFE_CREDENTIALS_METADATA_HTTP: e('the metadata server answered with an http error', 'a wrong metadata url or a failing metadata server', 'check the url and the metadata server\'s logs'),
   ERR_SPIFFE_CREDENTIALS_METADATA_SHAPE: e('a metadata document lacks a field or has the wrong type', 'a metadata server of another version, or a proxy in between rewriting answers', 'check the url points at a gce-workload-certificates endpoint'),
   ERR_SPIFFE_CREDENTIALS_METADATA_UNREACHABLE: e('a metadata request failed before an answer (connection, timeout)', 'the metadata server is down or not listening on that address', 'start the metadata server or fix the url; the source retries with backoff'),
@@ -32,7 +33,18 @@ export const CREDENTIALS_ERRORS = {
   ERR_SPIFFE_CREDENTIALS_NOT_READY: e('no usable svid is in force yet', 'the credential source has not delivered valid credentials (see its last error)', 'read the source\'s error in /status and fix it'),
   ERR_SPIFFE_CREDENTIALS_ROTATION_WINDOW: e('a rotation window is not a percentage between 0 and 100', 'a wrong value passed to the issuer source', 'give a percentage (the config allows 50 to 80)'),
   ERR_SPIFFE_CREDENTIALS_SOURCE_FAILED: e('a credential source failed with an error that has no code of its own', 'an unexpected fault inside the source', 'read the message; report it if it repeats'),
-  ERR_SPIFFE_CREDENTIALS_STARTED: e('a credential source was started twice', 'a programming error in the code that wires the source', 'start each source once')
+  ERR_SPIFFE_CREDENTIALS_STARTED: e('a credential source was started twice', 'a programming error in the code that wires the source', 'start each source once'),
+  ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_ENDPOINT: e('the workload api endpoint is not "unix:///absolute/path" or "tcp://IP:port" (SPIFFE Workload Endpoint section 4)', 'a relative unix path ("unix://run/agent.sock"), a dns name or no port in a tcp address', 'fix credentials.endpoint, --workload-api or SPIFFE_ENDPOINT_SOCKET'),
+  ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_NO_ENDPOINT: e('source workload-api has no endpoint: neither credentials.endpoint nor SPIFFE_ENDPOINT_SOCKET is set', 'the environment variable not passed to the process', 'set credentials.endpoint or SPIFFE_ENDPOINT_SOCKET to the agent\'s socket'),
+  ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_UNAVAILABLE: e('the workload api could not be reached, ended the stream (grpc Unavailable) or sent nothing in time', 'the agent is down or restarting, or a wrong socket path', 'check the agent runs and the socket path; the source retries with backoff'),
+  ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_NO_IDENTITY: e('the workload api answered PermissionDenied: it has no identity for this workload yet', 'the workload is not registered, or attestation is still running', 'register the workload with the agent\'s server; the source retries with backoff'),
+  ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_INVALID_ARGUMENT: e('the workload api refused the request as invalid (grpc InvalidArgument); per the spec it is not retried and the last good snapshot stays', 'a server or proxy in between speaking another protocol version, or dropping the workload.spiffe.io header', 'fix what sits between spiffe-lb and the agent, then refresh or restart'),
+  ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_RPC: e('the workload api stream failed with another grpc status (named in the message)', 'an agent fault or an incompatible server', 'read the status and details in the message and the agent\'s logs; the source retries with backoff'),
+  ERR_SPIFFE_CREDENTIALS_DER_MALFORMED: e('a der field of a workload api message (svid chain, bundle) is not well-formed, so the update is kept out', 'a broken or hostile workload api server', 'fix the server; the last good credentials stay meanwhile'),
+  ERR_SPIFFE_CREDENTIALS_DER_TRUNCATED: e('a der element of a workload api message runs past the end of its field, so the update is kept out', 'a truncated message or certificate from the server', 'fix the server; the last good credentials stay meanwhile'),
+  ERR_SPIFFE_CREDENTIALS_DER_NOT_CERTIFICATE: e('a certificate field of a workload api message holds something that is not a der x.509 certificate, so the update is kept out', 'a server that sends pem, or another structure, where der certificates belong', 'fix the server; the last good credentials stay meanwhile'),
+  ERR_SPIFFE_CREDENTIALS_BAD_PRIVATE_KEY: e('the x509_svid_key of a workload api message is not a pkcs#8 der private key, so the update is kept out', 'a broken server, or a key in another encoding (pem, pkcs#1)', 'fix the server; the last good credentials stay meanwhile'),
+  ERR_SPIFFE_CREDENTIALS_BUNDLE_KEY: e('a federated bundle key of a workload api message is not a trust domain, or names a domain twice', 'keys "spiffe://td" and "td" for one domain, or a key that is not a domain name', 'fix the federation relationships the server delivers')
 } as const satisfies ErrorRegistry
 
 /** One of the {@link CREDENTIALS_ERRORS} codes. */
@@ -43,3 +55,9 @@ export const credentialsError = errorFactory(CREDENTIALS_ERRORS)
 
 /** `src/credentials` owns the `CREDENTIALS` prefix. */
 export const CREDENTIALS_ERROR_REGISTRY: RegistryOwner = { folder: 'credentials', prefixes: ['CREDENTIALS'], codes: CREDENTIALS_ERRORS }
+
+/**
+ * The {@link CREDENTIALS_ERRORS} codes by short name (`CREDENTIALS_ERROR.FILE_TOO_LARGE` is
+ * `'ERR_SPIFFE_CREDENTIALS_FILE_TOO_LARGE'`), derived from the registry (public API).
+ */
+export const CREDENTIALS_ERROR = codesByShortName(CREDENTIALS_ERRORS, 'ERR_SPIFFE_CREDENTIALS_')

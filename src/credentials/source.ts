@@ -10,6 +10,11 @@ export interface CredentialSource {
   /** Short name used in snapshots, errors and metrics (`issuer`, `directory`, `metadata`). */
   readonly name: string
   /**
+   * The state of a long-lived connection to the source, for sources that hold one
+   * (`workload-api`: `connecting`, `streaming`, `retrying`, `failed`, `stopped`); absent otherwise.
+   */
+  readonly connection?: string
+  /**
    * Starts delivering into `store`. Resolves after the first attempt finished, whatever its
    * result (check `store.status()`); later attempts run in the background until {@link stop}.
    */

@@ -73,6 +73,19 @@ export function errorFactory<R extends ErrorRegistry> (registry: R): ErrorFactor
   return (code, message, options = {}) => new CodedError(code, message, options)
 }
 
+/** The codes of a registry `R` by short name: each code without the prefix `P`. */
+export type CodesByShortName<R extends ErrorRegistry, P extends string> = {
+  readonly [C in keyof R & string as C extends `${P}${infer S}` ? S : never]: C
+}
+
+/**
+ * Returns the codes of `registry` by short name (`prefix` cut off), derived from the registry
+ * so it cannot drift, for code that compares codes (`TLS_ERROR.NO_CREDENTIALS`).
+ */
+export function codesByShortName<R extends ErrorRegistry, P extends string> (registry: R, prefix: P): CodesByShortName<R, P> {
+  return Object.freeze(Object.fromEntries(Object.keys(registry).map((code) => [code.slice(prefix.length), code]))) as CodesByShortName<R, P>
+}
+
 /**
  * Returns `err` again with `message` (usually the original message with context in front) and
  * `at`, keeping its code: the rule broken is still the original folder's, and so is the code.

@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { createDirectorySource } from '../credentials/directory-source.ts'
 import { GCE_FILES } from '../credentials/gce-files.ts'
+import { parseWorkloadApiEndpoint } from '../credentials/workload-api-endpoint.ts'
+import { createWorkloadApiSource, defaultSvidId } from '../credentials/workload-api-source.ts'
 import type { CredentialSource } from '../credentials/source.ts'
 import { CredentialStore } from '../credentials/store.ts'
 import { formatHostPort } from '../internal/host-port.ts'
@@ -23,6 +25,8 @@ export interface BackendCommandOptions {
   listen: string
   /** A directory in the GCE layout (certificates.pem, private_key.pem, ca_certificates.pem, trust_bundles.json). */
   credentialsDir?: string | undefined
+  /** A SPIFFE Workload API (`unix:///path`, `tcp://IP:port`): the default SVID and every bundle, followed. */
+  workloadApi?: string | undefined
   cert?: string | undefined
   key?: string | undefined
   /** `TD=FILE` pairs: PEM trust anchors of one trust domain each. */
@@ -45,7 +49,7 @@ export interface RunningBackend {
 /**
  * Loads the credentials, starts the echo backend and prints `listening on HOST:PORT as ID`.
  * Credentials come from `--credentials-dir` (followed by the directory source: rotations are
- * picked up) or from `--cert/--key/--bundle` files (read again by `reload`). Throws a coded
+ * picked up), from `--workload-api` (a SPIFFE Workload API stream: rotations are pushed) or from `--cert/--key/--bundle` files (read again by `reload`). Throws a coded
  * error for bad options or credentials.
  */
 export async function startBackendCommand (opts: BackendCommandOptions, out: CommandOutput): Promise<RunningBackend> {
@@ -77,9 +81,18 @@ export async function startBackendCommand (opts: BackendCommandOptions, out: Com
 
 async function loadCredentials (opts: BackendCommandOptions): Promise<{ store: CredentialStore, source: CredentialSource }> {
   const files = opts.cert !== undefined || opts.key !== undefined || (opts.bundle ?? []).length > 0
-  if ((opts.credentialsDir === undefined) === !files) {
+  const given = [opts.credentialsDir !== undefined, opts.workloadApi !== undefined, files].filter(Boolean).length
+  if (given !== 1) {
     throw serverError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS',
-      'give either --credentials-dir DIR or --cert FILE --key FILE --bundle TD=FILE…', { at: 'backend' })
+      'give exactly one of --credentials-dir DIR, --workload-api ADDRESS, or --cert FILE --key FILE --bundle TD=FILE…', { at: 'backend' })
+  }
+  if (opts.workloadApi !== undefined) {
+    // The workload takes the identity the Workload API gives it (its default SVID); the store
+    // then pins it, so a later message with another ID is refused.
+    const endpoint = parseWorkloadApiEndpoint(opts.workloadApi, '--workload-api')
+    const store = new CredentialStore({ identity: SpiffeId.fromString(await defaultSvidId(endpoint)) })
+    const source = createWorkloadApiSource({ endpoint: opts.workloadApi })
+    return await started(store, source, opts.workloadApi)
   }
   let source: CredentialSource
   let certFile: string
@@ -99,13 +112,17 @@ async function loadCredentials (opts: BackendCommandOptions): Promise<{ store: C
   }
   // The store pins the identity: a credential update that changes the backend's ID is refused.
   const first = X509Svid.fromPem(await readText(certFile), await readText(keyFile), certFile)
-  const store = new CredentialStore({ identity: first.id })
+  return await started(new CredentialStore({ identity: first.id }), source, certFile)
+}
+
+/** Starts `source` into `store`; throws its error when the first attempt gave no usable credentials. */
+async function started (store: CredentialStore, source: CredentialSource, at: string): Promise<{ store: CredentialStore, source: CredentialSource }> {
   await source.start(store)
   if (store.current() === undefined) {
     await source.stop()
     const e = store.lastError
-    if (e !== undefined) throw restoreError(e, { at: e.where ?? certFile })
-    throw serverError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS', 'no usable credentials', { at: certFile })
+    if (e !== undefined) throw restoreError(e, { at: e.where ?? at })
+    throw serverError('ERR_SPIFFE_CLI_BACKEND_CREDENTIALS', 'no usable credentials', { at })
   }
   return { store, source }
 }

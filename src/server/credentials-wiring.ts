@@ -8,6 +8,7 @@ import { keyFileWarning } from '../credentials/key-file-mode.ts'
 import { readCredentialFile } from '../credentials/read-file.ts'
 import { createIssuerSource } from '../credentials/issuer-source.ts'
 import { createMetadataSource } from '../credentials/metadata-source.ts'
+import { createWorkloadApiSource } from '../credentials/workload-api-source.ts'
 import type { CredentialSource } from '../credentials/source.ts'
 import { CredentialStore } from '../credentials/store.ts'
 import type { Clock } from '../internal/clock.ts'
@@ -26,7 +27,7 @@ export interface IdentityCredentials {
 
 /**
  * Returns a started credential store per distinct backend-service identity, fed by the
- * configured source (docs/architecture.md: issuer, directory or metadata). With the local
+ * configured source (docs/architecture.md: issuer, directory, metadata or workload-api). With the local
  * issuer, every service using the identity must pass attestation before anything is signed.
  */
 export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock): Promise<IdentityCredentials[]> {
@@ -66,6 +67,8 @@ async function createSource (config: SpiffeLbConfig, identity: SpiffeId, service
       return createDirectorySource({ dir: creds.directory, clock })
     case 'metadata':
       return createMetadataSource({ url: creds.metadataUrl, pollIntervalMs: creds.pollIntervalMs, clock })
+    case 'workload-api':
+      return createWorkloadApiSource({ ...(creds.endpoint === undefined ? {} : { endpoint: creds.endpoint }), clock })
     case 'issuer': {
       const issuance = await openPoolIssuance(config, identity, { stateDir: creds.stateDir, clock })
       const own = BundleSet.of([X509Bundle.fromPem(issuance.pool.trustDomain, issuance.ca.rootPem, 'ca pool root')])

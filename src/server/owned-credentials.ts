@@ -12,13 +12,15 @@ export function identityStatus (credentials: readonly IdentityCredentials[], now
   for (const c of credentials) {
     const snap = c.store.current()
     const err = c.store.lastError
+    const state = c.source.connection === undefined ? {} : { sourceState: c.source.connection }
     const status: IdentityStatus = snap === undefined
-      ? { spiffeId: c.identity.toString(), notBefore: 0, notAfter: 0, ...(err === undefined ? {} : { lastError: `${err.code}: ${err.message}` }) }
+      ? { spiffeId: c.identity.toString(), notBefore: 0, notAfter: 0, source: c.source.name, ...state, ...(err === undefined ? {} : { lastError: `${err.code}: ${err.message}` }) }
       : {
           spiffeId: snap.svid.id.toString(),
           notBefore: snap.svid.notBefore,
           notAfter: snap.svid.notAfter,
           source: snap.source,
+          ...state,
           generation: snap.generation,
           ...(c.store.nextRefreshAt === undefined ? {} : { nextRotationAt: c.store.nextRefreshAt }),
           ...(err === undefined ? {} : { lastError: `${err.code}: ${err.message}` })

@@ -1,4 +1,4 @@
-import { SpiffeLbError, errorDoc as e, errorFactory, type ErrorOptions, type ErrorRegistry, type RegistryOwner } from '../internal/errors.ts'
+import { SpiffeLbError, codesByShortName, errorDoc as e, errorFactory, type ErrorOptions, type ErrorRegistry, type RegistryOwner } from '../internal/errors.ts'
 
 /**
  * Stable error codes of the TLS layer (public API: they appear in logs, metrics labels and
@@ -27,16 +27,11 @@ export const tlsError = errorFactory(TLS_ERRORS)
 /** `src/tls` owns the `TLS` prefix. */
 export const TLS_ERROR_REGISTRY: RegistryOwner = { folder: 'tls', prefixes: ['TLS'], codes: TLS_ERRORS }
 
-const PREFIX = 'ERR_SPIFFE_TLS_'
-type ShortName<C extends string> = C extends `${typeof PREFIX}${infer S}` ? S : never
-
 /**
  * The {@link TLS_ERRORS} codes by short name (`TLS_ERROR.NO_CREDENTIALS` is
  * `'ERR_SPIFFE_TLS_NO_CREDENTIALS'`), derived from the registry, for code that compares codes.
  */
-export const TLS_ERROR = Object.freeze(Object.fromEntries(
-  Object.keys(TLS_ERRORS).map((code) => [code.slice(PREFIX.length), code])
-)) as { readonly [C in TlsErrorCode as ShortName<C>]: C }
+export const TLS_ERROR = codesByShortName(TLS_ERRORS, 'ERR_SPIFFE_TLS_')
 
 /**
  * The peer was refused: `code` says how (rejected, not allowed, no certificate), `reason` is the

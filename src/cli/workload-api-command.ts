@@ -1,0 +1,28 @@
+import type { Command } from 'commander'
+import { EXIT } from '../server/command-output.ts'
+import { startWorkloadApiCommand, type WorkloadApiCommandOptions } from '../server/workload-api.ts'
+
+/** Registers `spiffe-lb workload-api`. */
+export function registerWorkloadApiCommand (program: Command): void {
+  program.command('workload-api')
+    .description('serve one managed identity over the SPIFFE Workload API (FetchX509SVID, FetchX509Bundles)')
+    .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
+    .requiredOption('--listen <address>', 'unix:///absolute/path or tcp://IP:port')
+    .requiredOption('--identity <id>', 'managed identity to serve (//POOL.global.N.workload.id.goog/ns/NS/sa/ID or spiffe://…)')
+    .option('--resource <name>', 'googleCloudResource the attestation rules must admit; default: the backend service presenting the identity')
+    .option('--state <dir>', 'control plane state directory (CA keys); default: the config\'s credentials.stateDir')
+    .option('--lifetime <duration>', 'override the CIC lifetime, e.g. 60s, to see rotations quickly')
+    .action(async (opts: WorkloadApiCommandOptions) => {
+      const out = { stdout: process.stdout, stderr: process.stderr }
+      const started = await startWorkloadApiCommand(opts, out)
+      if (typeof started === 'number') { process.exitCode = started; return }
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        const stop = (sig: NodeJS.Signals): void => { process.off('SIGTERM', stop); process.off('SIGINT', stop); resolve(sig) }
+        process.on('SIGTERM', stop)
+        process.on('SIGINT', stop)
+      })
+      out.stderr.write(`spiffe-lb workload-api: ${signal}, stopping\n`)
+      await started.close()
+      process.exitCode = EXIT.OK
+    })
+}

@@ -1,0 +1,81 @@
+import { backendServiceResource, checkAttestation, findManagedIdentity } from '../config/attestation.ts'
+import { loadConfigFile } from '../config/index.ts'
+import { parseDuration } from '../config/values.ts'
+import { parseWorkloadApiEndpoint } from '../credentials/workload-api-endpoint.ts'
+import { openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
+import { createWorkloadApiServer, type WorkloadApiServer } from '../control/workload-api-server.ts'
+import { systemClock, type Clock } from '../internal/clock.ts'
+import { quote } from '../internal/errors.ts'
+import { issueSvidCertificate } from '../pki/index.ts'
+import type { CommandOutput } from './command-output.ts'
+import { writeIssues } from './config-check.ts'
+import { EXIT } from './command-output.ts'
+import { serverError } from './errors.ts'
+
+/** Options of `spiffe-lb workload-api`, as commander parses them. */
+export interface WorkloadApiCommandOptions {
+  config: string
+  listen: string
+  identity: string
+  /** The `googleCloudResource` attested before each issuance; default: a backend service presenting the identity. */
+  resource?: string
+  state?: string
+  /** Overrides the CIC lifetime (e.g. `60s`), to watch rotations happen. */
+  lifetime?: string
+}
+
+/**
+ * Starts a SPIFFE Workload API server for one managed identity of a config: issued by the local
+ * CA of its pool's CIC after the attestation rules admit `--resource`, rotated per the CIC, with
+ * the pool's bundle and its additionalTrustBundles as federated bundles. Returns the running
+ * server, or an exit code after printing why it could not start.
+ */
+export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, out: CommandOutput, clock: Clock = systemClock): Promise<WorkloadApiServer | number> {
+  const loaded = await loadConfigFile(opts.config)
+  if (!loaded.ok) {
+    writeIssues(opts.config, loaded.errors, out)
+    return EXIT.USAGE
+  }
+  const config = loaded.config
+  const identity = findManagedIdentity(config, opts.identity)?.identity.spiffeId
+  if (identity === undefined) {
+    throw serverError('ERR_SPIFFE_CLI_IDENTITY', `--identity ${quote(opts.identity)} is not a managed identity of the config`, { at: '--identity' })
+  }
+  const service = config.backendServices.find((s) => s.tlsSettings.identity?.spiffeId.equals(identity) === true)
+  const resource = opts.resource ?? (service === undefined ? undefined : backendServiceResource(config.project.number, service.name))
+  if (resource === undefined) {
+    throw serverError('ERR_SPIFFE_CLI_RESOURCE',
+      `no backend service presents ${quote(identity.toString())}: pass --resource with the googleCloudResource to attest`, { at: '--resource' })
+  }
+  checkAttestation(config, identity, resource)
+  const listen = parseWorkloadApiEndpoint(opts.listen, '--listen')
+  const { pool, cic, ca } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
+  const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
+  const anchors = poolTrustAnchors(pool, ca)
+  const server = await createWorkloadApiServer({
+    listen,
+    identity: identity.toString(),
+    trustDomain: pool.trustDomain.name,
+    issue: async (p) => {
+      // The attestation policy is checked at every issuance, as the issuer source does.
+      checkAttestation(config, identity, resource)
+      return await issueSvidCertificate(ca, { uri: identity.toString(), keyAlgorithm: cic.keyAlgorithm, ...p })
+    },
+    trustAnchors: () => anchors,
+    rotation: { lifetimeMs, rotationWindowPercentage: cic.rotationWindowPercentage },
+    clock,
+    onError: (err) => { out.stderr.write(`spiffe-lb workload-api: issuance failed, retrying: ${String(err)}\n`) }
+  })
+  out.stdout.write(`workload api listening on ${server.address} for ${identity.toString()} ` +
+    `(lifetime ${lifetimeMs / 1000}s, rotation at ${cic.rotationWindowPercentage}%, trust domains: ${[...anchors.keys()].join(', ')})\n`)
+  return server
+}
+
+function lifetimeFlag (value: string): number {
+  let ms = 0
+  try { ms = parseDuration(value) } catch {}
+  if (ms < 2000) {
+    throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
+  }
+  return ms
+}
