@@ -23,6 +23,12 @@ export const TLS_ERROR = {
   REFUSED_BY_PEER: 'ERR_SPIFFE_TLS_REFUSED_BY_PEER',
   /** The TCP connection could not be established (the original error is passed on as is). */
   CONNECT_FAILED: 'ERR_SPIFFE_TLS_CONNECT_FAILED',
+  /**
+   * The backend verified but ALPN did not select the protocol the service requires (`h2` for
+   * an HTTP2 backend service): the backend does not speak HTTP/2 over TLS; fix its ALPN setup
+   * or set the service's protocol to HTTPS.
+   */
+  ALPN_MISMATCH: 'ERR_SPIFFE_TLS_ALPN_MISMATCH',
   /** minVersion / maxVersion / groups that cannot work (thrown when a connector or server is made). */
   BAD_PARAMETERS: 'ERR_SPIFFE_TLS_BAD_PARAMETERS'
 } as const
