@@ -170,7 +170,8 @@ export type PeerIdentity = (socket: Socket) => string | undefined
 
 /** Request and health metrics the proxy reports (the admin metrics object implements it). */
 export interface ProxyMetrics {
-  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  /** `protocol` / `backendProtocol`: `HTTP/1.1` or `HTTP/2.0` on each side ('' when no backend answered). */
+  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number, protocol?: string, backendProtocol?: string }): void
   /** Counts a request refused by a circuit breaker; `reason` is the limit (`maxRequests`, …). */
   observeCircuitBreaker? (service: string, reason: string): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
