@@ -167,7 +167,9 @@ export class Exchange {
         for (const [name, value] of Object.entries(out)) res.setHeader(name, value)
         res.statusCode = statusCode
         if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
-        sendHead(res, statusCode)
+        // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
+        // frame that ends the stream: leave the head for end() to send.
+        if (!(this.#grpc && headers['grpc-status'] !== undefined)) sendHead(res, statusCode)
       },
       onResponseData: (controller, chunk) => {
         if (this.#res.destroyed) return
@@ -275,10 +277,11 @@ export class Exchange {
     this.#settle({ status: failure.status, endpoint, attempts: this.#attempts, error: failure.message })
     if (res.headersSent || res.destroyed) return
     if (this.#grpc) {
-      // HTTP 200 with the status in trailers: gRPC clients read the code and our reason.
+      // A "trailers-only" gRPC answer: HTTP 200 whose one HEADERS frame carries the status
+      // and our reason, so gRPC clients report the code rather than an HTTP error.
       res.statusCode = 200
       res.setHeader('content-type', 'application/grpc')
-      res.addTrailers(grpcTrailers(grpcStatusFor(failure.status), failure.message))
+      for (const [name, value] of Object.entries(grpcTrailers(grpcStatusFor(failure.status), failure.message))) res.setHeader(name, value)
       res.end()
       return
     }

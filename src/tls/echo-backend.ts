@@ -5,7 +5,6 @@ import type { TLSSocket } from 'node:tls'
 import { parseHostPort } from '../internal/host-port.ts'
 import { WebSocketServer } from 'ws'
 import { createGrpcEcho, isGrpc } from './echo-grpc.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
 import type { VerifiedPeer } from './peer-identity.ts'
 import { peerIdentity } from './peer-identity.ts'
 import { createSpiffeTlsServer } from './server-options.ts'
@@ -70,25 +69,23 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
   const grpc = createGrpcEcho()
   const wss = new WebSocketServer({ noServer: true })
 
-  const respond = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse, peer: string | null): void => {
-    const path = req.url ?? '/'
-    if (path === '/stats') { sendJson(res, { ...stats, open: raw.size }); return }
+  /** Answers one non-gRPC request, whichever protocol carried it. */
+  const respond = (req: EchoRequest, send: (type: string, text: string) => void): void => {
+    const { path } = req
+    if (path === '/stats') { send('application/json', JSON.stringify({ ...stats, open: raw.size })); return }
     stats.requests++
-    if (path === '/healthz') {
-      send(res, 'text/plain', 'ok')
-      return
-    }
+    if (path === '/healthz') { send('text/plain', 'ok'); return }
     // Drain any request body, then answer: the echo is about who called, not what was sent.
-    req.resume()
-    req.once('end', () => {
-      sendJson(res, {
-        peer,
+    req.body.resume()
+    req.body.once('end', () => {
+      send('application/json', JSON.stringify({
+        peer: req.peer,
         self: options.snapshots.current()?.svid.id.toString() ?? null,
         path,
-        method: req.method ?? 'GET',
+        method: req.method,
         name: options.name ?? null,
         httpVersion: req.httpVersion
-      })
+      }))
     })
   }
 
@@ -101,7 +98,8 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
       if (closing && left === 0) socket.end()
     })
     if (closing) res.setHeader('connection', 'close')
-    respond(req, res, peerIdentity(socket)?.toString() ?? null)
+    respond({ path: req.url ?? '/', method: req.method ?? 'GET', httpVersion: req.httpVersion, peer: peerIdentity(socket)?.toString() ?? null, body: req },
+      (type, text) => { res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text) })
   })
   app.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url !== '/ws' || closing) { socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'); return }
@@ -121,14 +119,13 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
     session.once('close', () => sessions.delete(session))
     if (closing) session.close()
   })
-  app2.on('stream', (stream, headers) => {
-    if (!isGrpc(headers)) return // the compatibility 'request' handler below answers it
-    stats.requests++
-    grpc.handle(stream, headers)
-  })
-  app2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    if (isGrpc(req.headers)) return
-    respond(req, res, sessionPeers.get(req.stream.session as http2.ServerHttp2Session) ?? null)
+  // The core stream API, not the compatibility one: gRPC streams need their trailers to ourselves.
+  app2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    stream.on('error', () => {})
+    if (isGrpc(headers)) { stats.requests++; grpc.handle(stream, headers); return }
+    const peer = stream.session === undefined ? null : sessionPeers.get(stream.session as http2.ServerHttp2Session) ?? null
+    respond({ path: headers[':path'] ?? '/', method: headers[':method'] ?? 'GET', httpVersion: '2.0', peer, body: stream },
+      (type, text) => { stream.respond({ ':status': 200, 'content-type': type, 'content-length': Buffer.byteLength(text) }); stream.end(text) })
   })
 
   const server = createSpiffeTlsServer({
@@ -184,17 +181,13 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
   return { host: address.address, port: address.port, stats: () => ({ ...stats, open: raw.size }), close }
 }
 
-type AnyResponse = http.ServerResponse | http2.Http2ServerResponse
-
-function sendJson (res: AnyResponse, body: unknown): void {
-  send(res, 'application/json', JSON.stringify(body))
-}
-
-function send (res: AnyResponse, type: string, text: string): void {
-  res.statusCode = 200
-  res.setHeader('content-type', type)
-  res.setHeader('content-length', Buffer.byteLength(text))
-  res.end(text)
+/** What the echo needs of a request, HTTP/1.1 or HTTP/2. */
+interface EchoRequest {
+  path: string
+  method: string
+  httpVersion: string
+  peer: string | null
+  body: NodeJS.ReadableStream
 }
 
 /** Returns host and port of a `host:port` listen address (IPv6 as `[::1]:port`; port 0 = any free port). */
