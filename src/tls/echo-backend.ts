@@ -104,6 +104,7 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
   app.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url !== '/ws' || closing) { socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'); return }
     stats.requests++
+    sockets.delete(socket as TLSSocket) // the WebSocket owns it now; close() says 1001 to it
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('message', (data, isBinary) => { ws.send(data, { binary: isBinary }) })
     })
