@@ -16,6 +16,7 @@ export const METRIC_NAMES = {
   credentialReloads: 'spiffe_lb_credential_reloads_total',
   credentialSource: 'spiffe_lb_credential_source_info',
   requests: 'spiffe_lb_requests_total',
+  requestProtocols: 'spiffe_lb_request_protocols_total',
   requestDuration: 'spiffe_lb_request_duration_seconds',
   endpointHealthy: 'spiffe_lb_endpoint_healthy',
   circuitBreakerTrips: 'spiffe_lb_circuit_breaker_trips_total'
@@ -49,7 +50,7 @@ export interface SpiffeLbMetrics {
   /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
   observeCredentialReload (result: string): void
   /** Records a finished proxied request (the proxy's `ProxyMetrics`). */
-  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number, protocol?: string, backendProtocol?: string }): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   /** Counts a request a circuit breaker refused with 503; `reason` names the limit. */
   observeCircuitBreaker (service: string, reason: string): void
@@ -134,6 +135,12 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     labelNames: ['service', 'code', 'endpoint'] as const,
     registers
   })
+  const requestProtocols = new Counter({
+    name: METRIC_NAMES.requestProtocols,
+    help: 'Proxied requests by backend service, client protocol and backend protocol (HTTP/1.1, HTTP/2.0; empty when no backend answered).',
+    labelNames: ['service', 'protocol', 'backend_protocol'] as const,
+    registers
+  })
   const requestDuration = new Histogram({
     name: METRIC_NAMES.requestDuration,
     help: 'Time from request received to response finished, by backend service.',
@@ -162,6 +169,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   const handshakeDurations = boundChildren((k: string[]) => backendHandshakeDuration.labels(...k))
   const requestCounters = boundChildren((k: string[]) => requests.labels(...k))
   const requestDurations = boundChildren((k: string[]) => requestDuration.labels(...k))
+  const protocolCounters = boundChildren((k: string[]) => requestProtocols.labels(...k))
 
   return {
     registry,
@@ -184,6 +192,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     observeRequest (r) {
       requestCounters(r.service, String(r.code), r.endpoint).inc()
       requestDurations(r.service).observe(r.durationSeconds)
+      if (r.protocol !== undefined) protocolCounters(r.service, r.protocol, r.backendProtocol ?? '').inc()
     },
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
