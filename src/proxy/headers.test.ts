@@ -48,7 +48,9 @@ t.test('HTTP/2 pseudo-headers are dropped and :authority becomes Host; TE other 
     ['host', 'grpc.test:8080'],
     ['x-forwarded-for', '127.0.0.1'],
     ['x-forwarded-proto', 'http'],
-    ['x-forwarded-host', 'grpc.test:8080']
+    ['x-forwarded-host', 'grpc.test:8080'],
+    ['x-real-ip', '127.0.0.1'],
+    ['forwarded', 'for=127.0.0.1;proto=http;host="grpc.test:8080"']
   ])
 })
 
