@@ -35,6 +35,8 @@ export const SESSION_REFRESH_MS = 60 * SECOND
 export const PEER_CHAIN_MEMORY_SIZE = 1024
 /** Idle keep-alive connection to a backend. */
 export const BACKEND_KEEP_ALIVE_TIMEOUT_MS = 4 * SECOND
+/** Concurrent streams on one HTTP/2 backend connection (`connectionPool.maxConcurrentStreams`). */
+export const BACKEND_MAX_CONCURRENT_STREAMS = 100
 /** Waiting for a one-shot backend's response headers, and between body chunks. */
 export const BACKEND_HEADERS_TIMEOUT_MS = 300 * SECOND
 export const BACKEND_BODY_TIMEOUT_MS = 300 * SECOND

@@ -9,6 +9,15 @@ export const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM'] as const
 /** One of {@link LB_POLICIES}. */
 export type LbPolicy = typeof LB_POLICIES[number]
 
+/**
+ * Backend service protocols (`protocol`, the cloud's names): `HTTPS` is HTTP/1.1 over mTLS,
+ * `HTTP2` HTTP/2 over mTLS. `HTTP` (cleartext) is listed so config validation can refuse it
+ * with the reason; the proxy never speaks it to a SPIFFE backend.
+ */
+export const BACKEND_PROTOCOLS = ['HTTPS', 'HTTP2', 'HTTP'] as const
+/** One of {@link BACKEND_PROTOCOLS}. */
+export type BackendProtocol = typeof BACKEND_PROTOCOLS[number]
+
 /** Where the proxy's credentials come from (`credentials.source`). */
 export const CREDENTIAL_SOURCES = ['issuer', 'directory', 'metadata', 'workload-api'] as const
 /** One of {@link CREDENTIAL_SOURCES}. */

@@ -58,7 +58,10 @@ t.test('hostile credential files are refused, logged once each, and never echoed
   await waitFor(() => /admin listening on (http:\S+)/.test(output) || child.exitCode !== null, 'serve to listen')
   const admin = /admin listening on (http:\S+)/.exec(output)?.[1] ?? ''
   t.ok(admin, output)
-  t.match(output, /private_key\.pem.*is readable by other users \(mode 0644\)/, 'a key readable by others is warned about')
+  // The log destination is buffered (flushed every second), so the warning may follow the listen lines.
+  const warned = /private_key\.pem.*is readable by other users \(mode 0644\)/
+  await waitFor(() => warned.test(output) || child.exitCode !== null, 'the key-mode warning').catch(() => {})
+  t.match(output, warned, 'a key readable by others is warned about')
 
   const status = async (): Promise<string> => await (await fetch(`${admin}/status`)).text()
   const lastError = async (): Promise<string | undefined> =>
@@ -125,10 +128,14 @@ t.test('hostile credential files are refused, logged once each, and never echoed
   await replace(keyFile, good.key, 0o600)
   await recovered('the writable key')
 
-  const rejections = output.split('\n').filter((l) => l.includes('credential update rejected'))
-  const codes = rejections.map((l) => (JSON.parse(l) as { code: string }).code)
-  for (const code of ['ERR_SPIFFE_SVID_NO_CERTIFICATE', 'ERR_SPIFFE_SVID_NOT_PEM', 'ERR_SPIFFE_CREDENTIALS_FILE_NOT_REGULAR',
-    'ERR_SPIFFE_CREDENTIALS_FILE_TOO_LARGE', 'ERR_SPIFFE_CREDENTIALS_KEY_FILE_WRITABLE']) {
+  const expected = ['ERR_SPIFFE_SVID_NO_CERTIFICATE', 'ERR_SPIFFE_SVID_NOT_PEM', 'ERR_SPIFFE_CREDENTIALS_FILE_NOT_REGULAR',
+    'ERR_SPIFFE_CREDENTIALS_FILE_TOO_LARGE', 'ERR_SPIFFE_CREDENTIALS_KEY_FILE_WRITABLE']
+  const logged = (): string[] => output.split('\n').filter((l) => l.includes('credential update rejected'))
+    .map((l) => (JSON.parse(l) as { code: string }).code)
+  // The log destination is buffered and flushed every second: wait for the last lines to arrive.
+  await waitFor(() => expected.every((c) => logged().includes(c)), 'every rejection to be logged').catch(() => {})
+  const codes = logged()
+  for (const code of expected) {
     t.ok(codes.includes(code), `a rejection with ${code} was logged`)
   }
   t.equal(codes.filter((c) => c === 'ERR_SPIFFE_CREDENTIALS_FILE_NOT_REGULAR').length, 2, 'each rejected update logged once, not once per retry')

@@ -59,6 +59,12 @@ export const METRICS = {
     help: 'Proxied requests by backend service, status code sent and endpoint.',
     labelNames: ['service', 'code', 'endpoint']
   },
+  requestProtocols: {
+    name: 'spiffe_lb_request_protocols_total',
+    type: 'counter',
+    help: 'Proxied requests by backend service, client protocol and backend protocol (HTTP/1.1, HTTP/2.0; empty when no backend answered).',
+    labelNames: ['service', 'protocol', 'backend_protocol']
+  },
   requestDuration: {
     name: 'spiffe_lb_request_duration_seconds',
     type: 'histogram',

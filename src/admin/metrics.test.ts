@@ -22,6 +22,7 @@ t.test('exposes every public metric name with its type, in its own registry', as
     spiffe_lb_svid_next_rotation_seconds: 'gauge',
     spiffe_lb_credential_reloads_total: 'counter',
     spiffe_lb_requests_total: 'counter',
+    spiffe_lb_request_protocols_total: 'counter',
     spiffe_lb_request_duration_seconds: 'histogram',
     spiffe_lb_endpoint_healthy: 'gauge',
     spiffe_lb_circuit_breaker_trips_total: 'counter',
@@ -45,12 +46,13 @@ t.test('records handshakes, reloads, requests and endpoint health with their lab
   m.observeCredentialReload('rejected')
   m.observeCredentialReload('accepted')
   m.observeRequest({ service: 'web', endpoint: '127.0.0.1:9443', code: 200, durationSeconds: 0.02 })
-  m.observeRequest({ service: 'web', endpoint: '127.0.0.1:9443', code: 200, durationSeconds: 0.03 })
+  m.observeRequest({ service: 'web', endpoint: '127.0.0.1:9443', code: 200, durationSeconds: 0.03, protocol: 'HTTP/2.0', backendProtocol: 'HTTP/1.1' })
   m.observeRequest({ service: '', endpoint: '', code: 404, durationSeconds: 0.001 })
   m.setEndpointHealthy('web', '127.0.0.1:9443', true)
   m.setEndpointHealthy('web', '127.0.0.1:9444', false)
   const text = await m.text()
   const samples = [
+    'spiffe_lb_request_protocols_total{service="web",protocol="HTTP/2.0",backend_protocol="HTTP/1.1"} 1',
     'spiffe_lb_backend_handshakes_total{result="ok",trust_domain="a.test",resumed="false"} 1',
     'spiffe_lb_backend_handshakes_total{result="ok",trust_domain="a.test",resumed="true"} 1',
     'spiffe_lb_backend_handshakes_total{result="ERR_SPIFFE_VERIFY_NO_BUNDLE",trust_domain="",resumed="false"} 1',

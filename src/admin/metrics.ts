@@ -17,6 +17,7 @@ export const METRIC_NAMES = {
   credentialReloads: METRICS.credentialReloads.name,
   credentialSource: METRICS.credentialSource.name,
   requests: METRICS.requests.name,
+  requestProtocols: METRICS.requestProtocols.name,
   requestDuration: METRICS.requestDuration.name,
   endpointHealthy: METRICS.endpointHealthy.name,
   circuitBreakerTrips: METRICS.circuitBreakerTrips.name
@@ -50,7 +51,7 @@ export interface SpiffeLbMetrics {
   /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
   observeCredentialReload (result: string): void
   /** Records a finished proxied request (the proxy's `ProxyMetrics`). */
-  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number, protocol?: string, backendProtocol?: string }): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   /** Counts a request a circuit breaker refused with 503; `reason` names the limit. */
   observeCircuitBreaker (service: string, reason: string): void
@@ -121,6 +122,10 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     ...instrumentOptions(METRICS.requests),
     registers
   })
+  const requestProtocols = new Counter({
+    ...instrumentOptions(METRICS.requestProtocols),
+    registers
+  })
   const requestDuration = new Histogram({
     ...instrumentOptions(METRICS.requestDuration),
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
@@ -143,6 +148,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   const handshakeDurations = boundChildren((k: string[]) => backendHandshakeDuration.labels(...k))
   const requestCounters = boundChildren((k: string[]) => requests.labels(...k))
   const requestDurations = boundChildren((k: string[]) => requestDuration.labels(...k))
+  const protocolCounters = boundChildren((k: string[]) => requestProtocols.labels(...k))
 
   return {
     registry,
@@ -165,6 +171,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     observeRequest (r) {
       requestCounters(r.service, String(r.code), r.endpoint).inc()
       requestDurations(r.service).observe(r.durationSeconds)
+      if (r.protocol !== undefined) protocolCounters(r.service, r.protocol, r.backendProtocol ?? '').inc()
     },
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },

@@ -44,7 +44,7 @@ t.test('the reader subtracts exactly the connections it opened itself, even when
   })
 
   t.same(await reader.read(), { connections: 0, resumed: 0, requests: 0, rejected: 0 }, 'the first read opened a connection: not counted')
-  const client = new Client(`https://${backend.host}:${backend.port}`, { connect: { cert: pki.client.chainPem, key: pki.client.keyPem, rejectUnauthorized: false, maxCachedSessions: 0 } })
+  const client = new Client(`https://${backend.host}:${backend.port}`, { allowH2: false, connect: { cert: pki.client.chainPem, key: pki.client.keyPem, rejectUnauthorized: false, maxCachedSessions: 0 } })
   for (let i = 0; i < 3; i++) await (await client.request({ path: `/r${i}`, method: 'GET', reset: true })).body.text()
   await client.close()
   t.same(await reader.read(), { connections: 3, resumed: 0, requests: 3, rejected: 0 }, 'three connections of someone else')

@@ -39,6 +39,7 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
   let own = 0
   const base = buildConnector({ cert: certPem, key: keyPem, rejectUnauthorized: false, maxCachedSessions: 0 })
   const client = new Client(`https://${address}`, {
+    allowH2: false, // one request per read; the connection count must mean connections
     connect: (opts, cb) => { own++; base(opts, cb) },
     keepAliveTimeout: 600_000,
     keepAliveMaxTimeout: 600_000

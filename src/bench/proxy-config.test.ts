@@ -1,4 +1,5 @@
 import t from 'tap'
+import { BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,7 +28,7 @@ t.test('the generated config is valid and realises each mode; the credential dir
     if (!loaded.ok) { t.fail(`${mode}: ${JSON.stringify(loaded.errors)}`); continue }
     const services = loaded.config.backendServices
     t.equal(services.length, 1, `${mode}: one backend service`)
-    t.same(services[0]?.connectionPool, MODE_CONNECTION_POOL[mode], `${mode}: connectionPool`)
+    t.same(services[0]?.connectionPool, { ...MODE_CONNECTION_POOL[mode], maxConcurrentStreams: BACKEND_MAX_CONCURRENT_STREAMS }, `${mode}: connectionPool`)
     t.equal(services[0]?.healthCheck, undefined, `${mode}: no health check probes the backend`)
     t.equal(services[0]?.tlsSettings.identity?.spiffeId.toString(), pki.client.spiffeId, `${mode}: presents the client SVID's identity`)
     t.same(services[0]?.backends.flatMap((b) => b.endpoints.map((e) => `${e.host}:${e.port}`)), ['127.0.0.1:9443'])

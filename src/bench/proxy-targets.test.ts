@@ -26,6 +26,7 @@ t.test('cpu targets come from the runs with the fewest workers; the scaling targ
   t.same(proxyTargets(runs, [1, 2]), [
     { name: 'proxy fresh cpu ratio <= 0.85', rule: 'ratio <= 0.85', value: 0.8, met: true },
     { name: 'proxy pooled cpu ratio <= 1.0', rule: 'ratio <= 1.0', value: 60 / 55, met: false },
+    { name: 'proxy resumed / fresh cpu <= 0.6', rule: 'ratio <= 0.6', value: 500 / 800, met: false },
     { name: 'workers 2/1 handshakes-per-second ratio >= 1.6', rule: 'ratio >= 1.6', value: 1.7, met: true }
   ])
 })

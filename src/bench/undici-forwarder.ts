@@ -56,6 +56,7 @@ export async function startUndiciForwarder (options: UndiciForwarderOptions): Pr
   const secureContext = tls.createSecureContext({ cert: options.certPem, key: options.keyPem })
   const origin = `https://${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`
   const pool = new Pool(origin, {
+    allowH2: false, // the backend offers h2 too; the baseline is HTTP/1.1 like the proxy's HTTPS
     connect: {
       secureContext,
       rejectUnauthorized: false,

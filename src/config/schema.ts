@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { ConfigErrorCode } from './errors.ts'
-import { CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
+import { BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
+import { BACKEND_PROTOCOLS, CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
 
 /**
  * The shape of a spiffe-lb config file (config/schema.ts), in the cloud's own keys and value
@@ -87,7 +88,8 @@ const duration = z.strictObject({ seconds: z.int().min(0), nanos: z.int().min(0)
 const backendService = z.strictObject({
   name: z.string(),
   description: z.string().optional(),
-  protocol: z.enum(['HTTPS']).default('HTTPS'),
+  // HTTP is accepted here only so validation can say why it is refused (backend mTLS needs TLS).
+  protocol: z.enum(BACKEND_PROTOCOLS).default('HTTPS'),
   localityLbPolicy: z.enum(LB_POLICIES).default('ROUND_ROBIN'),
   timeoutSec: z.int().min(1).default(30),
   tlsSettings: z.strictObject({
@@ -110,6 +112,8 @@ const backendService = z.strictObject({
   connectionPool: z.strictObject({
     /** 0 = unlimited */
     maxRequestsPerConnection: z.int().min(0).default(0),
+    /** Concurrent streams on one HTTP/2 backend connection (protocol HTTP2). */
+    maxConcurrentStreams: z.int().min(1).default(BACKEND_MAX_CONCURRENT_STREAMS),
     tlsSessionResumption: z.boolean().default(true),
     /** Key-exchange groups offered to the backends (OpenSSL names, preference order); absent = the connector's default. */
     keyExchangeGroups: z.array(z.string().min(1)).min(1).optional()

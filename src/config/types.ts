@@ -112,7 +112,8 @@ export interface BackendServiceConfig {
   name: string
   /** `//compute.googleapis.com/projects/N/type/BackendService/NAME`: what attestation rules match. */
   resource: string
-  protocol: 'HTTPS'
+  /** `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`). */
+  protocol: 'HTTPS' | 'HTTP2'
   localityLbPolicy: LocalityLbPolicy
   timeoutMs: number
   tlsSettings: {
@@ -141,6 +142,8 @@ export interface BackendServiceConfig {
     tlsSessionResumption: boolean
     /** Key-exchange groups offered to the backends, e.g. `['X25519MLKEM768', 'X25519']`; undefined = the connector's default (X25519, P-256). */
     keyExchangeGroups?: string[] | undefined
+    /** Concurrent streams on one HTTP/2 backend connection (protocol HTTP2). */
+    maxConcurrentStreams: number
   }
   /** `circuitBreakers`; an absent field is no limit. */
   circuitBreakers: { maxConnections?: number, maxPendingRequests?: number, maxRequests?: number, maxRetries?: number } | undefined

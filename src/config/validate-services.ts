@@ -72,10 +72,14 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
           `health check timeoutSec must not exceed checkIntervalSec (${hc.checkIntervalSec}), got ${quote(hc.timeoutSec)}`)
       }
     }
+    if (svc.protocol === 'HTTP') {
+      list.add([...at, 'protocol'], 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT',
+        `protocol ${quote(svc.protocol)} is cleartext: the proxy proves its SVID and verifies the backend's only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS`)
+    }
     out.push({
       name: svc.name,
       resource,
-      protocol: svc.protocol,
+      protocol: svc.protocol === 'HTTP2' ? 'HTTP2' : 'HTTPS',
       localityLbPolicy: svc.localityLbPolicy,
       timeoutMs: svc.timeoutSec * 1000,
       tlsSettings: {

@@ -160,8 +160,10 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
   ['health check', edit(base, [[...BS, 'healthCheck'], { requestPath: 'healthz', checkIntervalSec: 2, timeoutSec: 3 }]), [
     ['backendServices[0].healthCheck.requestPath', 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_PATH', 'request path must start with "/", got "healthz"'],
     ['backendServices[0].healthCheck.timeoutSec', 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_TIMEOUT', 'health check timeoutSec must not exceed checkIntervalSec (2), got "3"']]],
-  ['protocol and policy', edit(base, [[...BS, 'protocol'], 'HTTP'], [[...BS, 'localityLbPolicy'], 'MAGLEV']), [
-    ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL', 'must be one of HTTPS, got "HTTP"'],
+  ['cleartext protocol', edit(base, [[...BS, 'protocol'], 'HTTP']), [
+    ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT', 'protocol "HTTP" is cleartext: the proxy proves its SVID and verifies the backend\'s only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS']]],
+  ['protocol and policy', edit(base, [[...BS, 'protocol'], 'GRPC'], [[...BS, 'localityLbPolicy'], 'MAGLEV']), [
+    ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL', 'must be one of HTTPS, HTTP2, HTTP, got "GRPC"'],
     ['backendServices[0].localityLbPolicy', 'ERR_SPIFFE_CONFIG_LB_POLICY', 'must be one of ROUND_ROBIN, LEAST_REQUEST, RANDOM, got "MAGLEV"']]],
   // listen addresses valid
   ['listen addresses', edit(base, [['frontend', 'listen'], 'localhost'], [['admin', 'listen'], '[::1]:99999']), [
@@ -285,7 +287,7 @@ t.test('the resolved config', async (t) => {
   t.equal(svc?.resource, `//compute.googleapis.com/projects/${NUMBER}/type/BackendService/web`)
   t.same(svc?.backends[0]?.endpoints.map((e) => [e.host, e.port]), [['127.0.0.1', 9443], ['::1', 9444]])
   t.same(svc?.healthCheck, { requestPath: '/healthz', checkIntervalMs: 5000, timeoutMs: 5000, healthyThreshold: 2, unhealthyThreshold: 2 })
-  t.same(svc?.connectionPool, { maxRequestsPerConnection: 0, tlsSessionResumption: true })
+  t.same(svc?.connectionPool, { maxRequestsPerConnection: 0, tlsSessionResumption: true, maxConcurrentStreams: 100 })
   t.equal(svc?.timeoutMs, 30_000)
   t.equal(svc?.localityLbPolicy, 'ROUND_ROBIN')
   t.same(c.caPools[0]?.certificateAuthorities[0], { id: 'root-ca', subject: 'CN=Demo Root CA, O=Demo', keyAlgorithm: 'ECDSA_P256', maxChainLength: 1, lifetimeMs: 315_360_000_000 })

@@ -12,7 +12,7 @@ import type { Clock } from '../internal/clock.ts'
 import type { CredentialChange, CredentialChanges } from '../tls/credential-changes.ts'
 import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
 import type { ConnectFn, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
-import { BACKEND_KEEP_ALIVE_TIMEOUT_MS } from '../defaults.ts'
+import { BACKEND_KEEP_ALIVE_TIMEOUT_MS, BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
 
 /** Called when an endpoint turns healthy or unhealthy. */
 export type HealthListener = (endpoint: Endpoint, healthy: boolean, reason: string | undefined) => void
@@ -72,6 +72,10 @@ export class Endpoint {
    * the endpoint's own host name (none for an IP), never the client's Host.
    */
   readonly servername: string
+  /** `HTTP2`: requests multiplex over HTTP/2 connections (ALPN `h2` required). */
+  readonly protocol: 'HTTP' | 'HTTPS' | 'HTTP2'
+  readonly #connect: ConnectFn
+  readonly #peerIdentity: PeerIdentity
   /** Proxied requests currently using this endpoint (LEAST_REQUEST reads it). */
   inFlight = 0
   #healthy = true
@@ -86,28 +90,37 @@ export class Endpoint {
     this.port = address.port
     this.key = endpointKey(address)
     this.servername = address.host
+    this.protocol = service.protocol ?? 'HTTPS'
+    this.#connect = deps.connect
+    this.#peerIdentity = deps.peerIdentity
     this.#onHealthChange = deps.onHealthChange
     this.#clock = deps.clock
     this.#changes = deps.changes
     this.#onRetire = deps.onRetire
     const scheme = service.protocol === 'HTTP' ? 'http' : 'https'
+    const h2 = this.protocol === 'HTTP2'
     const cp = service.connectionPool
+    // HTTP/2 pools are retired like HTTP/1.1 ones: closing an h2 pool sends GOAWAY, so its
+    // running streams finish while new requests open connections under the new credentials.
     this.#newPool = () => {
       const tag: PoolTag = { domains: new Set(), unknownPeer: false, connections: 0 }
       const pool = new Pool(`${scheme}://${this.key}`, {
-        connect: this.#wrapConnector(deps.connect, deps.peerIdentity, tag),
+        connect: this.#wrapConnector(tag, h2),
         connections: cp.maxConnectionsPerEndpoint ?? null,
         maxRequestsPerClient: cp.maxRequestsPerConnection,
         keepAliveTimeout: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
-        pipelining: 1
+        pipelining: 1,
+        allowH2: h2,
+        ...(h2 ? { h2Options: { maxConcurrentStreams: cp.maxConcurrentStreams ?? BACKEND_MAX_CONCURRENT_STREAMS } } : {})
       })
       return { pool, tag }
     }
     ;({ pool: this.#pool, tag: this.#tag } = this.#newPool())
     // One request per connection pools nothing, so a credential change has nothing to retire there.
-    this.#oneShot = cp.maxRequestsPerConnection === 1 && !cp.keepAlive
+    // HTTP/2 always pools: its connections multiplex.
+    this.#oneShot = !h2 && cp.maxRequestsPerConnection === 1 && !cp.keepAlive
       ? new OneShotDispatcher({ hostname: this.host, port: this.port, protocol: `${scheme}:` },
-        this.#wrapConnector(deps.connect, deps.peerIdentity, undefined), (socket) => safeIdentity(deps.peerIdentity, socket))
+        this.#wrapConnector(undefined, false), (socket) => safeIdentity(deps.peerIdentity, socket))
       : undefined
     this.#unsubscribe = deps.changes?.onCredentialChange((c) => { this.#changed(c) }) ?? (() => {})
   }
@@ -164,6 +177,19 @@ export class Endpoint {
     await this.#oneShot?.destroy()
   }
 
+  /**
+   * Opens one verified connection outside the pools (WebSocket relays): HTTP/1.1 by ALPN, also
+   * for HTTP2 services, since the upgrade is an HTTP/1.1 mechanism (see websocket-relay.ts).
+   * The connection is made under the credentials in force now and lives as long as its relay.
+   */
+  connectRaw (callback: (err: Error | null, socket: Socket | null) => void): void {
+    const connect = this.#wrapConnector(undefined, false)
+    const scheme = this.protocol === 'HTTP' ? 'http:' : 'https:'
+    connect({ hostname: this.host, host: this.host, port: String(this.port), protocol: scheme, servername: this.servername }, (err, socket) => {
+      callback(err, err === null ? socket as Socket | null : null)
+    })
+  }
+
   get healthy (): boolean { return this.#healthy }
   /** Why the endpoint is unhealthy, or undefined while healthy. */
   get reason (): string | undefined { return this.#reason }
@@ -204,10 +230,16 @@ export class Endpoint {
     this.#onHealthChange(this, healthy, reason)
   }
 
-  #wrapConnector (connect: ConnectFn, peerIdentity: PeerIdentity, tag: PoolTag | undefined): ConnectFn {
+  /** The connector with this endpoint's server name and ALPN; counts into `tag` what it connects. */
+  #wrapConnector (tag: PoolTag | undefined, h2: boolean): ConnectFn {
+    const connect = this.#connect
+    const peerIdentity = this.#peerIdentity
+    // Only the mTLS connector reads the ALPN fields; a plain connector ignores them.
+    const alpn = h2 ? { alpnProtocols: ['h2', 'http/1.1'], requireAlpn: 'h2' } : { alpnProtocols: ['http/1.1'] }
     return (opts, callback) => {
       const { servername: _ignored, ...rest } = opts
-      const options: buildConnector.Options = isIP(this.host) === 0 ? { ...rest, servername: this.host } : rest
+      const named = isIP(this.host) === 0 ? { ...rest, servername: this.host } : rest
+      const options: buildConnector.Options = { ...named, ...alpn }
       connect(options, (...args) => {
         const [err, socket] = args
         if (err === null && socket !== null) {

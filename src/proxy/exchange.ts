@@ -3,7 +3,7 @@
  * endpoint when the connection or handshake failed before anything was sent, the service
  * timeout, and streaming in both directions with backpressure (undici `dispatch` handler API).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
 import { PassThrough } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
@@ -11,6 +11,8 @@ import type { BackendService } from './backend-service.ts'
 import type { Endpoint } from './endpoint.ts'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
 import { backendFailure, type Failure } from './failure.ts'
+import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
+import { grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
 
 /** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
@@ -34,6 +36,10 @@ export interface ExchangeResult {
    * request per connection); otherwise the endpoint's latest is what the log can say.
    */
   peerSpiffeId?: string
+  /** The normalised path the request was routed by and forwarded with. */
+  routedPath?: string
+  /** `HTTP/1.1` or `HTTP/2.0`: what the serving backend connection spoke. */
+  backendProtocol?: string
 }
 
 interface Attempt {
@@ -46,8 +52,9 @@ interface Attempt {
 
 /** Relays `req` to `service` and writes the answer to `res`; resolves when the exchange ends. */
 export class Exchange {
-  readonly #req: IncomingMessage
-  readonly #res: ServerResponse
+  readonly #req: FrontRequest
+  readonly #res: FrontResponse
+  readonly #grpc: boolean
   readonly #service: BackendService
   readonly #clock: Clock
   readonly #headers: string[]
@@ -62,16 +69,23 @@ export class Exchange {
 
   readonly #path: string
 
-  /** `path` is the normalised request target the request was routed by and is forwarded with. */
-  constructor (req: IncomingMessage, res: ServerResponse, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string) {
+  /**
+   * `client` is the caller's address (for `X-Forwarded-For`); `path` is the normalised request
+   * target the request was routed by and is forwarded with.
+   */
+  constructor (req: FrontRequest, res: FrontResponse, client: string | undefined, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string) {
     this.#req = req
     this.#path = path
     this.#res = res
     this.#service = service
     this.#clock = clock
-    this.#headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: req.socket.remoteAddress, proto })
+    this.#grpc = isGrpcRequest(req.headers)
+    this.#headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: client, proto })
     const cl = req.headers['content-length']
-    this.#hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+    // An HTTP/2 request has a body unless its HEADERS frame ended the stream.
+    this.#hasBody = req.httpVersionMajor === 2
+      ? !(req as Http2ServerRequest).stream.endAfterHeaders
+      : req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
   }
 
   /** Runs the exchange; never rejects. */
@@ -148,19 +162,28 @@ export class Exchange {
         const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
         this.#service.record(endpoint, outcome, `answered ${statusCode}`)
         const out = downstreamResponseHeaders(headers)
-        if (statusMessage !== undefined && statusMessage !== '') this.#res.writeHead(statusCode, statusMessage, out)
-        else this.#res.writeHead(statusCode, out)
+        const res = this.#res
+        // HTTP/2 has no reason phrase; Node warns when given one.
+        for (const [name, value] of Object.entries(out)) res.setHeader(name, value)
+        res.statusCode = statusCode
+        if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
+        // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
+        // frame that ends the stream: leave the head for end() to send.
+        if (!(this.#grpc && headers['grpc-status'] !== undefined)) sendHead(res, statusCode)
       },
       onResponseData: (controller, chunk) => {
         if (this.#res.destroyed) return
-        if (!this.#res.write(chunk) && !controller.paused) {
+        if (!writeChunk(this.#res, chunk) && !controller.paused) {
           controller.pause()
           this.#res.once('drain', () => { controller.resume() })
         }
       },
-      onResponseEnd: () => {
+      onResponseEnd: (_controller, trailers) => {
         if (!end()) return
         if (this.#settled) return
+        // gRPC puts its status in trailers; HTTP/1.1 clients get them only on chunked answers.
+        const out = downstreamResponseHeaders(trailers)
+        if (Object.keys(out).length > 0 && !this.#res.destroyed) this.#res.addTrailers(out as Record<string, string>)
         this.#res.end()
         this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
       },
@@ -229,7 +252,13 @@ export class Exchange {
     const attempt = this.#attempt
     if (this.#res.headersSent) {
       this.#settle({ status: this.#status, endpoint: attempt?.endpoint, attempts: this.#attempts, error: message, completed: false })
-      this.#res.destroy(new Error(message))
+      // A gRPC call mid-stream can still end with a status in its trailers.
+      if (this.#grpc && !this.#res.writableEnded) {
+        this.#res.addTrailers(grpcTrailers(grpcStatusFor(504), message))
+        this.#res.end()
+      } else {
+        this.#res.destroy(new Error(message))
+      }
     } else {
       this.#fail({ status: 504, message }, attempt?.endpoint)
     }
@@ -247,12 +276,20 @@ export class Exchange {
     const res = this.#res
     this.#settle({ status: failure.status, endpoint, attempts: this.#attempts, error: failure.message })
     if (res.headersSent || res.destroyed) return
+    if (this.#grpc) {
+      // A "trailers-only" gRPC answer: HTTP 200 whose one HEADERS frame carries the status
+      // and our reason, so gRPC clients report the code rather than an HTTP error.
+      res.statusCode = 200
+      res.setHeader('content-type', 'application/grpc')
+      for (const [name, value] of Object.entries(grpcTrailers(grpcStatusFor(failure.status), failure.message))) res.setHeader(name, value)
+      res.end()
+      return
+    }
     const text = `${failure.message}\n`
-    res.writeHead(failure.status, {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-      'cache-control': 'no-store'
-    })
+    res.statusCode = failure.status
+    res.setHeader('content-type', 'text/plain; charset=utf-8')
+    res.setHeader('content-length', Buffer.byteLength(text))
+    res.setHeader('cache-control', 'no-store')
     res.end(text)
   }
 
@@ -270,8 +307,10 @@ export class Exchange {
     this.#settled = true
     this.#arm(false)
     const attempt = this.#attempt
-    const peer = attempt !== undefined && attempt.endpoint === result.endpoint ? attempt.peerSpiffeId : undefined
-    this.#resolve(peer === undefined ? result : { ...result, peerSpiffeId: peer })
+    const same = attempt !== undefined && attempt.endpoint === result.endpoint
+    const peer = same ? attempt.peerSpiffeId : undefined
+    const backendProtocol = same && attempt.started && this.#status !== 0 ? (attempt.endpoint.protocol === 'HTTP2' ? 'HTTP/2.0' : 'HTTP/1.1') : undefined
+    this.#resolve({ ...result, ...(peer === undefined ? {} : { peerSpiffeId: peer }), ...(backendProtocol === undefined ? {} : { backendProtocol }) })
   }
 }
 

@@ -29,6 +29,7 @@ t.test('drops hop-by-hop request headers and those Connection lists', async (t) 
   const got = pairs(upstreamRequestHeaders(raw, { clientAddress: '127.0.0.1', proto: 'http' }))
   t.same(got, [
     ['Host', 'api.example.test:8080'],
+    ['TE', 'trailers'], // the one TE value that must reach gRPC servers
     ['Accept', 'text/plain'],
     ['X-Custom', 'a'],
     ['x-custom', 'b'],
@@ -37,6 +38,19 @@ t.test('drops hop-by-hop request headers and those Connection lists', async (t) 
     ['x-forwarded-host', 'api.example.test:8080'],
     ['x-real-ip', '127.0.0.1'],
     ['forwarded', 'for=127.0.0.1;proto=http;host="api.example.test:8080"']
+  ])
+})
+
+t.test('HTTP/2 pseudo-headers are dropped and :authority becomes Host; TE other than trailers is dropped', async (t) => {
+  const raw = [':method', 'POST', ':authority', 'grpc.test:8080', ':scheme', 'http', ':path', '/svc/M', 'te', 'gzip', 'content-type', 'application/grpc']
+  t.same(pairs(upstreamRequestHeaders(raw, { clientAddress: '127.0.0.1', proto: 'http' })), [
+    ['content-type', 'application/grpc'],
+    ['host', 'grpc.test:8080'],
+    ['x-forwarded-for', '127.0.0.1'],
+    ['x-forwarded-proto', 'http'],
+    ['x-forwarded-host', 'grpc.test:8080'],
+    ['x-real-ip', '127.0.0.1'],
+    ['forwarded', 'for=127.0.0.1;proto=http;host="grpc.test:8080"']
   ])
 })
 

@@ -5,7 +5,10 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 
-/** Headers that never cross the proxy, lowercase. `Proxy-*` is matched by prefix. */
+/**
+ * Headers that never cross the proxy, lowercase. `Proxy-*` is matched by prefix. `TE: trailers`
+ * alone is passed on (see {@link upstreamRequestHeaders}); WebSocket upgrades rebuild their own.
+ */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   // Node answers `Expect: 100-continue` itself, and undici refuses to forward it.
@@ -60,16 +63,22 @@ export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedF
   const xff: string[] = []
   const forwarded: string[] = []
   let host: string | undefined
+  let authority: string | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? ''
     const value = raw[i + 1] ?? ''
     const lower = name.toLowerCase()
+    // HTTP/2 pseudo-headers belong to the client's stream; `:authority` stands for Host.
+    if (lower.startsWith(':')) { if (lower === ':authority') authority ??= value; continue }
+    // `TE: trailers` is end to end in effect: gRPC servers may require it (RFC 9113 §8.2.2).
+    if (lower === 'te' && value.trim().toLowerCase() === 'trailers') { out.push(name, value); continue }
     if (lower === 'host') host ??= value
     if (lower === 'x-forwarded-for') { xff.push(value); continue }
     if (lower === 'forwarded') { forwarded.push(value); continue }
     if (FORWARDED.has(lower) || isHopByHop(lower, drop)) continue
     out.push(name, value)
   }
+  if (host === undefined && authority !== undefined) { host = authority; out.push('host', authority) }
   const client = clientIp(from.clientAddress)
   if (client !== undefined) xff.push(client)
   if (xff.length > 0) out.push('x-forwarded-for', xff.join(', '))

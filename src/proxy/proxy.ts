@@ -1,18 +1,21 @@
 /**
- * The reverse proxy (docs/architecture.md#layers proxy): a frontend HTTP/1.1 listener (cleartext or TLS)
- * that routes each request through the url map to a backend service and relays it over the
+ * The reverse proxy (docs/architecture.md#layers proxy): a frontend listener (cleartext HTTP/1.1
+ * and h2c, or TLS with h2 and http/1.1 by ALPN; see frontend.ts) that routes each request
+ * through the url map to a backend service and relays it over the
  * injected backend connector (the SPIFFE mTLS connector in production).
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
+import type { IncomingMessage } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
 import { peerIdentity } from '../tls/peer-identity.ts'
-import type { ServiceDeps } from './backend-service.ts'
-import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
+import type { BackendService, ServiceDeps } from './backend-service.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
+import { createFrontend, type FrontRequest, type FrontResponse } from './frontend.ts'
 import { normalizeRequestPath } from './normalize-path.ts'
+import { relayWebSocket } from './websocket-relay.ts'
 import { RoutingTable } from './routing-table.ts'
 import type { ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
 import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
@@ -63,45 +66,23 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
   let closing = false
   let onDrained: (() => void) | undefined
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  /** Runs one client request or WebSocket relay; logs and counts it when `result` settles. */
+  const track = (req: FrontRequest, client: string | undefined, serviceName: string | undefined,
+    run: () => Promise<ExchangeResult>, closed: Promise<void>): void => {
     const started = clock.now()
     const current = table
     current.acquire()
     inFlight++
-    if (closing) res.setHeader('connection', 'close')
-    // Routed and forwarded as the same normalised path: the url map judges what the backend gets.
-    const target = normalizeRequestPath(originForm(req.url))
-    const path = target.ok ? target.path : undefined
-    const serviceName = path === undefined ? undefined : current.router.route(req.headers.host, path)
-    const service = serviceName === undefined ? undefined : current.services.get(serviceName)
-    let result: Promise<ExchangeResult>
-    if (req.method === 'TRACE' && options.frontend.allowTrace !== true) {
-      const text = 'method TRACE is not allowed (frontend.allowTrace is off)\n'
-      res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
-      res.end(text)
-      result = Promise.resolve({ status: 405, endpoint: undefined, attempts: 0, error: text.trim() })
-    } else if (!target.ok) {
-      const text = `bad request path ${quote(req.url ?? '')}: ${target.reason}\n`
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
-      res.end(text)
-      result = Promise.resolve({ status: 400, endpoint: undefined, attempts: 0, error: text.trim() })
-    } else if (service === undefined || path === undefined) {
-      const text = `no route for host ${quote(req.headers.host ?? '')} path ${quote(req.url ?? '')}\n`
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
-      res.end(text)
-      result = Promise.resolve({ status: 404, endpoint: undefined, attempts: 0, error: text.trim() })
-    } else {
-      result = new Exchange(req, res, service, proto, clock, path).run()
-    }
-    const closed = new Promise<void>((resolve) => { res.once('close', resolve) })
-    void Promise.all([result, closed]).then(([r]) => {
+    const host = requestHost(req)
+    void Promise.all([run(), closed]).then(([r]) => {
       const durationMs = clock.now() - started
       const endpoint = r.endpoint?.key ?? ''
+      const protocol = `HTTP/${req.httpVersion}`
       logger.info({
         method: req.method,
         path: req.url,
-        ...(path !== undefined && path !== req.url ? { routedPath: path } : {}),
-        host: req.headers.host,
+        ...(r.routedPath !== undefined && r.routedPath !== req.url ? { routedPath: r.routedPath } : {}),
+        host,
         service: serviceName ?? '',
         endpoint,
         status: r.status,
@@ -109,30 +90,66 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         backendSpiffeId: r.peerSpiffeId ?? r.endpoint?.peerSpiffeId ?? null,
         attempts: r.attempts,
         ...(r.completed === false ? { completed: false } : {}),
-        client: req.socket.remoteAddress,
+        client,
+        protocol,
+        backendProtocol: r.backendProtocol ?? null,
         ...(r.error === undefined ? {} : { error: r.error })
       }, 'request')
-      metrics?.observeRequest({ service: serviceName ?? '', endpoint, code: r.status, durationSeconds: durationMs / 1000 })
+      metrics?.observeRequest({ service: serviceName ?? '', endpoint, code: r.status, durationSeconds: durationMs / 1000, protocol, backendProtocol: r.backendProtocol ?? '' })
       current.release()
       inFlight--
       if (inFlight === 0) onDrained?.()
     })
   }
 
-  const limits = frontendLimits(options.frontend.limits)
-  const serverOptions = {
-    maxHeaderSize: limits.maxHeaderSize,
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // Node checks both timeouts on this period (default 30 s, which would let a slowloris
-    // client keep its connection far longer than headersTimeout).
-    connectionsCheckingInterval: Math.min(FRONTEND_TIMEOUT_CHECK_MS, limits.headersTimeoutMs)
+  /**
+   * Routes by the normalised path (the path the backend then receives): the url map judges
+   * what the backend gets, on HTTP/1.1, h2c, h2 and WebSocket upgrades alike.
+   */
+  const route = (req: FrontRequest): { path: string | undefined, refusal: string | undefined, name: string | undefined, service: BackendService | undefined } => {
+    const target = normalizeRequestPath(originForm(req.url))
+    if (!target.ok) return { path: undefined, refusal: `bad request path ${quote(req.url ?? '')}: ${target.reason}`, name: undefined, service: undefined }
+    const name = table.router.route(requestHost(req), target.path)
+    return { path: target.path, refusal: undefined, name, service: name === undefined ? undefined : table.services.get(name) }
   }
-  const server: Server = options.frontend.tls === undefined
-    ? createHttpServer(serverOptions, handle)
-    : createHttpsServer({ ...serverOptions, cert: options.frontend.tls.cert, key: options.frontend.tls.key }, handle)
-  server.maxConnections = limits.maxConnections
+
+  const answer = (res: FrontResponse, status: number, text: string, extra: Record<string, string> = {}): Promise<ExchangeResult> => {
+    res.statusCode = status
+    res.setHeader('content-type', 'text/plain; charset=utf-8')
+    res.setHeader('content-length', Buffer.byteLength(text))
+    for (const [k, v] of Object.entries(extra)) res.setHeader(k, v)
+    res.end(text)
+    return Promise.resolve({ status, endpoint: undefined, attempts: 0, error: text.trim() })
+  }
+
+  const handle = (req: FrontRequest, res: FrontResponse): void => {
+    if (closing && req.httpVersionMajor === 1) res.setHeader('connection', 'close')
+    const { path, refusal, name, service } = route(req)
+    const client = frontend.clientAddress(req)
+    const closed = new Promise<void>((resolve) => { res.once('close', resolve) })
+    track(req, client, name, async () => {
+      if (req.method === 'TRACE' && options.frontend.allowTrace !== true) {
+        return await answer(res, 405, 'method TRACE is not allowed (frontend.allowTrace is off)\n', { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
+      }
+      if (refusal !== undefined) return await answer(res, 400, `${refusal}\n`)
+      if (service === undefined || path === undefined) {
+        return await answer(res, 404, `no route for host ${quote(requestHost(req) ?? '')} path ${quote(req.url ?? '')}\n`)
+      }
+      const r = await new Exchange(req, res, client, service, proto, clock, path).run()
+      return { ...r, routedPath: path }
+    }, closed)
+  }
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const { path, refusal, name, service } = route(req)
+    const closed = new Promise<void>((resolve) => { socket.once('close', resolve) })
+    track(req, req.socket.remoteAddress, name, () => relayWebSocket({
+      req, socket, head, service: refusal === undefined ? service : undefined, proto, closing: () => closing, ...(path === undefined ? {} : { path }), ...(refusal === undefined ? {} : { refusal })
+    }), closed)
+  }
+
+  const frontend = createFrontend(options.frontend, handle, upgrade)
+  const server = frontend.server
   table.start()
 
   const retire = (old: RoutingTable): Promise<void> => {
@@ -155,15 +172,15 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         if (!server.listening) { resolve(); return }
         server.close(() => { resolve() })
       })
-      server.closeIdleConnections()
+      frontend.closeIdle()
       const drained = new Promise<void>((resolve) => {
         if (inFlight === 0) resolve()
         else onDrained = resolve
       })
-      const timer = clock.setTimeout(() => { server.closeAllConnections() }, deadlineMs)
+      const timer = clock.setTimeout(() => { frontend.closeAll() }, deadlineMs)
       await drained
       clock.clearTimeout(timer)
-      server.closeAllConnections()
+      frontend.closeAll()
       const old = [table, ...retiring]
       await Promise.all(old.map(async (t) => { await t.destroy() }))
       await stopped
@@ -198,4 +215,9 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       await Promise.all([...table.services.values()].map(async (s) => { await s.checkNow() }))
     }
   }
+}
+
+/** Returns the request's Host, or its HTTP/2 `:authority`. */
+function requestHost (req: FrontRequest): string | undefined {
+  return req.headers.host ?? (req as Http2ServerRequest).headers[':authority']
 }

@@ -37,6 +37,8 @@ export interface ConnectionPoolOptions {
   keepAliveTimeoutMs?: number
   /** Upper bound of concurrent connections per endpoint (default unlimited). */
   maxConnectionsPerEndpoint?: number
+  /** Concurrent streams on one HTTP/2 connection (protocol `HTTP2`; default 100). */
+  maxConcurrentStreams?: number
 }
 
 /** One backend service (`backendServices[]`). */
@@ -50,10 +52,11 @@ export interface ServiceOptions {
    */
   timeoutMs: number
   /**
-   * Scheme of the backend origin handed to the connector (default `HTTPS`: the mTLS connector).
-   * `HTTP` is for plain-TCP connectors in tests and for cleartext backends.
+   * Scheme of the backend origin handed to the connector (default `HTTPS`: HTTP/1.1 over the
+   * mTLS connector). `HTTP2`: HTTP/2 over the mTLS connector, ALPN must select `h2`.
+   * `HTTP` is for plain-TCP connectors in tests of the proxy logic.
    */
-  protocol?: 'HTTP' | 'HTTPS'
+  protocol?: 'HTTP' | 'HTTPS' | 'HTTP2'
   healthCheck?: HealthCheckOptions
   connectionPool: ConnectionPoolOptions
   /**
@@ -167,7 +170,8 @@ export type PeerIdentity = (socket: Socket) => string | undefined
 
 /** Request and health metrics the proxy reports (the admin metrics object implements it). */
 export interface ProxyMetrics {
-  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number }): void
+  /** `protocol` / `backendProtocol`: `HTTP/1.1` or `HTTP/2.0` on each side ('' when no backend answered). */
+  observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number, protocol?: string, backendProtocol?: string }): void
   /** Counts a request refused by a circuit breaker; `reason` is the limit (`maxRequests`, …). */
   observeCircuitBreaker? (service: string, reason: string): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void

@@ -28,9 +28,10 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
     endpoints: svc.backends.flatMap((b) => b.endpoints.map((e) => ({ host: e.host, port: e.port }))),
     policy: svc.localityLbPolicy,
     timeoutMs: svc.timeoutMs,
-    protocol: 'HTTPS',
+    protocol: svc.protocol,
     connectionPool: {
       maxRequestsPerConnection: svc.connectionPool.maxRequestsPerConnection,
+      maxConcurrentStreams: svc.connectionPool.maxConcurrentStreams,
       keepAlive: svc.connectionPool.maxRequestsPerConnection !== 1
     },
     ...(svc.circuitBreakers === undefined ? {} : { circuitBreakers: svc.circuitBreakers }),

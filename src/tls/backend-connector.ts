@@ -98,7 +98,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       ...sessionOption,
       secureContext: context,
       rejectUnauthorized: false,
-      ALPNProtocols: alpn
+      ALPNProtocols: opts.alpnProtocols ?? alpn
     })
     // setSession is documented API that @types/node does not declare.
     if (offered !== undefined && opts.httpSocket === undefined) (socket as tls.TLSSocket & { setSession: (s: Buffer) => void }).setSession(offered.session)
@@ -176,6 +176,10 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         // Checked on every handshake, cached verdict or not: the cache holds SPIFFE verdicts only.
         const denied = options.authorize?.deny(peer.id, endpoint)
         if (denied !== undefined) throw denied
+        if (opts.requireAlpn !== undefined && socket.alpnProtocol !== opts.requireAlpn) {
+          throw new SpiffeLbError(TLS_ERROR.ALPN_MISMATCH,
+            `backend ${quote(endpoint)} (${peer.id.toString()}) did not select alpn ${quote(opts.requireAlpn)}, got ${quote(socket.alpnProtocol === false ? 'none' : socket.alpnProtocol ?? 'none')}`, { at: endpoint })
+        }
         settled = true
         clock.clearTimeout(timer)
         socket.off('error', onError)

@@ -58,6 +58,13 @@ export interface ConnectOptions {
   servername?: string
   localAddress?: string | null
   httpSocket?: Socket
+  /** ALPN protocols to offer on this connection; default the connector's `alpnProtocols`. */
+  alpnProtocols?: string[]
+  /**
+   * Fail with `ERR_SPIFFE_TLS_ALPN_MISMATCH` (after verification, before the socket is handed
+   * over) unless ALPN selected this protocol, e.g. `h2` for an HTTP/2 backend service.
+   */
+  requireAlpn?: string
 }
 
 /** undici's connect callback shape. */

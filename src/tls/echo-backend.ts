@@ -1,9 +1,11 @@
 import http from 'node:http'
+import http2 from 'node:http2'
 import { tlsError } from './errors.ts'
 import type { AddressInfo, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { parseHostPort } from '../internal/host-port.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { WebSocketServer } from 'ws'
+import { createGrpcEcho, isGrpc } from './echo-grpc.ts'
 import type { VerifiedPeer } from './peer-identity.ts'
 import { peerIdentity } from './peer-identity.ts'
 import { createSpiffeTlsServer } from './server-options.ts'
@@ -20,6 +22,8 @@ export interface EchoBackendStats {
   requests: number
   /** Clients refused (no certificate, failed verification, not allowed, failed handshake). */
   rejected: number
+  /** TCP connections open now (verified or still in their handshake). */
+  open: number
 }
 
 /** Options of {@link startEchoBackend}. */
@@ -28,6 +32,8 @@ export interface EchoBackendOptions extends Omit<SpiffeTlsServerOptions, 'onConn
   listen: string
   /** Label echoed back as `name`. */
   name?: string
+  /** ALPN protocols offered, in order of preference; default `['h2', 'http/1.1']`. */
+  alpnProtocols?: string[]
   /** Receives every accepted and refused connection, for the backend's log. */
   onEvent?: (event: { type: 'accepted', remote: string, peer: string, resumed: boolean } | ({ type: 'rejected' } & RejectEvent)) => void
 }
@@ -48,14 +54,41 @@ export interface EchoBackend {
 /**
  * Starts an mTLS test backend (docs/architecture.md#process-model, `backend`): clients must present an
  * X.509-SVID that verifies against the bundle of their own trust domain (and pass the
- * allow-lists). Every request is answered with JSON `{ peer, self, path, method, name }`;
- * `/healthz` answers `ok`, `/stats` the {@link EchoBackendStats}. Resolves once listening.
+ * allow-lists). It speaks HTTP/2 or HTTP/1.1 as ALPN selects. Every request is answered with
+ * JSON `{ peer, self, path, method, name, httpVersion }`; `/healthz` answers `ok`, `/stats` the
+ * {@link EchoBackendStats}; `/ws` takes WebSocket upgrades (HTTP/1.1) and echoes each message;
+ * gRPC calls reach `grpc.health.v1.Health` and `spiffe_lb.test.Echo` (see echo-grpc.ts).
+ * Resolves once listening.
  */
 export async function startEchoBackend (options: EchoBackendOptions): Promise<EchoBackend> {
   const { host, port } = parseListen(options.listen)
-  const stats: EchoBackendStats = { connections: 0, resumed: 0, requests: 0, rejected: 0 }
+  const stats: Omit<EchoBackendStats, 'open'> = { connections: 0, resumed: 0, requests: 0, rejected: 0 }
   const sockets = new Map<TLSSocket, number>() // socket -> requests in flight
+  const sessions = new Set<http2.ServerHttp2Session>()
+  const sessionPeers = new WeakMap<http2.ServerHttp2Session, string>()
   let closing = false
+  const grpc = createGrpcEcho()
+  const wss = new WebSocketServer({ noServer: true })
+
+  /** Answers one non-gRPC request, whichever protocol carried it. */
+  const respond = (req: EchoRequest, send: (type: string, text: string) => void): void => {
+    const { path } = req
+    if (path === '/stats') { send('application/json', JSON.stringify({ ...stats, open: raw.size })); return }
+    stats.requests++
+    if (path === '/healthz') { send('text/plain', 'ok'); return }
+    // Drain any request body, then answer: the echo is about who called, not what was sent.
+    req.body.resume()
+    req.body.once('end', () => {
+      send('application/json', JSON.stringify({
+        peer: req.peer,
+        self: options.snapshots.current()?.svid.id.toString() ?? null,
+        path,
+        method: req.method,
+        name: options.name ?? null,
+        httpVersion: req.httpVersion
+      }))
+    })
+  }
 
   const app = http.createServer((req, res) => {
     const socket = req.socket as TLSSocket
@@ -66,34 +99,52 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
       if (closing && left === 0) socket.end()
     })
     if (closing) res.setHeader('connection', 'close')
-    const path = req.url ?? '/'
-    if (path === '/stats') { sendJson(res, { ...stats }); return }
+    respond({ path: req.url ?? '/', method: req.method ?? 'GET', httpVersion: req.httpVersion, peer: peerIdentity(socket)?.toString() ?? null, body: req },
+      (type, text) => { res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text) })
+  })
+  app.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    if (req.url !== '/ws' || closing) { socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'); return }
     stats.requests++
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')
-      return
-    }
-    // Drain any request body, then answer: the echo is about who called, not what was sent.
-    req.resume()
-    req.once('end', () => {
-      sendJson(res, {
-        peer: peerIdentity(socket)?.toString() ?? null,
-        self: options.snapshots.current()?.svid.id.toString() ?? null,
-        path,
-        method: req.method ?? 'GET',
-        name: options.name ?? null
-      })
+    sockets.delete(socket as TLSSocket) // the WebSocket owns it now; close() says 1001 to it
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data, isBinary) => { ws.send(data, { binary: isBinary }) })
     })
+  })
+
+  // One HTTP/2 server for every connection that selected h2: gRPC streams go to the gRPC
+  // services, every other request to the same handlers as HTTP/1.1.
+  const app2 = http2.createServer()
+  let accepting: string | null = null
+  app2.on('session', (session: http2.ServerHttp2Session) => {
+    if (accepting !== null) sessionPeers.set(session, accepting)
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
+    if (closing) session.close()
+  })
+  // The core stream API, not the compatibility one: gRPC streams need their trailers to ourselves.
+  app2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    stream.on('error', () => {})
+    if (isGrpc(headers)) { stats.requests++; grpc.handle(stream, headers); return }
+    const peer = stream.session === undefined ? null : sessionPeers.get(stream.session as http2.ServerHttp2Session) ?? null
+    respond({ path: headers[':path'] ?? '/', method: headers[':method'] ?? 'GET', httpVersion: '2.0', peer, body: stream },
+      (type, text) => { stream.respond({ ':status': 200, 'content-type': type, 'content-length': Buffer.byteLength(text) }); stream.end(text) })
   })
 
   const server = createSpiffeTlsServer({
     ...options,
+    alpnProtocols: options.alpnProtocols ?? ['h2', 'http/1.1'],
     onConnection: (socket: TLSSocket, peer: VerifiedPeer) => {
       stats.connections++
       if (peer.resumed) stats.resumed++
+      options.onEvent?.({ type: 'accepted', remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, peer: peer.id.toString(), resumed: peer.resumed })
+      if (socket.alpnProtocol === 'h2') {
+        accepting = peer.id.toString()
+        app2.emit('connection', socket)
+        accepting = null
+        return
+      }
       sockets.set(socket, 0)
       socket.once('close', () => sockets.delete(socket))
-      options.onEvent?.({ type: 'accepted', remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, peer: peer.id.toString(), resumed: peer.resumed })
       app.emit('connection', socket)
     },
     onReject: (event) => {
@@ -121,18 +172,24 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
       closing = true
       const timer = setTimeout(() => { for (const s of raw) s.destroy() }, graceMs)
       timer.unref()
-      server.close(() => { clearTimeout(timer); resolve() })
+      server.close(() => { clearTimeout(timer); grpc.close(); resolve() })
       for (const [socket, inFlight] of sockets) if (inFlight === 0) socket.end()
+      for (const session of sessions) session.close() // GOAWAY; open streams finish
+      for (const ws of wss.clients) ws.close(1001, 'backend closing')
     })
     return closed
   }
 
-  return { host: address.address, port: address.port, stats: () => ({ ...stats }), close }
+  return { host: address.address, port: address.port, stats: () => ({ ...stats, open: raw.size }), close }
 }
 
-function sendJson (res: http.ServerResponse, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text)
+/** What the echo needs of a request, HTTP/1.1 or HTTP/2. */
+interface EchoRequest {
+  path: string
+  method: string
+  httpVersion: string
+  peer: string | null
+  body: NodeJS.ReadableStream
 }
 
 /** Returns host and port of a `host:port` listen address (IPv6 as `[::1]:port`; port 0 = any free port). */

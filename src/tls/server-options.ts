@@ -40,6 +40,8 @@ export interface SpiffeTlsServerOptions extends TlsParameters {
   onConnection?: (socket: TLSSocket, peer: VerifiedPeer) => void
   /** Called for each refused client, before its socket is destroyed. */
   onReject?: (event: RejectEvent) => void
+  /** ALPN protocols the server selects from, in its order of preference; default none. */
+  alpnProtocols?: string[]
 }
 
 /**
@@ -74,7 +76,10 @@ export function createSpiffeTlsServer (options: SpiffeTlsServerOptions): tls.Ser
   const { snapshots, onConnection, onReject } = options
   const clock = options.clock ?? systemClock
   const memory = new PeerChainMemory()
-  const server = tls.createServer(serverTlsOptions(snapshots.current(), options))
+  const server = tls.createServer({
+    ...serverTlsOptions(snapshots.current(), options),
+    ...(options.alpnProtocols === undefined ? {} : { ALPNProtocols: options.alpnProtocols })
+  })
 
   let svidGeneration = snapshots.current()?.svidGeneration ?? -1
   let bundleGeneration = snapshots.current()?.bundleGeneration ?? -1

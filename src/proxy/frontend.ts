@@ -1,0 +1,183 @@
+/**
+ * The client-facing listener: cleartext serves HTTP/1.1 and h2c with prior knowledge on one
+ * port (the connection preface decides, see h2c-sniff.ts); TLS negotiates `h2` or `http/1.1`
+ * by ALPN (one `node:http2` secure server with `allowHTTP1`). Both hand every request to the
+ * same handler through Node's HTTP/2 compatibility API, and HTTP/1.1 upgrades to `onUpgrade`.
+ * `frontend.limits` bound every path: maxConnections counts TCP connections whatever they
+ * speak; HTTP/1.1 gets Node's own timeouts and header cap; a cleartext connection that sends no
+ * first byte within headersTimeout is closed before any protocol is chosen; an HTTP/2 header
+ * list above maxHeaderSize is refused; an HTTP/2 request not fully received within
+ * requestTimeout is cancelled (408 when nothing was answered yet), as Node does for HTTP/1.1;
+ * an HTTP/2 session without open streams for keepAliveTimeout is sent GOAWAY.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Stream, type ServerHttp2Session } from 'node:http2'
+import net, { type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { routeByPreface } from './h2c-sniff.ts'
+import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
+import type { FrontendLimits, FrontendOptions } from './types.ts'
+
+/** A frontend request, HTTP/1.1 or HTTP/2 (compatibility API). */
+export type FrontRequest = IncomingMessage | Http2ServerRequest
+/** A frontend response, HTTP/1.1 or HTTP/2 (compatibility API). */
+export type FrontResponse = ServerResponse | Http2ServerResponse
+
+/** Sends the response head (status and the headers set so far) now, on either protocol. */
+export function sendHead (res: FrontResponse, status: number): void {
+  if (res instanceof http.ServerResponse) res.writeHead(status)
+  else res.writeHead(status)
+}
+
+/** Writes a body chunk on either protocol; returns false when the caller should wait for 'drain'. */
+export function writeChunk (res: FrontResponse, chunk: Buffer): boolean {
+  return res instanceof http.ServerResponse ? res.write(chunk) : res.write(chunk)
+}
+
+/** The listener and what closing it needs. */
+export interface Frontend {
+  /** The listening server (`listen`, `close`, `address`). */
+  readonly server: net.Server
+  /** Returns the client's address; for h2c the socket Node shows the handler has none. */
+  clientAddress (req: FrontRequest): string | undefined
+  /** Asks idle HTTP/1.1 connections to close and HTTP/2 clients to go away (GOAWAY). */
+  closeIdle (): void
+  /** Cuts every connection. */
+  closeAll (): void
+}
+
+/** Returns the frontend for `options`, not yet listening. */
+export function createFrontend (options: FrontendOptions, handle: (req: FrontRequest, res: FrontResponse) => void,
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Frontend {
+  const limits = frontendLimits(options.limits)
+  const sessions = new Set<ServerHttp2Session>()
+  const sockets = new Set<Duplex>()
+  const addresses = new WeakMap<ServerHttp2Session, string | undefined>()
+  let accepting: string | undefined
+  const track = (session: ServerHttp2Session): void => {
+    addresses.set(session, accepting)
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
+    idleGoaway(session, limits.keepAliveTimeoutMs)
+  }
+  const h2Handle = (req: FrontRequest, res: FrontResponse): void => {
+    if (req.httpVersionMajor === 2) {
+      // The SETTINGS value only advises the client; Node does not enforce it on what arrives.
+      if (headerListSize(req.rawHeaders) > limits.maxHeaderSize) {
+        const text = `request header list above frontend.limits.maxHeaderSize (${limits.maxHeaderSize} bytes)\n`
+        const h2res = res as Http2ServerResponse
+        h2res.writeHead(431, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+        h2res.end(text)
+        return
+      }
+      boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs)
+    }
+    handle(req, res)
+  }
+  const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderSize } }
+
+  let server: net.Server
+  let h1: http.Server | undefined
+  if (options.tls === undefined) {
+    h1 = http.createServer(h1Options(limits), handle)
+    const h2 = http2.createServer(h2Options, h2Handle)
+    h2.on('session', track)
+    h1.on('upgrade', onUpgrade)
+    server = net.createServer((socket: Socket) => {
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+      socket.on('error', () => {}) // a client reset before its first bytes
+      routeByPreface(socket, limits.headersTimeoutMs, (s) => { h1?.emit('connection', s) }, (s) => {
+        accepting = socket.remoteAddress
+        h2.emit('connection', s)
+        accepting = undefined
+      })
+    })
+  } else {
+    const secure = http2.createSecureServer({ ...h2Options, cert: options.tls.cert, key: options.tls.key, allowHTTP1: true }, h2Handle)
+    // allowHTTP1 runs Node's HTTP/1.1 connection handling, which reads its limits from the server.
+    Object.assign(secure, h1Options(limits))
+    secure.on('session', (session: ServerHttp2Session) => { accepting = session.socket.remoteAddress; track(session); accepting = undefined })
+    secure.on('upgrade', onUpgrade)
+    secure.on('connection', (socket: Socket) => {
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+    })
+    server = secure
+  }
+  server.maxConnections = limits.maxConnections
+  if (h1 !== undefined) {
+    // The HTTP/1.1 server never listens itself (the sniffing listener hands it connections), but
+    // Node starts enforcing headersTimeout and requestTimeout on 'listening'; stop it on close.
+    const inner = h1
+    server.on('listening', () => { inner.emit('listening') })
+    server.on('close', () => { inner.close() })
+  }
+
+  return {
+    server,
+    clientAddress (req) {
+      if (req.httpVersionMajor !== 2) return req.socket.remoteAddress
+      const session = (req as Http2ServerRequest).stream.session
+      return (session === undefined ? undefined : addresses.get(session as ServerHttp2Session)) ?? req.socket.remoteAddress
+    },
+    closeIdle () {
+      h1?.closeIdleConnections()
+      for (const s of sessions) s.close()
+    },
+    closeAll () {
+      h1?.closeAllConnections()
+      for (const s of sessions) s.destroy()
+      for (const s of sockets) s.destroy()
+    }
+  }
+}
+
+/** Node's HTTP/1.1 server options for `limits`. */
+function h1Options (limits: FrontendLimits): http.ServerOptions & { connectionsCheckingInterval: number } {
+  return {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks both timeouts on this period (default 30 s, which would let a slowloris
+    // client keep its connection far longer than headersTimeout).
+    connectionsCheckingInterval: Math.min(FRONTEND_TIMEOUT_CHECK_MS, limits.headersTimeoutMs)
+  }
+}
+
+/** Sends GOAWAY to `session` once it had no open stream and no traffic for `idleMs`. */
+function idleGoaway (session: ServerHttp2Session, idleMs: number): void {
+  let open = 0
+  session.on('stream', (stream: Http2Stream) => { open++; stream.once('close', () => { open-- }) })
+  // The timer re-arms on any frame; while streams are open (a quiet gRPC watch) it is not idle.
+  session.setTimeout(idleMs, () => { if (open === 0) session.close() })
+}
+
+/**
+ * Cancels an HTTP/2 request whose body has not fully arrived within `timeoutMs` (Node's
+ * requestTimeout for HTTP/1.1): 408 when nothing was answered yet, else the stream is reset.
+ */
+function boundRequestTime (req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number): void {
+  if (req.complete) return
+  const timer = setTimeout(() => {
+    if (req.complete || res.stream.destroyed) return
+    if (!res.headersSent) {
+      const text = `request not received within frontend.limits.requestTimeout (${timeoutMs} ms)\n`
+      res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+    }
+    res.stream.close(http2.constants.NGHTTP2_CANCEL)
+  }, timeoutMs)
+  timer.unref()
+  const done = (): void => { clearTimeout(timer) }
+  req.once('end', done)
+  res.stream.once('close', done)
+}
+
+/** The header list size RFC 9113 section 6.5.2 defines: name and value octets plus 32 per field. */
+function headerListSize (raw: readonly string[]): number {
+  let size = 0
+  for (const field of raw) size += Buffer.byteLength(field)
+  return size + 16 * raw.length
+}
