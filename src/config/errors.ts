@@ -19,6 +19,7 @@ export const CONFIG_ERRORS = {
   ERR_SPIFFE_CONFIG_POOL_MODE: e('a workload identity pool mode is not one of the allowed values', 'a misspelt or unsupported mode', 'use one of the modes the message lists (gcloud\'s spelling)'),
   ERR_SPIFFE_CONFIG_POOL_STATE: e('a workload identity pool state is not one of the allowed values', 'a misspelt state in pasted gcloud output', 'use one of the states the message lists'),
   ERR_SPIFFE_CONFIG_PROTOCOL: e('a backend service protocol is not one of the allowed values', 'a protocol spiffe-lb does not forward', 'use one of the protocols the message lists'),
+  ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT: e('a backend service protocol is HTTP (cleartext): spiffe-lb proves its svid and verifies the backend\'s only inside a tls handshake', 'a config copied from a plain http load balancer', 'set protocol HTTPS (http/1.1 over mtls) or HTTP2 (h2 over mtls)'),
   ERR_SPIFFE_CONFIG_LB_POLICY: e('a localityLbPolicy is not one of the allowed values', 'a misspelt or unsupported policy', 'use ROUND_ROBIN, LEAST_REQUEST or RANDOM'),
   ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE: e('credentials.source is not one of the allowed values', 'a misspelt source', 'use one of the sources the message lists (issuer, directory, metadata)'),
   ERR_SPIFFE_CONFIG_DUPLICATE_KEY: e('a yaml or json mapping names the same key twice', 'a block pasted twice or edited in two places', 'keep one; which one was meant cannot be guessed'),

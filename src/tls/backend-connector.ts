@@ -177,7 +177,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         const denied = options.authorize?.deny(peer.id, endpoint)
         if (denied !== undefined) throw denied
         if (opts.requireAlpn !== undefined && socket.alpnProtocol !== opts.requireAlpn) {
-          throw new SpiffeLbError(TLS_ERROR.ALPN_MISMATCH,
+          throw tlsError('ERR_SPIFFE_TLS_ALPN_MISMATCH',
             `backend ${quote(endpoint)} (${peer.id.toString()}) did not select alpn ${quote(opts.requireAlpn)}, got ${quote(socket.alpnProtocol === false ? 'none' : socket.alpnProtocol ?? 'none')}`, { at: endpoint })
         }
         settled = true
