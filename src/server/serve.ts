@@ -1,5 +1,3 @@
-import { watch } from 'node:fs'
-import type { FSWatcher } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
@@ -10,6 +8,7 @@ import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { startServer } from './bootstrap.ts'
+import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import type { RunningServer } from './wiring.ts'
 import { startCluster } from './cluster-primary.ts'
 import { runConfigCheck, summarize, writeIssues } from './config-check.ts'
@@ -60,16 +59,6 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     server = cluster
     workersLine = `${workers} workers share the proxy listener (pids ${cluster.workerPids.join(' ')})\n`
   }
-  out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
-    `proxy listening on http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
-    `admin listening on http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
-  announceReady({
-    command: 'serve',
-    address: formatHostPort(server.proxyAddress.address, server.proxyAddress.port),
-    admin: formatHostPort(server.adminAddress.address, server.adminAddress.port)
-  })
-  onStarted?.(server)
-
   let reloading = Promise.resolve()
   const reload = (why: string): void => {
     reloading = reloading.then(async () => {
@@ -83,17 +72,23 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
       }
     }).catch((err: unknown) => { log.error({ err }, 'config reload failed; the running config stays') })
   }
-  let debounce: NodeJS.Timeout | undefined
-  let watcher: FSWatcher | undefined
+  // Armed before the listening line: a save right after it must not be missed.
+  let watcher: ConfigWatcher | undefined
   try {
-    // Editors save by rename, so one change fires several events: debounce them into one reload.
-    watcher = watch(flags.config, () => {
-      clearTimeout(debounce)
-      debounce = setTimeout(() => { reload('config file changed') }, 200)
-    })
+    watcher = await watchConfigFile(flags.config, () => { reload('config file changed') })
   } catch (err) {
     log.warn({ err }, 'cannot watch the config file; reload with SIGHUP')
   }
+  out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
+    `proxy listening on http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
+    `admin listening on http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
+  announceReady({
+    command: 'serve',
+    address: formatHostPort(server.proxyAddress.address, server.proxyAddress.port),
+    admin: formatHostPort(server.adminAddress.address, server.adminAddress.port)
+  })
+  onStarted?.(server)
+
   const onHup = (): void => { reload('SIGHUP') }
   process.on('SIGHUP', onHup)
 
@@ -111,7 +106,6 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   })
   process.off('SIGHUP', onHup)
   watcher?.close()
-  clearTimeout(debounce)
   await reloading
   await server.close(drainMs)
   destination.close()
