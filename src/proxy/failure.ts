@@ -49,7 +49,7 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
   }
   if (code === TLS_ERROR.NO_CREDENTIALS) {
     // Our own SVID is missing or expired: no endpoint is at fault and none would do better.
-    return { status: 502, message: `no usable svid for backend ${key}: ${describeError(err)}`, eject: false, retryable: false, kind: 'none' }
+    return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
   }
   if (code !== undefined && POOL_GONE.has(code)) {
     return { status: 502, message: `backend ${key} unavailable: ${describeError(err)}`, eject: false, retryable: true, kind: 'none' }

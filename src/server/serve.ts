@@ -8,6 +8,8 @@ import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { startServer } from './bootstrap.ts'
+import { startCredentialAlarm } from './credential-alarm.ts'
+import { systemClock } from '../internal/clock.ts'
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import type { RunningServer } from './wiring.ts'
 import { startCluster } from './cluster-primary.ts'
@@ -88,6 +90,17 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     admin: formatHostPort(server.adminAddress.address, server.adminAddress.port)
   })
   onStarted?.(server)
+  // Unusable credentials mean a 502 on every request: say so where the operator looks first.
+  const alarm = startCredentialAlarm(server.credentials, systemClock, {
+    onProblem: (line) => {
+      log.warn({ problem: line }, 'credentials unusable: requests through these backend services get 502')
+      out.stdout.write(`warning: ${line}; requests through these backend services get 502 until a valid svid arrives (see /status)\n`)
+    },
+    onRecovered: () => {
+      log.info('credentials usable again')
+      out.stdout.write('credentials usable again\n')
+    }
+  })
 
   const onHup = (): void => { reload('SIGHUP') }
   process.on('SIGHUP', onHup)
@@ -106,6 +119,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   })
   process.off('SIGHUP', onHup)
   watcher?.close()
+  alarm.stop()
   await reloading
   await server.close(drainMs)
   destination.close()
