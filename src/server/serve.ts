@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { bufferedLogDestination } from './log-destination.ts'
-import { loadConfigFile } from '../config/load.ts'
 import { parseDuration } from '../config/values.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
@@ -13,7 +12,7 @@ import { systemClock } from '../internal/clock.ts'
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import type { RunningServer } from './wiring.ts'
 import { startCluster } from './cluster-primary.ts'
-import { runConfigCheck, summarize, writeIssues } from './config-check.ts'
+import { loadServeableConfig, runConfigCheck, summarize, writeIssues } from './config-check.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
 
@@ -44,11 +43,8 @@ export function parseWorkers (value: string): number {
 export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted?: (server: RunningServer) => void): Promise<number> {
   const workers = parseWorkers(flags.workers ?? '1')
   if (flags.check === true) return await runConfigCheck(flags.config, out)
-  const loaded = await loadConfigFile(flags.config)
-  if (!loaded.ok) {
-    writeIssues(flags.config, loaded.errors, out)
-    return EXIT.USAGE
-  }
+  const loaded = await loadServeableConfig(flags.config, out)
+  if (!loaded.ok) return EXIT.USAGE
   const drainMs = parseDuration(flags.drainTimeout)
   const destination = bufferedLogDestination()
   const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } }, destination.stream)
