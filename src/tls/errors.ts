@@ -29,6 +29,13 @@ export const TLS_ERROR = {
    * or set the service's protocol to HTTPS.
    */
   ALPN_MISMATCH: 'ERR_SPIFFE_TLS_ALPN_MISMATCH',
+  /**
+   * The backend refused the proxy's own SVID after the handshake (TLS 1.3): it sent an alert
+   * (`unknown ca`, `certificate required`) or closed before answering. Usual cause: the backend
+   * lacks the bundle of the proxy's trust domain, or its allow-list omits the proxy's ID. Give
+   * the backend that bundle (or allow the ID).
+   */
+  SVID_REFUSED: 'ERR_SPIFFE_TLS_SVID_REFUSED',
   /** minVersion / maxVersion / groups that cannot work (thrown when a connector or server is made). */
   BAD_PARAMETERS: 'ERR_SPIFFE_TLS_BAD_PARAMETERS'
 } as const
