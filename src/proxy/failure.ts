@@ -44,7 +44,7 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
   if (code === TLS_ERROR.SVID_REFUSED) {
     // The backend refused our own SVID: the message names its alert; another endpoint of
     // the same service most likely trusts the same bundles, so no retry and no ejection.
-    return { status: 502, message: describeError(err), eject: false, retryable: false }
+    return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
   }
   if (started) {
     return { status: 502, message: `backend ${key} failed: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
