@@ -71,13 +71,13 @@ const proxy = await startTestProxy(t, {
 t.test('an alert from the backend is named in the 502', async (t) => {
   const res = await fetchText(proxy.port, '/x')
   t.equal(res.status, 502)
-  t.match(res.body, /^backend 127\.0\.0\.1:\d+ refused the proxy's svid "spiffe:\/\/a\.test\/lb\/frontend": tls alert unknown ca \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\).*\(ERR_SPIFFE_TLS_SVID_REFUSED\)$/m)
+  t.match(res.body, /^backend 127\.0\.0\.1:\d+ refused the proxy's svid "spiffe:\/\/a\.test\/lb\/frontend": tls alert unknown ca \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\).*\(ERR_SPIFFE_TLS_REFUSED_BY_PEER\)$/m)
   t.notMatch(res.body, /other side closed/)
 })
 
 t.test('a backend that closes right after the handshake is said to have refused the svid, probably', async (t) => {
   const res = await fetchText(proxy.port, '/x', { host: 'node.test' })
   t.equal(res.status, 502)
-  t.match(res.body, /backend 127\.0\.0\.1:\d+ closed the connection after the tls handshake without a response: it most likely refused the proxy's svid "spiffe:\/\/a\.test\/lb\/frontend".*\(ERR_SPIFFE_TLS_SVID_REFUSED\)$/m)
+  t.match(res.body, /backend 127\.0\.0\.1:\d+ closed the connection after the tls handshake without a response: it most likely refused the proxy's svid "spiffe:\/\/a\.test\/lb\/frontend".*\(ERR_SPIFFE_TLS_REFUSED_BY_PEER\)$/m)
   t.notMatch(res.body, /other side closed/)
 })

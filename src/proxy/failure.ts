@@ -41,7 +41,7 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
   if (code !== undefined && TIMEOUTS.has(code)) {
     return { status: 504, message: `backend ${key} timed out: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
   }
-  if (code === TLS_ERROR.SVID_REFUSED) {
+  if (code === TLS_ERROR.REFUSED_BY_PEER) {
     // The backend refused our own SVID: the message names its alert; another endpoint of
     // the same service most likely trusts the same bundles, so no retry and no ejection.
     return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }

@@ -19,7 +19,11 @@ export const TLS_ERROR = {
   HANDSHAKE_TIMEOUT: 'ERR_SPIFFE_TLS_HANDSHAKE_TIMEOUT',
   /** The TLS handshake itself failed (alert, protocol error, reset during the handshake). */
   HANDSHAKE_FAILED: 'ERR_SPIFFE_TLS_HANDSHAKE_FAILED',
-  /** The peer refused OUR certificate: it sent a TLS alert (named in the message) after seeing it. */
+  /**
+   * The backend refused the proxy's own SVID: it sent a TLS alert (`unknown ca`, `certificate
+   * required`, named in the message) or, after a TLS 1.3 handshake, closed before answering.
+   * Usual cause: the backend lacks the bundle of the proxy's trust domain or does not allow its ID.
+   */
   REFUSED_BY_PEER: 'ERR_SPIFFE_TLS_REFUSED_BY_PEER',
   /** The TCP connection could not be established (the original error is passed on as is). */
   CONNECT_FAILED: 'ERR_SPIFFE_TLS_CONNECT_FAILED',
@@ -29,13 +33,6 @@ export const TLS_ERROR = {
    * or set the service's protocol to HTTPS.
    */
   ALPN_MISMATCH: 'ERR_SPIFFE_TLS_ALPN_MISMATCH',
-  /**
-   * The backend refused the proxy's own SVID after the handshake (TLS 1.3): it sent an alert
-   * (`unknown ca`, `certificate required`) or closed before answering. Usual cause: the backend
-   * lacks the bundle of the proxy's trust domain, or its allow-list omits the proxy's ID. Give
-   * the backend that bundle (or allow the ID).
-   */
-  SVID_REFUSED: 'ERR_SPIFFE_TLS_SVID_REFUSED',
   /** minVersion / maxVersion / groups that cannot work (thrown when a connector or server is made). */
   BAD_PARAMETERS: 'ERR_SPIFFE_TLS_BAD_PARAMETERS'
 } as const

@@ -19,7 +19,7 @@ function alertText (err: Error): string {
  * certificate, so a refusal shows only afterwards: as an alert (OpenSSL, nginx, Go: `unknown
  * ca`, `certificate required`) or as a bare close (Node). HTTP clients then report "other side
  * closed". Until the backend has sent its first byte, an alert or a close destroys the socket
- * with `ERR_SPIFFE_TLS_SVID_REFUSED` naming the alert and the SVID, which the proxy's 502 shows.
+ * with `ERR_SPIFFE_TLS_REFUSED_BY_PEER` naming the alert and the SVID, which the proxy's 502 shows.
  */
 export function explainRefusal (socket: TLSSocket, endpoint: string, svid: string): void {
   // HTTP/2 reads the socket's handle directly, so "answered" could not be seen: leave it be.
@@ -34,7 +34,7 @@ export function explainRefusal (socket: TLSSocket, endpoint: string, svid: strin
   const refuse = (message: string, cause?: Error): void => {
     if (answered || socket.destroyed) return
     answered = true
-    socket.destroy(new SpiffeLbError(TLS_ERROR.SVID_REFUSED, message, { at: endpoint, ...(cause === undefined ? {} : { cause }) }))
+    socket.destroy(new SpiffeLbError(TLS_ERROR.REFUSED_BY_PEER, message, { at: endpoint, ...(cause === undefined ? {} : { cause }) }))
   }
   socket.prependListener('error', (err: Error) => {
     if (isAlert(err)) {
