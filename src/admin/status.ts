@@ -7,7 +7,7 @@
 /** The workload's own identity as the credential layer reports it. */
 export interface IdentityStatus {
   spiffeId: string
-  /** Validity of the SVID in force, ms since the epoch. */
+  /** Validity of the SVID in force, ms since the epoch; both 0 while no SVID was accepted. */
   notBefore: number
   notAfter: number
   /** When the next rotation is scheduled, ms since the epoch. */
@@ -62,6 +62,8 @@ export function readiness (providers: AdminProviders, now: number): Readiness {
   const id = providers.identity()
   if (id === undefined) {
     reasons.push('no svid has been accepted yet')
+  } else if (!hasSvid(id)) {
+    reasons.push(`no svid has been accepted for ${id.spiffeId}${id.lastError === undefined ? '' : `: ${id.lastError}`}`)
   } else if (now > id.notAfter) {
     reasons.push(`svid ${id.spiffeId} expired at ${new Date(id.notAfter).toISOString()}`)
   } else if (now < id.notBefore) {
@@ -76,6 +78,11 @@ export function readiness (providers: AdminProviders, now: number): Readiness {
   return { ready: reasons.length === 0, reasons }
 }
 
+/** True when the identity holds an SVID; without one its validity is reported as 0 (the epoch). */
+function hasSvid (id: IdentityStatus): boolean {
+  return id.notAfter > 0
+}
+
 /** Returns the `/status` JSON document. */
 export function statusDocument (providers: AdminProviders, now: number): object {
   const id = providers.identity()
@@ -84,9 +91,9 @@ export function statusDocument (providers: AdminProviders, now: number): object 
       ? null
       : {
           spiffeId: id.spiffeId,
-          notBefore: new Date(id.notBefore).toISOString(),
-          svidExpiry: new Date(id.notAfter).toISOString(),
-          expiresInSeconds: Math.floor((id.notAfter - now) / 1000),
+          notBefore: hasSvid(id) ? new Date(id.notBefore).toISOString() : null,
+          svidExpiry: hasSvid(id) ? new Date(id.notAfter).toISOString() : null,
+          expiresInSeconds: hasSvid(id) ? Math.floor((id.notAfter - now) / 1000) : null,
           nextRotation: id.nextRotationAt === undefined ? null : new Date(id.nextRotationAt).toISOString(),
           ...(id.source === undefined ? {} : { source: id.source }),
           ...(id.sourceState === undefined ? {} : { sourceState: id.sourceState }),

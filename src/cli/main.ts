@@ -11,6 +11,13 @@ if (Number(found.split('.')[0]) !== REQUIRED_NODE_MAJOR) {
   process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js ${REQUIRED_NODE_MAJOR}, found ${JSON.stringify(found)} (${process.execPath})\n`)
   process.exitCode = 2
 } else {
+  // A reader that stops early (`| head -1`) closes the pipe: that ends the output, it is no error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw err
+    })
+  }
   const { runCli } = await import('./program.ts')
   process.exitCode = await runCli(process.argv.slice(2))
 }

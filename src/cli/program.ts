@@ -3,6 +3,7 @@ import { isSpiffeLbError } from '../internal/errors.ts'
 import { packageVersion } from '../internal/package-version.ts'
 import { EXIT } from '../server/command-output.ts'
 import { COMMANDS } from './commands.ts'
+import { listenError } from '../server/listen-error.ts'
 
 /** Returns what `--version` prints: the spiffe-lb, Node.js and OpenSSL versions, one per line. */
 export function versionText (): string {
@@ -44,10 +45,17 @@ export async function runCli (argv: readonly string[]): Promise<number> {
           err.code === 'commander.help') return EXIT.OK
       return EXIT.USAGE
     }
-    if (isSpiffeLbError(err)) {
+    const coded = listenError(err) ?? err
+    if (isSpiffeLbError(coded)) {
+      const err = coded
       process.stderr.write(`spiffe-lb: ${err.code}: ${err.message}${err.at === undefined ? '' : ` (at ${err.at})`}\n`)
       return EXIT.USAGE
     }
-    throw err
+    // An uncoded error is a bug or an environment failure: one line for the user, the stack
+    // only on request.
+    const code = (err as { code?: unknown } | null)?.code
+    process.stderr.write(`spiffe-lb: unexpected error: ${err instanceof Error ? err.message.replace(/\s+/g, ' ') : String(err)}${typeof code === 'string' ? ` (${code})` : ''}\n`)
+    if (process.env.SPIFFE_LB_DEBUG !== undefined && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
+    return EXIT.FAILED
   }
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { GCE_WORKLOAD_CERTIFICATES_PATH } from './gce-files.ts'
 import { workloadCertificatesBase } from './metadata-client.ts'
-import { createMetadataSource } from './metadata-source.ts'
+import { createMetadataSource, rotationDelay } from './metadata-source.ts'
 import { nextOutcome, runSourceSuite } from './source-suite.ts'
 import { CredentialStore } from './store.ts'
 import { IDENTITY, OWN_TD, fixtures, type Material } from './testing/fixtures.ts'
@@ -140,4 +140,24 @@ t.test('trust domains and identities are matched exactly, not by substring', asy
   await source.refresh()
   t.equal(store.lastError?.code, 'ERR_SPIFFE_CREDENTIALS_IDENTITY_NOT_DELIVERED')
   t.equal(store.current(), undefined)
+})
+
+t.test('polls by the rotation time when that comes before pollInterval', async (t) => {
+  // An hour-long SVID (fixtures) and a day-long poll interval: the next poll must come at the
+  // SVID's half-life, not a day later when it has long expired.
+  const { fx, fake, store, source } = await setup(t, { pollIntervalMs: 24 * 3_600_000 })
+  fake.material = fx.good[0]
+  await source.start(store)
+  const svid = store.current()?.svid
+  const next = store.nextRefreshAt
+  if (svid === undefined || next === undefined) throw new Error('a snapshot and a planned refresh after start')
+  t.ok(next < svid.notAfter, 'the next poll is before the svid expires')
+  t.ok(Math.abs(next - (svid.notBefore + svid.notAfter) / 2) < 2_000, 'at its half-life')
+})
+
+t.test('rotationDelay: half-life first, then half of what is left, never below a second', (t) => {
+  const svid = { notBefore: 0, notAfter: 20_000 }
+  const cases: Array<[number, number]> = [[0, 10_000], [4_000, 6_000], [10_000, 5_000], [16_000, 2_000], [19_500, 1_000], [25_000, 1_000]]
+  for (const [now, want] of cases) t.equal(rotationDelay(svid, now), want, `at ${now} ms`)
+  t.end()
 })

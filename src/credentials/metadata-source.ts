@@ -32,6 +32,8 @@ export interface MetadataSourceOptions {
  * config-status first (its `partnerMetadataConfigsErrors` are surfaced as the error), then
  * workload-identities (certificate and key from the same response, the entry whose SPIFFE ID
  * equals the configured identity), then trust-anchors (one bundle per exactly-named domain).
+ * It polls every `pollInterval`, or sooner when the SVID in force is due for rotation
+ * ({@link rotationDelay}), whichever comes first.
  */
 export function createMetadataSource (opts: MetadataSourceOptions): MetadataSource {
   return new MetadataSource(opts)
@@ -89,7 +91,9 @@ export class MetadataSource implements CredentialSource {
     // A request aborted by stop() is not a failure worth recording.
     if (loop === undefined || loop.stopped) return
     const outcome = candidate === undefined ? store.fail(this.name, failure) : store.offer(this.name, candidate)
-    const delay = outcome.result === 'rejected' ? Math.min(this.#backoff.next(), this.#pollMs) : this.#pollMs
+    const current = store.current()
+    const rotation = current === undefined ? this.#pollMs : rotationDelay(current.svid, this.#clock.now())
+    const delay = Math.min(outcome.result === 'rejected' ? this.#backoff.next() : this.#pollMs, this.#pollMs, rotation)
     if (outcome.result !== 'rejected') this.#backoff.reset()
     store.setNextRefreshAt(this.#clock.now() + delay)
     loop.schedule(delay)
@@ -112,6 +116,21 @@ export class MetadataSource implements CredentialSource {
     const bundles = trustAnchorsToBundles(parseTrustAnchors(expectOk(anchors), anchors.url), anchors.url)
     return { svid, bundles }
   }
+}
+
+/** Shortest wait between polls driven by an SVID's validity, so a nearly expired one is not hammered. */
+const MIN_ROTATION_POLL_MS = 1_000
+
+/**
+ * Returns how long to wait before polling for the successor of `svid` at `now`: until half its
+ * lifetime has passed (the earliest the server rotates: `rotationWindowPercentage` is 50..80),
+ * and once past that, half the time it has left, so several polls land before `notAfter` even
+ * when the SVID lives shorter than `pollInterval`.
+ */
+export function rotationDelay (svid: { notBefore: number, notAfter: number }, now: number): number {
+  const half = svid.notBefore + (svid.notAfter - svid.notBefore) / 2
+  const wait = now < half ? half - now : (svid.notAfter - now) / 2
+  return Math.max(MIN_ROTATION_POLL_MS, Math.floor(wait))
 }
 
 function sameId (written: string, identity: SpiffeId): boolean {

@@ -29,7 +29,7 @@ const cases: Array<[string, unknown, boolean, { status: number, message: string,
     kind: 'gateway', status: 504, eject: false, retryable: false, message: 'backend 127.0.0.1:9443 timed out: Headers Timeout Error (UND_ERR_HEADERS_TIMEOUT)'
   }],
   ['own svid unusable', tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'no usable svid'), false, {
-    kind: 'none', status: 502, eject: false, retryable: false, message: 'no usable svid for backend 127.0.0.1:9443: no usable svid (ERR_SPIFFE_TLS_NO_CREDENTIALS)'
+    kind: 'none', status: 502, eject: false, retryable: false, message: 'no usable svid (ERR_SPIFFE_TLS_NO_CREDENTIALS)'
   }],
   ['pool closed by a reload', Object.assign(new Error('The client is destroyed'), { code: 'UND_ERR_DESTROYED' }), false, {
     kind: 'none', status: 502, eject: false, retryable: true, message: 'backend 127.0.0.1:9443 unavailable: The client is destroyed (UND_ERR_DESTROYED)'

@@ -41,6 +41,11 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
   if (code !== undefined && TIMEOUTS.has(code)) {
     return { status: 504, message: `backend ${key} timed out: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
   }
+  if (code === TLS_ERROR.REFUSED_BY_PEER) {
+    // The backend refused our own SVID: the message names its alert; another endpoint of
+    // the same service most likely trusts the same bundles, so no retry and no ejection.
+    return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
+  }
   if (started) {
     return { status: 502, message: `backend ${key} failed: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
   }
@@ -49,7 +54,7 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
   }
   if (code === TLS_ERROR.NO_CREDENTIALS) {
     // Our own SVID is missing or expired: no endpoint is at fault and none would do better.
-    return { status: 502, message: `no usable svid for backend ${key}: ${describeError(err)}`, eject: false, retryable: false, kind: 'none' }
+    return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
   }
   if (code !== undefined && POOL_GONE.has(code)) {
     return { status: 502, message: `backend ${key} unavailable: ${describeError(err)}`, eject: false, retryable: true, kind: 'none' }

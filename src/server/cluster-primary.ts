@@ -129,6 +129,7 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
   return {
     proxyAddress,
     adminAddress,
+    credentials,
     get config () { return running },
     get workerPids () { return workers.pids },
     async reload (): Promise<ServerReload> {

@@ -1,5 +1,6 @@
 import { formatIssue, loadConfigFile, type SpiffeLbConfig } from '../config/index.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
+import { serveIssues } from './routing-plan.ts'
 
 /**
  * Checks the config at `path` without starting anything (`spiffe-lb serve --check`). Returns 0
@@ -7,13 +8,25 @@ import { EXIT, type CommandOutput } from './command-output.ts'
  * `path: message (CODE)` (docs/architecture.md#process-model: 2 is a usage or config error).
  */
 export async function runConfigCheck (path: string, out: CommandOutput): Promise<number> {
-  const result = await loadConfigFile(path)
-  if (!result.ok) {
-    writeIssues(path, result.errors, out)
-    return EXIT.USAGE
-  }
+  const result = await loadServeableConfig(path, out)
+  if (!result.ok) return EXIT.USAGE
   out.stdout.write(`config ok: ${path}: ${summarize(result.config)}\n`)
   return EXIT.OK
+}
+
+/**
+ * Loads the config at `path` and applies the rules `serve` adds (see `serveIssues`); on any
+ * problem prints every one (`writeIssues`) and returns not ok. `serve` and `serve --check`
+ * share it, so they accept exactly the same configs.
+ */
+export async function loadServeableConfig (path: string, out: CommandOutput): Promise<{ ok: true, config: SpiffeLbConfig } | { ok: false }> {
+  const result = await loadConfigFile(path)
+  const issues = result.ok ? serveIssues(result.config) : result.errors
+  if (!result.ok || issues.length > 0) {
+    writeIssues(path, issues, out)
+    return { ok: false }
+  }
+  return { ok: true, config: result.config }
 }
 
 /** Prints each issue on its own line to stderr, then a count. */

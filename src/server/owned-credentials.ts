@@ -30,6 +30,23 @@ export function identityStatus (credentials: readonly IdentityCredentials[], now
   return best
 }
 
+/**
+ * Returns one line per identity whose credentials cannot be presented at `now`: the SPIFFE ID,
+ * the backend services that present it and why (the store's status, with its last error). An
+ * empty list means every identity holds a usable SVID.
+ */
+export function credentialProblems (credentials: readonly IdentityCredentials[], now: number): string[] {
+  return credentials.flatMap((c) => {
+    const status = c.store.status(now)
+    if (status.ready) return []
+    const services = c.services.map((s) => JSON.stringify(s)).join(', ')
+    const err = status.lastError
+    // The pending message already carries the last error; the other two states do not.
+    const why = status.reason === 'pending' || err === undefined ? status.message : `${status.message}; last error ${err.code}: ${err.message}`
+    return [`no usable svid for ${c.identity.toString()} (backend services ${services}): ${why}`]
+  })
+}
+
 /** Returns every trust domain the current snapshots trust, with its anchors' fingerprints. */
 export function trustDomainStatus (credentials: readonly IdentityCredentials[]): TrustDomainStatus[] {
   const out = new Map<string, TrustDomainStatus>()

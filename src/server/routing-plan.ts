@@ -1,3 +1,4 @@
+import type { ConfigIssue } from '../config/issues.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { compileRouting } from '../proxy/routing-table.ts'
@@ -32,16 +33,38 @@ export interface RoutingPlan {
  * there is at least one service (`ERR_SPIFFE_SERVE_NO_SERVICES`).
  */
 export function assertServeable (config: SpiffeLbConfig): void {
+  const first = serveIssues(config)[0]
+  if (first !== undefined) throw new SpiffeLbError(first.code, first.message, { at: first.path })
+}
+
+/**
+ * Returns every reason `serve` would refuse a config that loads (empty when it can be served):
+ * the rules of {@link assertServeable} for each service, then the proxy's own routing checks
+ * (`ERR_SPIFFE_PROXY_*`). `serve --check` and `serve` both report these, so the check never
+ * passes a config that `serve` refuses.
+ */
+export function serveIssues (config: SpiffeLbConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
   for (const [i, svc] of config.backendServices.entries()) {
     if (svc.tlsSettings.identity === undefined) {
-      throw serverError('ERR_SPIFFE_SERVE_NO_IDENTITY',
-        `backend service ${quote(svc.name)} has no tlsSettings.identity; spiffe-lb forwards only over spiffe mtls`,
-        { at: `backendServices[${i}].tlsSettings.identity` })
+      issues.push({
+        path: `backendServices[${i}].tlsSettings.identity`,
+        code: 'ERR_SPIFFE_SERVE_NO_IDENTITY',
+        message: `backend service ${quote(svc.name)} has no tlsSettings.identity; spiffe-lb forwards only over spiffe mtls`
+      })
     }
   }
   if (config.backendServices.length === 0) {
-    throw serverError('ERR_SPIFFE_SERVE_NO_SERVICES', 'the config defines no backend services to forward to')
+    issues.push({ path: 'backendServices', code: 'ERR_SPIFFE_SERVE_NO_SERVICES', message: 'the config defines no backend services to forward to' })
   }
+  if (issues.length > 0) return issues
+  try {
+    compileRouting(routingShapeFromConfig(config))
+  } catch (err) {
+    if (!(err instanceof SpiffeLbError)) throw err
+    issues.push({ path: err.at ?? 'urlMap', code: err.code, message: err.message })
+  }
+  return issues
 }
 
 /**

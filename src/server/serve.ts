@@ -1,18 +1,18 @@
-import { watch } from 'node:fs'
-import type { FSWatcher } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { bufferedLogDestination } from './log-destination.ts'
-import { loadConfigFile } from '../config/load.ts'
 import { parseDuration } from '../config/values.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
 import { quote } from '../internal/errors.ts'
 import { startServer } from './bootstrap.ts'
+import { startCredentialAlarm } from './credential-alarm.ts'
+import { systemClock } from '../internal/clock.ts'
+import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import type { RunningServer } from './wiring.ts'
 import { startCluster } from './cluster-primary.ts'
-import { runConfigCheck, summarize, writeIssues } from './config-check.ts'
+import { loadServeableConfig, runConfigCheck, summarize, writeIssues } from './config-check.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
 import { serverError } from './errors.ts'
@@ -43,12 +43,13 @@ export function parseWorkers (value: string): number {
  */
 export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted?: (server: RunningServer) => void): Promise<number> {
   const workers = parseWorkers(flags.workers ?? '1')
-  if (flags.check === true) return await runConfigCheck(flags.config, out)
-  const loaded = await loadConfigFile(flags.config)
-  if (!loaded.ok) {
-    writeIssues(flags.config, loaded.errors, out)
-    return EXIT.USAGE
+  if (!Object.hasOwn(pino.levels.values, flags.logLevel) && flags.logLevel !== 'silent') {
+    throw new SpiffeLbError('ERR_SPIFFE_CLI_LOG_LEVEL',
+      `--log-level must be one of ${[...Object.keys(pino.levels.values), 'silent'].join(', ')}, got ${quote(flags.logLevel)}`, { at: '--log-level' })
   }
+  if (flags.check === true) return await runConfigCheck(flags.config, out)
+  const loaded = await loadServeableConfig(flags.config, out)
+  if (!loaded.ok) return EXIT.USAGE
   const drainMs = parseDuration(flags.drainTimeout)
   const destination = bufferedLogDestination()
   const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } }, destination.stream)
@@ -61,16 +62,6 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     server = cluster
     workersLine = `${workers} workers share the proxy listener (pids ${cluster.workerPids.join(' ')})\n`
   }
-  out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
-    `proxy listening on http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
-    `admin listening on http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
-  announceReady({
-    command: 'serve',
-    address: formatHostPort(server.proxyAddress.address, server.proxyAddress.port),
-    admin: formatHostPort(server.adminAddress.address, server.adminAddress.port)
-  })
-  onStarted?.(server)
-
   let reloading = Promise.resolve()
   const reload = (why: string): void => {
     reloading = reloading.then(async () => {
@@ -84,17 +75,34 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
       }
     }).catch((err: unknown) => { log.error({ err }, 'config reload failed; the running config stays') })
   }
-  let debounce: NodeJS.Timeout | undefined
-  let watcher: FSWatcher | undefined
+  // Armed before the listening line: a save right after it must not be missed.
+  let watcher: ConfigWatcher | undefined
   try {
-    // Editors save by rename, so one change fires several events: debounce them into one reload.
-    watcher = watch(flags.config, () => {
-      clearTimeout(debounce)
-      debounce = setTimeout(() => { reload('config file changed') }, 200)
-    })
+    watcher = await watchConfigFile(flags.config, () => { reload('config file changed') })
   } catch (err) {
     log.warn({ err }, 'cannot watch the config file; reload with SIGHUP')
   }
+  out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
+    `proxy listening on http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
+    `admin listening on http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
+  announceReady({
+    command: 'serve',
+    address: formatHostPort(server.proxyAddress.address, server.proxyAddress.port),
+    admin: formatHostPort(server.adminAddress.address, server.adminAddress.port)
+  })
+  onStarted?.(server)
+  // Unusable credentials mean a 502 on every request: say so where the operator looks first.
+  const alarm = startCredentialAlarm(server.credentials, systemClock, {
+    onProblem: (line) => {
+      log.warn({ problem: line }, 'credentials unusable: requests through these backend services get 502')
+      out.stdout.write(`warning: ${line}; requests through these backend services get 502 until a valid svid arrives (see /status)\n`)
+    },
+    onRecovered: () => {
+      log.info('credentials usable again')
+      out.stdout.write('credentials usable again\n')
+    }
+  })
+
   const onHup = (): void => { reload('SIGHUP') }
   process.on('SIGHUP', onHup)
 
@@ -112,7 +120,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   })
   process.off('SIGHUP', onHup)
   watcher?.close()
-  clearTimeout(debounce)
+  alarm.stop()
   await reloading
   await server.close(drainMs)
   destination.close()

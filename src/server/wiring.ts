@@ -21,6 +21,8 @@ export interface RunningServer {
   readonly proxyAddress: AddressInfo
   readonly adminAddress: AddressInfo
   readonly config: SpiffeLbConfig
+  /** The credentials of each managed identity, owned by this process. */
+  readonly credentials: readonly IdentityCredentials[]
   /** Re-reads the config file; applies it only when valid and allowed by the reload rules. */
   reload (): Promise<ServerReload>
   /** Stops accepting, drains in-flight requests up to `deadlineMs`, then stops everything. */

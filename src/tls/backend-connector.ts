@@ -7,7 +7,8 @@ import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
 import { watchCredentialChanges } from './credential-changes.ts'
 import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
-import { reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
+import { explainRefusal } from './refusal.ts'
+import { TLS_ERROR, reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
 import { readPeerChain } from './peer-chain.ts'
 import { recordPeer } from './peer-identity.ts'
 import { SessionCache } from './session-cache.ts'
@@ -192,6 +193,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         // timeout long before a probe would fire, so the extra setsockopt calls buy nothing.
         socket.setNoDelay(true)
         report({ result: 'ok', resumed, trustDomain: peer.id.trustDomain.name, peerId: peer.id.toString(), peerChain: chain })
+        explainRefusal(socket, endpoint, snapshot.svid.id.toString())
         callback(null, socket)
       } catch (err) {
         fail(err as Error, reasonOf(err, 'ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode), resumed, undefined, presented)

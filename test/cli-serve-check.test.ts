@@ -1,0 +1,35 @@
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createDemoWorld, demoConfigYaml } from '../src/server/up-world.ts'
+
+const main = new URL('../src/cli/main.ts', import.meta.url).pathname
+
+function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [main, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? null, stdout, stderr })
+    })
+  })
+}
+
+t.test('serve --check refuses what serve refuses: backend services without an identity', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-check-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const world = await createDemoWorld(dir, Date.now())
+  const text = demoConfigYaml(world, new Map(world.backends.map((b, i) => [b.name, 19443 + i])), { proxyPort: 0, adminPort: 0 })
+  const config = join(dir, 'config.yaml')
+  // Two of the three services lose their identity: the check must name both.
+  let n = 0
+  await writeFile(config, text.replace(/ {4}tlsSettings: \{ identity: "[^"]+" \}\n/g, (line) => (n++ < 2 ? '' : line)))
+  for (const args of [['serve', '--check', '-c', config], ['serve', '-c', config]]) {
+    const res = await cli(args)
+    t.equal(res.code, 2, args.join(' '))
+    t.match(res.stderr, /^backendServices\[0\]\.tlsSettings\.identity: backend service "web" has no tlsSettings\.identity.*\(ERR_SPIFFE_SERVE_NO_IDENTITY\)$/m)
+    t.match(res.stderr, /^backendServices\[1\]\.tlsSettings\.identity: .*\(ERR_SPIFFE_SERVE_NO_IDENTITY\)$/m)
+    t.match(res.stderr, /config invalid: .*: 2 errors/)
+    t.notMatch(res.stdout, /config ok/)
+  }
+})
