@@ -26,6 +26,7 @@ export const SERVER_ERRORS = {
   ERR_SPIFFE_CLI_ID_HAS_NO_PATH: e('`svid issue --id` names only a trust domain', 'an id without a workload path', 'give an id like spiffe://TD/ns/NS/sa/ID'),
   ERR_SPIFFE_CLI_IDENTITY: e('`metadata-server --identity` or `workload-api --identity` is not a managed identity of the config, or the config has none', 'a typo, or a config without managed identities', 'give one of the config\'s managed identities'),
   ERR_SPIFFE_CLI_RESOURCE: e('`workload-api` cannot tell which googleCloudResource to attest: no backend service presents the identity and no --resource was given', 'an identity only used outside the config\'s backend services', 'pass --resource with the resource the attestation rules of the pool admit'),
+  ERR_SPIFFE_CLI_LOG_LEVEL: e('`--log-level` is not a pino level or "silent"', 'a misspelt level such as "warning"', 'use one of the levels the message lists'),
   ERR_SPIFFE_CLI_LISTEN: e('`metadata-server --listen` is not host:port', 'a missing port or an unbracketed ipv6 address', 'write "127.0.0.1:8899"'),
   ERR_SPIFFE_CLI_INTERVAL: e('`agent --interval` is not seconds with an "s" suffix', 'a bare number or "5m"', 'write seconds like "300s"'),
   ERR_SPIFFE_CLI_STALE_CRL: e('`--stale-crl` is not closed or open', 'a misspelt policy', 'use --stale-crl closed (the default) or --stale-crl open'),
@@ -45,7 +46,10 @@ export const SERVER_ERRORS = {
   ERR_SPIFFE_SERVE_WORKER_REQUEST: e('a worker failed to answer a primary\'s request with an error that has no code of its own', 'an unexpected fault in the worker', 'read the message; report it if it repeats'),
   ERR_SPIFFE_SERVE_WORKER_DOWN: e('a worker is stopped or (re)starting, so it cannot answer', 'a worker that crashed and is being restarted', 'wait for the restart; check the logs for why it exited'),
   ERR_SPIFFE_SERVE_WORKER_EXITED: e('a worker exited before it answered', 'a worker crash', 'check the logs for why it exited; it is restarted with backoff'),
-  ERR_SPIFFE_SERVE_WORKER_TIMEOUT: e('a worker did not answer the primary in time', 'a worker stuck or overloaded', 'check the worker\'s cpu and logs')
+  ERR_SPIFFE_SERVE_WORKER_TIMEOUT: e('a worker did not answer the primary in time', 'a worker stuck or overloaded', 'check the worker\'s cpu and logs'),
+  ERR_SPIFFE_SERVE_ADDRESS_IN_USE: e('a listener cannot open: another process listens on that address', 'a second `npm start` or a leftover `serve`', 'stop it or choose another port (--port, --listen, frontend.listen)'),
+  ERR_SPIFFE_SERVE_LISTEN_DENIED: e('a listener cannot open: this user may not listen on that port', 'a port below 1024 without the privilege', 'use a port of 1024 or above'),
+  ERR_SPIFFE_SERVE_ADDRESS_UNAVAILABLE: e('a listener cannot open: the host is not an address of this machine', 'a foreign or mistyped ip address', 'listen on one of its addresses (127.0.0.1, 0.0.0.0)')
 } as const satisfies ErrorRegistry
 
 /** One of the {@link SERVER_ERRORS} codes. */

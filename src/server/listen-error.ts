@@ -1,13 +1,9 @@
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { quote, type SpiffeLbError } from '../internal/errors.ts'
+import { serverError } from './errors.ts'
 
 /**
- * Codes for a listener that cannot be opened (proxy, admin, backend, metadata server, demo).
- * Meaning / usual cause / what to do:
- * - `ERR_SPIFFE_SERVE_ADDRESS_IN_USE`: another process listens there (a second `npm start`, a
- *   leftover `serve`); stop it or choose another port (`--port`, `--listen`, `frontend.listen`).
- * - `ERR_SPIFFE_SERVE_LISTEN_DENIED`: a port below 1024 without the privilege; use a port ≥ 1024.
- * - `ERR_SPIFFE_SERVE_ADDRESS_UNAVAILABLE`: the host is not an address of this machine; listen on
- *   one of its addresses (127.0.0.1, 0.0.0.0).
+ * Codes for a listener that cannot be opened (proxy, admin, backend, metadata server, demo), by
+ * the system error; meaning, cause and action are in src/server/errors.ts (docs/errors.md).
  */
 export const LISTEN_ERRORS = {
   EADDRINUSE: { code: 'ERR_SPIFFE_SERVE_ADDRESS_IN_USE', rule: 'is already in use by another process', hint: 'stop it or choose another port' },
@@ -31,5 +27,5 @@ export function listenError (err: unknown): SpiffeLbError | undefined {
     : /(?:listen|bind) E[A-Z]+ (\S+)/.exec(e.message)?.[1]
   if (address === undefined && e.syscall !== 'listen' && e.syscall !== 'bind' && !/\b(?:listen|bind)\b/.test(e.message)) return undefined
   const where = address === undefined ? 'the listen address' : `address ${quote(address)}`
-  return new SpiffeLbError(known.code, `${where} ${known.rule} (${e.code}): ${known.hint}`, { cause: err, ...(address === undefined ? {} : { at: address }) })
+  return serverError(known.code, `${where} ${known.rule} (${e.code}): ${known.hint}`, { cause: err, ...(address === undefined ? {} : { at: address }) })
 }

@@ -1,6 +1,6 @@
 import type { ConfigIssue } from '../config/issues.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { SpiffeLbError, quote, restoreError } from '../internal/errors.ts'
 import { compileRouting } from '../proxy/routing-table.ts'
 import type { RoutingOptions, ServiceOptions, UrlMapOptions } from '../proxy/types.ts'
 import type { BackendConnector } from '../tls/connector-types.ts'
@@ -34,7 +34,8 @@ export interface RoutingPlan {
  */
 export function assertServeable (config: SpiffeLbConfig): void {
   const first = serveIssues(config)[0]
-  if (first !== undefined) throw new SpiffeLbError(first.code, first.message, { at: first.path })
+  // The issue is a record: a serve rule's code (src/server) or the proxy's routing error's own code.
+  if (first !== undefined) throw restoreError(first, { at: first.path })
 }
 
 /**

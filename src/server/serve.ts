@@ -44,7 +44,7 @@ export function parseWorkers (value: string): number {
 export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted?: (server: RunningServer) => void): Promise<number> {
   const workers = parseWorkers(flags.workers ?? '1')
   if (!Object.hasOwn(pino.levels.values, flags.logLevel) && flags.logLevel !== 'silent') {
-    throw new SpiffeLbError('ERR_SPIFFE_CLI_LOG_LEVEL',
+    throw serverError('ERR_SPIFFE_CLI_LOG_LEVEL',
       `--log-level must be one of ${[...Object.keys(pino.levels.values), 'silent'].join(', ')}, got ${quote(flags.logLevel)}`, { at: '--log-level' })
   }
   if (flags.check === true) return await runConfigCheck(flags.config, out)

@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls'
-import { SpiffeLbError, quote } from '../internal/errors.ts'
-import { TLS_ERROR } from './errors.ts'
+import { quote } from '../internal/errors.ts'
+import { tlsError } from './errors.ts'
 
 /** OpenSSL reports an alert from the peer as `ERR_SSL_…_ALERT_…` (e.g. unknown ca, certificate required). */
 function isAlert (err: unknown): err is Error & { code: string } {
@@ -34,7 +34,7 @@ export function explainRefusal (socket: TLSSocket, endpoint: string, svid: strin
   const refuse = (message: string, cause?: Error): void => {
     if (answered || socket.destroyed) return
     answered = true
-    socket.destroy(new SpiffeLbError(TLS_ERROR.REFUSED_BY_PEER, message, { at: endpoint, ...(cause === undefined ? {} : { cause }) }))
+    socket.destroy(tlsError('ERR_SPIFFE_TLS_REFUSED_BY_PEER', message, { at: endpoint, ...(cause === undefined ? {} : { cause }) }))
   }
   socket.prependListener('error', (err: Error) => {
     if (isAlert(err)) {
