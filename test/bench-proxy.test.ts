@@ -69,7 +69,8 @@ t.test('a tiny run of all three modes counts backend connections that match each
         const b = peer.sample.backend
         if (peer.sample.cpuMicrosPerRequest > 0) t.equal(peer.cpuRatio, run.subject.cpuMicrosPerRequest / peer.sample.cpuMicrosPerRequest)
         if (run.mode === 'pooled') t.ok(b.connections <= CONNECTIONS * SLICES, `pooled: ${b.connections} new connections for ${b.requests} requests`)
-        else t.equal(b.connections, b.requests, `${run.mode}: one new connection per request`)
+        // A peer may have opened a connection for a request still in flight when the slice stopped.
+        else t.ok(b.connections >= b.requests && b.connections <= b.requests + CONNECTIONS * SLICES, `${run.mode}: one new connection per request (${b.connections} for ${b.requests})`)
         if (run.mode === 'fresh') t.equal(b.resumed, 0, 'fresh: no session was resumed')
         // nginx stores one session per upstream and concurrent connections race for it: some resume.
         if (run.mode === 'resumed') t.ok(b.resumed > 0, `resumed: ${b.resumed}/${b.connections} resumed`)
