@@ -96,6 +96,8 @@ t.test('the command refuses a bad option with exit 2, naming the flag, before st
   const main = new URL('../src/cli/main.ts', import.meta.url).pathname
   const err = await promisify(execFile)(process.execPath, [main, 'bench', 'proxy', '--modes', 'fresh,warm']).then(() => undefined, (e: unknown) => e)
   t.match(err, { code: 2, stderr: /ERR_SPIFFE_BENCH_BAD_OPTION: --modes .*"warm"/ })
+  const h3 = await promisify(execFile)(process.execPath, [main, 'bench', 'proxy', '--protocol', 'h1,h3']).then(() => undefined, (e: unknown) => e)
+  t.match(h3, { code: 2, stderr: /ERR_SPIFFE_BENCH_BAD_OPTION: --protocol .*"h3"/ })
 })
 
 t.test('--protocol h2: the pooled run reaches the backend over HTTP/2 on a few multiplexed connections', async (t) => {
