@@ -96,4 +96,27 @@ t.test('the command refuses a bad option with exit 2, naming the flag, before st
   const main = new URL('../src/cli/main.ts', import.meta.url).pathname
   const err = await promisify(execFile)(process.execPath, [main, 'bench', 'proxy', '--modes', 'fresh,warm']).then(() => undefined, (e: unknown) => e)
   t.match(err, { code: 2, stderr: /ERR_SPIFFE_BENCH_BAD_OPTION: --modes .*"warm"/ })
+  const h3 = await promisify(execFile)(process.execPath, [main, 'bench', 'proxy', '--protocol', 'h1,h3']).then(() => undefined, (e: unknown) => e)
+  t.match(h3, { code: 2, stderr: /ERR_SPIFFE_BENCH_BAD_OPTION: --protocol .*"h3"/ })
+})
+
+t.test('--protocol h2: the pooled run reaches the backend over HTTP/2 on a few multiplexed connections', async (t) => {
+  const report = await runProxyBench({ protocols: ['h1', 'h2'], modes: ['pooled'], peers: [], connections: CONNECTIONS, durationMs: 600, warmupMs: 250, slices: SLICES })
+  t.match(report.options, { modes: ['pooled'], protocols: ['h1', 'h2'] })
+  t.same(report.proxy?.map((r) => [r.mode, r.protocol]), [['pooled', 'h1'], ['pooled', 'h2']], 'one pooled run per protocol, labelled')
+  for (const run of report.proxy ?? []) {
+    for (const [side, s] of [['spiffe-lb', run.subject], ['undici', run.baseline]] as const) {
+      const b = s.backend
+      t.ok(s.requests > 0 && s.non2xx === 0 && s.errors === 0, `${run.protocol} ${side}: answered, all 2xx`)
+      if (run.protocol === 'h2') {
+        t.ok(b.requests > 0 && b.h2Requests === b.requests, `${run.protocol} ${side}: ${b.h2Requests}/${b.requests} backend requests over HTTP/2`)
+        // Streams are multiplexed: at most a connection per slice, whatever the frontend concurrency.
+        t.ok(b.connections <= SLICES, `${run.protocol} ${side}: ${b.connections} new backend connections`)
+      } else {
+        t.equal(b.h2Requests, 0, `${run.protocol} ${side}: HTTP/1.1 only`)
+      }
+    }
+  }
+  const pooled = report.targets.find((c) => c.name === 'proxy pooled cpu ratio <= 1.0')
+  t.equal(pooled?.value, report.proxy?.find((r) => r.protocol === 'h1')?.ratio.cpuPerRequest, 'the targets judge the HTTP/1.1 run')
 })

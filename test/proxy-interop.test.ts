@@ -2,7 +2,7 @@
 // (requiring a client certificate) and nginx (`ssl_verify_client on`). Both must verify the
 // proxy's client X.509-SVID with plain X.509 path validation, and the proxy must verify theirs
 // per trust domain.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -111,47 +111,80 @@ t.test('openssl s_server with an SVID of an untrusted domain: 502 naming ERR_SPI
   t.match(res.body.replace(/\n$/, ''), /^backend 127\.0\.0\.1:\d+ rejected: .*evil\.test.* \(ERR_SPIFFE_VERIFY_NO_BUNDLE\)$/)
 })
 
-t.test('nginx with ssl_verify_client on verifies the proxy\'s client SVID', async (t) => {
+/**
+ * Starts nginx as an mTLS backend (`ssl_verify_client on` against the proxy's trust domain)
+ * presenting an SVID of `a.test`; with `h2` it offers HTTP/2 by ALPN (`listen … ssl http2`,
+ * the nginx 1.22 spelling; `http2 on;` from 1.25.1). Each request is logged as
+ * `$server_protocol $ssl_client_verify` to the returned access log.
+ */
+async function startNginx (t: Test, name: string, h2: boolean): Promise<{ port: number, accessLog: string } | undefined> {
   if (!existsSync(NGINX)) {
     t.fail(`${NGINX} is not installed: install nginx (CI installs nginx-light) to run this interop test`)
-    return
+    return undefined
   }
-  const { cert, key } = await writeSvid('nginx', await makeSvid(a, '/backend/nginx'))
+  const { cert, key } = await writeSvid(name, await makeSvid(a, `/backend/${name}`))
   const nginxPort = await freePort()
-  const conf = join(dir, 'nginx.conf')
-  const errorLog = join(dir, 'error.log')
+  const conf = join(dir, `${name}.conf`)
+  const errorLog = join(dir, `${name}-error.log`)
+  const accessLog = join(dir, `${name}-access.log`)
   await writeFile(conf, `daemon off;
 master_process off;
-pid ${join(dir, 'nginx.pid')};
+pid ${join(dir, `${name}.pid`)};
 error_log ${errorLog};
 events {}
 http {
-  access_log off;
+  log_format proto '$server_protocol $ssl_client_verify';
+  access_log ${accessLog} proto;
   client_body_temp_path ${join(dir, 'b')};
   proxy_temp_path ${join(dir, 'p')};
   fastcgi_temp_path ${join(dir, 'f')};
   uwsgi_temp_path ${join(dir, 'u')};
   scgi_temp_path ${join(dir, 's')};
   server {
-    listen 127.0.0.1:${nginxPort} ssl;
+    listen 127.0.0.1:${nginxPort} ssl${h2 ? ' http2' : ''};
     ssl_certificate ${cert};
     ssl_certificate_key ${key};
     ssl_client_certificate ${proxyRoot};
     ssl_verify_client on;
-    location / { return 200 "client=$ssl_client_s_dn verify=$ssl_client_verify\\n"; }
+    location / { return 200 "client=$ssl_client_s_dn verify=$ssl_client_verify protocol=$server_protocol\\n"; }
   }
 }
 `)
   const nginx = child(NGINX, ['-c', conf, '-p', dir, '-e', errorLog])
   const describe = (): string => nginx.output()
-  await waitFor(async () => nginx.exited() || await canConnect(nginxPort), 'nginx to listen', describe)
+  await waitFor(async () => nginx.exited() || await canConnect(nginxPort), `nginx ${name} to listen`, describe)
   if (nginx.exited()) {
     const log = await readFile(errorLog, 'utf8').catch(() => '')
     throw new Error(`nginx exited: ${nginx.output()}\n${log}`)
   }
-  const port = await proxyTo(nginxPort)
+  return { port: nginxPort, accessLog }
+}
+
+t.test('nginx with ssl_verify_client on verifies the proxy\'s client SVID', async (t) => {
+  const nginx = await startNginx(t, 'nginx', false)
+  if (nginx === undefined) return
+  const port = await proxyTo(nginx.port)
   const res = await fetchText(port, '/')
   t.equal(res.status, 200, res.body)
-  t.match(res.body, /verify=SUCCESS\n$/, 'nginx verified the proxy\'s client certificate chain')
+  t.match(res.body, /verify=SUCCESS protocol=HTTP\/1\.1\n$/, 'nginx verified the proxy\'s client certificate chain')
   t.match(res.body, /^client=/)
+})
+
+t.test('nginx as an HTTP/2 mTLS backend: a protocol HTTP2 service reaches it over h2', async (t) => {
+  const nginx = await startNginx(t, 'nginx-h2', true)
+  if (nginx === undefined) return
+  const started = await startTestProxy(t, {
+    connect: connector,
+    services: [testService('peer', [{ port: nginx.port }], { protocol: 'HTTP2' })],
+    urlMap: { defaultService: 'peer' }
+  })
+  for (const path of ['/one', '/two']) {
+    const res = await fetchText(started.port, path)
+    t.equal(res.status, 200, res.body)
+    t.match(res.body, /verify=SUCCESS protocol=HTTP\/2\.0\n$/, `${path}: nginx verified the proxy's client SVID and spoke HTTP/2`)
+  }
+  // nginx writes the access log line when the request ends: wait for both.
+  const lines = async (): Promise<string[]> => (await readFile(nginx.accessLog, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '')
+  await waitFor(async () => (await lines()).length >= 2, 'two nginx access log lines', () => nginx.accessLog)
+  t.same(await lines(), ['HTTP/2.0 SUCCESS', 'HTTP/2.0 SUCCESS'], 'nginx logged both requests as HTTP/2.0 with a verified client')
 })

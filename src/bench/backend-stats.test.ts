@@ -11,12 +11,12 @@ import { createBenchPki } from './bench-pki.ts'
 import { backendCounts, openBackendStats, sumBackendCounts } from './backend-stats.ts'
 
 t.test('window counts and their sums', async (t) => {
-  const a = backendCounts({ connections: 10, resumed: 2, requests: 100, rejected: 0 }, { connections: 30, resumed: 17, requests: 140, rejected: 1 })
-  t.same(a, { requests: 40, connections: 20, resumed: 15, newConnectionsPerRequest: 0.5, resumedFraction: 0.75 })
-  t.same(backendCounts({ connections: 5, resumed: 0, requests: 9, rejected: 0 }, { connections: 5, resumed: 0, requests: 9, rejected: 0 }),
-    { requests: 0, connections: 0, resumed: 0, newConnectionsPerRequest: 0, resumedFraction: 0 }, 'an empty window divides by nothing')
+  const a = backendCounts({ connections: 10, resumed: 2, requests: 100, rejected: 0, h2Requests: 5 }, { connections: 30, resumed: 17, requests: 140, rejected: 1, h2Requests: 25 })
+  t.same(a, { requests: 40, h2Requests: 20, connections: 20, resumed: 15, newConnectionsPerRequest: 0.5, resumedFraction: 0.75 })
+  t.same(backendCounts({ connections: 5, resumed: 0, requests: 9, rejected: 0, h2Requests: 0 }, { connections: 5, resumed: 0, requests: 9, rejected: 0, h2Requests: 0 }),
+    { requests: 0, h2Requests: 0, connections: 0, resumed: 0, newConnectionsPerRequest: 0, resumedFraction: 0 }, 'an empty window divides by nothing')
   const b = { requests: 60, connections: 60, resumed: 60, newConnectionsPerRequest: 1, resumedFraction: 1 }
-  t.same(sumBackendCounts([a, b]), { requests: 100, connections: 80, resumed: 75, newConnectionsPerRequest: 0.8, resumedFraction: 75 / 80 })
+  t.same(sumBackendCounts([a, b]), { requests: 100, h2Requests: 20, connections: 80, resumed: 75, newConnectionsPerRequest: 0.8, resumedFraction: 75 / 80 })
 })
 
 t.test('the reader subtracts exactly the connections it opened itself, even when one was cut', async (t) => {
@@ -43,13 +43,13 @@ t.test('the reader subtracts exactly the connections it opened itself, even when
     await rm(dir, { recursive: true, force: true })
   })
 
-  t.same(await reader.read(), { connections: 0, resumed: 0, requests: 0, rejected: 0 }, 'the first read opened a connection: not counted')
+  t.same(await reader.read(), { connections: 0, resumed: 0, requests: 0, rejected: 0, h2Requests: 0 }, 'the first read opened a connection: not counted')
   const client = new Client(`https://${backend.host}:${backend.port}`, { allowH2: false, connect: { cert: pki.client.chainPem, key: pki.client.keyPem, rejectUnauthorized: false, maxCachedSessions: 0 } })
   for (let i = 0; i < 3; i++) await (await client.request({ path: `/r${i}`, method: 'GET', reset: true })).body.text()
   await client.close()
-  t.same(await reader.read(), { connections: 3, resumed: 0, requests: 3, rejected: 0 }, 'three connections of someone else')
+  t.same(await reader.read(), { connections: 3, resumed: 0, requests: 3, rejected: 0, h2Requests: 0 }, 'three connections of someone else')
   for (const s of relayed) s.destroy()
   await new Promise((resolve) => setTimeout(resolve, 50))
-  t.same(await reader.settle(10, 1000), { connections: 3, resumed: 0, requests: 3, rejected: 0 }, 'a reconnect of the reader is subtracted too, and it did not resume')
+  t.same(await reader.settle(10, 1000), { connections: 3, resumed: 0, requests: 3, rejected: 0, h2Requests: 0 }, 'a reconnect of the reader is subtracted too, and it did not resume')
   t.equal(backend.stats().connections, 5, 'the backend did count the reader\'s two connections')
 })

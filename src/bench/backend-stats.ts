@@ -17,6 +17,8 @@ export interface StatsSnapshot {
   requests: number
   /** Clients the backend refused. */
   rejected: number
+  /** Of `requests`, those over HTTP/2 (0 from a backend that does not count them). */
+  h2Requests: number
 }
 
 /** A keep-alive reader of one backend's `/stats`. */
@@ -55,7 +57,7 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
       throw benchError('ERR_SPIFFE_BENCH_BACKEND_STATS', `backend ${address} answered /stats with ${res.statusCode} ${quote(text, 200)}`, { at: address })
     }
     // `own` already counts a connection opened for this very read, and so does the backend.
-    return { connections: d.connections - own, resumed: d.resumed, requests: d.requests, rejected: d.rejected }
+    return { connections: d.connections - own, resumed: d.resumed, requests: d.requests, rejected: d.rejected, h2Requests: typeof d.h2Requests === 'number' ? d.h2Requests : 0 }
   }
   return {
     read,
@@ -76,9 +78,10 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
 }
 
 /** Returns counts with their per-request and per-connection ratios. */
-function withRatios (requests: number, connections: number, resumed: number): BackendCounts {
+function withRatios (requests: number, connections: number, resumed: number, h2Requests: number): BackendCounts {
   return {
     requests,
+    h2Requests,
     connections,
     resumed,
     newConnectionsPerRequest: requests === 0 ? 0 : connections / requests,
@@ -88,11 +91,11 @@ function withRatios (requests: number, connections: number, resumed: number): Ba
 
 /** Returns the backend counts of the window between two snapshots. */
 export function backendCounts (before: StatsSnapshot, after: StatsSnapshot): BackendCounts {
-  return withRatios(after.requests - before.requests, after.connections - before.connections, after.resumed - before.resumed)
+  return withRatios(after.requests - before.requests, after.connections - before.connections, after.resumed - before.resumed, after.h2Requests - before.h2Requests)
 }
 
 /** Returns the sum of several windows' counts, ratios recomputed from the sums. */
 export function sumBackendCounts (parts: readonly BackendCounts[]): BackendCounts {
   const sum = (pick: (p: BackendCounts) => number): number => parts.reduce((n, p) => n + pick(p), 0)
-  return withRatios(sum((p) => p.requests), sum((p) => p.connections), sum((p) => p.resumed))
+  return withRatios(sum((p) => p.requests), sum((p) => p.connections), sum((p) => p.resumed), sum((p) => p.h2Requests ?? 0))
 }

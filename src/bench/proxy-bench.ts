@@ -10,7 +10,7 @@ import { benchEnvironment } from './environment.ts'
 import { runLoad } from './proxy-load.ts'
 import type { LoadSlice } from './proxy-load.ts'
 import { resolveProxyBenchOptions } from './proxy-options.ts'
-import type { ProxyBenchOptions, ProxyMode, ResolvedProxyBenchOptions } from './proxy-options.ts'
+import type { ProxyBenchOptions, ProxyMode, ProxyProtocol, ResolvedProxyBenchOptions } from './proxy-options.ts'
 import { backendCounts, sumBackendCounts } from './backend-stats.ts'
 import type { StatsSnapshot } from './backend-stats.ts'
 import { proxyTargets } from './proxy-targets.ts'
@@ -80,13 +80,13 @@ const stopPair = async (pair: ModePair): Promise<void> => {
  * a waiting proxy has no traffic and no health checks, so it costs the measured ones nothing.
  * If any fails to start, the ones that did are stopped and the first error is thrown.
  */
-async function startPairs (world: ProxyWorld, o: ResolvedProxyBenchOptions, workers: number, peers: ReadonlyMap<PeerName, string>): Promise<Map<ProxyMode, ModePair>> {
+async function startPairs (world: ProxyWorld, o: ResolvedProxyBenchOptions, workers: number, peers: ReadonlyMap<PeerName, string>, protocol: ProxyProtocol): Promise<Map<ProxyMode, ModePair>> {
   const started: Frontend[] = []
   const keep = async (p: Promise<Frontend>): Promise<Frontend> => { const f = await p; started.push(f); return f }
-  const results = await Promise.allSettled(o.modes.map(async (mode): Promise<[ProxyMode, ModePair]> => {
+  const results = await Promise.allSettled(modesOf(o, protocol).map(async (mode): Promise<[ProxyMode, ModePair]> => {
     const [ps, fs, ...peerStarts] = await Promise.allSettled([
-      o.targetProxy === undefined ? keep(world.startProxy(mode, workers)) : Promise.resolve(undefined),
-      keep(world.startForwarder(mode)),
+      o.targetProxy === undefined ? keep(world.startProxy(mode, workers, protocol)) : Promise.resolve(undefined),
+      keep(world.startForwarder(mode, protocol)),
       ...[...peers].map(async ([name, file]): Promise<[PeerName, Frontend]> => [name, await keep(world.startPeer(name, file, mode))])
     ])
     if (ps.status === 'rejected') throw ps.reason
@@ -104,9 +104,12 @@ async function startPairs (world: ProxyWorld, o: ResolvedProxyBenchOptions, work
   return new Map(results.flatMap((r) => r.status === 'fulfilled' ? [r.value] : []))
 }
 
+/** Returns the modes `protocol` runs: HTTP/2 only pooled (see PROXY_PROTOCOLS). */
+const modesOf = (o: ResolvedProxyBenchOptions, protocol: ProxyProtocol): ProxyMode[] => protocol === 'h2' ? o.modes.filter((m) => m === 'pooled') : o.modes
+
 /** Measures one mode: warm-up on both sides, then alternating slices (ABBA order), each followed by a settled /stats read. */
-async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mode: ProxyMode, workers: number, pair: ModePair, progress: Progress): Promise<ProxyRun> {
-  const tag = `${mode}, ${workers} worker${workers === 1 ? '' : 's'}`
+async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mode: ProxyMode, protocol: ProxyProtocol, workers: number, pair: ModePair, progress: Progress): Promise<ProxyRun> {
+  const tag = `${mode}${protocol === 'h2' ? ' h2' : ''}, ${workers} worker${workers === 1 ? '' : 's'}`
   try {
     const p = pair.proxy
     const f = pair.forwarder
@@ -153,7 +156,7 @@ async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mod
         before = after
       }
     }
-    const run: ProxyRun = { mode, workers, subject: sample(subject), baseline: sample(baseline), ratio: { cpuPerRequest: 0, requestsPerSecond: 0 } }
+    const run: ProxyRun = { mode, protocol, workers, subject: sample(subject), baseline: sample(baseline), ratio: { cpuPerRequest: 0, requestsPerSecond: 0 } }
     run.ratio = {
       cpuPerRequest: ratio(run.subject.cpuMicrosPerRequest, run.baseline.cpuMicrosPerRequest),
       requestsPerSecond: ratio(run.subject.requestsPerSecond, run.baseline.requestsPerSecond)
@@ -174,7 +177,8 @@ async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mod
 
 function summary (label: string, s: ProxySample): string {
   return `${label} ${Math.round(s.requestsPerSecond)} req/s, ${Math.round(s.cpuMicrosPerRequest)} µs/req, ` +
-    `${s.backend.newConnectionsPerRequest.toFixed(2)} conns/req, ${(s.backend.resumedFraction * 100).toFixed(1)} % resumed`
+    `${s.backend.newConnectionsPerRequest.toFixed(2)} conns/req, ${(s.backend.resumedFraction * 100).toFixed(1)} % resumed, ` +
+    `${s.backend.requests === 0 ? 0 : Math.round((s.backend.h2Requests ?? 0) / s.backend.requests * 100)} % over h2`
 }
 
 /**
@@ -203,14 +207,17 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
   try {
     world = await creating
     for (const note of peers.notes) progress(note)
-    for (const workers of o.workers) {
-      progress(`starting ${o.targetProxy === undefined ? 'spiffe-lb serve, ' : ''}the undici forwarder${[...peers.found.keys()].map((n) => `, ${n}`).join('')} for ${o.modes.join(', ')} (${workers} worker${workers === 1 ? '' : 's'})`)
-      // Peers run with one worker: the comparison is per worker.
-      const pairs = await startPairs(world, o, workers, workers === Math.min(...o.workers) ? peers.found : new Map())
-      try {
-        for (const [mode, pair] of pairs) runs.push(await measureMode(world, o, mode, workers, pair, progress))
-      } finally {
-        await Promise.all([...pairs.values()].map(stopPair))
+    for (const protocol of o.protocols) {
+      for (const workers of o.workers) {
+        // Peers run with one worker (the comparison is per worker) and HTTP/1.1 (their configs' upstream protocol).
+        const runPeers = workers === Math.min(...o.workers) && protocol === 'h1' ? peers.found : new Map<PeerName, string>()
+        progress(`starting ${o.targetProxy === undefined ? 'spiffe-lb serve, ' : ''}the undici forwarder${[...runPeers.keys()].map((n) => `, ${n}`).join('')} for ${modesOf(o, protocol).join(', ')} over ${protocol} (${workers} worker${workers === 1 ? '' : 's'})`)
+        const pairs = await startPairs(world, o, workers, runPeers, protocol)
+        try {
+          for (const [mode, pair] of pairs) runs.push(await measureMode(world, o, mode, protocol, workers, pair, progress))
+        } finally {
+          await Promise.all([...pairs.values()].map(stopPair))
+        }
       }
     }
   } finally {
@@ -223,6 +230,7 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
     environment,
     options: {
       modes: o.modes,
+      protocols: o.protocols,
       connections: o.connections,
       durationMs: o.durationMs,
       warmupMs: o.warmupMs,
@@ -236,7 +244,7 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
     },
     proxy: runs,
     ...(peers.notes.length === 0 ? {} : { notes: peers.notes }),
-    targets: proxyTargets(runs, o.workers)
+    targets: proxyTargets(runs.filter((r) => r.protocol !== 'h2'), o.workers)
   }
 }
 

@@ -34,6 +34,12 @@ t.test('the generated config is valid and realises each mode; the credential dir
     t.same(services[0]?.backends.flatMap((b) => b.endpoints.map((e) => `${e.host}:${e.port}`)), ['127.0.0.1:9443'])
     t.match(loaded.config.credentials, { source: 'directory', directory: credentialsDir })
   }
+  const h2 = join(dir, 'pooled-h2.yaml')
+  await writeFile(h2, proxyBenchConfig({ pki, credentialsDir, backend: '127.0.0.1:9443', mode: 'pooled', protocol: 'h2' }))
+  const loadedH2 = await loadConfigFile(h2)
+  t.equal(loadedH2.ok ? loadedH2.config.backendServices[0]?.protocol : JSON.stringify(loadedH2.errors), 'HTTP2', 'h2: the service speaks HTTP/2')
+  const h1 = await loadConfigFile(join(dir, 'pooled.yaml'))
+  t.equal(h1.ok ? h1.config.backendServices[0]?.protocol : 'invalid', 'HTTPS', 'h1: the service speaks HTTP/1.1 over TLS')
   t.same(MODE_CONNECTION_POOL, {
     fresh: { maxRequestsPerConnection: 1, tlsSessionResumption: false },
     resumed: { maxRequestsPerConnection: 1, tlsSessionResumption: true },

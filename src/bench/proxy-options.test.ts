@@ -23,6 +23,9 @@ t.test('flags are parsed into options', async (t) => {
   })
   t.same(parseProxyBenchFlags({ targetProxy: '[::1]:8080', proxyPid: '1234' }), { targetProxy: '[::1]:8080', proxyPid: 1234 })
   t.same(parseProxyBenchFlags({}), {}, 'nothing given: the defaults apply later')
+  t.same(parseProxyBenchFlags({ protocol: 'h2, h1' }), { protocols: ['h2', 'h1'] })
+  t.same(resolveProxyBenchOptions({ protocols: ['h2', 'h1'] }).protocols, ['h1', 'h2'], 'protocols run in report order')
+  t.same(resolveProxyBenchOptions({}).protocols, ['h1'], 'HTTP/1.1 by default')
 })
 
 const bad: Array<[string, ProxyBenchFlags, string]> = [
@@ -37,6 +40,9 @@ const bad: Array<[string, ProxyBenchFlags, string]> = [
   ['zero workers', { workers: '0' }, '--workers'],
   ['workers repeated', { workers: '2,2' }, '--workers'],
   ['workers not numbers', { workers: 'auto' }, '--workers'],
+  ['unknown protocol', { protocol: 'h3' }, '--protocol'],
+  ['empty protocol list', { protocol: ',' }, '--protocol'],
+  ['h2 without the pooled mode', { protocol: 'h1,h2', modes: 'fresh,resumed' }, '--protocol'],
   ['unknown key algorithm', { keyAlgorithm: 'ED25519' }, '--key-algorithm'],
   ['target proxy without port', { targetProxy: 'localhost' }, '--target-proxy'],
   ['two worker counts with a target proxy', { targetProxy: '127.0.0.1:8080', workers: '1,2' }, '--workers'],

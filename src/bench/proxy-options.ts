@@ -20,10 +20,23 @@ export type PeerName = typeof PEER_NAMES[number]
 /** Every mode, in report order. */
 export const PROXY_MODES: readonly ProxyMode[] = ['fresh', 'resumed', 'pooled']
 
+/**
+ * The protocol the proxies speak to the backend, in report order: `h1` = HTTP/1.1 (spiffe-lb
+ * `protocol: HTTPS`), `h2` = HTTP/2 (spiffe-lb `protocol: HTTP2`, the undici baseline with
+ * `allowH2`). HTTP/2 multiplexes streams on pooled connections, so `h2` runs only the `pooled`
+ * mode (a connection per request is HTTP/1.1's measure), and without the peers (their configs
+ * speak HTTP/1.1 upstream).
+ */
+export const PROXY_PROTOCOLS = ['h1', 'h2'] as const
+/** One backend protocol of {@link PROXY_PROTOCOLS}. */
+export type ProxyProtocol = typeof PROXY_PROTOCOLS[number]
+
 /** Options of {@link runProxyBench}; every field has a default (see {@link resolveProxyBenchOptions}). */
 export interface ProxyBenchOptions {
   /** Default all three. */
   modes?: readonly ProxyMode[]
+  /** Backend protocols measured; default `['h1']`. `h2` runs the `pooled` mode only. */
+  protocols?: readonly ProxyProtocol[]
   /** autocannon connections to the frontend; default 16 (8 with `quick`). */
   connections?: number
   /** Measured time per side per mode, ms; default 5 000 (2 000 with `quick`). */
@@ -50,6 +63,7 @@ export interface ProxyBenchOptions {
 /** The options with every default applied. */
 export interface ResolvedProxyBenchOptions {
   modes: ProxyMode[]
+  protocols: ProxyProtocol[]
   connections: number
   durationMs: number
   warmupMs: number
@@ -81,6 +95,10 @@ export function resolveProxyBenchOptions (o: ProxyBenchOptions): ResolvedProxyBe
   const modes = [...(o.modes ?? PROXY_MODES)]
   if (modes.length === 0) throw bad('--modes', 'must name at least one mode', '')
   for (const m of modes) if (!PROXY_MODES.includes(m)) throw bad('--modes', `must be a list of ${PROXY_MODES.join(', ')}`, m)
+  const protocols = [...(o.protocols ?? ['h1'])]
+  if (protocols.length === 0) throw bad('--protocol', 'must name at least one protocol', '')
+  for (const p of protocols) if (!PROXY_PROTOCOLS.includes(p)) throw bad('--protocol', `must be a list of ${PROXY_PROTOCOLS.join(', ')}`, p)
+  if (protocols.includes('h2') && !modes.includes('pooled')) throw bad('--protocol', 'h2 runs only the pooled mode: --modes must include pooled', protocols.join(','))
   const durationMs = o.durationMs ?? (quick ? 2000 : 5000)
   if (!Number.isFinite(durationMs) || durationMs < 200 || durationMs > 3_600_000) throw bad('--duration', 'must be from 200ms to 1h', durationMs)
   const warmupMs = o.warmupMs ?? (quick ? 500 : 1000)
@@ -100,6 +118,7 @@ export function resolveProxyBenchOptions (o: ProxyBenchOptions): ResolvedProxyBe
   }
   return {
     modes: PROXY_MODES.filter((m) => modes.includes(m)),
+    protocols: PROXY_PROTOCOLS.filter((p) => protocols.includes(p)),
     connections: positiveInt('--connections', o.connections ?? (quick ? 8 : 16), 1, 10_000),
     durationMs,
     warmupMs,
@@ -132,6 +151,8 @@ function intOption (flag: string, text: string): number {
 /** The flags of `bench proxy` as commander hands them over (strings, booleans). */
 export interface ProxyBenchFlags {
   modes?: string
+  /** `h1`, `h2` or `h1,h2`. */
+  protocol?: string
   connections?: string
   duration?: string
   warmup?: string
@@ -153,6 +174,13 @@ export function parseProxyBenchFlags (f: ProxyBenchFlags): ProxyBenchOptions {
       const mode = PROXY_MODES.find((m) => m === s)
       if (mode === undefined) throw bad('--modes', `must be a comma-separated list of ${PROXY_MODES.join(', ')}`, s)
       return mode
+    })
+  }
+  if (f.protocol !== undefined) {
+    o.protocols = f.protocol.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+      const protocol = PROXY_PROTOCOLS.find((p) => p === s)
+      if (protocol === undefined) throw bad('--protocol', `must be a comma-separated list of ${PROXY_PROTOCOLS.join(', ')}`, s)
+      return protocol
     })
   }
   if (f.connections !== undefined) o.connections = intOption('--connections', f.connections)

@@ -12,7 +12,7 @@ import type { BenchPki } from './bench-pki.ts'
 import { spiffeLbChild, startChild } from './child-process.ts'
 import type { BenchChild, StartChildOptions } from './child-process.ts'
 import { proxyBenchConfig, writeBenchCredentials } from './proxy-config.ts'
-import type { ProxyMode } from './proxy-options.ts'
+import type { ProxyMode, ProxyProtocol } from './proxy-options.ts'
 import { openBackendStats } from './backend-stats.ts'
 import type { BackendStatsReader } from './backend-stats.ts'
 import { undiciForwarderArgs } from './undici-forwarder.ts'
@@ -37,10 +37,10 @@ export interface ProxyWorld {
   credentialsDir: string
   backend: BenchChild
   stats: BackendStatsReader
-  /** Starts `spiffe-lb serve` with a config for `mode` (and `--workers` when above 1). */
-  startProxy: (mode: ProxyMode | 'mixed', workers: number) => Promise<Frontend>
-  /** Starts the undici forwarder baseline in `mode`. */
-  startForwarder: (mode: ProxyMode) => Promise<Frontend>
+  /** Starts `spiffe-lb serve` with a config for `mode` (and `--workers` when above 1), speaking `protocol` (default h1) to the backend. */
+  startProxy: (mode: ProxyMode | 'mixed', workers: number, protocol?: ProxyProtocol) => Promise<Frontend>
+  /** Starts the undici forwarder baseline in `mode`, offering h2 with `protocol` h2. */
+  startForwarder: (mode: ProxyMode, protocol?: ProxyProtocol) => Promise<Frontend>
   /** Starts peer `name` (its binary at `executable`) as the same mTLS forwarding proxy in `mode`. */
   startPeer: (name: PeerName, executable: string, mode: ProxyMode) => Promise<Frontend>
   /** Stops every child still running, closes the stats reader, removes the directory. Idempotent. */
@@ -106,22 +106,22 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
       backend,
       stats,
       close,
-      async startProxy (mode, workers) {
+      async startProxy (mode, workers, protocol = 'h1') {
         const file = join(dir, `config-${mode}-${++configs}.yaml`)
-        await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode }))
+        await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode, protocol }))
         // Access log on (level info, one JSON line per request to stdout, which the bench drains),
         // as nginx and HAProxy run with theirs.
-        const child = await start({ ...spiffeLbChild(`spiffe-lb serve (${mode}, ${workers} worker${workers === 1 ? '' : 's'})`,
+        const child = await start({ ...spiffeLbChild(`spiffe-lb serve (${mode}, ${protocol}, ${workers} worker${workers === 1 ? '' : 's'})`,
           'serve', '-c', file, '--log-level', 'info', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])),
           // Every mode's serve starts at once; on a machine shared with other load that takes long.
           timeoutMs: 120_000
         })
         return { child, address: child.announced?.address ?? '' }
       },
-      async startForwarder (mode) {
+      async startForwarder (mode, protocol = 'h1') {
         const child = await start({
-          name: `undici forwarder (${mode})`,
-          args: undiciForwarderArgs({ listen: '127.0.0.1:0', backend: backendAddress, certFile: pki.client.certFile, keyFile: pki.client.keyFile, mode }),
+          name: `undici forwarder (${mode}, ${protocol})`,
+          args: undiciForwarderArgs({ listen: '127.0.0.1:0', backend: backendAddress, certFile: pki.client.certFile, keyFile: pki.client.keyFile, mode, h2: protocol === 'h2' }),
           ready: /^listening on (\S+)/
         })
         return { child, address: child.ready?.[1] ?? '' }

@@ -113,8 +113,10 @@ for (const [name, cells] of hsCases) {
 const pxCases: Array<[string, ProxyRun[]]> = [
   ['three modes', [pxRun(0, 'fresh'), pxRun(1, 'resumed'), pxRun(2, 'pooled')]],
   ['a 2-worker run', [pxRun(0, 'fresh'), pxRun(4, 'fresh', 2)]],
+  ['pooled over HTTP/1.1 and HTTP/2', [pxRun(2, 'pooled'), { ...pxRun(3, 'pooled', 1, { backend: { requests: 300, h2Requests: 297, connections: 1, resumed: 0, newConnectionsPerRequest: 1 / 300, resumedFraction: 0 } }), protocol: 'h2' }]],
   ['zero requests', [pxRun(0, 'pooled', 1, { requests: 0, requestsPerSecond: 0, cpuMicrosPerRequest: 0, backend: { requests: 0, connections: 0, resumed: 0, newConnectionsPerRequest: 0, resumedFraction: 0 } })]]
 ]
+const h2Share = (s: ProxyRun['subject']): number => s.backend.requests === 0 ? 0 : (s.backend.h2Requests ?? 0) / s.backend.requests * 100
 for (const [name, runs] of pxCases) {
   t.test(`proxy table: ${name}`, async (t) => {
     const md = renderMarkdown(report('proxy', runs))
@@ -133,8 +135,10 @@ for (const [name, runs] of pxCases) {
         [3, r.subject.cpuMicrosPerRequest, r.baseline.cpuMicrosPerRequest, 0, 'cpu'],
         [7, r.subject.backend.newConnectionsPerRequest, r.baseline.backend.newConnectionsPerRequest, 2, 'new conns/req'],
         [8, r.subject.backend.resumedFraction * 100, r.baseline.backend.resumedFraction * 100, 1, 'resumed %'],
-        [9, r.subject.non2xx + r.subject.errors, r.baseline.non2xx + r.baseline.errors, 0, 'non-2xx+errors']
+        [9, r.subject.non2xx + r.subject.errors, r.baseline.non2xx + r.baseline.errors, 0, 'non-2xx+errors'],
+        [11, h2Share(r.subject), h2Share(r.baseline), 1, 'backend h2 %']
       ]
+      t.equal(row[10], r.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1', 'each run is labelled with its backend protocol')
       for (const [col, s, b, decimals, what] of pairs) {
         const [ts, tb] = pairOf(row[col])
         shows(t, ts, s, decimals, `${what} (spiffe-lb)`)

@@ -65,8 +65,11 @@ function handshakeRow (c: HandshakeCell): string[] {
 export const proxyColumns = [
   'mode', 'workers', 'rps (spiffe-lb / undici)', 'CPU µs/req (spiffe-lb / undici)', 'CPU ratio',
   'p50/p99 ms (spiffe-lb)', 'p50/p99 ms (undici)', 'backend new conns/req (spiffe-lb / undici)',
-  'resumed % (spiffe-lb / undici)', 'non-2xx+errors (spiffe-lb / undici)'
+  'resumed % (spiffe-lb / undici)', 'non-2xx+errors (spiffe-lb / undici)', 'backend protocol', 'backend h2 % (spiffe-lb / undici)'
 ] as const
+
+/** Returns the share of a sample's backend requests that came over HTTP/2, as a percentage. */
+const h2Percent = (s: ProxySample): string => formatPercent(s.backend.requests === 0 ? 0 : (s.backend.h2Requests ?? 0) / s.backend.requests)
 
 function proxyRow (r: ProxyRun): string[] {
   const s = r.subject
@@ -80,7 +83,9 @@ function proxyRow (r: ProxyRun): string[] {
     `${ms(b.latencyMs.p50)}/${ms(b.latencyMs.p99)}`,
     pair(formatNumber(s.backend.newConnectionsPerRequest, 2), formatNumber(b.backend.newConnectionsPerRequest, 2)),
     pair(formatPercent(s.backend.resumedFraction), formatPercent(b.backend.resumedFraction)),
-    pair(int(s.non2xx + s.errors), int(b.non2xx + b.errors))
+    pair(int(s.non2xx + s.errors), int(b.non2xx + b.errors)),
+    r.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1',
+    pair(h2Percent(s), h2Percent(b))
   ]
 }
 

@@ -65,7 +65,7 @@ function spec (report: BenchReport): ChartSpec {
     panels: ['requests per second', 'proxy CPU µs per request'],
     legend: ['spiffe-lb proxy', 'undici forwarder (baseline)'],
     groups: (report.proxy ?? []).map((r) => ({
-      label: `${r.mode} · ${r.workers} worker${r.workers === 1 ? '' : 's'}`,
+      label: `${r.mode}${r.protocol === 'h2' ? ' h2' : ''} · ${r.workers} worker${r.workers === 1 ? '' : 's'}`,
       values: [[r.subject.requestsPerSecond, r.baseline.requestsPerSecond],
         [r.subject.cpuMicrosPerRequest, r.baseline.cpuMicrosPerRequest]],
       ratio: r.ratio.cpuPerRequest

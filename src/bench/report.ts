@@ -89,6 +89,8 @@ export interface BackendCounts {
   newConnectionsPerRequest: number
   /** resumed / connections (0 when there were none). */
   resumedFraction: number
+  /** Of `requests`, the ones the backend received over HTTP/2. */
+  h2Requests?: number
 }
 
 /** One side of a proxy-mode run: spiffe-lb (`subject`) or the minimal undici forwarder. */
@@ -125,6 +127,8 @@ export interface PeerRun {
 /** One proxy mode with its baseline. */
 export interface ProxyRun {
   mode: 'fresh' | 'resumed' | 'pooled'
+  /** Backend protocol of the proxy and the baseline (`bench proxy --protocol`); absent = h1. */
+  protocol?: 'h1' | 'h2'
   /** Proxy worker processes (`serve --workers`). */
   workers: number
   subject: ProxySample

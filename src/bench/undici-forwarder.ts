@@ -31,6 +31,8 @@ export interface UndiciForwarderOptions {
   certPem: string
   keyPem: string
   mode: ForwarderMode
+  /** Offer h2 by ALPN (undici `allowH2`): streams multiplexed on pooled connections. Default false. */
+  h2?: boolean
 }
 
 /** A running forwarder. */
@@ -56,7 +58,8 @@ export async function startUndiciForwarder (options: UndiciForwarderOptions): Pr
   const secureContext = tls.createSecureContext({ cert: options.certPem, key: options.keyPem })
   const origin = `https://${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`
   const pool = new Pool(origin, {
-    allowH2: false, // the backend offers h2 too; the baseline is HTTP/1.1 like the proxy's HTTPS
+    // The backend offers h2 too; the baseline speaks the protocol the proxy under test speaks.
+    allowH2: options.h2 === true,
     connect: {
       secureContext,
       rejectUnauthorized: false,
@@ -101,12 +104,13 @@ export async function startUndiciForwarder (options: UndiciForwarderOptions): Pr
 }
 
 /** Returns the argv (after the Node executable) that runs this forwarder as a child process. */
-export function undiciForwarderArgs (options: { listen: string, backend: string, certFile: string, keyFile: string, mode: ForwarderMode }): string[] {
+export function undiciForwarderArgs (options: { listen: string, backend: string, certFile: string, keyFile: string, mode: ForwarderMode, h2?: boolean }): string[] {
   // This very file: the source when we run from source, the compiled one when built.
   return [
     fileURLToPath(import.meta.url),
     '--listen', options.listen, '--backend', options.backend,
-    '--cert', options.certFile, '--key', options.keyFile, '--mode', options.mode
+    '--cert', options.certFile, '--key', options.keyFile, '--mode', options.mode,
+    ...(options.h2 === true ? ['--h2'] : [])
   ]
 }
 
@@ -118,13 +122,14 @@ async function main (argv: string[]): Promise<void> {
       backend: { type: 'string' },
       cert: { type: 'string' },
       key: { type: 'string' },
-      mode: { type: 'string', default: 'pooled' }
+      mode: { type: 'string', default: 'pooled' },
+      h2: { type: 'boolean', default: false }
     }
   })
   const mode = values.mode
   if (values.backend === undefined || values.cert === undefined || values.key === undefined ||
       (mode !== 'fresh' && mode !== 'resumed' && mode !== 'pooled')) {
-    process.stderr.write('usage: undici-forwarder --listen HOST:PORT --backend HOST:PORT --cert FILE --key FILE --mode fresh|resumed|pooled\n')
+    process.stderr.write('usage: undici-forwarder --listen HOST:PORT --backend HOST:PORT --cert FILE --key FILE --mode fresh|resumed|pooled [--h2]\n')
     process.exitCode = 2
     return
   }
@@ -133,7 +138,8 @@ async function main (argv: string[]): Promise<void> {
     backend: values.backend,
     certPem: await readFile(values.cert, 'utf8'),
     keyPem: await readFile(values.key, 'utf8'),
-    mode
+    mode,
+    h2: values.h2
   })
   const host = forwarder.host.includes(':') ? `[${forwarder.host}]` : forwarder.host
   process.stdout.write(`listening on ${host}:${forwarder.port}\n`)

@@ -90,6 +90,7 @@ function registerBenchProxy (bench: Command): void {
   bench.command('proxy')
     .description('load the proxy with autocannon in fresh, resumed and pooled modes, next to a minimal undici forwarder measured in the same run')
     .option('--modes <list>', 'comma-separated modes: fresh (full backend handshake per request), resumed (new connection, resumed session), pooled (keep-alive)', 'fresh,resumed,pooled')
+    .option('--protocol <list>', 'backend protocols: h1 (HTTP/1.1), h2 (HTTP/2: spiffe-lb protocol HTTP2, undici allowH2; pooled mode only, no peers) or h1,h2', 'h1')
     .option('--connections <n>', 'autocannon connections to the frontend (default 16, 8 with --quick)')
     .option('--duration <time>', 'measured time per side per mode, e.g. 5s (default 5s, 2s with --quick)')
     .option('--warmup <time>', 'unmeasured load per side before measuring (default 1s, 500ms with --quick)')

@@ -53,11 +53,11 @@ t.test('answers with the caller\'s and its own SPIFFE ID; counts connections and
   t.equal(echo.status, 200)
   t.same(JSON.parse(echo.body), { peer: 'spiffe://b.test/lb/frontend', self: 'spiffe://a.test/backend', path: '/v1/things?x=1', method: 'POST', name: 'blue', httpVersion: '1.1' })
   t.same(await get(first, port, '/healthz'), { status: 200, body: 'ok' })
-  t.same(JSON.parse((await get(first, port, '/stats')).body), { connections: 1, resumed: 0, requests: 2, rejected: 0, open: 1 })
+  t.same(JSON.parse((await get(first, port, '/stats')).body), { connections: 1, resumed: 0, requests: 2, h2Requests: 0, rejected: 0, open: 1 })
   await first.close()
   const second = agent() // a new connector: no cached session, so a full handshake
   await get(second, port, '/')
-  t.same(JSON.parse((await get(second, port, '/stats')).body), { connections: 2, resumed: 0, requests: 3, rejected: 0, open: 1 })
+  t.same(JSON.parse((await get(second, port, '/stats')).body), { connections: 2, resumed: 0, requests: 3, h2Requests: 0, rejected: 0, open: 1 })
 })
 
 t.test('a connection from the same connector resumes, and /stats shows it', async (t) => {

@@ -20,6 +20,8 @@ export interface EchoBackendStats {
   resumed: number
   /** HTTP requests answered, `/stats` itself excluded. */
   requests: number
+  /** Of `requests`, those that came over HTTP/2 (gRPC included): proves which protocol a client spoke. */
+  h2Requests: number
   /** Clients refused (no certificate, failed verification, not allowed, failed handshake). */
   rejected: number
   /** TCP connections open now (verified or still in their handshake). */
@@ -62,7 +64,7 @@ export interface EchoBackend {
  */
 export async function startEchoBackend (options: EchoBackendOptions): Promise<EchoBackend> {
   const { host, port } = parseListen(options.listen)
-  const stats: Omit<EchoBackendStats, 'open'> = { connections: 0, resumed: 0, requests: 0, rejected: 0 }
+  const stats: Omit<EchoBackendStats, 'open'> = { connections: 0, resumed: 0, requests: 0, h2Requests: 0, rejected: 0 }
   const sockets = new Map<TLSSocket, number>() // socket -> requests in flight
   const sessions = new Set<http2.ServerHttp2Session>()
   const sessionPeers = new WeakMap<http2.ServerHttp2Session, string>()
@@ -75,6 +77,7 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
     const { path } = req
     if (path === '/stats') { send('application/json', JSON.stringify({ ...stats, open: raw.size })); return }
     stats.requests++
+    if (req.httpVersion === '2.0') stats.h2Requests++
     if (path === '/healthz') { send('text/plain', 'ok'); return }
     // Drain any request body, then answer: the echo is about who called, not what was sent.
     req.body.resume()
@@ -124,7 +127,7 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
   // The core stream API, not the compatibility one: gRPC streams need their trailers to ourselves.
   app2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {})
-    if (isGrpc(headers)) { stats.requests++; grpc.handle(stream, headers); return }
+    if (isGrpc(headers)) { stats.requests++; stats.h2Requests++; grpc.handle(stream, headers); return }
     const peer = stream.session === undefined ? null : sessionPeers.get(stream.session as http2.ServerHttp2Session) ?? null
     respond({ path: headers[':path'] ?? '/', method: headers[':method'] ?? 'GET', httpVersion: '2.0', peer, body: stream },
       (type, text) => { stream.respond({ ':status': 200, 'content-type': type, 'content-length': Buffer.byteLength(text) }); stream.end(text) })
