@@ -1,16 +1,15 @@
 import { findManagedIdentity } from '../config/attestation.ts'
 import { loadConfigFile } from '../config/index.ts'
-import { parseDuration } from '../config/values.ts'
 import { parseHostPort } from '../internal/host-port.ts'
 import { createMetadataServer, type MetadataServer } from '../control/metadata-server.ts'
-import { firstManagedIdentity, openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
+import { firstManagedIdentity } from '../control/pool-issuance.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
-import { issueSvidCertificate } from '../pki/index.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
 import { serverError } from './errors.ts'
+import { issuanceSummary, openIdentityIssuance } from './identity-issuance.ts'
 
 /** Options of `spiffe-lb metadata-server`, as commander parses them. */
 export interface MetadataServerCommandOptions {
@@ -43,29 +42,18 @@ export async function startMetadataServerCommand (opts: MetadataServerCommandOpt
       opts.identity === undefined ? 'the config defines no managed identity' : `--identity ${quote(opts.identity)} is not a managed identity of the config`,
       { at: '--identity' })
   }
-  const { pool, cic, ca } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
-  const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
   const listen = parseHostPort(opts.listen, 'ERR_SPIFFE_CLI_LISTEN', 0, serverError)
-  const anchors = poolTrustAnchors(pool, ca)
+  const issuance = await openIdentityIssuance(config, identity, opts, clock)
   const server = await createMetadataServer({
     listen,
     identity: identity.toString(),
-    issue: async (p) => await issueSvidCertificate(ca, { uri: identity.toString(), keyAlgorithm: cic.keyAlgorithm, ...p }),
-    trustAnchors: () => anchors,
-    rotation: { lifetimeMs, rotationWindowPercentage: cic.rotationWindowPercentage },
+    issue: issuance.issue,
+    trustAnchors: () => issuance.anchors,
+    rotation: issuance.rotation,
     clock,
     onError: (err) => { out.stderr.write(`spiffe-lb metadata-server: issuance failed, retrying: ${String(err)}\n`) }
   })
-  out.stdout.write(`metadata server listening on ${server.url} for ${identity.toString()} ` +
-    `(lifetime ${lifetimeMs / 1000}s, rotation at ${cic.rotationWindowPercentage}%, trust domains: ${[...anchors.keys()].join(', ')})\n`)
+  out.stdout.write(`metadata server listening on ${server.url} for ${identity.toString()} ${issuanceSummary(issuance)}\n`)
   return server
 }
 
-function lifetimeFlag (value: string): number {
-  let ms = 0
-  try { ms = parseDuration(value) } catch {}
-  if (ms < 2000) {
-    throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
-  }
-  return ms
-}

@@ -1,16 +1,14 @@
 import { backendServiceResource, checkAttestation, findManagedIdentity } from '../config/attestation.ts'
 import { loadConfigFile } from '../config/index.ts'
-import { parseDuration } from '../config/values.ts'
 import { parseWorkloadApiEndpoint } from '../credentials/workload-api-endpoint.ts'
-import { openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
 import { createWorkloadApiServer, type WorkloadApiServer } from '../control/workload-api-server.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
-import { issueSvidCertificate } from '../pki/index.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
 import { serverError } from './errors.ts'
+import { issuanceSummary, openIdentityIssuance } from './identity-issuance.ts'
 
 /** Options of `spiffe-lb workload-api`, as commander parses them. */
 export interface WorkloadApiCommandOptions {
@@ -49,33 +47,22 @@ export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, 
   }
   checkAttestation(config, identity, resource)
   const listen = parseWorkloadApiEndpoint(opts.listen, '--listen')
-  const { pool, cic, ca } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
-  const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
-  const anchors = poolTrustAnchors(pool, ca)
+  const issuance = await openIdentityIssuance(config, identity, opts, clock)
   const server = await createWorkloadApiServer({
     listen,
     identity: identity.toString(),
-    trustDomain: pool.trustDomain.name,
+    trustDomain: issuance.trustDomain,
     issue: async (p) => {
       // The attestation policy is checked at every issuance, as the issuer source does.
       checkAttestation(config, identity, resource)
-      return await issueSvidCertificate(ca, { uri: identity.toString(), keyAlgorithm: cic.keyAlgorithm, ...p })
+      return await issuance.issue(p)
     },
-    trustAnchors: () => anchors,
-    rotation: { lifetimeMs, rotationWindowPercentage: cic.rotationWindowPercentage },
+    trustAnchors: () => issuance.anchors,
+    rotation: issuance.rotation,
     clock,
     onError: (err) => { out.stderr.write(`spiffe-lb workload-api: issuance failed, retrying: ${String(err)}\n`) }
   })
-  out.stdout.write(`workload api listening on ${server.address} for ${identity.toString()} ` +
-    `(lifetime ${lifetimeMs / 1000}s, rotation at ${cic.rotationWindowPercentage}%, trust domains: ${[...anchors.keys()].join(', ')})\n`)
+  out.stdout.write(`workload api listening on ${server.address} for ${identity.toString()} ${issuanceSummary(issuance)}\n`)
   return server
 }
 
-function lifetimeFlag (value: string): number {
-  let ms = 0
-  try { ms = parseDuration(value) } catch {}
-  if (ms < 2000) {
-    throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
-  }
-  return ms
-}

@@ -1,0 +1,48 @@
+import type { SpiffeLbConfig } from '../config/types.ts'
+import { parseDuration } from '../config/values.ts'
+import { openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
+import type { IssuedPem, IssueParams } from '../control/rotating-credential.ts'
+import type { Clock } from '../internal/clock.ts'
+import { quote } from '../internal/errors.ts'
+import { issueSvidCertificate } from '../pki/index.ts'
+import type { SpiffeId } from '../spiffe/spiffe-id.ts'
+import { serverError } from './errors.ts'
+
+/** What the control-plane servers (metadata server, Workload API) need to issue one identity. */
+export interface IdentityIssuance {
+  /** Issues a fresh SVID for the identity from its pool's CA, with the CIC's key algorithm. */
+  issue: (p: IssueParams) => Promise<IssuedPem>
+  /** Trust anchors per trust domain (PEM): the pool's own root plus its additionalTrustBundles. */
+  anchors: Map<string, string>
+  trustDomain: string
+  rotation: { lifetimeMs: number, rotationWindowPercentage: number }
+}
+
+/**
+ * Returns the issuance of `identity` per its pool's certificate issuance config, with the
+ * lifetime optionally overridden by a `--lifetime` flag (at least 2 s, so a rotation can happen).
+ */
+export async function openIdentityIssuance (config: SpiffeLbConfig, identity: SpiffeId, opts: { state?: string, lifetime?: string }, clock: Clock): Promise<IdentityIssuance> {
+  const { pool, cic, ca } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
+  const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
+  return {
+    issue: async (p) => await issueSvidCertificate(ca, { uri: identity.toString(), keyAlgorithm: cic.keyAlgorithm, ...p }),
+    anchors: poolTrustAnchors(pool, ca),
+    trustDomain: pool.trustDomain.name,
+    rotation: { lifetimeMs, rotationWindowPercentage: cic.rotationWindowPercentage }
+  }
+}
+
+/** Returns a human summary of an issuance for the servers' start-up line. */
+export function issuanceSummary (i: IdentityIssuance): string {
+  return `(lifetime ${i.rotation.lifetimeMs / 1000}s, rotation at ${i.rotation.rotationWindowPercentage}%, trust domains: ${[...i.anchors.keys()].join(', ')})`
+}
+
+function lifetimeFlag (value: string): number {
+  let ms = 0
+  try { ms = parseDuration(value) } catch {}
+  if (ms < 2000) {
+    throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
+  }
+  return ms
+}
