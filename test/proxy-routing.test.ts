@@ -95,7 +95,8 @@ t.test('strips hop-by-hop headers both ways and sets X-Forwarded-*', async (t) =
       'x-client-hop': 'drop me',
       'keep-alive': 'timeout=9',
       'proxy-authorization': 'Basic Zm9v',
-      te: 'trailers',
+      // `TE: trailers` alone passes (gRPC needs it, RFC 9113 §8.2.2); any other TE is hop-by-hop.
+      te: 'gzip',
       'x-forwarded-for': '203.0.113.7',
       'x-forwarded-proto': 'ftp',
       'x-forwarded-host': 'spoofed.test',
