@@ -47,7 +47,9 @@ async function writeInPlace (dir: string, files: Record<string, string>): Promis
 }
 
 const variants: Array<{ name: string, layout: 'in-place' | 'symlink', opts: Partial<DirectorySourceOptions> }> = [
-  { name: 'directory (watch, files renamed one by one)', layout: 'in-place', opts: { debounceMs: 30 } },
+  // Files renamed one by one are not one atomic update: the debounce must outlast the gap between
+  // two renames, which on a loaded machine can exceed 30 ms and expose a consistent half-update.
+  { name: 'directory (watch, files renamed one by one)', layout: 'in-place', opts: { debounceMs: 250 } },
   { name: 'directory (watch, guest-agent symlink swap)', layout: 'symlink', opts: { debounceMs: 30 } },
   { name: 'directory (poll only)', layout: 'in-place', opts: { watch: false, pollIntervalMs: 100 } }
 ]
