@@ -3,15 +3,12 @@ import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { promisify } from 'node:util'
-import { startBackendCommand } from '../src/server/backend.ts'
-import type { RunningBackend } from '../src/server/backend.ts'
+import { startDemoBackends } from './demo-backends.ts'
 import { createDemoWorld, demoConfigYaml, DEMO } from '../src/server/up-world.ts'
 
 const run = promisify(execFile)
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
-const quiet = new Writable({ write (_c, _e, done) { done() } })
 
 async function curl (url: string): Promise<{ code: number, body: string }> {
   const { stdout } = await run('curl', ['-s', '-w', '\n%{http_code}', url])
@@ -56,19 +53,8 @@ t.test('serve --check exits 0 for a valid config and 2 listing every error of a 
 // stays), a trust domain removed at run time (its backend fails next, although a TLS session
 // to it exists), and a graceful SIGTERM.
 t.test('serve reloads on SIGHUP, keeps the last good config and drops a removed trust domain', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-serve-'))
-  const world = await createDemoWorld(dir, Date.now())
-  const backends: RunningBackend[] = []
-  t.teardown(async () => {
-    await Promise.all(backends.map(async (b) => { await b.stop() }))
-    await rm(dir, { recursive: true, force: true })
-  })
-  const ports = new Map<string, number>()
-  for (const b of world.backends) {
-    const running = await startBackendCommand({ listen: '127.0.0.1:0', cert: b.certFile, key: b.keyFile, bundle: b.bundles, name: b.name }, { stdout: quiet, stderr: quiet })
-    backends.push(running)
-    ports.set(b.name, running.backend.port)
-  }
+  const { dir, world, ports, stop } = await startDemoBackends('spiffe-lb-serve-')
+  t.teardown(stop)
   const config = join(dir, 'config.yaml')
   const text = demoConfigYaml(world, ports, { proxyPort: 0, adminPort: 0 })
   await writeFile(config, text)

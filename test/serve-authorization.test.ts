@@ -3,17 +3,14 @@
 // very next requests reach only the other. `probe -c --service` and `describe` agree.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { promisify } from 'node:util'
-import { startBackendCommand, type RunningBackend } from '../src/server/backend.ts'
-import { createDemoWorld, demoConfigYaml } from '../src/server/up-world.ts'
+import { startDemoBackends } from './demo-backends.ts'
+import { demoConfigYaml } from '../src/server/up-world.ts'
 
 const run = promisify(execFile)
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
-const quiet = new Writable({ write (_c, _e, done) { done() } })
 
 async function get (url: string): Promise<{ status: number, body: string }> {
   const res = await fetch(url)
@@ -39,19 +36,8 @@ async function cli (...args: string[]): Promise<{ code: number, stdout: string, 
 }
 
 t.test('allowedPeers admits one backend; a reload with a pooled connection open admits the other', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-authz-'))
-  const world = await createDemoWorld(dir, Date.now())
-  const backends: RunningBackend[] = []
-  t.teardown(async () => {
-    await Promise.all(backends.map(async (b) => { await b.stop() }))
-    await rm(dir, { recursive: true, force: true })
-  })
-  const ports = new Map<string, number>()
-  for (const b of world.backends) {
-    const running = await startBackendCommand({ listen: '127.0.0.1:0', cert: b.certFile, key: b.keyFile, bundle: b.bundles, name: b.name }, { stdout: quiet, stderr: quiet })
-    backends.push(running)
-    ports.set(b.name, running.backend.port)
-  }
+  const { dir, world, ports, stop } = await startDemoBackends('spiffe-lb-authz-')
+  t.teardown(stop)
   const idOf = (name: string): string => world.backends.find((b) => b.name === name)?.spiffeId ?? ''
   const [one, two] = [idOf('backend-1'), idOf('backend-2')]
   // No active health checks: what a request meets is decided by the connector alone.

@@ -1,13 +1,12 @@
 // Test support: the demo world (CA, pool, trusted / partner / untrusted backends) with `serve`
 // taking its credentials from a Workload API at `socket` instead of the local issuer.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { promisify } from 'node:util'
-import { startBackendCommand, type RunningBackend } from '../src/server/backend.ts'
-import { createDemoWorld, demoConfigYaml, DEMO, type DemoWorld } from '../src/server/up-world.ts'
+import { startDemoBackends } from './demo-backends.ts'
+import { demoConfigYaml, DEMO, type DemoWorld } from '../src/server/up-world.ts'
 
 const run = promisify(execFile)
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
@@ -44,15 +43,7 @@ export interface WapiWorld {
 
 /** Creates the world and starts its backends. */
 export async function createWapiWorld (): Promise<WapiWorld> {
-  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-wapi-e2e-'))
-  const world = await createDemoWorld(dir, Date.now())
-  const backends: RunningBackend[] = []
-  const ports = new Map<string, number>()
-  for (const b of world.backends) {
-    const running = await startBackendCommand({ listen: '127.0.0.1:0', cert: b.certFile, key: b.keyFile, bundle: b.bundles, name: b.name }, { stdout: quiet, stderr: quiet })
-    backends.push(running)
-    ports.set(b.name, running.backend.port)
-  }
+  const { dir, world, ports, stop } = await startDemoBackends('spiffe-lb-wapi-e2e-')
   const socket = `unix://${join(dir, 'agent.sock')}`
   const text = demoConfigYaml(world, ports, { proxyPort: 0, adminPort: 0 })
   const issuerConfig = join(dir, 'issuer.yaml')
@@ -73,10 +64,7 @@ export async function createWapiWorld (): Promise<WapiWorld> {
     socket,
     issuerConfig,
     serveConfig,
-    close: async () => {
-      await Promise.all(backends.map(async (b) => { await b.stop() }))
-      await rm(dir, { recursive: true, force: true })
-    }
+    close: stop
   }
 }
 
