@@ -166,6 +166,11 @@ t.test('serve --workers 2: shared listener, aggregated metrics, rotation, reload
   t.equal(text.match(/^# TYPE spiffe_lb_requests_total /gm)?.length, 1, 'one family per metric name')
   t.same(new Set(a.serials), new Set([norm(first.serial)]))
 
+  // /debug/peers merges the workers' verdicts: the backend accepted, named by the worker that saw it.
+  await waitFor(async () => (JSON.parse((await get(`${admin}/debug/peers`)).body) as { peers: unknown[] }).peers.length > 0, 'the workers\' peer verdicts')
+  const seen = JSON.parse((await get(`${admin}/debug/peers`)).body) as { peers: Array<{ endpoint: string, verdict: string, spiffeId?: string, worker?: string }> }
+  t.match(seen.peers, [{ endpoint: `127.0.0.1:${a.port}`, verdict: 'accept', spiffeId: `spiffe://${TD}/ns/backends/sa/a`, worker: /^[12]$/ }])
+
   // Rotate in the primary's credential directory: every worker presents the new SVID next.
   const second = await svidPem(root, IDENTITY)
   await publish(second)

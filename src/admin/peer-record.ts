@@ -22,4 +22,6 @@ export interface PeerRecord {
   resumed: boolean
   /** ISO 8601 time of the handshake. */
   seenAt: string
+  /** With `serve --workers N`: the worker whose handshake this was. */
+  worker?: string
 }

@@ -1,3 +1,4 @@
+import type { PeerRecord } from '../admin/peer-record.ts'
 import type { ServiceHealth } from '../admin/status.ts'
 import type { SnapshotMessage } from '../credentials/snapshot-message.ts'
 import type { FrontendLimits } from '../proxy/types.ts'
@@ -23,6 +24,8 @@ export type WorkerRequest =
   | { kind: 'routing', plan: RoutingPlan }
   /** Answers the proxy's services with each endpoint's health. */
   | { kind: 'status' }
+  /** Answers the worker's last handshake verdict per backend endpoint (`/debug/peers`). */
+  | { kind: 'peers' }
   /** Answers the worker's data-plane metrics as prom-client JSON, for aggregation. */
   | { kind: 'metrics' }
   /** Answers once every earlier message was handled: a barrier. */
@@ -40,7 +43,7 @@ export type PrimaryMessage =
 
 /** What a worker answers: done (with the services for `status`), or the error. */
 export type ReplyBody =
-  | { ok: true, services?: ServiceHealth[], metrics?: object[] }
+  | { ok: true, services?: ServiceHealth[], metrics?: object[], peers?: PeerRecord[] }
   | { ok: false, code: string, message: string }
 
 /** A worker's answer to the request with the same `id`. */

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
 import { clusterMetricsView } from '../admin/cluster-metrics.ts'
+import { mergeWorkerPeers } from '../admin/cluster-peers.ts'
 import { mergeWorkerServices, type ExpectedService } from '../admin/cluster-status.ts'
+import type { PeerRecord } from '../admin/peer-record.ts'
 import type { ServiceHealth } from '../admin/status.ts'
 import { reloadConfig } from '../config/reload.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
@@ -75,17 +77,24 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
     workers.broadcast({ type: 'spiffe-lb:snapshot', snapshot: snapshotToMessage(c.identity.toString(), s) })
   }))
 
-  // The admin providers are synchronous, so endpoint health is asked from the workers every
-  // CLUSTER_STATUS_INTERVAL_MS (and after start and each reload) and served from the last answers.
+  // The admin providers are synchronous, so endpoint health and the last peer verdicts are asked
+  // from the workers every CLUSTER_STATUS_INTERVAL_MS (and after start and each reload) and served
+  // from the last answers.
   let shown = plan // the plan every worker applied: a reload in progress is not half-reported
   const expected = (): ExpectedService[] =>
     shown.services.map((s) => ({ name: s.name, policy: s.policy, endpoints: s.endpoints.map(endpointKey) }))
   let services: ServiceHealth[] = mergeWorkerServices(expected(), [])
+  let peers: PeerRecord[] = []
   const refreshStatus = async (): Promise<void> => {
-    const answers = await workers.request({ kind: 'status' }, CLUSTER_STATUS_TIMEOUT_MS)
+    const [answers, verdicts] = await Promise.all([
+      workers.request({ kind: 'status' }, CLUSTER_STATUS_TIMEOUT_MS),
+      workers.request({ kind: 'peers' }, CLUSTER_STATUS_TIMEOUT_MS)
+    ])
     services = mergeWorkerServices(expected(), answers.map((a) => a.ok
       ? { worker: a.worker, services: a.services ?? [] }
       : { worker: a.worker, error: `${a.message} (${a.code})` }))
+    // A worker that did not answer keeps no say: its verdicts are as old as its last answer anyway.
+    peers = mergeWorkerPeers(verdicts.flatMap((a) => a.ok ? [{ worker: a.worker, peers: a.peers ?? [] }] : []))
   }
   let polling: TimerHandle | undefined
   let stopped = false
@@ -103,6 +112,7 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
     }),
     credentials,
     services: () => services,
+    peers: () => peers,
     clock
   })
   const stopAll = async (deadlineMs: number): Promise<void> => {

@@ -12,6 +12,7 @@ import { createProxy, type ReverseProxy } from '../proxy/proxy.ts'
 import { isClusterMessage } from './cluster-messages.ts'
 import type { PrimaryMessage, ReplyBody, WorkerMessage, WorkerRequest } from './cluster-messages.ts'
 import { createConnectorPool, type ConnectorPool } from './connector-pool.ts'
+import { PeerLog } from './peer-log.ts'
 import { routingFromPlan } from './routing-plan.ts'
 import type { RoutingPlan } from './routing-plan.ts'
 
@@ -37,6 +38,7 @@ export function runClusterWorker (): void {
   let pool: ConnectorPool | undefined
   let metrics: WorkerMetrics | undefined
   let draining = false
+  const peers = new PeerLog()
   let queue = Promise.resolve()
 
   const send = (message: WorkerMessage, then?: () => void): void => {
@@ -60,7 +62,7 @@ export function runClusterWorker (): void {
     for (const s of init.snapshots) applySnapshot(s)
     const own = createMetrics({ clock })
     metrics = workerMetrics(own, init.worker)
-    pool = createConnectorPool({ snapshotsFor: replica, onHandshake: (e) => { own.observeHandshake(e) }, clock })
+    pool = createConnectorPool({ snapshotsFor: replica, onHandshake: (e) => { own.observeHandshake(e); peers.record(e, clock.now()) }, clock })
     // Every planned service brings its own connector (the primary refused a plan without).
     proxy = createProxy({
       frontend: init.frontend,
@@ -80,6 +82,8 @@ export function runClusterWorker (): void {
         return { ok: true, services: proxy.status().services }
       case 'metrics':
         return { ok: true, metrics: await metrics.json() }
+      case 'peers':
+        return { ok: true, peers: peers.view() }
       case 'sync':
         return { ok: true }
       case 'routing': {
