@@ -106,6 +106,15 @@ export const ECHO_BACKEND_GRACE_MS = 5 * SECOND
 /** How long a CRL published by `ca revoke` stays fresh (its nextUpdate). */
 export const CRL_VALIDITY_MS = DAY
 
+/** Longest wait between two fetches of a CRL url (sooner when its nextUpdate is near). */
+export const CRL_REFRESH_MAX_MS = 5 * 60_000
+
+/** Wait before fetching a CRL url again after a failed fetch (the last good CRL stays). */
+export const CRL_RETRY_MS = 10_000
+
+/** How long a CRL fetch may take. */
+export const CRL_FETCH_TIMEOUT_MS = 10_000
+
 /** How long `probe` waits, after a TLS 1.3 handshake, for the backend's verdict on our certificate. */
 export const PROBE_SETTLE_MS = SECOND
 

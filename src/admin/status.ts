@@ -26,6 +26,20 @@ export interface TrustDomainStatus {
   trustDomain: string
   /** SHA-256 fingerprints (hex) of its trust anchors. */
   fingerprints: readonly string[]
+  /** The CRLs its backends are checked against (configured or delivered), when any. */
+  crls?: readonly CrlView[]
+}
+
+/** One CRL of a trust domain: where it comes from, its validity, how many it revokes, its last error. */
+export interface CrlView {
+  source: string
+  /** `fail-closed` or `fail-open`: what a CRL past its nextUpdate does. */
+  staleCrl: string
+  thisUpdate?: string
+  nextUpdate?: string
+  revoked?: number
+  stale?: boolean
+  lastError?: string
 }
 
 /** One endpoint's health (the proxy's `EndpointStatus` fits). */
@@ -100,7 +114,11 @@ export function statusDocument (providers: AdminProviders, now: number): object 
           ...(id.generation === undefined ? {} : { generation: id.generation }),
           ...(id.lastError === undefined ? {} : { lastError: id.lastError })
         },
-    trustDomains: providers.trustDomains().map((td) => ({ trustDomain: td.trustDomain, anchorFingerprints: [...td.fingerprints] })),
+    trustDomains: providers.trustDomains().map((td) => ({
+      trustDomain: td.trustDomain,
+      anchorFingerprints: [...td.fingerprints],
+      ...(td.crls === undefined ? {} : { crls: td.crls.map((c) => ({ ...c })) })
+    })),
     services: providers.services().map((s) => ({
       name: s.name,
       ...(s.policy === undefined ? {} : { policy: s.policy }),

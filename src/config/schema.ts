@@ -174,6 +174,19 @@ const credentials = z.strictObject({
   stateDir: z.string().default('.spiffe-lb')
 })
 
+/**
+ * Extension: CRLs per trust domain, whatever delivers that domain's bundle (the pool's own
+ * domain, additionalTrustBundles, a Workload API's federated bundles); see the README's
+ * revocation section for why it is keyed by trust domain rather than by trust store.
+ */
+const revocation = z.strictObject({
+  trustDomains: z.record(z.string(), z.strictObject({
+    crlFiles: z.array(z.string().min(1)).default([]),
+    crlUrls: z.array(z.string().min(1)).default([]),
+    staleCrl: z.enum(['fail-closed', 'fail-open']).default('fail-closed')
+  }))
+})
+
 /** The whole config file. */
 export const configSchema = z.strictObject({
   project: z.strictObject({
@@ -199,7 +212,8 @@ export const configSchema = z.strictObject({
     }).optional()
   }).prefault({}),
   admin: z.strictObject({ listen: z.string().default('127.0.0.1:9901') }).prefault({}),
-  credentials: credentials.prefault({})
+  credentials: credentials.prefault({}),
+  revocation: revocation.optional()
 })
 
 /** The config as written, after structural checks and defaults. */
@@ -214,5 +228,6 @@ export const ENUM_CODES: Readonly<Record<string, ConfigErrorCode>> = {
   state: 'ERR_SPIFFE_CONFIG_POOL_STATE',
   protocol: 'ERR_SPIFFE_CONFIG_PROTOCOL',
   localityLbPolicy: 'ERR_SPIFFE_CONFIG_LB_POLICY',
-  source: 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE'
+  source: 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE',
+  staleCrl: 'ERR_SPIFFE_CONFIG_REVOCATION_STALE_CRL'
 }

@@ -24,6 +24,19 @@ export interface SpiffeLbConfig {
   frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
   admin: { listen: HostPort }
   credentials: CredentialsConfig
+  /** Extension: CRLs per trust domain (empty when the block is absent). */
+  revocation: RevocationConfig
+}
+
+/** The `revocation` extension, resolved: CRL files (absolute) and urls per trust domain. */
+export interface RevocationConfig {
+  trustDomains: Array<{
+    trustDomain: string
+    crlFiles: string[]
+    crlUrls: string[]
+    /** `fail-closed` → `closed` (the default), `fail-open` → `open`. */
+    staleCrl: 'closed' | 'open'
+  }>
 }
 
 /** A CA Service pool and its root CAs, created locally on first use. */

@@ -7,6 +7,7 @@ import { durationAt, resolveCaPools } from './validate-ca-pools.ts'
 import { resolvePools } from './validate-pools.ts'
 import { defined, hostPortAt, resolveServices, resolveUrlMap } from './validate-services.ts'
 import { isHttpUrl } from './values.ts'
+import { resolveRevocation } from './validate-revocation.ts'
 import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/
@@ -92,6 +93,8 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
     maxHeaderSize: rawLimits.maxHeaderSize
   })
 
+  const revocation = resolveRevocation(raw.revocation, opts.baseDir, list)
+
   if (list.size > 0 || frontendListen === undefined || adminListen === undefined) return { ok: false, issues: list }
   const path = (p: string): string => isAbsolute(p) ? p : resolve(opts.baseDir, p)
   const tls = raw.frontend.tls
@@ -114,7 +117,8 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
         pollIntervalMs: pollIntervalMs ?? METADATA_POLL_INTERVAL_MS,
         stateDir: path(creds.stateDir),
         ...(creds.endpoint === undefined ? {} : { endpoint: creds.endpoint })
-      }
+      },
+      revocation
     }
   }
 }

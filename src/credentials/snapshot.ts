@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
+import type { RevocationByDomain } from '../spiffe/revocation.ts'
 import type { X509Svid } from '../spiffe/x509-svid.ts'
 
 /**
@@ -21,10 +22,14 @@ export class CredentialSnapshot implements X509Snapshot {
   readonly svidFingerprint: string
   /** sha256 over every trust domain name and its anchors' fingerprints, sorted. */
   readonly bundlesFingerprint: string
+  readonly revocation?: RevocationByDomain
+  /** Fingerprint of `revocation` ('' for none): a change moves `bundleGeneration` too. */
+  readonly revocationFingerprint: string
 
   constructor (init: {
     svid: X509Svid, bundles: BundleSet, generation: number, svidGeneration: number, bundleGeneration: number
     source: string, loadedAt: number, svidFingerprint: string, bundlesFingerprint: string
+    revocation?: RevocationByDomain | undefined, revocationFingerprint?: string
   }) {
     this.svid = init.svid
     this.bundles = init.bundles
@@ -35,6 +40,8 @@ export class CredentialSnapshot implements X509Snapshot {
     this.loadedAt = init.loadedAt
     this.svidFingerprint = init.svidFingerprint
     this.bundlesFingerprint = init.bundlesFingerprint
+    if (init.revocation !== undefined) this.revocation = init.revocation
+    this.revocationFingerprint = init.revocationFingerprint ?? ''
     Object.freeze(this)
   }
 

@@ -13,6 +13,8 @@ import { credentialStatus, type CredentialStatus } from './status.ts'
 import { notifyAll } from '../internal/notify.ts'
 import { toCredentialError, type AttemptOutcome, type CredentialError, type ReloadResult } from './outcome.ts'
 import { credentialsError } from './errors.ts'
+import { mergeRevocation, revocationFingerprint } from './revocation-set.ts'
+import type { RevocationByDomain } from '../spiffe/revocation.ts'
 
 export type { AttemptOutcome, CredentialError, ReloadResult } from './outcome.ts'
 
@@ -38,6 +40,8 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
   /** The last accepted candidate as delivered, before additionalTrustBundles were merged in. */
   #delivered: CredentialCandidate | undefined
   #current: CredentialSnapshot | undefined
+  /** CRLs configured per trust domain (config, local CA pool), merged with delivered ones. */
+  #revocation: RevocationByDomain | undefined
   #lastError: CredentialError | undefined
   #nextRefreshAt: number | undefined
   readonly #listeners = new Set<(s: CredentialSnapshot) => void>()
@@ -148,9 +152,12 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
     }
     const svidFp = svidFingerprint(candidate.svid)
     const bundlesFp = bundlesFingerprint(bundles)
+    const revocation = mergeRevocation(this.#revocation, candidate.crls)
+    const revocationFp = revocationFingerprint(revocation)
     const prev = this.#current
     this.#delivered = candidate
-    if (prev !== undefined && prev.svidFingerprint === svidFp && prev.bundlesFingerprint === bundlesFp) {
+    const sameTrust = prev?.bundlesFingerprint === bundlesFp && prev.revocationFingerprint === revocationFp
+    if (prev !== undefined && prev.svidFingerprint === svidFp && sameTrust) {
       this.#lastError = undefined
       return this.#finish({ result: 'unchanged', source, snapshot: prev })
     }
@@ -159,11 +166,13 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
       bundles,
       generation: (prev?.generation ?? 0) + 1,
       svidGeneration: (prev?.svidGeneration ?? 0) + (prev?.svidFingerprint === svidFp ? 0 : 1),
-      bundleGeneration: (prev?.bundleGeneration ?? 0) + (prev?.bundlesFingerprint === bundlesFp ? 0 : 1),
+      bundleGeneration: (prev?.bundleGeneration ?? 0) + (sameTrust ? 0 : 1),
       source,
       loadedAt: now,
       svidFingerprint: svidFp,
-      bundlesFingerprint: bundlesFp
+      bundlesFingerprint: bundlesFp,
+      revocation,
+      revocationFingerprint: revocationFp
     })
     this.#current = next
     this.#lastError = undefined
@@ -186,6 +195,18 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
     const outcome = this.offer(this.#current?.source ?? 'config', delivered)
     if (outcome.result === 'rejected') this.#additional = before
     return outcome
+  }
+
+  /**
+   * Replaces the configured CRLs per trust domain (config files and URLs, the local CA pool's
+   * CRL) and re-publishes the last delivered credentials with them: a changed CRL moves
+   * `bundleGeneration`, so cached sessions and pooled connections of that domain are re-checked.
+   */
+  setRevocation (revocation: RevocationByDomain | undefined): AttemptOutcome | undefined {
+    this.#revocation = revocation
+    const delivered = this.#delivered
+    if (delivered === undefined) return undefined
+    return this.offer(this.#current?.source ?? 'revocation', delivered)
   }
 
   /** Records a failed attempt from `source`; the current snapshot stays. */

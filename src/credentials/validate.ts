@@ -4,12 +4,15 @@ import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { verifyX509Svid } from '../spiffe/verify-x509-svid.ts'
 import type { X509Svid } from '../spiffe/x509-svid.ts'
+import type { RevocationList } from '../spiffe/revocation.ts'
 import { credentialsError } from './errors.ts'
 
 /** What a source hands to the store: an SVID and the bundles delivered with it. */
 export interface CredentialCandidate {
   svid: X509Svid
   bundles: BundleSet
+  /** CRLs delivered with the credentials (Workload API), already verified, by trust domain. */
+  crls?: ReadonlyMap<string, readonly RevocationList[]>
 }
 
 /**

@@ -15,6 +15,8 @@ import type { Clock } from '../internal/clock.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
+import { RevocationFeed, type DomainCrlInput } from '../credentials/revocation-feed.ts'
+import { CA_FILES, caPoolDir } from '../control/ca-layout.ts'
 
 /** The credentials of one managed identity: the store the TLS layer reads, and what feeds it. */
 export interface IdentityCredentials {
@@ -23,6 +25,8 @@ export interface IdentityCredentials {
   source: CredentialSource
   /** The backend services that present this identity. */
   services: string[]
+  /** The CRLs the store enforces per trust domain (config, local CA pool), when any are configured. */
+  revocation?: RevocationFeed
 }
 
 /**
@@ -30,7 +34,7 @@ export interface IdentityCredentials {
  * configured source (docs/architecture.md: issuer, directory, metadata or workload-api). With the local
  * issuer, every service using the identity must pass attestation before anything is signed.
  */
-export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock): Promise<IdentityCredentials[]> {
+export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock, warn?: (message: string) => void): Promise<IdentityCredentials[]> {
   const byIdentity = new Map<string, { identity: SpiffeId, services: BackendServiceConfig[] }>()
   for (const svc of config.backendServices) {
     const id = svc.tlsSettings.identity
@@ -49,18 +53,35 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
         clock,
         ...(pool === undefined ? {} : { additionalTrustBundles: pool.additionalTrustBundles })
       })
-      const source = await createSource(config, identity, services, clock)
-      out.push({ identity, store, source, services: services.map((s) => s.name) })
+      const poolCrl: DomainCrlInput[] = []
+      const source = await createSource(config, identity, services, clock, poolCrl)
+      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name) }
+      out.push(creds)
       await source.start(store)
+      const inputs = revocationInputs(config, poolCrl)
+      if (inputs.length > 0) {
+        creds.revocation = new RevocationFeed(inputs, store, { clock, ...(warn === undefined ? {} : { warn }) })
+        await creds.revocation.start()
+      }
     }
   } catch (err) {
-    await Promise.all(out.map(async (c) => { await c.source.stop() }))
+    await Promise.all(out.map(async (c) => { c.revocation?.stop(); await c.source.stop() }))
     throw err
   }
   return out
 }
 
-async function createSource (config: SpiffeLbConfig, identity: SpiffeId, services: BackendServiceConfig[], clock: Clock): Promise<CredentialSource> {
+/**
+ * Returns the CRL inputs of one identity's store: the `revocation` block's, then the local CA
+ * pool's own CRL (published by `ca revoke`) for the pool's domain, under that domain's policy.
+ */
+function revocationInputs (config: SpiffeLbConfig, poolCrl: readonly DomainCrlInput[]): DomainCrlInput[] {
+  const configured: DomainCrlInput[] = config.revocation.trustDomains.map((d) => ({ trustDomain: d.trustDomain, files: d.crlFiles, urls: d.crlUrls, staleCrl: d.staleCrl }))
+  return [...configured, ...poolCrl.map((p) => ({ ...p, staleCrl: configured.find((c) => c.trustDomain === p.trustDomain)?.staleCrl ?? p.staleCrl }))]
+}
+
+async function createSource (config: SpiffeLbConfig, identity: SpiffeId, services: BackendServiceConfig[], clock: Clock,
+  poolCrl: DomainCrlInput[]): Promise<CredentialSource> {
   const creds = config.credentials
   switch (creds.source) {
     case 'directory':
@@ -72,6 +93,16 @@ async function createSource (config: SpiffeLbConfig, identity: SpiffeId, service
     case 'issuer': {
       const issuance = await openPoolIssuance(config, identity, { stateDir: creds.stateDir, clock })
       const own = BundleSet.of([X509Bundle.fromPem(issuance.pool.trustDomain, issuance.ca.rootPem, 'ca pool root')])
+      // The local CA pool's CRL applies to its trust domain without configuration (signed by the
+      // pool's issuing CA, which may be a subordinate outside the bundle).
+      poolCrl.push({
+        trustDomain: issuance.pool.trustDomain.name,
+        files: [join(caPoolDir(creds.stateDir, issuance.caPool.poolId), CA_FILES.crl)],
+        urls: [],
+        staleCrl: 'closed',
+        issuers: issuance.ca.chain,
+        optional: true
+      })
       return createIssuerSource({
         ca: issuance.ca,
         // The cloud attests the backend service resource before it issues; so do we, per service.

@@ -1,4 +1,4 @@
-import type { IdentityStatus, TrustDomainStatus } from '../admin/status.ts'
+import type { CrlView, IdentityStatus, TrustDomainStatus } from '../admin/status.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
 
@@ -47,12 +47,35 @@ export function credentialProblems (credentials: readonly IdentityCredentials[],
   })
 }
 
-/** Returns every trust domain the current snapshots trust, with its anchors' fingerprints. */
-export function trustDomainStatus (credentials: readonly IdentityCredentials[]): TrustDomainStatus[] {
+/**
+ * Returns every trust domain the current snapshots trust, with its anchors' fingerprints and its
+ * CRLs: each configured one (file, url, local CA pool) with its last error, and each one the
+ * credential source delivered (Workload API) that is in force.
+ */
+export function trustDomainStatus (credentials: readonly IdentityCredentials[], now = Date.now()): TrustDomainStatus[] {
   const out = new Map<string, TrustDomainStatus>()
+  const policy = (p: string | undefined): string => p === 'open' ? 'fail-open' : 'fail-closed'
   for (const c of credentials) {
-    for (const bundle of c.store.current()?.bundles ?? []) {
-      out.set(bundle.trustDomain.name, { trustDomain: bundle.trustDomain.name, fingerprints: bundle.fingerprints() })
+    const snap = c.store.current()
+    const configured = c.revocation?.status() ?? []
+    for (const bundle of snap?.bundles ?? []) {
+      const td = bundle.trustDomain.name
+      const crls: CrlView[] = configured.filter((s) => s.trustDomain === td).map(({ trustDomain: _, lastError, staleCrl, ...rest }) => ({
+        ...rest, staleCrl: policy(staleCrl), ...(lastError === undefined ? {} : { lastError: `${lastError.code}: ${lastError.message}` })
+      }))
+      const inForce = snap?.revocation?.get(td)
+      for (const l of inForce?.lists ?? []) {
+        if (crls.some((v) => v.source === l.source)) continue
+        crls.push({
+          source: l.source,
+          staleCrl: policy(inForce?.staleCrl),
+          thisUpdate: new Date(l.thisUpdate).toISOString(),
+          ...(l.nextUpdate === undefined ? {} : { nextUpdate: new Date(l.nextUpdate).toISOString() }),
+          revoked: l.revokedSerials.size,
+          stale: l.nextUpdate !== undefined && now > l.nextUpdate
+        })
+      }
+      out.set(td, { trustDomain: td, fingerprints: bundle.fingerprints(), ...(crls.length === 0 ? {} : { crls }) })
     }
   }
   return [...out.values()].sort((a, b) => a.trustDomain.localeCompare(b.trustDomain))

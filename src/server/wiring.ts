@@ -45,7 +45,7 @@ export interface RuntimeCore {
 export async function openRuntimeCore (config: SpiffeLbConfig, clock: Clock, log: Logger): Promise<RuntimeCore> {
   assertServeable(config)
   const metrics = createMetrics({ clock })
-  const credentials = await openIdentityCredentials(config, clock)
+  const credentials = await openIdentityCredentials(config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') })
   for (const c of credentials) {
     c.store.onAttempt((o) => { metrics.observeCredentialReload(o.result) })
     logCredentialChanges(c.store, log)
@@ -54,7 +54,7 @@ export async function openRuntimeCore (config: SpiffeLbConfig, clock: Clock, log
   return {
     metrics,
     credentials,
-    async stopSources () { await Promise.all(credentials.map(async (c) => { await c.source.stop() })) }
+    async stopSources () { await Promise.all(credentials.map(async (c) => { c.revocation?.stop(); await c.source.stop() })) }
   }
 }
 
@@ -77,7 +77,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
     metrics: options.metrics,
     providers: {
       identity: () => identityStatus(credentials, clock.now()),
-      trustDomains: () => trustDomainStatus(credentials),
+      trustDomains: () => trustDomainStatus(credentials, clock.now()),
       services: options.services
     },
     ...(options.peers === undefined ? {} : { peers: options.peers }),

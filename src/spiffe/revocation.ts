@@ -66,3 +66,27 @@ export function checkRevocation (path: readonly X509Certificate[], opts: Revocat
     }
   }
 }
+
+/**
+ * Revocation data of each trust domain, keyed by trust domain name: a backend of domain D is
+ * checked only against the CRLs configured or delivered for D (under D's stale-CRL policy).
+ */
+export type RevocationByDomain = ReadonlyMap<string, RevocationOptions>
+
+/**
+ * Returns a string equal for two revocation data sets exactly when they revoke the same serials
+ * with the same issuers, validity periods and stale policy: what decides whether a change of
+ * CRLs must retire pooled connections and cached sessions of the domain.
+ */
+export function revocationKey (opts: RevocationOptions | undefined): string {
+  if (opts === undefined) return ''
+  const lists = opts.lists.map((l) => `${l.issuerFingerprint};${l.thisUpdate};${l.nextUpdate ?? ''};${[...l.revokedSerials].sort().join(',')}`).sort()
+  return `${opts.staleCrl ?? 'closed'}|${lists.join('|')}`
+}
+
+/** Returns the earliest nextUpdate among `opts`' CRLs (a verdict reached with them is good until then), or undefined. */
+export function earliestNextUpdate (opts: RevocationOptions | undefined): number | undefined {
+  let min: number | undefined
+  for (const l of opts?.lists ?? []) if (l.nextUpdate !== undefined && (min === undefined || l.nextUpdate < min)) min = l.nextUpdate
+  return min
+}

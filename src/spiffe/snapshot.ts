@@ -1,4 +1,5 @@
 import type { BundleSet } from './bundle-set.ts'
+import type { RevocationByDomain } from './revocation.ts'
 import type { X509Svid } from './x509-svid.ts'
 
 /**
@@ -14,8 +15,10 @@ export interface X509Snapshot {
   readonly generation: number
   /** Increments when the SVID (chain or key) changes. */
   readonly svidGeneration: number
-  /** Increments when any trust bundle changes. */
+  /** Increments when any trust bundle changes, or the CRLs of any trust domain (`revocation`). */
   readonly bundleGeneration: number
+  /** CRLs per trust domain that backends of that domain are checked against; absent = none. */
+  readonly revocation?: RevocationByDomain
 }
 
 /** A source of snapshots that can change at run time (rotation, trust updates). */

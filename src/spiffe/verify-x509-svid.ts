@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { buildPath } from './path-builder.ts'
-import { checkRevocation, type RevocationOptions } from './revocation.ts'
+import { checkRevocation, type RevocationByDomain, type RevocationOptions } from './revocation.ts'
 import type { X509BundleSource } from './source.ts'
 import type { SpiffeId } from './spiffe-id.ts'
 import { certLabel } from './cert-info.ts'
@@ -22,6 +22,8 @@ export interface VerifyOptions {
   now?: number | Date
   /** CRLs to check every certificate of the path against (RFC 5280 §6.3); default none. */
   revocation?: RevocationOptions
+  /** CRLs per trust domain: the peer's own domain's entry applies (when `revocation` is not given). */
+  revocationByDomain?: RevocationByDomain
 }
 
 /** A verified X.509-SVID: the peer's SPIFFE ID and the path that proves it. */
@@ -109,7 +111,8 @@ function runChecks (chain: readonly X509Certificate[], bundles: X509BundleSource
     id: id.toString(),
     trustDomain: id.trustDomain.name
   }))
-  if (path !== undefined && opts.revocation !== undefined) checkRevocation(path, opts.revocation, now, sink, warn)
+  const revocation = opts.revocation ?? opts.revocationByDomain?.get(id.trustDomain.name)
+  if (path !== undefined && revocation !== undefined) checkRevocation(path, revocation, now, sink, warn)
   return { id, bundleTrustDomain: id.trustDomain.name, ...(path === undefined ? {} : { path }) }
 }
 

@@ -4,6 +4,7 @@ import type { X509Certificate } from 'node:crypto'
 import { quote } from '../internal/errors.ts'
 import { systemClock } from '../internal/clock.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
+import { earliestNextUpdate } from '../spiffe/revocation.ts'
 import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
 import { watchCredentialChanges } from './credential-changes.ts'
 import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
@@ -171,8 +172,10 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         const chain = peer?.chain.slice(0, -1) ?? (resumed ? offered?.chain ?? [] : readPeerChain(leaf))
         presented = chain
         if (peer === undefined) {
-          peer = verifyPeer(chain, latest.bundles, 'server', now, endpoint, resumed)
-          if (fp !== undefined) verdicts.set(fp, latest.bundles, peer)
+          // CRLs of the backend's domain are checked too; a CRL change publishes a new snapshot
+          // (new bundle generation), which clears the verdicts and the session cache.
+          peer = verifyPeer(chain, latest.bundles, 'server', now, endpoint, resumed, latest.revocation)
+          if (fp !== undefined) verdicts.set(fp, latest.bundles, peer, earliestNextUpdate(latest.revocation?.get(peer.id.trustDomain.name)))
         }
         // Checked on every handshake, cached verdict or not: the cache holds SPIFFE verdicts only.
         const denied = options.authorize?.deny(peer.id, endpoint)

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../internal/clock.ts'
 import { notifyAll } from '../internal/notify.ts'
 import type { X509Snapshot, X509SnapshotSource } from '../spiffe/snapshot.ts'
+import { revocationKey } from '../spiffe/revocation.ts'
 
 /**
  * A change of the credentials pooled backend connections were made under (docs/architecture.md#security-model): such connections must retire before their next request, whatever delivered
@@ -23,13 +24,20 @@ export interface CredentialChanges {
   svidNotAfter (): number | undefined
 }
 
-/** Returns the trust domains whose bundle differs between `before` and `after` (added ones excluded). */
+/**
+ * Returns the trust domains whose bundle differs between `before` and `after` (added ones
+ * excluded), or whose CRLs changed: a newly revoked backend must not keep a pooled connection.
+ */
 export function changedTrustDomains (before: X509Snapshot, after: X509Snapshot): Set<string> {
   const changed = new Set<string>()
   if (before.bundleGeneration === after.bundleGeneration) return changed
   for (const old of before.bundles) {
     const now = after.bundles.getBundleForTrustDomain(old.trustDomain)
     if (now === undefined || !now.equals(old)) changed.add(old.trustDomain.name)
+  }
+  const domains = new Set([...(before.revocation?.keys() ?? []), ...(after.revocation?.keys() ?? [])])
+  for (const td of domains) {
+    if (revocationKey(before.revocation?.get(td)) !== revocationKey(after.revocation?.get(td))) changed.add(td)
   }
   return changed
 }

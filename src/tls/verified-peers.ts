@@ -45,10 +45,13 @@ export class VerifiedPeers {
     return entry.peer
   }
 
-  /** Remembers an accepted verdict reached with `bundles`. */
-  set (leafFingerprint: string, bundles: X509BundleSource, peer: VerifiedSvid): void {
+  /**
+   * Remembers an accepted verdict reached with `bundles`, good at most until `until` (the
+   * earliest nextUpdate of the CRLs it was checked against: past it, the stale policy decides).
+   */
+  set (leafFingerprint: string, bundles: X509BundleSource, peer: VerifiedSvid, until = Infinity): void {
     let notBefore = -Infinity
-    let notAfter = Infinity
+    let notAfter = until
     for (const cert of peer.chain) {
       notBefore = Math.max(notBefore, validity(cert).from)
       notAfter = Math.min(notAfter, validity(cert).to)

@@ -4,6 +4,7 @@ import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { X509BundleSource } from '../spiffe/source.ts'
 import type { X509Snapshot } from '../spiffe/snapshot.ts'
+import type { RevocationByDomain } from '../spiffe/revocation.ts'
 import { verifyX509Svid } from '../spiffe/verify-x509-svid.ts'
 import type { VerifiedSvid } from '../spiffe/verify-x509-svid.ts'
 import { TlsPeerRejectedError, type TlsErrorCode } from './errors.ts'
@@ -13,10 +14,11 @@ import { TlsPeerRejectedError, type TlsErrorCode } from './errors.ts'
  * the leaf's own trust domain in `bundles` for `role` at `now` (docs/architecture.md#security-model). Throws
  * {@link TlsPeerRejectedError}: `ERR_SPIFFE_TLS_NO_PEER_CERTIFICATE` for an empty chain
  * (`…_RESUMED_UNVERIFIED` on a resumed session), else `ERR_SPIFFE_TLS_PEER_REJECTED` whose
- * `reason` is the verification error's code and whose `cause` is that error.
+ * `reason` is the verification error's code and whose `cause` is that error
+ * (`ERR_SPIFFE_VERIFY_REVOKED` for a certificate a CRL of the peer's domain in `revocation` lists).
  */
 export function verifyPeer (chain: readonly X509Certificate[], bundles: X509BundleSource,
-  role: 'server' | 'client', now: number, at: string, resumed = false): VerifiedSvid {
+  role: 'server' | 'client', now: number, at: string, resumed = false, revocation?: RevocationByDomain): VerifiedSvid {
   const who = role === 'server' ? 'backend' : 'client'
   if (chain.length === 0) {
     const code = resumed ? 'ERR_SPIFFE_TLS_RESUMED_UNVERIFIED' : 'ERR_SPIFFE_TLS_NO_PEER_CERTIFICATE'
@@ -25,7 +27,7 @@ export function verifyPeer (chain: readonly X509Certificate[], bundles: X509Bund
       : `${who} ${quote(at)} presented no certificate (an x509-svid is required)`, { at })
   }
   try {
-    return verifyX509Svid(chain, bundles, { role, now })
+    return verifyX509Svid(chain, bundles, { role, now, ...(revocation === undefined ? {} : { revocationByDomain: revocation }) })
   } catch (err) {
     const reason = err instanceof SpiffeLbError ? err.code : 'ERR_SPIFFE_TLS_PEER_REJECTED' satisfies TlsErrorCode
     const message = err instanceof Error ? err.message : String(err)
