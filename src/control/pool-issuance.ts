@@ -6,6 +6,7 @@ import type { CaPoolConfig, CertificateIssuanceConfig, SpiffeLbConfig, WorkloadI
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { openCaPool } from './ca-pool-store.ts'
+import { caPoolDir } from './ca-layout.ts'
 import { controlError } from './errors.ts'
 
 /** How certificates for one managed identity are issued locally. */
@@ -18,6 +19,8 @@ export interface PoolIssuance {
   caPool: CaPoolConfig
   /** The pool's CA, opened or created in the state directory. */
   ca: CertificateAuthority
+  /** The CA pool's directory (control/ca-layout.ts), where `ca revoke` publishes its CRL. */
+  caDir: string
 }
 
 /**
@@ -45,8 +48,9 @@ export async function openPoolIssuance (config: SpiffeLbConfig, identity: Spiffe
     throw controlError('ERR_SPIFFE_CONTROL_NO_CA_POOL',
       `the certificate issuance config of pool ${quote(pool.id)} names CA pool ${quote(ref ?? '(none)')}, which caPools[] does not define with a CA`)
   }
+  const stateDir = opts.stateDir ?? config.credentials.stateDir
   const { ca } = await openCaPool({
-    stateDir: opts.stateDir ?? config.credentials.stateDir,
+    stateDir,
     poolId: caPool.poolId,
     subject: authority.subject,
     keyAlgorithm: authority.keyAlgorithm,
@@ -54,7 +58,7 @@ export async function openPoolIssuance (config: SpiffeLbConfig, identity: Spiffe
     ...(authority.maxChainLength === undefined ? {} : { maxChainLength: authority.maxChainLength }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock })
   })
-  return { pool, cic, caPool, ca }
+  return { pool, cic, caPool, ca, caDir: caPoolDir(stateDir, caPool.poolId) }
 }
 
 /**

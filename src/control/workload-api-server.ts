@@ -20,6 +20,8 @@ export interface WorkloadApiServerOptions {
   /** Trust domain name → PEM anchors, read at every message (trust changes show on the next push). */
   trustAnchors: () => ReadonlyMap<string, string>
   rotation: RotationPolicy
+  /** CRLs (DER) sent in every message's `crl` field, read at every message; default none. */
+  crls?: () => readonly Buffer[]
   clock?: Clock
   onError?: (err: unknown) => void
 }
@@ -36,6 +38,8 @@ export interface WorkloadApiServer {
   readonly nextRotationAt: number | undefined
   /** Issues a new SVID now and pushes it on every open stream. */
   rotateNow (): Promise<void>
+  /** Pushes the current state again on every open stream (a CRL or trust anchor changed). */
+  pushNow (): void
   close (): Promise<void>
 }
 
@@ -65,11 +69,11 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
   const svidMessage = (c: CurrentCredential): X509SvidResponse => {
     const { own, others } = bundles()
     const key = createPrivateKey(c.keyPem).export({ type: 'pkcs8', format: 'der' })
-    return { svids: [{ spiffe_id: opts.identity, x509_svid: derOf(c.chainPem), x509_svid_key: key, bundle: own, hint: '' }], crl: [], federated_bundles: others }
+    return { svids: [{ spiffe_id: opts.identity, x509_svid: derOf(c.chainPem), x509_svid_key: key, bundle: own, hint: '' }], crl: [...(opts.crls?.() ?? [])], federated_bundles: others }
   }
   const bundlesMessage = (): X509BundlesResponse => {
     const { own, others } = bundles()
-    return { crl: [], bundles: { [`spiffe://${opts.trustDomain}`]: own, ...others } }
+    return { crl: [...(opts.crls?.() ?? [])], bundles: { [`spiffe://${opts.trustDomain}`]: own, ...others } }
   }
   const push = (c: CurrentCredential): void => {
     const svid = svidMessage(c)
@@ -111,6 +115,7 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
     get streams () { return svidStreams.size + bundleStreams.size },
     get nextRotationAt () { return credential.nextRotationAt },
     rotateNow: async () => { await credential.rotateNow() },
+    pushNow: () => { const c = credential.current(); if (c !== undefined) push(c) },
     close: async () => {
       await credential.stop()
       for (const s of [...svidStreams, ...bundleStreams]) s.end()

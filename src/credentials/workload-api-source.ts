@@ -7,6 +7,7 @@ import { credentialsError } from './errors.ts'
 import type { CredentialSource } from './source.ts'
 import type { CredentialStore } from './store.ts'
 import { candidateFromResponse } from './workload-api-decode.ts'
+import { withDeliveredCrls } from './workload-api-crls.ts'
 import { resolveWorkloadApiEndpoint, type WorkloadApiEndpoint } from './workload-api-endpoint.ts'
 import { WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE, workloadApiService, type X509SvidResponse } from './workload-api-wire.ts'
 
@@ -50,6 +51,8 @@ export class WorkloadApiSource implements CredentialSource {
   #timer: TimerHandle | undefined
   #connection: WorkloadApiConnection = 'connecting'
   #stopped = false
+  /** Messages are handled in order: verifying a message's CRLs is asynchronous. */
+  #queue: Promise<void> = Promise.resolve()
   /** Settles the promise of whoever waits for the next outcome (start, refresh). */
   #waiters: Array<() => void> = []
 
@@ -110,13 +113,16 @@ export class WorkloadApiSource implements CredentialSource {
     this.#connection = 'streaming'
     this.#backoff.reset()
     store.setNextRefreshAt(undefined)
-    try {
-      store.offer(this.name, candidateFromResponse(msg, store.identity, this.endpoint.address))
-    } catch (err) {
-      // A message that cannot be decoded is kept out; the stream stays open for the next one.
-      store.fail(this.name, err)
-    }
-    this.#settle()
+    this.#queue = this.#queue.then(async () => {
+      try {
+        const candidate = candidateFromResponse(msg, store.identity, this.endpoint.address)
+        store.offer(this.name, await withDeliveredCrls(candidate, msg.crl, this.endpoint.address))
+      } catch (err) {
+        // A message that cannot be decoded is kept out; the stream stays open for the next one.
+        store.fail(this.name, err)
+      }
+      this.#settle()
+    })
   }
 
   #ended (s: StatusObject): void {

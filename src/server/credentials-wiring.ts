@@ -16,7 +16,7 @@ import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { RevocationFeed, type DomainCrlInput } from '../credentials/revocation-feed.ts'
-import { CA_FILES, caPoolDir } from '../control/ca-layout.ts'
+import { CA_FILES } from '../control/ca-layout.ts'
 
 /** The credentials of one managed identity: the store the TLS layer reads, and what feeds it. */
 export interface IdentityCredentials {
@@ -97,7 +97,7 @@ async function createSource (config: SpiffeLbConfig, identity: SpiffeId, service
       // pool's issuing CA, which may be a subordinate outside the bundle).
       poolCrl.push({
         trustDomain: issuance.pool.trustDomain.name,
-        files: [join(caPoolDir(creds.stateDir, issuance.caPool.poolId), CA_FILES.crl)],
+        files: [join(issuance.caDir, CA_FILES.crl)],
         urls: [],
         staleCrl: 'closed',
         issuers: issuance.ca.chain,

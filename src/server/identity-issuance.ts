@@ -7,6 +7,8 @@ import { quote } from '../internal/errors.ts'
 import { issueSvidCertificate } from '../pki/index.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { serverError } from './errors.ts'
+import { join } from 'node:path'
+import { CA_FILES } from '../control/ca-layout.ts'
 
 /** What the control-plane servers (metadata server, Workload API) need to issue one identity. */
 export interface IdentityIssuance {
@@ -16,6 +18,8 @@ export interface IdentityIssuance {
   anchors: Map<string, string>
   trustDomain: string
   rotation: { lifetimeMs: number, rotationWindowPercentage: number }
+  /** The CA pool's CRL file (`ca revoke` writes it; absent before the first revocation). */
+  crlFile: string
 }
 
 /**
@@ -23,13 +27,14 @@ export interface IdentityIssuance {
  * lifetime optionally overridden by a `--lifetime` flag (at least 2 s, so a rotation can happen).
  */
 export async function openIdentityIssuance (config: SpiffeLbConfig, identity: SpiffeId, opts: { state?: string, lifetime?: string }, clock: Clock): Promise<IdentityIssuance> {
-  const { pool, cic, ca } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
+  const { pool, cic, ca, caDir } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
   const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
   return {
     issue: async (p) => await issueSvidCertificate(ca, { uri: identity.toString(), keyAlgorithm: cic.keyAlgorithm, ...p }),
     anchors: poolTrustAnchors(pool, ca),
     trustDomain: pool.trustDomain.name,
-    rotation: { lifetimeMs, rotationWindowPercentage: cic.rotationWindowPercentage }
+    rotation: { lifetimeMs, rotationWindowPercentage: cic.rotationWindowPercentage },
+    crlFile: join(caDir, CA_FILES.crl)
   }
 }
 

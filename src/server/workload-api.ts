@@ -9,6 +9,9 @@ import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
 import { serverError } from './errors.ts'
 import { issuanceSummary, openIdentityIssuance } from './identity-issuance.ts'
+import { readFileSync, watch } from 'node:fs'
+import { basename, dirname } from 'node:path'
+import { parsePem } from '../internal/pem.ts'
 
 /** Options of `spiffe-lb workload-api`, as commander parses them. */
 export interface WorkloadApiCommandOptions {
@@ -58,11 +61,25 @@ export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, 
       return await issuance.issue(p)
     },
     trustAnchors: () => issuance.anchors,
+    // The pool's CRL (`ca revoke`) goes in every message, as a SPIRE agent sends its CRLs.
+    crls: () => poolCrls(issuance.crlFile),
     rotation: issuance.rotation,
     clock,
     onError: (err) => { out.stderr.write(`spiffe-lb workload-api: issuance failed, retrying: ${String(err)}\n`) }
   })
+  // A new CRL is pushed at once on every open stream, not only at the next rotation.
+  const watcher = watch(dirname(issuance.crlFile), { persistent: false }, (_e, name) => {
+    if (name === null || name === basename(issuance.crlFile)) server.pushNow()
+  })
+  watcher.on('error', () => {})
   out.stdout.write(`workload api listening on ${server.address} for ${identity.toString()} ${issuanceSummary(issuance)}\n`)
-  return server
+  return { ...server, get serial () { return server.serial }, get streams () { return server.streams }, get nextRotationAt () { return server.nextRotationAt }, close: async () => { watcher.close(); await server.close() } }
+}
+
+/** Returns the DER CRLs of the pool's CRL file, none while it does not exist or does not parse as PEM. */
+function poolCrls (file: string): Buffer[] {
+  let text: string
+  try { text = readFileSync(file, 'latin1') } catch { return [] }
+  try { return parsePem(text, file).filter((b) => b.type === 'X509 CRL').map((b) => b.der) } catch { return [] }
 }
 
