@@ -16,6 +16,7 @@ export function registerBackendCommand (program: Command): void {
     .option('--cert <file>', 'X.509-SVID chain (PEM, leaf first)')
     .option('--key <file>', 'private key of the SVID (PEM)')
     .option('--bundle <td=file>', 'trust anchors (PEM) of one trust domain; repeatable', collect)
+    .option('--crl <td=file>', 'a CRL (PEM or DER) of one trust domain: its revoked client certificates are refused; repeatable, re-read on change', collect)
     .option('--allow-id <spiffe-id>', 'allow only this client ID (repeatable; union with --allow-trust-domain)', collect)
     .option('--allow-trust-domain <td>', 'allow only clients of this trust domain (repeatable)', collect)
     .option('--name <label>', 'label echoed in every response')

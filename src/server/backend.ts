@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
+import { RevocationFeed } from '../credentials/revocation-feed.ts'
+import { systemClock } from '../internal/clock.ts'
 import { createDirectorySource } from '../credentials/directory-source.ts'
 import { GCE_FILES } from '../credentials/gce-files.ts'
 import { parseWorkloadApiEndpoint } from '../credentials/workload-api-endpoint.ts'
@@ -33,6 +35,8 @@ export interface BackendCommandOptions {
   bundle?: string[] | undefined
   allowId?: string[] | undefined
   allowTrustDomain?: string[] | undefined
+  /** `TD=FILE` pairs: a CRL of one trust domain each; revoked clients are refused. */
+  crl?: string[] | undefined
   name?: string | undefined
 }
 
@@ -59,6 +63,7 @@ export async function startBackendCommand (opts: BackendCommandOptions, out: Com
     if (o.error !== undefined) log.warn({ code: o.error.code, where: o.error.where }, `credentials not reloaded: ${o.error.message}`)
   })
   store.subscribe((s) => { log.info({ svidGeneration: s.svidGeneration, bundleGeneration: s.bundleGeneration }, 'credentials reloaded') })
+  const revocation = await startCrls(opts.crl ?? [], store, source, log)
   const backend = await startEchoBackend({
     listen: opts.listen,
     snapshots: store,
@@ -75,8 +80,32 @@ export async function startBackendCommand (opts: BackendCommandOptions, out: Com
     backend,
     store,
     reload: async () => { await source.refresh() },
-    stop: async () => { await Promise.all([backend.close(), source.stop()]) }
+    stop: async () => { revocation?.stop(); await Promise.all([backend.close(), source.stop()]) }
   }
+}
+
+/**
+ * Returns the CRL feed of `--crl TD=FILE` pairs put in force in `store` (the same checks as the
+ * proxy's: verified by the domain's CA, stale fails closed), or undefined without any; stops
+ * `source` and throws when a CRL cannot be used.
+ */
+async function startCrls (args: readonly string[], store: CredentialStore, source: CredentialSource, log: Logger): Promise<RevocationFeed | undefined> {
+  if (args.length === 0) return undefined
+  const byDomain = new Map<string, string[]>()
+  for (const arg of args) {
+    const { td, file } = parseTdFileArg(arg, '--crl', 'TRUST_DOMAIN=CRL_FILE')
+    byDomain.set(td.name, [...(byDomain.get(td.name) ?? []), file])
+  }
+  const feed = new RevocationFeed([...byDomain].map(([trustDomain, files]) => ({ trustDomain, files, urls: [], staleCrl: 'closed' as const })), store,
+    { clock: systemClock, warn: (message) => { log.warn(message) } })
+  try {
+    await feed.start()
+  } catch (err) {
+    feed.stop()
+    await source.stop()
+    throw err
+  }
+  return feed
 }
 
 async function loadCredentials (opts: BackendCommandOptions): Promise<{ store: CredentialStore, source: CredentialSource }> {
@@ -145,9 +174,13 @@ function fileSource (certFile: string, keyFile: string, bundles: Array<{ td: Tru
 }
 
 function parseBundleArg (arg: string): { td: TrustDomain, file: string } {
+  return parseTdFileArg(arg, '--bundle', 'TRUST_DOMAIN=PEM_FILE')
+}
+
+function parseTdFileArg (arg: string, flag: string, form: string): { td: TrustDomain, file: string } {
   const eq = arg.indexOf('=')
   if (eq <= 0 || eq === arg.length - 1) {
-    throw serverError('ERR_SPIFFE_CLI_BAD_BUNDLE_ARG', `--bundle ${quote(arg)} must be TRUST_DOMAIN=PEM_FILE`, { at: '--bundle' })
+    throw serverError('ERR_SPIFFE_CLI_BAD_BUNDLE_ARG', `${flag} ${quote(arg)} must be ${form}`, { at: flag })
   }
   return { td: TrustDomain.fromString(arg.slice(0, eq)), file: arg.slice(eq + 1) }
 }

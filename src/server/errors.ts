@@ -7,7 +7,7 @@ import { errorDoc as e, errorFactory, type ErrorRegistry, type RegistryOwner } f
 export const SERVER_ERRORS = {
   ERR_SPIFFE_CLI_NODE_VERSION: e('the `spiffe-lb` command runs on another node.js major version than the one it needs', 'the system node (e.g. 20) runs the installed bin instead of node 24', 'run it with node 24 (`npx spiffe-lb`, or node 24 first on PATH)'),
   ERR_SPIFFE_CLI_BACKEND_CREDENTIALS: e('`backend` was given no usable credentials', 'neither --credentials-dir nor --cert, --key and --bundle together, or files that do not load', 'give --credentials-dir DIR, or --cert FILE --key FILE --bundle TD=FILE'),
-  ERR_SPIFFE_CLI_BAD_BUNDLE_ARG: e('a `backend --bundle` value is not TRUST_DOMAIN=PEM_FILE', 'a file path without the trust domain', 'write --bundle example.org=bundle.pem'),
+  ERR_SPIFFE_CLI_BAD_BUNDLE_ARG: e('a `backend --bundle` or `--crl` value is not TRUST_DOMAIN=FILE', 'a file path without the trust domain', 'write --bundle example.org=bundle.pem or --crl example.org=crl.pem'),
   ERR_SPIFFE_CLI_BUNDLE_ARG: e('a `verify --bundle` value is not TRUST_DOMAIN=PEM_FILE', 'a file path without the trust domain', 'write --bundle example.org=bundle.pem'),
   ERR_SPIFFE_CLI_BAD_CERTIFICATE: e('a certificate in the file given to `inspect` or `verify` does not parse as x.509', 'a corrupted pem body or a non-certificate block', 'check the file holds pem certificates'),
   ERR_SPIFFE_CLI_NO_CERTIFICATE: e('the file given to `inspect` or `verify` holds no pem "CERTIFICATE" block', 'a key file, a der file, or an empty file', 'give a pem certificate file (openssl x509 -inform der -in f.der -out f.pem converts der)'),

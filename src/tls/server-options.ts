@@ -117,7 +117,7 @@ export function createSpiffeTlsServer (options: SpiffeTlsServerOptions): tls.Ser
       }
       // A resumed server session restores only the client's leaf: complete it from memory.
       const chain = memory.complete(readPeerChain(socket))
-      const verified = verifyPeer(chain, snapshot.bundles, 'client', clock.now(), remote, resumed)
+      const verified = verifyPeer(chain, snapshot.bundles, 'client', clock.now(), remote, resumed, snapshot.revocation)
       checkAllowed(verified.id, remote, options.allowIds, options.allowTrustDomains)
       memory.remember(chain)
       const peer: VerifiedPeer = { id: verified.id, chain, resumed }
