@@ -9,6 +9,7 @@ import { normalizeSerial, type RevocationList, type RevocationOptions, type Stal
 import { readCrlBytes } from './crl-read.ts'
 import type { CredentialStore } from './store.ts'
 import { revocationFingerprint } from './revocation-set.ts'
+import type { CredentialsErrorCode } from './errors.ts'
 
 /** Where the CRLs of one trust domain come from, and what a stale one means. */
 export interface DomainCrlInput {
@@ -173,7 +174,7 @@ export class RevocationFeed {
   async #verify (e: Entry, bytes: Buffer): Promise<void> {
     const anchors = this.#bundleOf(e)
     if (anchors === undefined) {
-      e.error = { code: 'ERR_SPIFFE_PKI_CRL_UNVERIFIED', message: `crl ${quote(e.source)} waits for a bundle of trust domain ${quote(e.input.trustDomain)} to verify it` }
+      e.error = { code: 'ERR_SPIFFE_CREDENTIALS_CRL_NO_BUNDLE' satisfies CredentialsErrorCode, message: `crl ${quote(e.source)} waits for a bundle of trust domain ${quote(e.input.trustDomain)} to verify it` }
       return
     }
     try {
@@ -238,5 +239,5 @@ export class RevocationFeed {
 }
 
 function errorOf (err: unknown): { code: string, message: string } {
-  return isSpiffeLbError(err) ? { code: err.code, message: err.message } : { code: 'ERR_SPIFFE_CREDENTIALS_CRL_UNREADABLE', message: err instanceof Error ? err.message : String(err) }
+  return isSpiffeLbError(err) ? { code: err.code, message: err.message } : { code: 'ERR_SPIFFE_CREDENTIALS_CRL_UNREADABLE' satisfies CredentialsErrorCode, message: err instanceof Error ? err.message : String(err) }
 }

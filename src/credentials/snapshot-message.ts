@@ -28,6 +28,8 @@ export interface SnapshotMessage {
   generation: number
   svidGeneration: number
   bundleGeneration: number
+  /** The CRLs in force per trust domain (already verified by the owning process); absent = none. */
+  revocation?: Array<{ trustDomain: string, staleCrl: 'closed' | 'open', lists: Array<{ issuerFingerprint: string, serials: string[], thisUpdate: number, nextUpdate: number | null, source: string }> }>
 }
 
 /** Returns `snapshot`, published for `identity`, as a {@link SnapshotMessage}. */
@@ -39,7 +41,16 @@ export function snapshotToMessage (identity: string, snapshot: X509Snapshot): Sn
     bundles: [...snapshot.bundles].map((b) => ({ trustDomain: b.trustDomain.name, pem: b.toPem() })),
     generation: snapshot.generation,
     svidGeneration: snapshot.svidGeneration,
-    bundleGeneration: snapshot.bundleGeneration
+    bundleGeneration: snapshot.bundleGeneration,
+    ...(snapshot.revocation === undefined
+      ? {}
+      : {
+          revocation: [...snapshot.revocation].map(([trustDomain, r]) => ({
+            trustDomain,
+            staleCrl: r.staleCrl ?? 'closed',
+            lists: r.lists.map((l) => ({ issuerFingerprint: l.issuerFingerprint, serials: [...l.revokedSerials], thisUpdate: l.thisUpdate, nextUpdate: l.nextUpdate ?? null, source: l.source }))
+          }))
+        })
   }
 }
 
@@ -64,7 +75,15 @@ export function snapshotFromMessage (message: SnapshotMessage): X509Snapshot {
     bundles,
     generation: message.generation,
     svidGeneration: message.svidGeneration,
-    bundleGeneration: message.bundleGeneration
+    bundleGeneration: message.bundleGeneration,
+    ...(message.revocation === undefined
+      ? {}
+      : {
+          revocation: new Map(message.revocation.map((d) => [d.trustDomain, {
+            staleCrl: d.staleCrl,
+            lists: d.lists.map((l) => ({ issuerFingerprint: l.issuerFingerprint, revokedSerials: new Set(l.serials), thisUpdate: l.thisUpdate, nextUpdate: l.nextUpdate ?? undefined, source: l.source }))
+          }]))
+        })
   })
 }
 

@@ -1,5 +1,4 @@
 import type { X509Certificate } from 'node:crypto'
-import { quote } from '../internal/errors.ts'
 import { loadCrl } from '../pki/crl.ts'
 import { normalizeSerial, type RevocationList } from '../spiffe/revocation.ts'
 import { credentialsError } from './errors.ts'
@@ -23,29 +22,23 @@ export async function withDeliveredCrls (candidate: CredentialCandidate, crls: r
   const out = new Map<string, RevocationList[]>()
   for (const [i, der] of crls.entries()) {
     const source = `${at} crl[${i}]`
-    let found = false
-    for (const { td, issuers } of domains) {
-      let crl
-      try {
-        crl = await loadCrl(der, source, issuers)
-      } catch (err) {
-        if ((err as { code?: string }).code === 'ERR_SPIFFE_PKI_CRL_UNVERIFIED') continue
-        throw credentialsError('ERR_SPIFFE_CREDENTIALS_CRL_INVALID', `${quote(source)} is not a der x.509 crl: ${(err as Error).message}`, { at: source, cause: err })
-      }
-      out.set(td, [...(out.get(td) ?? []), {
-        issuerFingerprint: crl.issuer.fingerprint256,
-        revokedSerials: new Set(crl.revokedSerials.map(normalizeSerial)),
-        thisUpdate: crl.thisUpdate,
-        nextUpdate: crl.nextUpdate,
-        source
-      }])
-      found = true
-      break
-    }
-    if (!found) {
+    let crl
+    try {
+      // Every domain's CAs at once, own domain first: the one whose key verifies it owns the CRL.
+      crl = await loadCrl(der, source, domains.flatMap((d) => d.issuers))
+    } catch (err) {
       throw credentialsError('ERR_SPIFFE_CREDENTIALS_CRL_INVALID',
-        `${quote(source)} is not signed by a ca of any delivered bundle (${domains.map((d) => d.td).join(', ')}), so it cannot be matched to a trust domain`, { at: source })
+        `${(err as Error).message} (delivered bundles: ${domains.map((d) => d.td).join(', ')}); the crl cannot be matched to a trust domain`, { at: source, cause: err })
     }
+    const issuer = crl.issuer.fingerprint256
+    const td = domains.find((d) => d.issuers.some((c) => c.fingerprint256 === issuer))?.td ?? own
+    out.set(td, [...(out.get(td) ?? []), {
+      issuerFingerprint: issuer,
+      revokedSerials: new Set(crl.revokedSerials.map(normalizeSerial)),
+      thisUpdate: crl.thisUpdate,
+      nextUpdate: crl.nextUpdate,
+      source
+    }])
   }
   return { ...candidate, crls: out }
 }
