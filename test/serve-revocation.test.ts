@@ -147,3 +147,33 @@ t.test('config validation names the path of a bad revocation block', async (t) =
   t.equal(s.code, 2)
   t.match(s.stderr, /revocation\.trustDomains\["?partner\.example"?\]\.staleCrl: must be one of fail-closed, fail-open, got "closed" \(ERR_SPIFFE_CONFIG_REVOCATION_STALE_CRL\)/)
 })
+
+t.test('a reload adds a domain\'s CRL; a reload with a CRL no trusted CA signed is refused and the old CRLs stay', async (t) => {
+  const partnerCa = await loadCaDir(join(world.stateDir, 'ca-pools', 'partner-ca'))
+  const now = Date.now()
+  const { X509Certificate } = await import('node:crypto')
+  const { readFile } = await import('node:fs/promises')
+  const serial = new X509Certificate(await readFile(certOf('partner'))).serialNumber
+  await writeFile(join(dir, 'partner-revokes.pem'), await createCrl(partnerCa, [{ serialHex: serial, revokedAt: now }], now, now + 3_600_000))
+  const config = join(dir, 'reload.yaml')
+  await writeFile(config, base)
+  const { proxy, output } = await serve(t, config)
+  t.equal((await get(`${proxy}/partner/x`)).status, 200, 'no CRL yet')
+
+  await writeFile(config, `${base}revocation:\n  trustDomains:\n    partner.example: { crlFiles: [partner-revokes.pem] }\n`)
+  await waitFor(() => /config reloaded .*revocation changed/.test(output()), 'the reload', output)
+  const r = await get(`${proxy}/partner/x`)
+  t.equal(r.status, 502)
+  t.match(r.body, /\(ERR_SPIFFE_VERIFY_REVOKED\)/)
+
+  // A CRL of the pool's CA named for the partner domain: no partner CA signed it.
+  const wrong = join(dir, 'wrong.pem')
+  const poolCaDir = await loadCaDir(poolCa)
+  await writeFile(wrong, await createCrl(poolCaDir, [], now, now + 3_600_000))
+  await writeFile(config, `${base}revocation:\n  trustDomains:\n    partner.example: { crlFiles: [wrong.pem] }\n`)
+  await waitFor(() => /config reload refused/.test(output()), 'the refused reload', output)
+  t.match(output(), /ERR_SPIFFE_PKI_CRL_UNVERIFIED/)
+  // The refused backend is ejected for a while (503), or refused again (502): never served.
+  t.match(await get(`${proxy}/partner/x`), { status: /^50[23]$/, body: /ERR_SPIFFE_VERIFY_REVOKED|no healthy endpoint in backend service partner/ }, 'the previous CRL stays in force')
+  t.equal(output().match(/config reloaded/g)?.length, 1, 'only the first reload applied')
+})

@@ -56,7 +56,7 @@ export async function reloadConfig (running: SpiffeLbConfig, next: ReloadInput):
   for (const old of running.backendServices) {
     if (!config.backendServices.some((s) => s.name === old.name)) changes.push(`backend service ${quote(old.name)} removed`)
   }
-  for (const key of ['workloadIdentityPools', 'caPools', 'urlMap', 'frontend', 'admin', 'credentials'] as const) {
+  for (const key of ['workloadIdentityPools', 'caPools', 'urlMap', 'frontend', 'admin', 'credentials', 'revocation'] as const) {
     if (JSON.stringify(sortable(running[key])) !== JSON.stringify(sortable(config[key]))) changes.push(`${key} changed`)
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config, changes }

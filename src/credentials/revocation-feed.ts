@@ -61,6 +61,8 @@ interface Entry {
  * domain's stale-CRL policy decides) and is reported by {@link status}.
  */
 export class RevocationFeed {
+  /** What this feed was opened with (a reload compares it with the new config's). */
+  readonly inputs: readonly DomainCrlInput[]
   readonly #entries: Entry[]
   readonly #store: CredentialStore
   readonly #clock: Clock
@@ -72,6 +74,7 @@ export class RevocationFeed {
   #stopped = false
 
   constructor (inputs: readonly DomainCrlInput[], store: CredentialStore, opts: { clock: Clock, warn?: (message: string) => void }) {
+    this.inputs = inputs
     this.#store = store
     this.#clock = opts.clock
     this.#warn = opts.warn ?? (() => {})
@@ -87,12 +90,23 @@ export class RevocationFeed {
    * bundle yet waits for one. Then follows changes until {@link stop}.
    */
   async start (): Promise<void> {
+    await this.load()
+    this.follow()
+  }
+
+  /**
+   * Reads and verifies every CRL without putting anything in force (a reload checks the new
+   * CRLs before it commits); throws the first error, as {@link start}.
+   */
+  async load (): Promise<void> {
     for (const e of this.#entries) {
       await this.#read(e)
-      if (e.error !== undefined && (e.bytes === undefined || this.#bundleOf(e) !== undefined)) {
-        throw e.thrown
-      }
+      if (e.error !== undefined && (e.bytes === undefined || this.#bundleOf(e) !== undefined)) throw e.thrown
     }
+  }
+
+  /** Puts the loaded CRLs in force and follows changes (files, urls, bundles) until {@link stop}. */
+  follow (): void {
     this.#publish()
     this.#bundlesFp = this.#store.current()?.bundlesFingerprint
     this.#unsubscribe = this.#store.subscribe((s) => {

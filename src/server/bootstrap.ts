@@ -11,6 +11,7 @@ import { PeerLog } from './peer-log.ts'
 import { createConnectorPool } from './connector-pool.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
+import { prepareRevocation } from './credentials-wiring.ts'
 import { frontendFromConfig, routingFromConfig } from './proxy-wiring.ts'
 import { newIdentity } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
@@ -80,6 +81,12 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     async reload (): Promise<ServerReload> {
       const result = await reloadConfig(running, { file: running.source })
       if (!result.ok) return { ok: false, errors: result.errors }
+      let commitRevocation: () => void
+      try {
+        commitRevocation = await prepareRevocation(credentials, result.config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') })
+      } catch (err) {
+        return refusedReload(err)
+      }
       let swapped: Promise<void>
       try {
         // createProxy validates synchronously inside reload; the promise then only tracks
@@ -90,6 +97,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
         return refusedReload(err)
       }
       await applyTrustBundles(credentials, result.config)
+      commitRevocation()
       swapped.catch((err: unknown) => { log.warn({ err }, 'closing the previous backend pools failed') })
       running = result.config
       return { ok: true, changes: result.changes }

@@ -14,6 +14,7 @@ import type { FrontendOptions } from '../proxy/types.ts'
 import type { WireFrontend } from './cluster-messages.ts'
 import { WorkerSet } from './cluster-workers.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
+import { prepareRevocation } from './credentials-wiring.ts'
 import { frontendFromConfig } from './proxy-wiring.ts'
 import { assertServeable, planRouting, type RoutingPlan } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
@@ -145,6 +146,12 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
     async reload (): Promise<ServerReload> {
       const result = await reloadConfig(running, { file: running.source })
       if (!result.ok) return { ok: false, errors: result.errors }
+      let commitRevocation: () => void
+      try {
+        commitRevocation = await prepareRevocation(credentials, result.config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') })
+      } catch (err) {
+        return refusedReload(err)
+      }
       let next: RoutingPlan
       try {
         next = planRouting(result.config, loaded)
@@ -165,7 +172,8 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
           errors: refused.map((a) => ({ path: 'backendServices', code: a.ok ? '' : a.code, message: `worker ${a.worker}: ${a.ok ? '' : a.message}` }))
         }
       }
-      await applyTrustBundles(credentials, result.config) // publishes: the snapshots go to the workers
+      await applyTrustBundles(credentials, result.config)
+      commitRevocation() // publishes: the snapshots go to the workers
       await workers.request({ kind: 'sync' }, CLUSTER_RELOAD_TIMEOUT_MS) // ... and are applied before we answer
       running = result.config
       shown = next

@@ -26,7 +26,9 @@ export interface IdentityCredentials {
   /** The backend services that present this identity. */
   services: string[]
   /** The CRLs the store enforces per trust domain (config, local CA pool), when any are configured. */
-  revocation?: RevocationFeed
+  revocation?: RevocationFeed | undefined
+  /** The local CA pool's own CRL input (issuer source), kept across reloads. */
+  poolCrl?: DomainCrlInput[]
 }
 
 /**
@@ -55,7 +57,7 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
       })
       const poolCrl: DomainCrlInput[] = []
       const source = await createSource(config, identity, services, clock, poolCrl)
-      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name) }
+      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl }
       out.push(creds)
       await source.start(store)
       const inputs = revocationInputs(config, poolCrl)
@@ -69,6 +71,31 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
     throw err
   }
   return out
+}
+
+/**
+ * Loads the CRLs of `config`'s revocation block for every identity whose inputs changed, without
+ * putting them in force; throws a coded error when one cannot be used (the reload is refused).
+ * Returns the commit: it stops the old feeds and puts the new CRLs in force.
+ */
+export async function prepareRevocation (credentials: readonly IdentityCredentials[], config: SpiffeLbConfig, clock: Clock,
+  warn?: (message: string) => void): Promise<() => void> {
+  const next: Array<{ creds: IdentityCredentials, feed: RevocationFeed | undefined }> = []
+  for (const creds of credentials) {
+    const inputs = revocationInputs(config, creds.poolCrl ?? [])
+    if (JSON.stringify(inputs) === JSON.stringify(creds.revocation?.inputs ?? [])) continue
+    const feed = inputs.length === 0 ? undefined : new RevocationFeed(inputs, creds.store, { clock, ...(warn === undefined ? {} : { warn }) })
+    await feed?.load()
+    next.push({ creds, feed })
+  }
+  return () => {
+    for (const { creds, feed } of next) {
+      creds.revocation?.stop()
+      creds.revocation = feed
+      if (feed === undefined) creds.store.setRevocation(undefined)
+      else feed.follow()
+    }
+  }
 }
 
 /**
