@@ -51,6 +51,8 @@ interface Entry {
   /** The error object behind `error`, rethrown by `start`. */
   thrown?: unknown
   timer?: TimerHandle | undefined
+  /** The stale CRL last warned about (once each). */
+  warned?: RevocationList
 }
 
 /**
@@ -124,7 +126,10 @@ export class RevocationFeed {
       w.on('error', () => {})
       this.#watchers.push(w)
     }
-    for (const e of this.#entries) this.#schedule(e)
+    for (const e of this.#entries) {
+      this.#warnIfStale(e)
+      this.#schedule(e)
+    }
   }
 
   /** Returns the state of every configured CRL, by trust domain and source. */
@@ -229,26 +234,32 @@ export class RevocationFeed {
   #schedule (e: Entry): void {
     if (this.#stopped) return
     if (e.timer !== undefined) this.#clock.clearTimeout(e.timer)
+    e.timer = undefined
     const now = this.#clock.now()
-    const next = e.good?.nextUpdate
+    const good = e.good
+    const next = good?.nextUpdate
     let wait: number
     if (e.kind === 'url') {
-      wait = e.error !== undefined ? CRL_RETRY_MS : CRL_REFRESH_MAX_MS
-      if (next !== undefined && e.good !== undefined) wait = Math.min(wait, Math.max(1000, e.good.thisUpdate + (next - e.good.thisUpdate) * 0.8 - now))
+      // Before 80 % of the CRL's validity has passed; past that point, every CRL_RETRY_MS.
+      const due = good === undefined || next === undefined ? Infinity : good.thisUpdate + (next - good.thisUpdate) * 0.8 - now
+      wait = e.error !== undefined || due <= 0 ? CRL_RETRY_MS : Math.min(CRL_REFRESH_MAX_MS, due)
     } else {
-      if (next === undefined) return
-      wait = Math.max(1000, next - now + 1)
+      if (next === undefined || next < now) return // a change of the file is seen by the watcher
+      wait = next - now + 1
     }
     e.timer = this.#clock.setTimeout(() => {
       e.timer = undefined
-      void this.#refresh(e).then(() => {
-        const good = e.good
-        if (good?.nextUpdate !== undefined && this.#clock.now() > good.nextUpdate) {
-          this.#warn(`crl ${quote(e.source)} of trust domain ${quote(e.input.trustDomain)} is stale (nextUpdate ${new Date(good.nextUpdate).toISOString()}): ${e.input.staleCrl === 'open' ? 'its backends are still admitted (fail open)' : 'its backends are rejected (fail closed)'}`)
-        }
-      })
+      void this.#refresh(e).then(() => { this.#warnIfStale(e) })
     }, Math.min(wait, 2 ** 31 - 1))
     e.timer.unref()
+  }
+
+  /** Warns once per CRL that is past its nextUpdate: the domain's stale policy now decides. */
+  #warnIfStale (e: Entry): void {
+    const good = e.good
+    if (good?.nextUpdate === undefined || this.#clock.now() <= good.nextUpdate || e.warned === good) return
+    e.warned = good
+    this.#warn(`crl ${quote(e.source)} of trust domain ${quote(e.input.trustDomain)} is stale (nextUpdate ${new Date(good.nextUpdate).toISOString()}): ${e.input.staleCrl === 'open' ? 'its backends are still admitted (fail open)' : 'its backends are rejected (fail closed)'}`)
   }
 }
 
