@@ -39,8 +39,8 @@ async function cli (...args: string[]): Promise<{ code: number, stdout: string, 
 }
 
 /** Starts `serve -c config`; returns its proxy and admin urls and its output so far. */
-async function serve (t: { teardown: (fn: () => void) => void }, config: string): Promise<{ proxy: string, admin: string, output: () => string }> {
-  const child = spawn(process.execPath, [main, 'serve', '-c', config, '--log-level', 'warn', '--drain-timeout', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] })
+async function serve (t: { teardown: (fn: () => void) => void }, config: string, ...args: string[]): Promise<{ proxy: string, admin: string, output: () => string }> {
+  const child = spawn(process.execPath, [main, 'serve', '-c', config, '--log-level', 'warn', '--drain-timeout', '1s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
@@ -176,4 +176,19 @@ t.test('a reload adds a domain\'s CRL; a reload with a CRL no trusted CA signed 
   // The refused backend is ejected for a while (503), or refused again (502): never served.
   t.match(await get(`${proxy}/partner/x`), { status: /^50[23]$/, body: /ERR_SPIFFE_VERIFY_REVOKED|no healthy endpoint in backend service partner/ }, 'the previous CRL stays in force')
   t.equal(output().match(/config reloaded/g)?.length, 1, 'only the first reload applied')
+})
+
+t.test('serve --workers 2: the CRLs of the primary reach the workers', async (t) => {
+  // The pool's CRL revokes backend-2 since the first test.
+  const config = join(dir, 'workers.yaml')
+  await writeFile(config, base)
+  const { proxy, admin, output } = await serve(t, config, '--workers', '2')
+  await waitFor(async () => (await get(`${admin}/readyz`)).status === 200, 'the workers', output)
+  const selves = new Set<string>()
+  for (let i = 0; i < 8; i++) {
+    const r = await get(`${proxy}/hello`)
+    selves.add(r.status === 200 ? (JSON.parse(r.body) as { self: string }).self : `${r.status}`)
+  }
+  t.same([...selves], [idOf('backend-1')], 'every worker refuses the revoked backend-2')
+  t.match((await get(`${admin}/metrics`)).body, /spiffe_lb_backend_handshakes_total\{[^}]*result="ERR_SPIFFE_VERIFY_REVOKED"[^}]*\} [1-9]/)
 })
