@@ -102,6 +102,9 @@ t.test('ca revoke applies to the pool domain at once: the revoked backend is ref
   const crls = status.trustDomains.find((d) => d.trustDomain === TD)?.crls ?? []
   t.same(crls.map((c) => [c.source, c.revoked, c.staleCrl]), [[opensslCrl, 0, 'fail-closed'], [join(poolCa, 'crl.pem'), 1, 'fail-closed']], '/status shows both CRLs of the domain')
   t.ok(crls.every((c) => typeof c.nextUpdate === 'string'))
+  const probed = await cli('probe', '-c', config, '--service', 'web', `127.0.0.1:${ports.get('backend-2') ?? 0}`)
+  t.equal(probed.code, 1, 'probe -c judges with the CRLs the proxy enforces')
+  t.match(probed.stdout, /reject: certificate .* is revoked by the crl of "CN=Demo Root CA, O=Demo" .*\(ERR_SPIFFE_VERIFY_REVOKED\)/)
 
   // The config's CRL, made by openssl ca, now revokes backend-1 too: replaced by a rename, as writers do.
   await run('openssl', ['ca', ...key, '-revoke', certOf('backend-1')])

@@ -33,7 +33,7 @@ export interface ProbeCommandOptions {
 }
 
 /** What the proxy would present and trust for the probe, and what it enforces beyond that. */
-type Identity = Pick<ProbeOptions, 'svid' | 'alpnProtocols'> & { bundles: BundleSet } & { authorizer?: PeerAuthorizer, close: () => Promise<void> }
+type Identity = Pick<ProbeOptions, 'svid' | 'alpnProtocols' | 'revocationByDomain'> & { bundles: BundleSet } & { authorizer?: PeerAuthorizer, close: () => Promise<void> }
 
 /** Returns the identity of backend service `name` of `config`, from its configured credential source. */
 async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clock): Promise<Identity> {
@@ -46,7 +46,7 @@ async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clo
   }
   const [creds] = await openIdentityCredentials({ ...config, backendServices: [svc] }, clock)
   if (creds === undefined) throw serverError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} has no identity`, { at: '--service' })
-  const close = async (): Promise<void> => { await creds.source.stop() }
+  const close = async (): Promise<void> => { creds.revocation?.stop(); await creds.source.stop() }
   const snapshot = creds.store.current()
   if (snapshot === undefined) {
     await close()
@@ -54,7 +54,9 @@ async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clo
   }
   const bundles = snapshot.bundles
   const authorizer = svc.authorization === undefined ? undefined : new PeerAuthorizer(svc.authorization.allowedPeers)
-  return { svid: snapshot.svid, bundles, alpnProtocols: ['http/1.1'], ...(authorizer === undefined ? {} : { authorizer }), close }
+  // The CRLs the proxy would enforce (the revocation block, the local CA pool's CRL).
+  const revocation = snapshot.revocation === undefined ? {} : { revocationByDomain: snapshot.revocation }
+  return { svid: snapshot.svid, bundles, alpnProtocols: ['http/1.1'], ...revocation, ...(authorizer === undefined ? {} : { authorizer }), close }
 }
 
 async function fileIdentity (opts: ProbeCommandOptions): Promise<Identity> {

@@ -3,7 +3,7 @@ import tls from 'node:tls'
 import { HANDSHAKE_TIMEOUT_MS, PROBE_SETTLE_MS } from '../defaults.ts'
 import type { SpiffeLbError } from '../internal/errors.ts'
 import { certInfo, certLabel } from '../spiffe/cert-info.ts'
-import type { RevocationOptions } from '../spiffe/revocation.ts'
+import type { RevocationByDomain, RevocationOptions } from '../spiffe/revocation.ts'
 import type { X509BundleSource } from '../spiffe/source.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { auditX509Svid } from '../spiffe/verify-x509-svid.ts'
@@ -26,6 +26,8 @@ export interface ProbeOptions extends TlsParameters {
   alpnProtocols?: string[]
   /** CRLs to check the presented path against (as `verify --crl`). */
   revocation?: RevocationOptions
+  /** CRLs per trust domain, as the proxy holds them (used for a domain `revocation` does not cover). */
+  revocationByDomain?: RevocationByDomain
   /** Extra verdict on a verified peer ID (authorization); returns the broken rule or undefined. */
   authorize?: (id: SpiffeId) => SpiffeLbError | undefined
   /** Time of the verdict, ms since the epoch. */
@@ -137,7 +139,12 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
       failures: [{ code, message: `${what}: ${first.refused.message}` }]
     }
   }
-  const audit = auditX509Svid(first.chain, opts.bundles, { role: 'server', now: opts.now, ...(opts.revocation === undefined ? {} : { revocation: opts.revocation }) })
+  const audit = auditX509Svid(first.chain, opts.bundles, {
+    role: 'server',
+    now: opts.now,
+    ...(opts.revocation === undefined ? {} : { revocation: opts.revocation }),
+    ...(opts.revocationByDomain === undefined ? {} : { revocationByDomain: opts.revocationByDomain })
+  })
   const failures: Array<{ code: string, message: string }> = first.chain.length === 0
     ? [{ code: TLS_ERROR.NO_PEER_CERTIFICATE, message: `backend ${target} presented no certificate (an x509-svid is required)` }]
     : audit.failures.map((f) => ({ code: f.code, message: f.message }))
