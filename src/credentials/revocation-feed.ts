@@ -2,58 +2,14 @@ import type { X509Certificate } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { CRL_REFRESH_MAX_MS, CRL_RETRY_MS } from '../defaults.ts'
-import type { Clock, TimerHandle } from '../internal/clock.ts'
-import { isSpiffeLbError, quote } from '../internal/errors.ts'
-import { loadCrl } from '../pki/crl.ts'
-import { normalizeSerial, type RevocationList, type RevocationOptions, type StaleCrlPolicy } from '../spiffe/revocation.ts'
-import { readCrlBytes } from './crl-read.ts'
+import type { Clock } from '../internal/clock.ts'
+import { quote } from '../internal/errors.ts'
+import type { RevocationOptions } from '../spiffe/revocation.ts'
+import { crlEntryStatus, readCrlEntry, verifyCrlEntry, type CrlEntry, type CrlStatus, type DomainCrlInput } from './crl-entry.ts'
 import type { CredentialStore } from './store.ts'
 import { revocationFingerprint } from './revocation-set.ts'
-import type { CredentialsErrorCode } from './errors.ts'
 
-/** Where the CRLs of one trust domain come from, and what a stale one means. */
-export interface DomainCrlInput {
-  trustDomain: string
-  /** CRL files (PEM or DER), re-read when they change. */
-  files: readonly string[]
-  /** CRL urls, fetched with undici and again before their nextUpdate. */
-  urls: readonly string[]
-  staleCrl: StaleCrlPolicy
-  /**
-   * CA certificates that may sign these CRLs besides the domain's bundle authorities: the local
-   * CA pool's issuing CA (a subordinate is not in the bundle). A CRL nobody trusted signed is refused.
-   */
-  issuers?: readonly X509Certificate[]
-  /** A missing file is no CRL rather than an error (the local CA pool's, before any `ca revoke`). */
-  optional?: boolean
-}
-
-/** What `/status` shows about one CRL: its source, validity, size, and its last error. */
-export interface CrlStatus {
-  trustDomain: string
-  source: string
-  staleCrl: StaleCrlPolicy
-  thisUpdate?: string
-  nextUpdate?: string
-  revoked?: number
-  /** True past the nextUpdate of the CRL in force. */
-  stale?: boolean
-  lastError?: { code: string, message: string }
-}
-
-interface Entry {
-  input: DomainCrlInput
-  source: string
-  kind: 'file' | 'url'
-  bytes?: Buffer | undefined
-  good?: RevocationList | undefined
-  error?: { code: string, message: string } | undefined
-  /** The error object behind `error`, rethrown by `start`. */
-  thrown?: unknown
-  timer?: TimerHandle | undefined
-  /** The stale CRL last warned about (once each). */
-  warned?: RevocationList
-}
+export type { CrlStatus, DomainCrlInput } from './crl-entry.ts'
 
 /**
  * Keeps the configured CRLs of each trust domain verified and in the credential store
@@ -65,7 +21,7 @@ interface Entry {
 export class RevocationFeed {
   /** What this feed was opened with (a reload compares it with the new config's). */
   readonly inputs: readonly DomainCrlInput[]
-  readonly #entries: Entry[]
+  readonly #entries: CrlEntry[]
   readonly #store: CredentialStore
   readonly #clock: Clock
   readonly #warn: (message: string) => void
@@ -135,20 +91,7 @@ export class RevocationFeed {
   /** Returns the state of every configured CRL, by trust domain and source. */
   status (): CrlStatus[] {
     const now = this.#clock.now()
-    return this.#entries.map((e) => ({
-      trustDomain: e.input.trustDomain,
-      source: e.source,
-      staleCrl: e.input.staleCrl,
-      ...(e.good === undefined
-        ? {}
-        : {
-            thisUpdate: new Date(e.good.thisUpdate).toISOString(),
-            ...(e.good.nextUpdate === undefined ? {} : { nextUpdate: new Date(e.good.nextUpdate).toISOString() }),
-            revoked: e.good.revokedSerials.size,
-            stale: e.good.nextUpdate !== undefined && now > e.good.nextUpdate
-          }),
-      ...(e.error === undefined ? {} : { lastError: e.error })
-    }))
+    return this.#entries.map((e) => crlEntryStatus(e, now))
   }
 
   /** Stops watching files and fetching urls. */
@@ -159,11 +102,11 @@ export class RevocationFeed {
     for (const e of this.#entries) if (e.timer !== undefined) this.#clock.clearTimeout(e.timer)
   }
 
-  #bundleOf (e: Entry): readonly X509Certificate[] | undefined {
+  #bundleOf (e: CrlEntry): readonly X509Certificate[] | undefined {
     return this.#store.current()?.bundles.get(e.input.trustDomain)?.authorities
   }
 
-  async #refresh (e: Entry): Promise<void> {
+  async #refresh (e: CrlEntry): Promise<void> {
     if (this.#stopped) return
     await this.#read(e)
     this.#publish()
@@ -175,41 +118,12 @@ export class RevocationFeed {
     this.#publish()
   }
 
-  async #read (e: Entry): Promise<void> {
-    let bytes: Buffer
-    try {
-      bytes = await readCrlBytes(e.kind, e.source)
-    } catch (err) {
-      const missing = ((err as { cause?: NodeJS.ErrnoException }).cause)?.code === 'ENOENT'
-      if (missing && e.input.optional === true) { e.error = undefined; e.good = undefined; e.bytes = undefined; return }
-      e.error = errorOf(err)
-      e.thrown = err
-      return
-    }
-    e.bytes = bytes
-    await this.#verify(e, bytes)
+  async #read (e: CrlEntry): Promise<void> {
+    await readCrlEntry(e, () => this.#bundleOf(e))
   }
 
-  async #verify (e: Entry, bytes: Buffer): Promise<void> {
-    const anchors = this.#bundleOf(e)
-    if (anchors === undefined) {
-      e.error = { code: 'ERR_SPIFFE_CREDENTIALS_CRL_NO_BUNDLE' satisfies CredentialsErrorCode, message: `crl ${quote(e.source)} waits for a bundle of trust domain ${quote(e.input.trustDomain)} to verify it` }
-      return
-    }
-    try {
-      const crl = await loadCrl(bytes, e.source, [...anchors, ...(e.input.issuers ?? [])])
-      e.good = {
-        issuerFingerprint: crl.issuer.fingerprint256,
-        revokedSerials: new Set(crl.revokedSerials.map(normalizeSerial)),
-        thisUpdate: crl.thisUpdate,
-        nextUpdate: crl.nextUpdate,
-        source: e.source
-      }
-      e.error = undefined
-    } catch (err) {
-      e.error = errorOf(err)
-      e.thrown = err
-    }
+  async #verify (e: CrlEntry, bytes: Buffer): Promise<void> {
+    await verifyCrlEntry(e, bytes, this.#bundleOf(e))
   }
 
   /** Puts the good CRLs of every domain in force, when they differ from those published last. */
@@ -231,7 +145,7 @@ export class RevocationFeed {
    * CRL_RETRY_MS after a failure); a file at its nextUpdate (watching catches earlier changes),
    * where a CRL still stale is reported, and warned about under the fail-open policy.
    */
-  #schedule (e: Entry): void {
+  #schedule (e: CrlEntry): void {
     if (this.#stopped) return
     if (e.timer !== undefined) this.#clock.clearTimeout(e.timer)
     e.timer = undefined
@@ -255,14 +169,10 @@ export class RevocationFeed {
   }
 
   /** Warns once per CRL that is past its nextUpdate: the domain's stale policy now decides. */
-  #warnIfStale (e: Entry): void {
+  #warnIfStale (e: CrlEntry): void {
     const good = e.good
     if (good?.nextUpdate === undefined || this.#clock.now() <= good.nextUpdate || e.warned === good) return
     e.warned = good
     this.#warn(`crl ${quote(e.source)} of trust domain ${quote(e.input.trustDomain)} is stale (nextUpdate ${new Date(good.nextUpdate).toISOString()}): ${e.input.staleCrl === 'open' ? 'its backends are still admitted (fail open)' : 'its backends are rejected (fail closed)'}`)
   }
-}
-
-function errorOf (err: unknown): { code: string, message: string } {
-  return isSpiffeLbError(err) ? { code: err.code, message: err.message } : { code: 'ERR_SPIFFE_CREDENTIALS_CRL_UNREADABLE' satisfies CredentialsErrorCode, message: err instanceof Error ? err.message : String(err) }
 }
