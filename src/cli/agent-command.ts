@@ -7,7 +7,7 @@ import { METADATA_POLL_INTERVAL_MS, flagSeconds } from '../defaults.ts'
 /** Registers `spiffe-lb agent`. */
 export function registerAgentCommand (program: Command): void {
   program.command('agent')
-    .description('keeps a directory in the GCE credential layout (certificates.pem, private_key.pem, ca_certificates.pem, trust_bundles.json, config_status) up to date from a metadata server, swapping a symlink atomically like the guest agent')
+    .description('keep a directory in the GCE credential layout (certificates.pem, private_key.pem, ca_certificates.pem, trust_bundles.json, config_status) up to date from a metadata server, swapping a symlink atomically like the guest agent')
     .option('--metadata <url>', 'the metadata server\'s root', DEFAULT_METADATA_ROOT)
     .requiredOption('--out <dir>', 'the credential directory to maintain (a symlink), e.g. /var/run/secrets/workload-spiffe-credentials')
     .option('--interval <duration>', 'refresh interval', flagSeconds(METADATA_POLL_INTERVAL_MS))

@@ -1,7 +1,10 @@
 import type { Command } from 'commander'
 
+/** What the program offers a command module: the whole command tree, every command loaded (for `completion`). */
+export interface CommandContext { fullProgram: () => Promise<Command> }
+
 /** A command module adds its subcommands to the program. */
-export type RegisterCommand = (program: Command) => void
+export type RegisterCommand = (program: Command, context: CommandContext) => void
 
 /** One top-level command: its name and summary for `--help`, and a loader for the module. */
 export interface CommandEntry {
@@ -26,5 +29,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'metadata-server', summary: 'serve emulated GCE workload-certificate metadata endpoints', load: async () => (await import('./metadata-server-command.ts')).registerMetadataServerCommand },
   { name: 'workload-api', summary: 'serve one managed identity over the SPIFFE Workload API', load: async () => (await import('./workload-api-command.ts')).registerWorkloadApiCommand },
   { name: 'agent', summary: 'poll a metadata server and write the GCE credential file layout', load: async () => (await import('./agent-command.ts')).registerAgentCommand },
-  { name: 'bench', summary: 'benchmark mTLS handshakes and the proxy against same-run baselines', load: async () => (await import('./bench-command.ts')).registerBenchCommand }
+  { name: 'bench', summary: 'benchmark mTLS handshakes and the proxy against same-run baselines', load: async () => (await import('./bench-command.ts')).registerBenchCommand },
+  { name: 'completion', summary: 'print a bash or zsh completion script', load: async () => (await import('./completion-command.ts')).registerCompletionCommand }
 ]

@@ -8,9 +8,9 @@ export function registerMetadataServerCommand (program: Command): void {
     .description('an emulated GCE metadata server: …/gce-workload-certificates/{workload-identities,trust-anchors,config-status}')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('--listen <host:port>', 'address to listen on (port 0 picks a free port)', '127.0.0.1:8181')
-    .option('--identity <id>', 'managed identity to serve (//… or spiffe://…); default: the first in the config')
+    .option('--identity <identity>', 'managed identity to serve (//… or spiffe://…); default: the first in the config')
     .option('--state <dir>', 'control plane state directory (CA keys); default: the config\'s credentials.stateDir')
-    .option('--lifetime <duration>', 'override the CIC lifetime, e.g. 60s, to see rotations quickly')
+    .option('--lifetime <duration>', 'override the certificate lifetime of the pool\'s issuance config, e.g. 60s, to see rotations quickly')
     .action(async (opts: MetadataServerCommandOptions) => {
       const out = { stdout: process.stdout, stderr: process.stderr }
       const started = await startMetadataServerCommand(opts, out)

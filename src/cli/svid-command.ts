@@ -7,7 +7,7 @@ export function registerSvidCommand (program: Command): void {
   program.command('svid').description('issue X.509-SVIDs from a local CA')
     .command('issue').description('issue an X.509-SVID into a directory in the GCE credential file layout')
     .requiredOption('--ca <dir>', 'CA directory made by `ca create-root` or `ca create-subordinate`')
-    .requiredOption('--id <spiffe-id>', 'SPIFFE ID, like spiffe://TD/ns/NS/sa/ID')
+    .requiredOption('--id <spiffe-id>', 'SPIFFE ID, like spiffe://<trust-domain>/ns/<ns>/sa/<id>')
     .requiredOption('--out <dir>', 'directory for certificates.pem, private_key.pem, ca_certificates.pem')
     .option('--lifetime <duration>', 'validity, seconds with an "s" suffix', flagSeconds(SVID_LIFETIME_MS))
     .option('--key-algorithm <alg>', 'ECDSA_P256 (default), ECDSA_P384, RSA_2048, RSA_3072, RSA_4096')

@@ -7,11 +7,11 @@ export function registerWorkloadApiCommand (program: Command): void {
   program.command('workload-api')
     .description('serve one managed identity over the SPIFFE Workload API (FetchX509SVID, FetchX509Bundles)')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
-    .requiredOption('--listen <address>', 'unix:///absolute/path or tcp://IP:port')
-    .requiredOption('--identity <id>', 'managed identity to serve (//POOL.global.N.workload.id.goog/ns/NS/sa/ID or spiffe://…)')
+    .requiredOption('--listen <address>', 'unix:///<absolute-path> or tcp://<ip>:<port>')
+    .requiredOption('--identity <identity>', 'managed identity to serve (//<pool>.global.<project-number>.workload.id.goog/ns/<ns>/sa/<id> or spiffe://…)')
     .option('--resource <name>', 'googleCloudResource the attestation rules must admit; default: the backend service presenting the identity')
     .option('--state <dir>', 'control plane state directory (CA keys); default: the config\'s credentials.stateDir')
-    .option('--lifetime <duration>', 'override the CIC lifetime, e.g. 60s, to see rotations quickly')
+    .option('--lifetime <duration>', 'override the certificate lifetime of the pool\'s issuance config, e.g. 60s, to see rotations quickly')
     .action(async (opts: WorkloadApiCommandOptions) => {
       const out = { stdout: process.stdout, stderr: process.stderr }
       const started = await startWorkloadApiCommand(opts, out)

@@ -4,6 +4,7 @@ import type { KeyUsageName } from './certificate-profile.ts'
 import { keyAlgorithmOf, type KeyAlgorithm } from './key-algorithm.ts'
 import { toArrayBuffer } from './sign.ts'
 import { x509 } from './x509.ts'
+import { describeExtension, type OtherExtension } from './extension-names.ts'
 import { pkiError } from './errors.ts'
 
 /**
@@ -30,8 +31,8 @@ export interface CertificateDetails {
   /** Colon-separated uppercase hex, as openssl prints it. */
   subjectKeyIdentifier: string | undefined
   authorityKeyIdentifier: string | undefined
-  /** Extensions not listed above. */
-  otherExtensions: Array<{ oid: string, critical: boolean }>
+  /** Extensions not listed above, named and decoded where known. */
+  otherExtensions: OtherExtension[]
   /** SHA-256 of the DER, colon-separated uppercase hex. */
   fingerprintSha256: string
 }
@@ -98,7 +99,7 @@ export function describeCertificate (cert: X509Certificate): CertificateDetails 
     extKeyUsage: eku === null ? undefined : { critical: eku.critical, usages: eku.usages.map((u) => EKU_NAMES[String(u)] ?? String(u)) },
     subjectKeyIdentifier: ski === null ? undefined : colonHex(ski.keyId),
     authorityKeyIdentifier: aki?.keyId === undefined ? undefined : colonHex(aki.keyId),
-    otherExtensions: parsed.extensions.filter((e) => !handled.has(e.type)).map((e) => ({ oid: e.type, critical: e.critical })),
+    otherExtensions: parsed.extensions.filter((e) => !handled.has(e.type)).map(describeExtension),
     fingerprintSha256: cert.fingerprint256
   }
 }
@@ -116,8 +117,9 @@ function tryKeyAlgorithm (cert: X509Certificate): KeyAlgorithm | undefined {
   }
 }
 
-function signatureName (cert: x509.X509Certificate): string {
-  const alg = cert.signatureAlgorithm as { name?: string, hash?: { name?: string } }
+/** Returns openssl's name of the signature algorithm of a parsed certificate or CRL (`ecdsa-with-SHA256`…). */
+export function signatureName (signed: { signatureAlgorithm: unknown }): string {
+  const alg = signed.signatureAlgorithm as { name?: string, hash?: { name?: string } }
   const hash = (alg.hash?.name ?? '').replace('-', '')
   if (alg.name === 'ECDSA') return `ecdsa-with-${hash}`
   if (alg.name === 'RSASSA-PKCS1-v1_5') return `${hash.toLowerCase()}WithRSAEncryption`

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
-import { readTextFile } from './read-text-file.ts'
+import { readFileBytes } from './read-text-file.ts'
 import { revokeInCaDir } from '../control/ca-revocation.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
 import { readChain } from './trust-inputs.ts'
@@ -27,7 +27,7 @@ export async function runCaRevoke (opts: CaRevokeOptions, out: CommandOutput, cl
   if (m === null || Number(m[1]) <= 0) {
     throw serverError('ERR_SPIFFE_CLI_DURATION', `--crl-validity must be seconds with an "s" suffix, like 86400s, got ${quote(opts.crlValidity)}`, { at: '--crl-validity' })
   }
-  const serial = opts.serial ?? readChain(await readTextFile(opts.cert ?? '', 'certificate'), opts.cert ?? '')[0]?.serialNumber ?? ''
+  const serial = opts.serial ?? readChain(await readFileBytes(opts.cert ?? '', 'certificate'), opts.cert ?? '')[0]?.serialNumber ?? ''
   const { crlPath, revoked } = await revokeInCaDir(opts.ca, serial, clock.now(), Number(m[1]) * 1000)
   out.stdout.write(`revoked serial ${serial.toLowerCase()}; wrote ${crlPath} (${revoked.length} revoked)\n`)
   return EXIT.OK

@@ -1,43 +1,40 @@
-import { X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { isSpiffeLbError, quote } from '../internal/errors.ts'
-import { parsePem } from '../internal/pem.ts'
 import { colonHex, describeCertificate, type CertificateDetails } from '../pki/index.ts'
 import { SpiffeId } from '../spiffe/index.ts'
-import { readTextFile } from './read-text-file.ts'
+import { readFileBytes } from './read-text-file.ts'
+import { readChain } from './trust-inputs.ts'
+import { formatSpan } from '../internal/format-span.ts'
+import { crlOf, inspectCrl } from './inspect-crl.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
 import { ROTATION_PERCENT } from '../defaults.ts'
 import { serverError } from './errors.ts'
 
-/** The rotation point of managed workload identity certificates by default (rotationWindowPercentage). */
-
-/** What `inspect` knows about one certificate: its details plus, for an SVID leaf, identity and timing. */
+/**
+ * What `inspect` knows about one certificate: its details, whether it is past its notAfter, and
+ * for a leaf its SPIFFE identity and timing, or why it is not an X.509-SVID.
+ */
 export interface InspectedCertificate extends CertificateDetails {
+  expired: boolean
   spiffe: { id: string, trustDomain: string, expired: boolean, secondsLeft: number, timeLeft: string, rotationAt: Date } |
     { id: null, reason: string } | undefined
-}
-
-/** Returns `ms` as `2d 3h`, `23h 59m`, `5m 10s` or `42s`: the two largest units. */
-export function formatSpan (ms: number): string {
-  const s = Math.floor(Math.abs(ms) / 1000)
-  const units: Array<[string, number]> = [['d', Math.floor(s / 86400)], ['h', Math.floor(s / 3600) % 24], ['m', Math.floor(s / 60) % 60], ['s', s % 60]]
-  const first = units.findIndex(([, n]) => n > 0)
-  if (first === -1) return '0s'
-  return units.slice(first, first + 2).filter(([, n]) => n > 0).map(([u, n]) => `${n}${u}`).join(' ')
 }
 
 function spiffeOf (d: CertificateDetails, now: number): InspectedCertificate['spiffe'] {
   if (d.basicConstraints?.ca === true) return undefined
   const uris = d.subjectAltName?.uris ?? []
-  if (uris.length === 0) return undefined
-  if (uris.length > 1) return { id: null, reason: `${uris.length} URI SANs (an X.509-SVID has exactly one)` }
+  if (uris.length === 0) return { id: null, reason: 'not a SPIFFE certificate: it has no URI SAN' }
+  if (uris.length > 1) return { id: null, reason: `not an X.509-SVID: ${uris.length} URI SANs (an X.509-SVID has exactly one)` }
+  const uri = uris[0] ?? ''
+  if (!uri.toLowerCase().startsWith('spiffe://')) return { id: null, reason: `not a SPIFFE certificate: its URI SAN ${quote(uri)} is not a spiffe:// ID` }
   let id: SpiffeId
   try {
-    id = SpiffeId.fromString(uris[0] ?? '')
+    id = SpiffeId.fromString(uri)
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
-    return { id: null, reason: err.message }
+    return { id: null, reason: `not an X.509-SVID: ${err.message}` }
   }
   const left = d.notAfter.getTime() - now
   const span = d.notAfter.getTime() - d.notBefore.getTime()
@@ -51,22 +48,17 @@ function spiffeOf (d: CertificateDetails, now: number): InspectedCertificate['sp
   }
 }
 
+/** Returns every certificate of `chain` inspected at `now`. */
+export function inspectCertificates (chain: readonly X509Certificate[], now: number): InspectedCertificate[] {
+  return chain.map((cert) => {
+    const details = describeCertificate(cert)
+    return { ...details, expired: details.notAfter.getTime() < now, spiffe: spiffeOf(details, now) }
+  })
+}
+
 /** Returns every certificate in `pem` inspected at `now`. Throws `ERR_SPIFFE_CLI_*` / `ERR_SPIFFE_PEM_*` naming `source`. */
 export function inspectPem (pem: string, source: string, now: number): InspectedCertificate[] {
-  const blocks = parsePem(pem, source).filter((b) => b.type === 'CERTIFICATE')
-  if (blocks.length === 0) {
-    throw serverError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(source)} holds no PEM "CERTIFICATE" block`, { at: source })
-  }
-  return blocks.map((b, i) => {
-    let cert: X509Certificate
-    try {
-      cert = new X509Certificate(b.der)
-    } catch (err) {
-      throw serverError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(source)}: certificate ${i + 1} does not parse as x.509`, { at: source, cause: err })
-    }
-    const details = describeCertificate(cert)
-    return { ...details, spiffe: spiffeOf(details, now) }
-  })
+  return inspectCertificates(readChain(pem, source), now)
 }
 
 const CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }
@@ -91,7 +83,7 @@ export function renderText (c: InspectedCertificate, index: number, total: numbe
   row('Issuer', c.issuer === '' ? '(empty)' : c.issuer)
   row('Serial Number', colonHex(c.serialHex.length % 2 === 1 ? `0${c.serialHex}` : c.serialHex).toLowerCase())
   row('Not Before', c.notBefore.toISOString())
-  row('Not After', c.notAfter.toISOString())
+  row('Not After', `${c.notAfter.toISOString()}${c.expired ? ` (expired ${formatSpan(now - c.notAfter.getTime())} ago)` : ''}`)
   row('Signature Algorithm', c.signatureAlgorithm)
   const key = c.publicKey.curve === undefined ? `${c.publicKey.type.toUpperCase()} ${c.publicKey.bits ?? '?'} bit` : `EC ${CURVES[c.publicKey.curve] ?? c.publicKey.curve} (${c.publicKey.bits ?? '?'} bit)`
   row('Public Key', `${key}${c.keyAlgorithm === undefined ? '' : ` [${c.keyAlgorithm}]`}`)
@@ -107,7 +99,7 @@ export function renderText (c: InspectedCertificate, index: number, total: numbe
   if (c.extKeyUsage !== undefined) ext('Extended Key Usage', c.extKeyUsage.critical, [c.extKeyUsage.usages.map((u) => EKU_TEXT[u] ?? u).join(', ')])
   if (c.subjectKeyIdentifier !== undefined) ext('Subject Key Identifier', false, [c.subjectKeyIdentifier])
   if (c.authorityKeyIdentifier !== undefined) ext('Authority Key Identifier', false, [c.authorityKeyIdentifier])
-  for (const o of c.otherExtensions) ext(o.oid, o.critical, ['(not decoded)'])
+  for (const o of c.otherExtensions) ext(o.name ?? o.oid, o.critical, o.values.length > 0 ? o.values : [o.name === undefined ? '(unknown extension, not decoded)' : '(not decoded)'])
   row('Fingerprint SHA-256', c.fingerprintSha256)
   const s = c.spiffe
   if (s !== undefined) {
@@ -126,7 +118,7 @@ export function renderText (c: InspectedCertificate, index: number, total: numbe
 }
 
 /** Options of `inspect`. */
-export interface InspectOptions { file: string, json?: boolean, now?: string }
+export interface InspectOptions { file: string, json?: boolean, now?: string, allowExpired?: boolean }
 
 /** Returns the time `--now` names, or the clock's; throws `ERR_SPIFFE_CLI_NOW` for a non-ISO value. */
 export function nowOption (value: string | undefined, clock: Clock): number {
@@ -138,14 +130,26 @@ export function nowOption (value: string | undefined, clock: Clock): number {
   return ms
 }
 
-/** `inspect FILE`: prints every certificate of a PEM file, as text or `--json`. Returns the exit code. */
+/**
+ * `inspect FILE`: prints every certificate of a PEM or DER file, or a CRL, as text or `--json`.
+ * Returns 0, or 1 when a certificate is expired or a CRL is past its nextUpdate (the reason on
+ * stderr) unless `allowExpired`.
+ */
 export async function runInspect (opts: InspectOptions, out: CommandOutput, clock: Clock = systemClock): Promise<number> {
   const now = nowOption(opts.now, clock)
-  const certs = inspectPem(await readTextFile(opts.file, 'certificate file'), opts.file, now)
+  const bytes = await readFileBytes(opts.file, 'certificate or crl file')
+  const crl = crlOf(bytes, opts.file)
+  if (crl !== undefined) return inspectCrl(crl, opts, out, now)
+  const certs = inspectCertificates(readChain(bytes, opts.file), now)
   if (opts.json === true) {
     out.stdout.write(JSON.stringify(certs, null, 2) + '\n')
   } else {
     out.stdout.write(certs.map((c, i) => renderText(c, i, certs.length, now)).join('\n'))
   }
-  return EXIT.OK
+  const expired = certs.flatMap((c, i) => c.expired ? [{ c, i }] : [])
+  for (const { c, i } of expired) {
+    const who = c.spiffe?.id ?? (c.subject === '' ? 'empty subject' : c.subject)
+    out.stderr.write(`expired: certificate ${i + 1} of ${certs.length} (${who}) expired ${formatSpan(now - c.notAfter.getTime())} ago, at ${c.notAfter.toISOString()}${opts.allowExpired === true ? '' : ' (--allow-expired exits 0)'}\n`)
+  }
+  return expired.length > 0 && opts.allowExpired !== true ? EXIT.FAILED : EXIT.OK
 }

@@ -15,3 +15,13 @@ export async function readTextFile (path: string, what: string): Promise<string>
     throw serverError('ERR_SPIFFE_CLI_READ_FILE', `cannot read ${what} ${quote(path)}: ${reason}`, { at: path, cause: err })
   }
 }
+
+/** Returns the bytes of `path` (a certificate or CRL, PEM or DER); throws `ERR_SPIFFE_CLI_READ_FILE` as `readTextFile` does. */
+export async function readFileBytes (path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path)
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err)
+    throw serverError('ERR_SPIFFE_CLI_READ_FILE', `cannot read ${what} ${quote(path)}: ${reason}`, { at: path, cause: err })
+  }
+}
