@@ -177,7 +177,7 @@ t.test('usage errors and unreadable input are coded errors naming the file and r
     ['trust config of no known shape', verify({ trustConfig: [p('other.json')] }), 'ERR_SPIFFE_CLI_TRUST_CONFIG_SHAPE', /other\.json" is not a trust config/],
     ['missing chain file', verify({ bundle: [bundle], chain: p('nope.pem') }), 'ERR_SPIFFE_CLI_READ_FILE', /cannot read certificate chain ".*nope\.pem"/],
     ['garbage chain', verify({ bundle: [bundle], chain: p('garbage.pem') }), 'ERR_SPIFFE_CLI_BAD_CERTIFICATE', /garbage\.pem": certificate 1 does not parse/],
-    ['chain file without certificates', verify({ bundle: [bundle], chain: p('other.json') }), 'ERR_SPIFFE_CLI_NO_CERTIFICATE', /other\.json" holds no PEM/],
+    ['chain file without certificates', verify({ bundle: [bundle], chain: p('other.json') }), 'ERR_SPIFFE_CLI_NO_CERTIFICATE', /other\.json" holds no certificate: no pem "CERTIFICATE" block and no der certificate/],
     ['bad role', verify({ bundle: [bundle], role: 'peer' }), 'ERR_SPIFFE_CLI_ROLE', /server or client, got "peer"/],
     ['bad --now', verify({ bundle: [bundle], now: 'tomorrow' }), 'ERR_SPIFFE_CLI_NOW', /ISO 8601/],
     ['invalid --id', issue({ id: 'spiffe://UPPER/x' }), 'ERR_SPIFFE_TRUST_DOMAIN_', /^--id: /],
@@ -190,7 +190,7 @@ t.test('usage errors and unreadable input are coded errors naming the file and r
     ['bad subject', ca({ subject: 'Demo Root' }), 'ERR_SPIFFE_PKI_BAD_SUBJECT', /"Demo Root" is not a distinguished name/],
     ['sub under pathLen 0', ca({ parent: p('sub') }), 'ERR_SPIFFE_PKI_PATH_LENGTH', /pathLen 0/],
     ['CA exists', ca({ out: p('root') }), 'ERR_SPIFFE_CLI_CA_EXISTS', /--force/],
-    ['inspect a non-PEM file', async (out) => await runInspect({ file: p('trust_bundles.json') }, out), 'ERR_SPIFFE_CLI_NO_CERTIFICATE', /trust_bundles\.json" holds no PEM/]
+    ['inspect a file that is neither PEM nor DER', async (out) => await runInspect({ file: p('trust_bundles.json') }, out), 'ERR_SPIFFE_CLI_NO_CERTIFICATE', /trust_bundles\.json" holds no certificate/]
   ]
   for (const [name, fn, code, message] of cases) {
     const r = await inProcess(fn)

@@ -5,6 +5,7 @@ import { EXIT } from '../server/command-output.ts'
 import { COMMANDS, type CommandContext } from './commands.ts'
 import { addExamples, commandPath } from './help-examples.ts'
 import { listenError } from '../server/listen-error.ts'
+import { unexpectedError, usageError } from '../server/command-errors.ts'
 
 /** Returns what `--version` prints: the spiffe-lb, Node.js and OpenSSL versions, one per line. */
 export function versionText (): string {
@@ -84,7 +85,8 @@ export async function runCli (argv: readonly string[]): Promise<number> {
       // Help shown because no command was given (bare `spiffe-lb`, `spiffe-lb ca`) is a usage error.
       if (err.code === 'commander.help') return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
       const path = ['spiffe-lb', commandPath(cmd)].filter((p) => p !== '').join(' ')
-      return reportError(cmd, argv, 'ERR_SPIFFE_CLI_USAGE', `${err.message.replace(/^error: /, '').replace(/\s+/g, ' ')} (see ${path} --help)`, EXIT.USAGE)
+      const usage = usageError(`${err.message.replace(/^error: /, '').replace(/\s+/g, ' ')} (see ${path} --help)`, err)
+      return reportError(cmd, argv, usage.code, usage.message, EXIT.USAGE)
     }
     const coded = listenError(err) ?? err
     if (isSpiffeLbError(coded)) {
@@ -92,9 +94,8 @@ export async function runCli (argv: readonly string[]): Promise<number> {
     }
     // An uncoded error is a bug or an environment failure: one line for the user, the stack
     // only on request.
-    const code = (err as { code?: unknown } | null)?.code
-    const message = `unexpected error: ${err instanceof Error ? err.message.replace(/\s+/g, ' ') : String(err)}${typeof code === 'string' ? ` (${code})` : ''}`
     if (process.env.SPIFFE_LB_DEBUG !== undefined && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
-    return reportError(cmd, argv, 'ERR_SPIFFE_CLI_UNEXPECTED', message, EXIT.FAILED)
+    const unexpected = unexpectedError(err)
+    return reportError(cmd, argv, unexpected.code, unexpected.message, EXIT.FAILED)
   }
 }
