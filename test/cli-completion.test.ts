@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url'
 // sources it, and the completion function is driven through COMP_WORDS/COMP_CWORD as the shell
 // would drive it on <Tab>.
 
+// Many CLI processes, each a second or more of start-up on a shared, loaded machine: give the
+// file more than the default 120 s (the runner is told; no assertion depends on time).
+t.setTimeout(600_000)
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-completion-'))
 t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })

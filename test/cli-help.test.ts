@@ -11,6 +11,9 @@ import { commandPath } from '../src/cli/help-examples.ts'
 // against the help. Driven through the CLI as a user runs it; the command tree is read in
 // process only to know which commands and options exist.
 
+// Many CLI processes, each a second or more of start-up on a shared, loaded machine: give the
+// file more than the default 120 s (the runner is told; no assertion depends on time).
+t.setTimeout(600_000)
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 
 interface Run { code: number, stdout: string, stderr: string }

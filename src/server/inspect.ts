@@ -105,7 +105,7 @@ export function renderText (c: InspectedCertificate, index: number, total: numbe
   if (s !== undefined) {
     lines.push('    SPIFFE:')
     if (s.id === null) {
-      row('  SPIFFE ID', `none: ${s.reason}`)
+      row('  SPIFFE ID', `none (${s.reason})`)
     } else {
       row('  SPIFFE ID', s.id)
       row('  Trust Domain', s.trustDomain)
