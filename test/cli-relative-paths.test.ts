@@ -10,6 +10,9 @@ import { rootPem } from '../src/config/testing/fixtures.ts'
 // in (also through `npm run cli`, which npm runs in the package's directory), a path inside a
 // config against the config file, as the example's comments say.
 
+// npm and CLI processes on a shared, loaded machine: more than the default 120 s for the file
+// (the runner is told; no assertion depends on time).
+t.setTimeout(600_000)
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-paths-'))
 t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })

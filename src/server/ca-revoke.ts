@@ -3,7 +3,7 @@ import { quote } from '../internal/errors.ts'
 import { readFileBytes } from './read-text-file.ts'
 import { revokeInCaDir } from '../control/ca-revocation.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
-import { readChain } from './trust-inputs.ts'
+import { readChain } from './certificate-file.ts'
 import { serverError } from './errors.ts'
 
 /** Options of `ca revoke`, as commander parses them. */

@@ -4,7 +4,7 @@ import { parsePem } from '../internal/pem.ts'
 import { colonHex, describeCrl, type CrlDetails } from '../pki/index.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
 import { formatSpan } from '../internal/format-span.ts'
-import { isPem } from './trust-inputs.ts'
+import { isPem } from './certificate-file.ts'
 
 // `inspect` of a CRL, PEM ("X509 CRL") or DER, as `openssl crl -text` users expect.
 

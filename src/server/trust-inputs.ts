@@ -1,8 +1,7 @@
-import { X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import { deriveResources, loadConfig, readDeriveInputs, type SpiffeLbConfig } from '../config/index.ts'
 import { isSpiffeLbError, quote, withContext as addContext } from '../internal/errors.ts'
-import { parsePem } from '../internal/pem.ts'
 import {
   BundleSet, TrustDomain, X509Bundle, fingerprint, parseSpiffeBundleMap, parseSpiffeTrustStores, parseTrustBundlesMap
 } from '../spiffe/index.ts'
@@ -110,43 +109,6 @@ function withContext<T> (context: string, fn: () => T): T {
     throw addContext(err, `${context}: ${err.message}`, { ...(err.at === undefined ? {} : { at: err.at }), cause: err })
   }
 }
-
-/**
- * Returns the certificates of a chain file, PEM or DER as openssl reads them, told apart by
- * content: text with a BEGIN line is PEM (other blocks, such as a key, are ignored), anything
- * else is one DER certificate. Throws `ERR_SPIFFE_CLI_NO_CERTIFICATE` or `ERR_SPIFFE_CLI_BAD_CERTIFICATE` naming `file`.
- */
-export function readChain (content: Buffer | string, file: string): X509Certificate[] {
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-  if (!isPem(bytes)) {
-    if (bytes[0] !== DER_SEQUENCE) throw noCertificate(file)
-    try {
-      return [new X509Certificate(bytes)]
-    } catch (err) {
-      throw serverError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(file)} is neither pem nor a der x.509 certificate`, { at: file, cause: err })
-    }
-  }
-  const blocks = parsePem(bytes.toString('utf8'), file).filter((b) => b.type === 'CERTIFICATE')
-  if (blocks.length === 0) throw noCertificate(file)
-  return blocks.map((b, i) => {
-    try {
-      return new X509Certificate(b.der)
-    } catch (err) {
-      throw serverError('ERR_SPIFFE_CLI_BAD_CERTIFICATE', `${quote(file)}: certificate ${i + 1} does not parse as x.509`, { at: file, cause: err })
-    }
-  })
-}
-
-/** The first byte of every DER certificate and CRL: an ASN.1 SEQUENCE. */
-const DER_SEQUENCE = 0x30
-
-/** Returns true when `bytes` hold a PEM BEGIN line, as openssl's content sniffing does. */
-export function isPem (bytes: Buffer): boolean {
-  return bytes.includes('-----BEGIN ')
-}
-
-const noCertificate = (file: string): Error =>
-  serverError('ERR_SPIFFE_CLI_NO_CERTIFICATE', `${quote(file)} holds no certificate: no pem "CERTIFICATE" block and no der certificate`, { at: file })
 
 /**
  * Returns the CRLs named by `--crl FILE`, each verified against the key of one of `issuers` (the
