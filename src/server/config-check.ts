@@ -1,4 +1,8 @@
-import { formatIssue, loadConfigFile, type SpiffeLbConfig } from '../config/index.ts'
+// The config layer's own files, not its index: the index pulls describe and derived resources,
+// which a serving process never uses.
+import { formatIssue } from '../config/issues.ts'
+import { loadConfigFile } from '../config/load.ts'
+import type { SpiffeLbConfig } from '../config/types.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
 import { serveIssues } from './routing-plan.ts'
 

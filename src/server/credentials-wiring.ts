@@ -1,14 +1,9 @@
 import { backendServiceResource, checkAttestation } from '../config/attestation.ts'
 import type { BackendServiceConfig, SpiffeLbConfig } from '../config/types.ts'
-import { openPoolIssuance } from '../control/pool-issuance.ts'
 import { join } from 'node:path'
-import { createDirectorySource } from '../credentials/directory-source.ts'
 import { GCE_FILES } from '../credentials/gce-files.ts'
 import { keyFileWarning } from '../credentials/key-file-mode.ts'
 import { readCredentialFile } from '../credentials/read-file.ts'
-import { createIssuerSource } from '../credentials/issuer-source.ts'
-import { createMetadataSource } from '../credentials/metadata-source.ts'
-import { createWorkloadApiSource } from '../credentials/workload-api-source.ts'
 import type { CredentialSource } from '../credentials/source.ts'
 import { CredentialStore } from '../credentials/store.ts'
 import type { Clock } from '../internal/clock.ts'
@@ -16,7 +11,6 @@ import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { RevocationFeed, type DomainCrlInput } from '../credentials/revocation-feed.ts'
-import { CA_FILES } from '../control/ca-layout.ts'
 
 /** The credentials of one managed identity: the store the TLS layer reads, and what feeds it. */
 export interface IdentityCredentials {
@@ -107,17 +101,28 @@ function revocationInputs (config: SpiffeLbConfig, poolCrl: readonly DomainCrlIn
   return [...configured, ...poolCrl.map((p) => ({ ...p, staleCrl: configured.find((c) => c.trustDomain === p.trustDomain)?.staleCrl ?? p.staleCrl }))]
 }
 
+// Each source is imported only when the config selects it: the Workload API source brings gRPC
+// and protobuf, the issuer the control plane's CA store and @peculiar/x509. A serving process
+// loads the one it uses (test/serve-static-graph.test.ts).
 async function createSource (config: SpiffeLbConfig, identity: SpiffeId, services: BackendServiceConfig[], clock: Clock,
   poolCrl: DomainCrlInput[]): Promise<CredentialSource> {
   const creds = config.credentials
   switch (creds.source) {
-    case 'directory':
+    case 'directory': {
+      const { createDirectorySource } = await import('../credentials/directory-source.ts')
       return createDirectorySource({ dir: creds.directory, clock })
-    case 'metadata':
+    }
+    case 'metadata': {
+      const { createMetadataSource } = await import('../credentials/metadata-source.ts')
       return createMetadataSource({ url: creds.metadataUrl, pollIntervalMs: creds.pollIntervalMs, clock })
-    case 'workload-api':
+    }
+    case 'workload-api': {
+      const { createWorkloadApiSource } = await import('../credentials/workload-api-source.ts')
       return createWorkloadApiSource({ ...(creds.endpoint === undefined ? {} : { endpoint: creds.endpoint }), clock })
+    }
     case 'issuer': {
+      const [{ openPoolIssuance }, { createIssuerSource }, { CA_FILES }] = await Promise.all([
+        import('../control/pool-issuance.ts'), import('../credentials/issuer-source.ts'), import('../control/ca-layout.ts')])
       const issuance = await openPoolIssuance(config, identity, { stateDir: creds.stateDir, clock })
       const own = BundleSet.of([X509Bundle.fromPem(issuance.pool.trustDomain, issuance.ca.rootPem, 'ca pool root')])
       // The local CA pool's CRL applies to its trust domain without configuration (signed by the

@@ -11,7 +11,6 @@ import { startCredentialAlarm } from './credential-alarm.ts'
 import { systemClock } from '../internal/clock.ts'
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import type { RunningServer } from './wiring.ts'
-import { startCluster } from './cluster-primary.ts'
 import { loadServeableConfig, runConfigCheck, summarize, writeIssues } from './config-check.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
@@ -58,6 +57,8 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   if (workers === 1) {
     server = await startServer(loaded.config, { logger: log })
   } else {
+    // Loaded only for a cluster: a single process never needs the primary's worker machinery.
+    const { startCluster } = await import('./cluster-primary.ts')
     const cluster = await startCluster(loaded.config, { workers, logger: log, logLevel: flags.logLevel })
     server = cluster
     workersLine = `${workers} workers share the proxy listener (pids ${cluster.workerPids.join(' ')})\n`
