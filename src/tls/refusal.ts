@@ -24,16 +24,10 @@ function alertText (err: Error): string {
 export function explainRefusal (socket: TLSSocket, endpoint: string, svid: string): void {
   // HTTP/2 reads the socket's handle directly, so "answered" could not be seen: leave it be.
   if (socket.alpnProtocol === 'h2') return
-  let answered = false
-  const read = socket.read.bind(socket)
-  socket.read = ((size?: number): unknown => {
-    const chunk: unknown = read(size)
-    if (chunk !== null) answered = true
-    return chunk
-  }) as TLSSocket['read']
+  // `readableDidRead` turns true once the stream handed out its first chunk, by `read()` (undici)
+  // or by 'data': the stream keeps that fact itself, so nothing wraps the per-read path.
   const refuse = (message: string, cause?: Error): void => {
-    if (answered || socket.destroyed) return
-    answered = true
+    if (socket.readableDidRead || socket.destroyed) return
     socket.destroy(tlsError('ERR_SPIFFE_TLS_REFUSED_BY_PEER', message, { at: endpoint, ...(cause === undefined ? {} : { cause }) }))
   }
   socket.prependListener('error', (err: Error) => {
