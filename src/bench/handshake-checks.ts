@@ -22,13 +22,16 @@ export function handshakeChecks (cells: readonly HandshakeCell[]): TargetCheck[]
     const cpu = c.ratio.cpuPerHandshake
     if (c.mode === 'full') {
       const t = HANDSHAKE_TARGETS.fullCpu
-      out.push({ name: t.name, rule: `${c.id}: ratio <= ${t.limit.toFixed(2)}`, value: cpu, met: cpu > 0 && cpu <= t.limit, cell: c.id })
+      out.push({ name: t.name, rule: `${c.id}: ratio <= ${t.limit.toFixed(2)}`, value: cpu, met: cpu > 0 && cpu <= t.limit, cell: c.id,
+        measures: `${c.id}: the connector's CPU per full handshake ÷ bare tls.connect's`, unit: '×' })
     } else {
       const f = HANDSHAKE_TARGETS.resumedFraction
       const fraction = c.subject.resumedFraction
-      out.push({ name: f.name, rule: `${c.id}: fraction >= ${f.limit.toFixed(2)}`, value: fraction, met: fraction >= f.limit, cell: c.id })
+      out.push({ name: f.name, rule: `${c.id}: fraction >= ${f.limit.toFixed(2)}`, value: fraction, met: fraction >= f.limit, cell: c.id,
+        measures: `${c.id}: share of the connector's handshakes that resumed a session` })
       const t = HANDSHAKE_TARGETS.resumedCpu
-      out.push({ name: t.name, rule: `${c.id}: ratio <= ${t.limit.toFixed(2)}`, value: cpu, met: cpu > 0 && cpu <= t.limit, cell: c.id })
+      out.push({ name: t.name, rule: `${c.id}: ratio <= ${t.limit.toFixed(2)}`, value: cpu, met: cpu > 0 && cpu <= t.limit, cell: c.id,
+        measures: `${c.id}: the connector's CPU per resumed handshake ÷ bare tls.connect's`, unit: '×' })
     }
   }
   return out

@@ -34,13 +34,15 @@ interface Side {
   backendKnown: boolean
   slices: LoadSlice[]
   cpuMicros: number
+  /** CPU µs per handled request of each slice, for the spread across repeats. */
+  sliceCpu: number[]
   backend: BackendCounts[]
   rssKb: number
   maxProcessRssKb: number
 }
 
 function newSide (label: Side['label'], address: string, pid: number | undefined, backendKnown: boolean): Side {
-  return { label, address, pid, backendKnown, slices: [], cpuMicros: 0, backend: [], rssKb: 0, maxProcessRssKb: 0 }
+  return { label, address, pid, backendKnown, slices: [], cpuMicros: 0, sliceCpu: [], backend: [], rssKb: 0, maxProcessRssKb: 0 }
 }
 
 function sample (side: Side): ProxySample {
@@ -59,6 +61,7 @@ function sample (side: Side): ProxySample {
     requestsPerSecond: durationMs === 0 ? 0 : requests / (durationMs / 1000),
     latencyMs: percentiles(side.slices.flatMap((s) => s.latencies)),
     cpuMicrosPerRequest: side.pid === undefined || handled === 0 ? 0 : side.cpuMicros / handled,
+    ...(side.pid === undefined ? {} : { cpuMicrosPerRequestBySlice: side.sliceCpu }),
     backend,
     ...(unmeasured.length === 0 ? {} : { unmeasured }),
     ...(side.pid === undefined ? {} : { rssKb: side.rssKb, maxProcessRssKb: side.maxProcessRssKb })
@@ -150,9 +153,13 @@ async function measureMode (world: ProxyWorld, o: ResolvedProxyBenchOptions, mod
           side.maxProcessRssKb = Math.max(side.maxProcessRssKb, mem.maxProcessRssKb)
         }
         const after = await world.stats.settle()
-        side.cpuMicros += cpuOf(side) - cpu0
+        const cpu = cpuOf(side) - cpu0
+        side.cpuMicros += cpu
         side.slices.push(slice)
-        if (side.backendKnown) side.backend.push(backendCounts(before, after))
+        const counts = side.backendKnown ? backendCounts(before, after) : undefined
+        if (counts !== undefined) side.backend.push(counts)
+        const handled = counts?.requests ?? slice.requests
+        side.sliceCpu.push(handled === 0 ? 0 : cpu / handled)
         before = after
       }
     }

@@ -109,11 +109,11 @@ function peerRows (r: ProxyRun): string[][] {
 }
 
 /** Column headers of the targets table, in order. */
-export const targetColumns = ['target', 'rule', 'value', 'met'] as const
+export const targetColumns = ['target', 'what is measured', 'rule', 'value', 'met'] as const
 
 // Three decimals; `met` was decided on the unrounded value, so ✓/✗ is the verdict to read.
 function targetRow (t: TargetCheck): string[] {
-  return [t.name, t.rule, formatNumber(t.value, 3), t.met ? '✓' : '✗']
+  return [t.name, t.measures ?? '—', t.rule, formatNumber(t.value, 3), t.met ? '✓ met' : '✗ not met']
 }
 
 function errorLines (report: BenchReport): string[] {

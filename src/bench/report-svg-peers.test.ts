@@ -43,3 +43,27 @@ t.test('peer targets: ratio to nginx per mode, resumed over fresh, rss per proce
     ['proxy rss per process under load <= 120 MiB', 100, true]
   ])
 })
+
+t.test('the headline per mode is the ratio to nginx with its target, and the spread across slices is drawn', async (t) => {
+  const runs = [run('fresh', 1000, 1000), run('resumed', 500, 400), run('pooled', 50, 20)]
+  for (const r of runs) {
+    for (const s of [r.subject, r.baseline, ...(r.peers ?? []).map((p) => p.sample)]) {
+      s.cpuMicrosPerRequestBySlice = [s.cpuMicrosPerRequest * 0.9, s.cpuMicrosPerRequest * 1.2, s.cpuMicrosPerRequest]
+    }
+  }
+  // nginx's second slice was slower: the per-slice ratio spread is spiffe-lb[i] / nginx[i].
+  const nginx = runs[0]?.peers?.[0]?.sample.cpuMicrosPerRequestBySlice
+  if (nginx !== undefined) nginx[1] = 1500
+  const svg = renderPeerSvg(report(runs)) ?? ''
+  t.match(svg, /<text class="headline" data-mode="fresh" data-value="1" data-limit="1.1" data-met="true"[^>]*>1\.00× nginx</)
+  t.match(svg, /<text class="headline" data-mode="resumed" data-value="1.25" data-limit="1.35" data-met="true"[^>]*>1\.25× nginx</)
+  t.match(svg, /<text class="headline" data-mode="pooled" data-value="2.5" data-limit="2" data-met="false"[^>]*>2\.50× nginx</)
+  t.match(svg, />target ≤ 2\.00× ✗ not met</)
+  t.match(svg, /class="headline-detail" data-mode="fresh" data-min="0.8" data-max="1"/, 'fresh: slices 1200/1500 = 0.8 and 900/900 = 1')
+  t.match(svg, />slices 0\.80–1\.00×</)
+  t.equal([...svg.matchAll(/<line class="spread"/g)].length, 12, 'a whisker per bar')
+  t.match(svg, /<line class="spread" data-mode="pooled" data-series="spiffe-lb" data-min="45" data-max="60"/)
+  t.equal([...svg.matchAll(/<line class="target"/g)].length, 3, 'a target line per mode')
+  const width = Number(/<svg [^>]*width="(\d+)"/.exec(svg)?.[1])
+  t.ok(width < 700, `no wide empty margin (${width} px for three modes)`)
+})

@@ -76,9 +76,9 @@ const cases: Array<[string, BenchReport, string[]]> = [
   ['one handshake cell', report('handshake', [hsCell(0)]), ['RSA_2048/leaf+intermediate+root/TLSv1.2/P-256/resumed#0']],
   ['80 handshake cells', report('handshake', Array.from({ length: 80 }, (_, i) => hsCell(i))), ['80 RSA_2048/leaf+intermediate+root/TLSv1.2/P-256/resumed#79']],
   ['zero and non-finite values', report('handshake', [hsCell(0, 'zero', 0, 0), hsCell(1, 'nan', Number.NaN, Number.POSITIVE_INFINITY), hsCell(2)]), ['2 nan']],
-  ['escaped names', report('handshake', [hsCell(0, 'a|b <&> "q" \'s\'')]), [escapeXml('1 a|b <&> "q" \'s\''), 'Linux &#60;6.8&#62; &#38; co', 'AMD &#34;EPYC&#34;']],
-  ['proxy, three modes', report('proxy', [pxRun('fresh', 1, 900, 1000), pxRun('resumed', 1, 1300, 600), pxRun('pooled', 1, 9000, 55)]), ['3 pooled · 1 worker', 'requests per second']],
-  ['proxy, 2 workers', report('proxy', [pxRun('fresh', 1, 900, 1000), pxRun('fresh', 2, 1700, 980)]), ['2 fresh · 2 workers', 'undici forwarder']],
+  ['escaped names', report('handshake', [hsCell(0, 'a|b <&> "q" \'s\'')]), [escapeXml('a|b <&> "q" \'s\''), 'Linux &#60;6.8&#62; &#38; co', 'AMD &#34;EPYC&#34;']],
+  ['proxy, three modes', report('proxy', [pxRun('fresh', 1, 900, 1000), pxRun('resumed', 1, 1300, 600), pxRun('pooled', 1, 9000, 55)]), ['pooled · 1 worker', 'requests per second', '0.83×']],
+  ['proxy, 2 workers', report('proxy', [pxRun('fresh', 1, 900, 1000), pxRun('fresh', 2, 1700, 980)]), ['fresh · 2 workers', 'undici forwarder']],
   ['no cells', report('handshake', []), ['no data']]
 ]
 for (const [name, r, texts] of cases) {
@@ -119,7 +119,7 @@ for (const [name, r, texts] of cases) {
 t.test('80 cells spread wider than one, one cell is not stretched thin', async (t) => {
   const w = (r: BenchReport): number => Number(/width="([\d.]+)"/.exec(renderSvg(r))?.[1])
   t.ok(w(report('handshake', Array.from({ length: 80 }, (_, i) => hsCell(i)))) > 80 * 20)
-  t.ok(w(report('handshake', [hsCell(0)])) >= 640)
+  t.ok(w(report('handshake', [hsCell(0)])) >= 420)
 })
 
 const scales: Array<[number, number, number]> = [[0, 0.2, 1], [1, 0.2, 1], [7, 2, 8], [1234, 250, 1250], [1000, 200, 1000], [0.3, 0.1, 0.3], [98765, 20000, 100000]]
@@ -135,4 +135,36 @@ for (const [max, step, top] of scales) {
 t.test('the well-formedness check catches broken XML', async (t) => {
   for (const bad of ['<svg><g></svg>', '<svg>a < b</svg>', '<svg>a & b</svg>', '<svg x="1>"/>', '<svg/><svg/>', 'x<svg/>']) t.not(wellFormedError(bad), null, bad)
   t.equal(wellFormedError('<svg a="&#38;"><text>&#60;ok&#62;</text></svg>'), null)
+})
+
+t.test('proxy: the CPU ratio heads each group, targets are drawn at baseline × limit, slices as whiskers', async (t) => {
+  const runs = [pxRun('fresh', 1, 900, 1000), pxRun('resumed', 1, 1300, 600), pxRun('pooled', 1, 9000, 55)]
+  const pooled = runs[2]
+  if (pooled !== undefined) {
+    pooled.subject.cpuMicrosPerRequestBySlice = [50, 60, 55]
+    pooled.baseline.cpuMicrosPerRequestBySlice = [60, 70, 68]
+  }
+  const svg = renderSvg(report('proxy', runs))
+  t.equal(wellFormedError(svg), null)
+  // pxRun's baseline costs 1.2 × the subject: ratio 0.83, under fresh's 0.85 and pooled's 1.0.
+  t.match(svg, /<text class="headline" data-group="0" data-value="0.8333333333333334" data-limit="0.85" data-met="true"[^>]*>0\.83×</)
+  t.match(svg, /<text class="headline" data-group="1" data-value="0.8333333333333334"[^>]*>0\.83×</, 'resumed has no undici target')
+  t.match(svg, /<line class="target" data-group="0" data-value="1020" data-limit="0.85"/)
+  t.match(svg, /<line class="target" data-group="2" data-value="66" data-limit="1"/)
+  t.notMatch(svg, /class="target" data-group="1"/)
+  t.match(svg, /<line class="spread" data-series="subject" data-min="50" data-max="60"/)
+  t.match(svg, /<line class="spread" data-series="baseline" data-min="60" data-max="70"/)
+  t.match(svg, />target ≤ 0\.85× ✓</)
+  const width = Number(/<svg [^>]*width="([\d.]+)"/.exec(svg)?.[1])
+  t.ok(width < 650, `three groups need no wide margin (${width} px)`)
+})
+
+t.test('handshake: a full cell over its limit is headed in red with ✗', async (t) => {
+  const cell = hsCell(0)
+  cell.mode = 'full'
+  const svg = renderSvg(report('handshake', [cell]))
+  t.match(svg, /<text class="headline" data-group="0" data-value="[\d.]+" data-limit="1.1" data-met="true"/)
+  const slow = hsCell(1, 'slow', 1000, 2000)
+  slow.mode = 'full'
+  t.match(renderSvg(report('handshake', [slow])), /class="headline" data-group="0" data-value="[\d.]+" data-limit="1.1" data-met="false"[^>]*fill="#c53030"/)
 })

@@ -103,6 +103,8 @@ export interface ProxySample {
   latencyMs: Percentiles
   /** CPU (user + system) of the proxy's process tree per request, µs. */
   cpuMicrosPerRequest: number
+  /** The same per measured slice, in slice order (the spread across repeats); absent when CPU was not measured. */
+  cpuMicrosPerRequestBySlice?: number[]
   backend: BackendCounts
   /**
    * What could not be measured (absent when everything was): `cpu` when the proxy's process is
@@ -147,6 +149,10 @@ export interface TargetCheck {
   met: boolean
   /** The handshake cell id the check is about (bench handshake checks every cell). */
   cell?: string
+  /** What is measured, in words (`spiffe-lb's CPU per request ÷ nginx's, fresh mode, …`): what the report prints. */
+  measures?: string
+  /** How `value` reads (`×`, `MiB`, `KiB/min`, …); absent for a plain number. */
+  unit?: string
 }
 
 /** The whole report, as written to `report.json`. */
@@ -207,4 +213,24 @@ export interface SoakResult {
   rssGrowthKb: number
   maxRssKb: number
   fdsGrowth: number
+}
+
+/** The smallest and largest of `values`, or undefined when there are none. */
+export interface Range { min: number, max: number }
+
+/** Returns the min–max of `values` (finite ones only), or undefined when none is finite. */
+export function rangeOf (values: readonly number[] | undefined): Range | undefined {
+  const v = (values ?? []).filter((x) => Number.isFinite(x))
+  return v.length === 0 ? undefined : { min: Math.min(...v), max: Math.max(...v) }
+}
+
+/**
+ * Returns the range of the per-slice ratios a[i] / b[i] (slices of one run are interleaved, so
+ * slice i of both sides saw the same neighbours); undefined when either side has no slices.
+ */
+export function sliceRatioRange (a: ProxySample, b: ProxySample): Range | undefined {
+  const x = a.cpuMicrosPerRequestBySlice ?? []
+  const y = b.cpuMicrosPerRequestBySlice ?? []
+  const ratios = x.slice(0, y.length).map((v, i) => ratio(v, y[i] ?? 0)).filter((r) => r > 0)
+  return rangeOf(ratios)
 }

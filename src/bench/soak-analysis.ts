@@ -42,12 +42,16 @@ export function analyseSoak (samples: readonly SoakSample[], warmupMs: number): 
  */
 export function soakTargets (r: SoakResult): TargetCheck[] {
   const after = r.samples.filter((s) => s.atSeconds * 1000 >= r.warmupMs).length
-  const check = (name: string, rule: string, value: number, met: boolean): TargetCheck => ({ name, rule, value, met })
+  const check = (name: string, rule: string, value: number, met: boolean, measures: string, unit: string): TargetCheck => ({ name, rule, value, met, measures, unit })
   return [
     check(`soak rss slope after warm-up <= ${RSS_SLOPE_LIMIT_KB_PER_MINUTE} KiB/min`, `KiB/min <= ${RSS_SLOPE_LIMIT_KB_PER_MINUTE} over >= 3 samples`,
-      r.rssSlopeKbPerMinute, after >= 3 && r.rssSlopeKbPerMinute <= RSS_SLOPE_LIMIT_KB_PER_MINUTE),
-    check(`soak open fds growth after warm-up <= ${FD_GROWTH_LIMIT}`, `fds <= ${FD_GROWTH_LIMIT}`, r.fdsGrowth, r.fdsGrowth <= FD_GROWTH_LIMIT),
-    check(`soak max rss <= ${RSS_LIMIT_MB} MiB`, `MiB <= ${RSS_LIMIT_MB}`, r.maxRssKb / 1024, r.maxRssKb / 1024 <= RSS_LIMIT_MB),
-    check('soak failed requests = 0', 'non-2xx + errors = 0', r.non2xx + r.errors, r.non2xx + r.errors === 0)
+      r.rssSlopeKbPerMinute, after >= 3 && r.rssSlopeKbPerMinute <= RSS_SLOPE_LIMIT_KB_PER_MINUTE,
+      'growth of the proxy\'s resident memory after warm-up (least-squares slope over at least 3 samples)', 'KiB/min'),
+    check(`soak open fds growth after warm-up <= ${FD_GROWTH_LIMIT}`, `fds <= ${FD_GROWTH_LIMIT}`, r.fdsGrowth, r.fdsGrowth <= FD_GROWTH_LIMIT,
+      'open file descriptors of the proxy at the end minus at the end of warm-up', 'fds'),
+    check(`soak max rss <= ${RSS_LIMIT_MB} MiB`, `MiB <= ${RSS_LIMIT_MB}`, r.maxRssKb / 1024, r.maxRssKb / 1024 <= RSS_LIMIT_MB,
+      'largest resident memory of the proxy\'s process tree in any sample', 'MiB'),
+    check('soak failed requests = 0', 'non-2xx + errors = 0', r.non2xx + r.errors, r.non2xx + r.errors === 0,
+      'requests answered with a non-2xx status or failed', 'requests')
   ]
 }
