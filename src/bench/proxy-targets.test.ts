@@ -23,12 +23,16 @@ t.test('cpu targets come from the runs with the fewest workers; the scaling targ
     run('fresh', 2, sample(1700, 820), sample(900, 1000)),
     run('pooled', 2, sample(8000, 30), sample(4000, 55))
   ]
-  t.same(proxyTargets(runs, [1, 2]), [
+  const checks = proxyTargets(runs, [1, 2])
+  t.same(checks.map(({ name, rule, value, met }) => ({ name, rule, value, met })), [
     { name: 'proxy fresh cpu ratio <= 0.85', rule: 'ratio <= 0.85', value: 0.8, met: true },
     { name: 'proxy pooled cpu ratio <= 1.0', rule: 'ratio <= 1.0', value: 60 / 55, met: false },
     { name: 'proxy resumed / fresh cpu <= 0.6', rule: 'ratio <= 0.6', value: 500 / 800, met: false },
     { name: 'workers 2/1 handshakes-per-second ratio >= 1.6', rule: 'ratio >= 1.6', value: 1.7, met: true }
   ])
+  t.same(checks.map((c) => c.unit), ['×', '×', '×', '×'])
+  t.match(checks.map((c) => c.measures), [/undici forwarder's, fresh mode/, /undici forwarder's, pooled mode/, /resumed mode ÷ in fresh mode/, /with 2 workers ÷ with 1/],
+    'each target says what it measures')
 })
 
 t.test('missing modes, an unmeasured cpu and an empty side give no false success', async (t) => {
