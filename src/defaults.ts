@@ -85,6 +85,26 @@ export const WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS = 30 * SECOND
 export const RESTART_BACKOFF_INITIAL_MS = 500
 export const RESTART_BACKOFF_MAX_MS = 30 * SECOND
 
+/**
+ * Federation by SPIFFE bundle endpoint: the poll interval when a bundle carries no
+ * `spiffe_refresh_hint` (SPIRE's 5 min), and the bounds every hint is clamped to, so a zero
+ * hint cannot busy-loop and a huge one cannot leave a rotated-out CA trusted for days.
+ */
+export const FEDERATION_REFRESH_MS = 300 * SECOND
+export const FEDERATION_MIN_REFRESH_MS = 1 * SECOND
+export const FEDERATION_MAX_REFRESH_MS = 3600 * SECOND
+/**
+ * How long a federated domain's last fetched bundle stays trusted while its endpoint cannot be
+ * fetched (`bundleEndpoint.maxBundleAge`); after that the domain is withdrawn (fail closed).
+ */
+export const FEDERATION_MAX_BUNDLE_AGE_MS = DAY
+/** One bundle endpoint request (connect, TLS, headers and body). */
+export const FEDERATION_REQUEST_TIMEOUT_MS = 10 * SECOND
+/** The largest bundle endpoint answer read. */
+export const FEDERATION_MAX_BUNDLE_BYTES = 1024 * 1024
+/** `bundle-endpoint --refresh-hint`: the `spiffe_refresh_hint` it serves. */
+export const BUNDLE_ENDPOINT_REFRESH_HINT_MS = 300 * SECOND
+
 /** Lifetime of a CA made by `ca create-*` or a pool (gcloud's 315360000s, ten years). */
 export const CA_LIFETIME_MS = 3650 * DAY
 /** Lifetime of an X.509-SVID issued by `svid issue` (the CIC default, 86400s). */

@@ -23,6 +23,14 @@ export const CREDENTIAL_SOURCES = ['issuer', 'directory', 'metadata', 'workload-
 /** One of {@link CREDENTIAL_SOURCES}. */
 export type CredentialSourceKind = typeof CREDENTIAL_SOURCES[number]
 
+/**
+ * How a federated trust domain's bundle endpoint is authenticated (`bundleEndpoint.profile`,
+ * SPIFFE Federation §5.2): `https_web` by web PKI, `https_spiffe` by the endpoint's X509-SVID.
+ */
+export const BUNDLE_ENDPOINT_PROFILES = ['https_web', 'https_spiffe'] as const
+/** One of {@link BUNDLE_ENDPOINT_PROFILES}. */
+export type BundleEndpointProfile = typeof BUNDLE_ENDPOINT_PROFILES[number]
+
 /** Returns `values` as prose for an error message: `A, B or C`. */
 export function oneOfText (values: readonly string[]): string {
   return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1) ?? ''}`

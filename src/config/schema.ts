@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { ConfigErrorCode } from './errors.ts'
 import { BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
-import { BACKEND_PROTOCOLS, CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
+import { BACKEND_PROTOCOLS, BUNDLE_ENDPOINT_PROFILES, CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
 
 /**
  * The shape of a spiffe-lb config file (config/schema.ts), in the cloud's own keys and value
@@ -17,8 +17,29 @@ const trustAnchor = z.strictObject({
   pemFile: z.string().optional()
 })
 
-/** trust domain → `{ trustAnchors }`: `additionalTrustBundles` and `spiffeTrustStores`. */
-const trustStoreMap = z.record(z.string(), z.strictObject({ trustAnchors: z.array(trustAnchor) }))
+/**
+ * Extension: where a federated domain's bundle is fetched instead of inline anchors (SPIFFE
+ * Federation §5). `caFile` (https_web) and `bootstrapBundle` (https_spiffe) are PEM files
+ * relative to the config; `bootstrapBundle` may also be an inline PEM.
+ */
+const bundleEndpoint = z.strictObject({
+  url: z.string(),
+  profile: z.enum(BUNDLE_ENDPOINT_PROFILES),
+  caFile: z.string().optional(),
+  endpointSpiffeId: z.string().optional(),
+  bootstrapBundle: z.string().optional(),
+  /** How long the last fetched bundle is trusted without a successful fetch; then withdrawn. */
+  maxBundleAge: z.string().optional()
+})
+
+/**
+ * trust domain → `{ trustAnchors }` (or, an extension, `{ bundleEndpoint }`):
+ * `additionalTrustBundles` and `spiffeTrustStores`.
+ */
+const trustStoreMap = z.record(z.string(), z.strictObject({
+  trustAnchors: z.array(trustAnchor).optional(),
+  bundleEndpoint: bundleEndpoint.optional()
+}))
 
 /** Fields gcloud prints on read but that nobody sets; tolerated so describe output can be pasted. */
 const outputOnly = {
@@ -221,6 +242,7 @@ export type RawConfig = z.output<typeof configSchema>
 export type RawPool = RawConfig['workloadIdentityPools'][number]
 export type RawBackendService = RawConfig['backendServices'][number]
 export type RawTrustStoreMap = z.output<typeof trustStoreMap>
+export type RawBundleEndpoint = z.output<typeof bundleEndpoint>
 
 /** Codes of the enumerations the seeds define, by the key that holds them. */
 export const ENUM_CODES: Readonly<Record<string, ConfigErrorCode>> = {
@@ -229,5 +251,6 @@ export const ENUM_CODES: Readonly<Record<string, ConfigErrorCode>> = {
   protocol: 'ERR_SPIFFE_CONFIG_PROTOCOL',
   localityLbPolicy: 'ERR_SPIFFE_CONFIG_LB_POLICY',
   source: 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE',
-  staleCrl: 'ERR_SPIFFE_CONFIG_REVOCATION_STALE_CRL'
+  staleCrl: 'ERR_SPIFFE_CONFIG_REVOCATION_STALE_CRL',
+  profile: 'ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_PROFILE'
 }

@@ -40,6 +40,17 @@ export function resolveTrustStores (map: RawTrustStoreMap, path: ConfigPath, bas
       continue
     }
     keyOf.set(td.name, key)
+    // A domain fetched from its bundle endpoint is resolved by resolveBundleEndpoints.
+    if (store.bundleEndpoint !== undefined && store.trustAnchors === undefined) continue
+    if (store.trustAnchors === undefined) {
+      list.add([...at, 'trustAnchors'], 'ERR_SPIFFE_CONFIG_REQUIRED', 'is required (or, instead, a "bundleEndpoint")')
+      continue
+    }
+    if (store.bundleEndpoint !== undefined) {
+      list.add([...at, 'bundleEndpoint'], 'ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_WITH_ANCHORS',
+        `trust domain ${quote(td.name)} has both "trustAnchors" and "bundleEndpoint"; give one source of its bundle`)
+      continue
+    }
     if (store.trustAnchors.length === 0) {
       list.add([...at, 'trustAnchors'], 'ERR_SPIFFE_CONFIG_EMPTY', 'must not be empty')
       continue

@@ -5,6 +5,7 @@ import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
 import type { CredentialSourceKind, LbPolicy } from '../enums.ts'
+import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 
 /**
  * The resolved, validated config (config/schema.ts): durations in ms, identities as
@@ -66,8 +67,30 @@ export interface WorkloadIdentityPoolConfig {
   inlineCertificateIssuanceConfig: CertificateIssuanceConfig | undefined
   /** Extra trust domains (and extra anchors for the pool's own domain), one bundle per domain. */
   additionalTrustBundles: BundleSet
+  /** Extension: federated domains whose bundle is fetched from a SPIFFE bundle endpoint. */
+  bundleEndpoints: BundleEndpointConfig[]
   namespaces: Array<{ id: string, managedIdentities: ManagedIdentityConfig[] }>
 }
+
+/**
+ * A federated trust domain's bundle endpoint (SPIFFE Federation §5): the url, how it is
+ * authenticated, and how long its last fetched bundle is trusted without a successful fetch.
+ */
+export type BundleEndpointConfig = {
+  trustDomain: TrustDomain
+  url: string
+  maxBundleAgeMs: number
+} & ({
+  profile: 'https_web'
+  /** PEM of the CAs that vouch for the endpoint's server certificate; absent: the system roots. */
+  caPem?: string
+} | {
+  profile: 'https_spiffe'
+  /** The SPIFFE ID the endpoint's server certificate must carry. */
+  endpointSpiffeId: SpiffeId
+  /** The bundle of the endpoint ID's trust domain, used until a newer one of that domain is fetched. */
+  bootstrapBundle: X509Bundle
+})
 
 /** How certificates for a pool's identities are issued. */
 export interface CertificateIssuanceConfig {

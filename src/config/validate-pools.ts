@@ -6,7 +6,8 @@ import { identityName, parseIdentity, poolTrustDomain } from './identity.ts'
 import type { ConfigPath } from './issues.ts'
 import type { RawPool } from './schema.ts'
 import { resolveTrustStores } from './trust-bundles.ts'
-import type { CaPoolConfig, CertificateIssuanceConfig, ManagedIdentityConfig, WorkloadIdentityPoolConfig } from './types.ts'
+import { resolveBundleEndpoints } from './bundle-endpoints.ts'
+import type { BundleEndpointConfig, CaPoolConfig, CertificateIssuanceConfig, ManagedIdentityConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { durationAt, findCaPool, type PoolContext } from './validate-ca-pools.ts'
 import { NAMESPACE_ID, POOL_ID, idRuleMessage } from './values.ts'
 
@@ -49,6 +50,7 @@ export function resolvePools (raw: readonly RawPool[], caPools: readonly CaPoolC
       trustDomain,
       inlineCertificateIssuanceConfig: cic,
       additionalTrustBundles: resolveInlineTrust(pool, at, ctx),
+      bundleEndpoints: inlineTrustEndpoints(pool, at, trustDomain, ctx),
       namespaces: resolveNamespaces(pool, id, at, ctx)
     })
   })
@@ -111,6 +113,13 @@ function resolveInlineTrust (pool: RawPool, at: ConfigPath, ctx: PoolContext): B
   const key = itc.additionalTrustBundles !== undefined ? 'additionalTrustBundles' : 'spiffeTrustStores'
   const map = itc.additionalTrustBundles ?? itc.spiffeTrustStores ?? {}
   return resolveTrustStores(map, [...at, 'inlineTrustConfig', key], ctx.baseDir, ctx.list)
+}
+
+function inlineTrustEndpoints (pool: RawPool, at: ConfigPath, own: TrustDomain, ctx: PoolContext): BundleEndpointConfig[] {
+  const itc = pool.inlineTrustConfig
+  const key = itc?.additionalTrustBundles !== undefined ? 'additionalTrustBundles' : 'spiffeTrustStores'
+  const map = itc?.additionalTrustBundles ?? itc?.spiffeTrustStores ?? {}
+  return resolveBundleEndpoints(map, [...at, 'inlineTrustConfig', key], own, ctx.baseDir, ctx.list)
 }
 
 function resolveNamespaces (pool: RawPool, id: string, at: ConfigPath, { project, list }: PoolContext): WorkloadIdentityPoolConfig['namespaces'] {
