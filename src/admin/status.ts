@@ -42,6 +42,22 @@ export interface CrlView {
   lastError?: string
 }
 
+/** One federated trust domain's SPIFFE bundle endpoint, as its poller reports it (times: ms since the epoch). */
+export interface FederatedDomainStatus {
+  trustDomain: string
+  endpoint: string
+  profile: string
+  /** `pending`, `fresh`, `stale` (last fetch failed, bundle kept) or `withdrawn` (past its max age). */
+  state: string
+  refreshHintMs: number
+  lastFetchAt?: number
+  lastSuccessAt?: number
+  nextFetchAt?: number
+  sequence?: number
+  /** The last failed fetch, one line with its code; absent after a good fetch. */
+  lastError?: string
+}
+
 /** One endpoint's health (the proxy's `EndpointStatus` fits). */
 export interface EndpointHealth {
   endpoint: string
@@ -61,6 +77,8 @@ export type IdentityProvider = () => IdentityStatus | undefined
 export interface AdminProviders {
   identity: IdentityProvider
   trustDomains: () => readonly TrustDomainStatus[]
+  /** Federated trust domains fed by bundle endpoints; absent or empty when there are none. */
+  federation?: () => readonly FederatedDomainStatus[]
   services: () => readonly ServiceHealth[]
 }
 
@@ -119,6 +137,7 @@ export function statusDocument (providers: AdminProviders, now: number): object 
       anchorFingerprints: [...td.fingerprints],
       ...(td.crls === undefined ? {} : { crls: td.crls.map((c) => ({ ...c })) })
     })),
+    ...federationSection(providers.federation?.() ?? []),
     services: providers.services().map((s) => ({
       name: s.name,
       ...(s.policy === undefined ? {} : { policy: s.policy }),
@@ -126,5 +145,25 @@ export function statusDocument (providers: AdminProviders, now: number): object 
       endpoints: s.endpoints.map((e) => ({ ...e }))
     })),
     ready: readiness(providers, now)
+  }
+}
+
+/** Returns the `federation` part of `/status`: one entry per federated domain, none when there are none. */
+function federationSection (domains: readonly FederatedDomainStatus[]): object {
+  if (domains.length === 0) return {}
+  const iso = (ms: number | undefined): string | null => ms === undefined ? null : new Date(ms).toISOString()
+  return {
+    federation: domains.map((d) => ({
+      trustDomain: d.trustDomain,
+      endpoint: d.endpoint,
+      profile: d.profile,
+      state: d.state,
+      lastFetch: iso(d.lastFetchAt),
+      lastSuccess: iso(d.lastSuccessAt),
+      nextFetch: iso(d.nextFetchAt),
+      sequence: d.sequence ?? null,
+      refreshHintSeconds: d.refreshHintMs / 1000,
+      lastError: d.lastError ?? null
+    }))
   }
 }

@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'verify', summary: 'verify an X.509-SVID chain against per-trust-domain bundles', load: async () => (await import('./verify-command.ts')).registerVerifyCommand },
   { name: 'probe', summary: 'judge a live backend as the proxy would, naming every broken rule', load: async () => (await import('./probe-command.ts')).registerProbeCommand },
   { name: 'metadata-server', summary: 'serve emulated GCE workload-certificate metadata endpoints', load: async () => (await import('./metadata-server-command.ts')).registerMetadataServerCommand },
+  { name: 'bundle-endpoint', summary: 'serve a pool\'s trust bundle as a SPIFFE bundle endpoint for federation', load: async () => (await import('./bundle-endpoint-command.ts')).registerBundleEndpointCommand },
   { name: 'workload-api', summary: 'serve one managed identity over the SPIFFE Workload API', load: async () => (await import('./workload-api-command.ts')).registerWorkloadApiCommand },
   { name: 'agent', summary: 'poll a metadata server and write the GCE credential file layout', load: async () => (await import('./agent-command.ts')).registerAgentCommand },
   { name: 'bench', summary: 'benchmark mTLS handshakes and the proxy against same-run baselines', load: async () => (await import('./bench-command.ts')).registerBenchCommand },

@@ -12,7 +12,9 @@ import { controlError } from './errors.ts'
 export const CA_FILES = {
   cert: 'ca.pem', key: 'ca.key.pem', chain: 'chain.pem', root: 'root.pem',
   /** The CA's published CRL (PEM), rewritten by `ca revoke`, and the list it is made from. */
-  crl: 'crl.pem', revoked: 'revoked.json'
+  crl: 'crl.pem', revoked: 'revoked.json',
+  /** The `spiffe_sequence` `bundle-endpoint` last served for this CA's bundle, and that bundle's fingerprints. */
+  bundleSequence: 'bundle-sequence.json'
 } as const
 
 const POOL_ID = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/

@@ -10,7 +10,7 @@ export const CONTROL_ERRORS = {
   ERR_SPIFFE_CONTROL_NO_POOL: e('no workload identity pool has the identity\'s trust domain', 'an identity of a pool the config does not define', 'define the pool in workloadIdentityPools[], or fix the identity'),
   ERR_SPIFFE_CONTROL_NO_CIC: e('a workload identity pool has no inlineCertificateIssuanceConfig, so nothing issues its certificates', 'a pool without issuance config used with local issuance', 'add inlineCertificateIssuanceConfig to the pool'),
   ERR_SPIFFE_CONTROL_NO_CA_POOL: e('an issuance config names a ca pool that caPools[] does not define with a ca', 'a ca pool reference without a matching caPools[] entry or without a ca in it', 'define the ca pool with at least one ca'),
-  ERR_SPIFFE_CONTROL_LISTEN: e('the metadata server cannot listen on its address', 'the port is in use, or the address is not local', 'choose another --listen address'),
+  ERR_SPIFFE_CONTROL_LISTEN: e('the metadata server or bundle endpoint cannot listen on its address', 'the port is in use, or the address is not local', 'choose another --listen address'),
   ERR_SPIFFE_CONTROL_OUT_DIR: e('the agent cannot swap its output directory to the new credentials', '--out is a real directory (it must be a symlink the agent manages, or absent)', 'remove the directory, or give a fresh --out path'),
   ERR_SPIFFE_CONTROL_AGENT_FAILED: e('an agent refresh failed with an error that has no code of its own', 'an unexpected fault while fetching or writing credentials', 'read the message; the agent retries with backoff'),
   ERR_SPIFFE_CONTROL_AGENT_IDENTITIES: e('the metadata server\'s workload-identities does not hold exactly one identity', 'an instance bound to none or to several identities', 'bind exactly one managed identity to the instance'),

@@ -34,6 +34,15 @@ export async function openPoolIssuance (config: SpiffeLbConfig, identity: Spiffe
     throw controlError('ERR_SPIFFE_CONTROL_NO_POOL',
       `no workload identity pool has trust domain ${quote(identity.trustDomain.name)} of ${quote(identity.toString())}`)
   }
+  return await openPoolCa(config, pool, opts)
+}
+
+/**
+ * Returns the issuance setup of workload identity pool `pool` of `config`: its CIC, the CA pool
+ * the CIC binds and that pool's CA (created on first use, see {@link openCaPool}). Throws
+ * `ERR_SPIFFE_CONTROL_NO_CIC` or `ERR_SPIFFE_CONTROL_NO_CA_POOL`.
+ */
+export async function openPoolCa (config: SpiffeLbConfig, pool: WorkloadIdentityPoolConfig, opts: { stateDir?: string, clock?: Clock } = {}): Promise<PoolIssuance> {
   const cic = pool.inlineCertificateIssuanceConfig
   if (cic === undefined) {
     throw controlError('ERR_SPIFFE_CONTROL_NO_CIC',

@@ -33,6 +33,8 @@ export interface BundleEndpointPollerOptions {
   maxBundleAgeMs: number
   /** Called with the domain's new bundle, or undefined when it is withdrawn. */
   onChange: (bundle: X509Bundle | undefined) => void
+  /** Called with each failed fetch (the last good bundle stays). */
+  onError?: (error: CredentialError) => void
   clock: Clock
   /** For the retry back-off's jitter (tests: deterministic). */
   random?: () => number
@@ -135,6 +137,7 @@ export class BundleEndpointPoller {
       if (this.#stopped) return
       this.#lastError = toCredentialError(err, `bundle endpoint ${target.trustDomain.name}`, clock.now())
       this.#schedule(Math.min(this.#backoff.next(), this.#refreshMs))
+      this.#opts.onError?.(this.#lastError)
       return
     }
     if (this.#stopped) return

@@ -11,6 +11,8 @@ import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { RevocationFeed, type DomainCrlInput } from '../credentials/revocation-feed.ts'
+import type { Logger } from 'pino'
+import { FederatedTrust } from './federated-trust.ts'
 
 /** The credentials of one managed identity: the store the TLS layer reads, and what feeds it. */
 export interface IdentityCredentials {
@@ -23,6 +25,8 @@ export interface IdentityCredentials {
   revocation?: RevocationFeed | undefined
   /** The local CA pool's own CRL input (issuer source), kept across reloads. */
   poolCrl?: DomainCrlInput[]
+  /** The pool's inline and bundle-endpoint trust, when the pool federates by bundle endpoint. */
+  federation?: FederatedTrust
 }
 
 /**
@@ -30,7 +34,7 @@ export interface IdentityCredentials {
  * configured source (docs/architecture.md: issuer, directory, metadata or workload-api). With the local
  * issuer, every service using the identity must pass attestation before anything is signed.
  */
-export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock, warn?: (message: string) => void): Promise<IdentityCredentials[]> {
+export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock, warn?: (message: string) => void, log?: Logger): Promise<IdentityCredentials[]> {
   const byIdentity = new Map<string, { identity: SpiffeId, services: BackendServiceConfig[] }>()
   for (const svc of config.backendServices) {
     const id = svc.tlsSettings.identity
@@ -44,14 +48,18 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
   try {
     for (const { identity, services } of byIdentity.values()) {
       const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain))
+      const federation = pool === undefined || pool.bundleEndpoints.length === 0
+        ? undefined
+        : await FederatedTrust.open(pool.additionalTrustBundles, pool.bundleEndpoints, clock, log)
       const store = new CredentialStore({
         identity,
         clock,
-        ...(pool === undefined ? {} : { additionalTrustBundles: pool.additionalTrustBundles })
+        ...(pool === undefined ? {} : { additionalTrustBundles: federation?.bundles() ?? pool.additionalTrustBundles })
       })
+      federation?.attach(store)
       const poolCrl: DomainCrlInput[] = []
-      const source = await createSource(config, identity, services, clock, poolCrl)
-      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl }
+      const source = await createSource(config, identity, services, clock, poolCrl).catch((err: unknown) => { federation?.stop(); throw err })
+      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl, ...(federation === undefined ? {} : { federation }) }
       out.push(creds)
       await source.start(store)
       const inputs = revocationInputs(config, poolCrl)
@@ -61,7 +69,7 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
       }
     }
   } catch (err) {
-    await Promise.all(out.map(async (c) => { c.revocation?.stop(); await c.source.stop() }))
+    await Promise.all(out.map(async (c) => { c.revocation?.stop(); c.federation?.stop(); await c.source.stop() }))
     throw err
   }
   return out

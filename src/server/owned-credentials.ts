@@ -1,4 +1,4 @@
-import type { CrlView, IdentityStatus, TrustDomainStatus } from '../admin/status.ts'
+import type { CrlView, FederatedDomainStatus, IdentityStatus, TrustDomainStatus } from '../admin/status.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
 
@@ -88,6 +88,31 @@ export function trustDomainStatus (credentials: readonly IdentityCredentials[], 
 export async function applyTrustBundles (credentials: readonly IdentityCredentials[], config: SpiffeLbConfig): Promise<void> {
   for (const c of credentials) {
     const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(c.identity.trustDomain))
-    if (pool !== undefined) await c.store.setAdditionalTrustBundles(pool.additionalTrustBundles)
+    if (pool === undefined) continue
+    if (c.federation !== undefined) await c.federation.reconfigure(pool.additionalTrustBundles, pool.bundleEndpoints)
+    else await c.store.setAdditionalTrustBundles(pool.additionalTrustBundles)
   }
+}
+
+/** Returns each federated trust domain's bundle endpoint state (the first identity's, when several poll one). */
+export function federationStatus (credentials: readonly IdentityCredentials[]): FederatedDomainStatus[] {
+  const out = new Map<string, FederatedDomainStatus>()
+  for (const c of credentials) {
+    for (const s of c.federation?.status() ?? []) {
+      if (out.has(s.trustDomain)) continue
+      out.set(s.trustDomain, {
+        trustDomain: s.trustDomain,
+        endpoint: s.endpoint,
+        profile: s.profile,
+        state: s.state,
+        refreshHintMs: s.refreshHintMs,
+        ...(s.lastFetchAt === undefined ? {} : { lastFetchAt: s.lastFetchAt }),
+        ...(s.lastSuccessAt === undefined ? {} : { lastSuccessAt: s.lastSuccessAt }),
+        ...(s.nextFetchAt === undefined ? {} : { nextFetchAt: s.nextFetchAt }),
+        ...(s.sequence === undefined ? {} : { sequence: s.sequence }),
+        ...(s.lastError === undefined ? {} : { lastError: `${s.lastError.code}: ${s.lastError.message}` })
+      })
+    }
+  }
+  return [...out.values()].sort((a, b) => a.trustDomain.localeCompare(b.trustDomain))
 }

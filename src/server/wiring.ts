@@ -10,7 +10,7 @@ import type { Clock } from '../internal/clock.ts'
 import { SpiffeLbError } from '../internal/errors.ts'
 import { logCredentialChanges } from './credential-log.ts'
 import { keyFileWarnings, openIdentityCredentials, type IdentityCredentials } from './credentials-wiring.ts'
-import { identityStatus, trustDomainStatus } from './owned-credentials.ts'
+import { federationStatus, identityStatus, trustDomainStatus } from './owned-credentials.ts'
 import { assertServeable } from './routing-plan.ts'
 
 /** What a reload did: the new config's changes, or every error while the old config stays. */
@@ -45,7 +45,7 @@ export interface RuntimeCore {
 export async function openRuntimeCore (config: SpiffeLbConfig, clock: Clock, log: Logger): Promise<RuntimeCore> {
   assertServeable(config)
   const metrics = createMetrics({ clock })
-  const credentials = await openIdentityCredentials(config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') })
+  const credentials = await openIdentityCredentials(config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') }, log)
   for (const c of credentials) {
     c.store.onAttempt((o) => { metrics.observeCredentialReload(o.result) })
     logCredentialChanges(c.store, log)
@@ -54,7 +54,7 @@ export async function openRuntimeCore (config: SpiffeLbConfig, clock: Clock, log
   return {
     metrics,
     credentials,
-    async stopSources () { await Promise.all(credentials.map(async (c) => { c.revocation?.stop(); await c.source.stop() })) }
+    async stopSources () { await Promise.all(credentials.map(async (c) => { c.revocation?.stop(); c.federation?.stop(); await c.source.stop() })) }
   }
 }
 
@@ -78,6 +78,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
     providers: {
       identity: () => identityStatus(credentials, clock.now()),
       trustDomains: () => trustDomainStatus(credentials, clock.now()),
+      federation: () => federationStatus(credentials),
       services: options.services
     },
     ...(options.peers === undefined ? {} : { peers: options.peers }),
