@@ -135,7 +135,9 @@ export class BundleEndpointPoller {
       this.#refreshMs = refreshIntervalMs(fields.spiffe_refresh_hint)
     } catch (err) {
       if (this.#stopped) return
-      this.#lastError = toCredentialError(err, `bundle endpoint ${target.trustDomain.name}`, clock.now())
+      const error = toCredentialError(err, `bundle endpoint ${target.trustDomain.name}`, clock.now())
+      // While withdrawn, the status keeps saying so, with the newest reason.
+      this.#lastError = this.#withdrawn ? this.#withdrawnError(error) : error
       this.#schedule(Math.min(this.#backoff.next(), this.#refreshMs))
       this.#opts.onError?.(this.#lastError)
       return
@@ -175,20 +177,24 @@ export class BundleEndpointPoller {
   }
 
   #armExpiry (): void {
-    const { clock, maxBundleAgeMs, target } = this.#opts
+    const { clock, maxBundleAgeMs } = this.#opts
     if (this.#expiryTimer !== undefined) clock.clearTimeout(this.#expiryTimer)
     const fetchedAt = this.#lastSuccessAt ?? clock.now()
     this.#expiryTimer = clock.setTimeout(() => {
       this.#expiryTimer = undefined
       if (this.#stopped || this.#lastSuccessAt !== fetchedAt) return
-      const last = this.#lastError
       this.#withdrawn = true
       this.#bundle = undefined
-      this.#lastError = toCredentialError(credentialsError('ERR_SPIFFE_CREDENTIALS_BUNDLE_WITHDRAWN',
-        `trust domain ${quote(target.trustDomain.name)} withdrawn: no good fetch from ${quote(target.url)} for ${maxBundleAgeMs / 1000}s (maxBundleAge)` +
-        (last === undefined ? '' : `; last error ${last.code}: ${last.message}`), { at: target.url }), `bundle endpoint ${target.trustDomain.name}`, clock.now())
+      this.#lastError = this.#withdrawnError(this.#lastError)
       this.#opts.onChange(undefined)
     }, maxBundleAgeMs)
     this.#expiryTimer.unref()
+  }
+
+  #withdrawnError (last: CredentialError | undefined): CredentialError {
+    const { clock, maxBundleAgeMs, target } = this.#opts
+    return toCredentialError(credentialsError('ERR_SPIFFE_CREDENTIALS_BUNDLE_WITHDRAWN',
+      `trust domain ${quote(target.trustDomain.name)} withdrawn: no good fetch from ${quote(target.url)} for ${maxBundleAgeMs / 1000}s (maxBundleAge)` +
+      (last === undefined ? '' : `; last error ${last.code}: ${last.message}`), { at: target.url }), `bundle endpoint ${target.trustDomain.name}`, clock.now())
   }
 }
