@@ -1,6 +1,8 @@
 import t from 'tap'
 import { rename, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { CA_FILES } from '../src/control/ca-layout.ts'
 import { createRootCa } from '../src/pki/index.ts'
 import { curl, spawnServe, waitFor, type ServeChild } from './workload-api-world.ts'
@@ -11,6 +13,9 @@ import { createPartner, serveConfigYaml, spawnBundleEndpoint, startBackend, star
 // A's CA reaches the proxy at the next poll, a sequence going backwards is refused, an
 // unreachable endpoint keeps its last good bundle until maxBundleAge withdraws it, and an
 // https_spiffe endpoint with another SPIFFE ID is refused.
+
+const run = promisify(execFile)
+const main = new URL('../src/cli/main.ts', import.meta.url).pathname
 
 interface FederationEntry { trustDomain: string, endpoint: string, state: string, sequence: number | null, lastError: string | null, lastFetch: string | null }
 async function federation (serve: ServeChild): Promise<Map<string, FederationEntry>> {
@@ -44,6 +49,12 @@ t.test('bundle endpoints feed serve: rotation, sequence rollback, unreachable th
   }
   t.teardown(async () => { await Promise.all(Object.values(endpoints).map(async (e) => await e.stop())) })
   t.match(endpoints.a.output(), new RegExp(`for trust domain ${a.trustDomain.replace(/\./g, '\\.')} .*spiffe_sequence 1, 1 anchor, refresh hint 1s`))
+
+  // The spec's shape, read by curl over web PKI (the name in the certificate is localhost).
+  const served = await run('curl', ['-sS', '--cacert', web.caFile, `https://localhost:${endpoints.a.port}/bundle`])
+  const doc = JSON.parse(served.stdout) as { keys: Array<{ use: string, x5c: string[], kty: string }>, spiffe_sequence: number, spiffe_refresh_hint: number }
+  t.match(doc, { spiffe_sequence: 1, spiffe_refresh_hint: 1, keys: [{ use: 'x509-svid', kty: 'EC' }] })
+  t.equal(doc.keys[0]?.x5c[0], a.ca.cert.raw.toString('base64'), 'the pool ca root, as x5c')
 
   const aPort = endpoints.a.port
   const bPort = endpoints.b.port
@@ -136,4 +147,17 @@ t.test('bundle endpoints feed serve: rotation, sequence rollback, unreachable th
     t.notOk((await serve.status()).trustDomains.some((d) => d.trustDomain === b.trustDomain), 'gone from the trusted domains')
   })
   t.equal(await serve.stop(), 0)
+})
+
+t.test('bundle-endpoint refuses an unknown pool and a bad refresh hint with exit 2', async (t) => {
+  const demo = await startDemoBackends('spiffe-lb-fed-usage-')
+  t.teardown(demo.stop)
+  const a = await createPartner(demo.dir, 'a', '111111111111')
+  const svid = await writeSvid(a.ca, join(demo.dir, 'ep'), `spiffe://${a.trustDomain}/bundle-endpoint`)
+  for (const [args, code] of [[['--pool', 'nope'], 'ERR_SPIFFE_CLI_POOL'], [['--refresh-hint', '5m'], 'ERR_SPIFFE_CLI_REFRESH_HINT']] as const) {
+    const err = await run(process.execPath, [main, 'bundle-endpoint', '-c', a.config, '--cert', svid.cert, '--key', svid.key, ...args]).then(() => undefined, (e: { code: number, stderr: string }) => e)
+    t.equal(err?.code, 2, args.join(' '))
+    t.match(err?.stderr, new RegExp(`^spiffe-lb: ${code}: `))
+    t.notMatch(err?.stderr, /\n\s+at /, 'no stack trace')
+  }
 })
