@@ -58,3 +58,21 @@ t.test('(c) credentials from a GCE file directory', async (t) => {
   t.equal(r.config.workloadIdentityPools[0]?.inlineCertificateIssuanceConfig, undefined)
   t.equal(r.config.frontend.listen.host, '0.0.0.0')
 })
+
+t.test('(d) federation by bundle endpoint', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-example-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'federation-bundle-endpoint.yaml')
+  await copyFile(join(examples, 'federation-bundle-endpoint.yaml'), file)
+  const missing = await loadConfigFile(file)
+  t.same(missing.ok ? [] : missing.errors.map((e) => e.code), ['ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_PEM', 'ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_PEM'], 'both pem files are required')
+  await mkdir(join(dir, 'certs'))
+  await writeFile(join(dir, 'certs', 'partner-web-ca.pem'), await rootPem('CN=Partner Web CA'))
+  await writeFile(join(dir, 'certs', 'other-bundle.pem'), await rootPem('CN=Other Root'))
+  const r = await loadConfigFile(file)
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  const pool = r.config.workloadIdentityPools[0]
+  t.equal(pool?.additionalTrustBundles.size, 0, 'nothing inline: both domains are fetched')
+  t.same(pool?.bundleEndpoints.map((e) => [e.trustDomain.name, e.profile, e.maxBundleAgeMs]),
+    [['partner.example', 'https_web', 86_400_000], ['other.example', 'https_spiffe', 3_600_000]])
+})

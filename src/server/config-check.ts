@@ -44,6 +44,7 @@ export function summarize (config: SpiffeLbConfig): string {
   const pools = config.workloadIdentityPools
   const identities = pools.flatMap((p) => p.namespaces.flatMap((n) => n.managedIdentities)).length
   const extra = new Set(pools.flatMap((p) => p.additionalTrustBundles.trustDomains().map((td) => td.name)))
+  const fetched = new Set(pools.flatMap((p) => p.bundleEndpoints.map((e) => e.trustDomain.name)))
   const services = config.backendServices
   const withIdentity = services.filter((s) => s.tlsSettings.identity !== undefined).length
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
@@ -52,6 +53,7 @@ export function summarize (config: SpiffeLbConfig): string {
     `${plural(pools.length, 'workload identity pool')}${pools.length === 0 ? '' : ` (${pools.map((p) => p.trustDomain.name).join(', ')})`}`,
     plural(identities, 'managed identity').replace('identitys', 'identities'),
     `${plural(extra.size, 'additional trust domain')}${extra.size === 0 ? '' : ` (${[...extra].join(', ')})`}`,
+    ...(fetched.size === 0 ? [] : [`${plural(fetched.size, 'bundle endpoint')} (${[...fetched].join(', ')})`]),
     `${plural(services.length, 'backend service')} (${withIdentity} with an identity)`,
     `credentials from ${config.credentials.source}`
   ].join(', ')
