@@ -46,7 +46,7 @@ async function serviceIdentity (config: SpiffeLbConfig, name: string, clock: Clo
   }
   const [creds] = await openIdentityCredentials({ ...config, backendServices: [svc] }, clock)
   if (creds === undefined) throw serverError('ERR_SPIFFE_CLI_UNKNOWN_SERVICE', `backend service ${quote(name)} has no identity`, { at: '--service' })
-  const close = async (): Promise<void> => { creds.revocation?.stop(); await creds.source.stop() }
+  const close = async (): Promise<void> => { creds.revocation?.stop(); creds.federation?.stop(); await creds.source.stop() }
   const snapshot = creds.store.current()
   if (snapshot === undefined) {
     await close()
