@@ -145,6 +145,9 @@ t.test('bundle endpoints feed serve: rotation, sequence rollback, unreachable th
     t.equal(res.code, 502, 'withdrawn: fail closed')
     t.match(res.body, /ERR_SPIFFE_VERIFY_NO_BUNDLE/)
     t.notOk((await serve.status()).trustDomains.some((d) => d.trustDomain === b.trustDomain), 'gone from the trusted domains')
+    const metrics = (await curl(`${serve.admin}/metrics`)).body
+    t.match(metrics, new RegExp(`spiffe_lb_federated_bundle_age_seconds\\{trust_domain="${b.trustDomain.replace(/\./g, '\\.')}",state="withdrawn",last_error="ERR_SPIFFE_CREDENTIALS_BUNDLE_WITHDRAWN"\\} \\d`))
+    t.match(metrics, new RegExp(`spiffe_lb_federated_bundle_age_seconds\\{trust_domain="${a.trustDomain.replace(/\./g, '\\.')}",state="stale",last_error="ERR_SPIFFE_CREDENTIALS_BUNDLE_SEQUENCE_BACKWARDS"\\} \\d`))
   })
   t.equal(await serve.stop(), 0)
 })

@@ -37,6 +37,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   const { metrics, providers } = options
   const clock = options.clock ?? systemClock
   metrics.setIdentityProvider(providers.identity)
+  if (providers.federation !== undefined) metrics.setFederationProvider(providers.federation)
 
   const routes: Record<string, (res: ServerResponse) => Promise<void> | void> = {
     '/healthz': (res) => { send(res, 200, 'text/plain; charset=utf-8', 'ok\n') },

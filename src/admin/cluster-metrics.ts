@@ -16,7 +16,7 @@ export const CLUSTER_METRIC_NAMES = {
 } as const
 
 /** Recorded by the primary, which owns the credential sources; workers never expose them. */
-const PRIMARY_METRICS: readonly string[] = [METRIC_NAMES.svidExpiry, METRIC_NAMES.svidNextRotation, METRIC_NAMES.credentialReloads]
+const PRIMARY_METRICS: readonly string[] = [METRIC_NAMES.svidExpiry, METRIC_NAMES.svidNextRotation, METRIC_NAMES.credentialReloads, METRIC_NAMES.federatedBundleAge]
 
 /**
  * A worker's registry as the primary aggregates it. `spiffe_lb_endpoint_healthy` is a 0/1

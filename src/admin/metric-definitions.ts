@@ -53,6 +53,12 @@ export const METRICS = {
     help: 'Always 1: where the SVID in force comes from, the state of that source\'s connection (empty for sources without one) and the code of its last error (empty when the last attempt succeeded).',
     labelNames: ['spiffe_id', 'source', 'state', 'last_error']
   },
+  federatedBundleAge: {
+    name: 'spiffe_lb_federated_bundle_age_seconds',
+    type: 'gauge',
+    help: 'Per trust domain federated by bundle endpoint: seconds since its last good fetch (-1 before the first), with the poller\'s state (pending, fresh, stale, withdrawn) and the code of its last error (empty after a good fetch).',
+    labelNames: ['trust_domain', 'state', 'last_error']
+  },
   requests: {
     name: 'spiffe_lb_requests_total',
     type: 'counter',

@@ -26,7 +26,8 @@ t.test('exposes every public metric name with its type, in its own registry', as
     spiffe_lb_request_duration_seconds: 'histogram',
     spiffe_lb_endpoint_healthy: 'gauge',
     spiffe_lb_circuit_breaker_trips_total: 'counter',
-    spiffe_lb_credential_source_info: 'gauge'
+    spiffe_lb_credential_source_info: 'gauge',
+    spiffe_lb_federated_bundle_age_seconds: 'gauge'
   }
   t.same(Object.values(METRIC_NAMES).sort(), Object.keys(types).sort())
   for (const [name, type] of Object.entries(types)) {
@@ -97,4 +98,17 @@ t.test('the credential source, its connection state and last error are one info 
   const text = await m.text()
   t.ok(text.includes('spiffe_lb_credential_source_info{spiffe_id="spiffe://a.test/lb",source="workload-api",state="streaming",last_error=""} 1'), 'the old series is gone')
   t.notMatch(text, /state="retrying"/)
+})
+
+t.test('each federated domain is one age series with its state and last error code', async (t) => {
+  const clock = new ManualClock(100_000)
+  const m = createMetrics({ clock })
+  t.notMatch(await m.text(), /^spiffe_lb_federated_bundle_age_seconds\{/m, 'no series without a provider')
+  m.setFederationProvider(() => [
+    { trustDomain: 'a.test', endpoint: 'https://a/', profile: 'https_web', state: 'stale', refreshHintMs: 1000, lastSuccessAt: 40_000, lastError: 'ERR_SPIFFE_CREDENTIALS_BUNDLE_ENDPOINT_UNREACHABLE: connection refused' },
+    { trustDomain: 'b.test', endpoint: 'https://b/', profile: 'https_spiffe', state: 'pending', refreshHintMs: 1000 }
+  ])
+  const text = await m.text()
+  t.ok(text.includes('spiffe_lb_federated_bundle_age_seconds{trust_domain="a.test",state="stale",last_error="ERR_SPIFFE_CREDENTIALS_BUNDLE_ENDPOINT_UNREACHABLE"} 60'), text)
+  t.ok(text.includes('spiffe_lb_federated_bundle_age_seconds{trust_domain="b.test",state="pending",last_error=""} -1'), 'never fetched: -1')
 })

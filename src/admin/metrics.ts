@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { METRICS, instrumentOptions } from './metric-definitions.ts'
-import type { IdentityProvider } from './status.ts'
+import type { FederatedDomainStatus, IdentityProvider } from './status.ts'
 
 /** Every metric name, as exported (from {@link METRICS}, except the cluster-only one). */
 export const METRIC_NAMES = {
@@ -16,6 +16,7 @@ export const METRIC_NAMES = {
   svidNextRotation: METRICS.svidNextRotation.name,
   credentialReloads: METRICS.credentialReloads.name,
   credentialSource: METRICS.credentialSource.name,
+  federatedBundleAge: METRICS.federatedBundleAge.name,
   requests: METRICS.requests.name,
   requestProtocols: METRICS.requestProtocols.name,
   requestDuration: METRICS.requestDuration.name,
@@ -58,6 +59,8 @@ export interface SpiffeLbMetrics {
   removeEndpoint (service: string, endpoint: string): void
   /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
   setIdentityProvider (provider: IdentityProvider): void
+  /** Sets where the federated bundle gauge reads from at scrape time. */
+  setFederationProvider (provider: () => readonly FederatedDomainStatus[]): void
   /** Returns the Prometheus text exposition. */
   text (): Promise<string>
 }
@@ -116,6 +119,18 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
       if (id?.source === undefined) return
       const code = id.lastError === undefined ? '' : id.lastError.split(':', 1)[0] ?? ''
       this.set({ spiffe_id: id.spiffeId, source: id.source, state: id.sourceState ?? '', last_error: code }, 1)
+    }
+  })
+  let federation: (() => readonly FederatedDomainStatus[]) | undefined
+  new Gauge({ // eslint-disable-line no-new
+    ...instrumentOptions(METRICS.federatedBundleAge),
+    registers,
+    collect () {
+      this.reset()
+      for (const d of federation?.() ?? []) {
+        const code = d.lastError === undefined ? '' : d.lastError.split(':', 1)[0] ?? ''
+        this.set({ trust_domain: d.trustDomain, state: d.state, last_error: code }, d.lastSuccessAt === undefined ? -1 : (clock.now() - d.lastSuccessAt) / 1000)
+      }
     }
   })
   const requests = new Counter({
@@ -177,6 +192,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
     observeCircuitBreaker (service, reason) { circuitBreakerTrips.inc({ service, reason }) },
     setIdentityProvider (provider) { identity = provider },
+    setFederationProvider (provider) { federation = provider },
     text: async () => await registry.metrics()
   }
 }
