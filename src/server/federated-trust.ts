@@ -75,7 +75,8 @@ export class FederatedTrust {
         starts.push(kept.poller.refresh())
         continue
       }
-      const poller = new BundleEndpointPoller({
+      let lastLogged: string | undefined
+      const poller: BundleEndpointPoller = new BundleEndpointPoller({
         target: endpoint,
         fetch: bundleEndpointFetcher(endpoint),
         ...(endpoint.profile === 'https_spiffe' ? { bootstrapBundle: endpoint.bootstrapBundle } : {}),
@@ -83,9 +84,16 @@ export class FederatedTrust {
         clock: this.#clock,
         onChange: (bundle) => {
           if (bundle === undefined) this.#log?.warn({ trustDomain: td, endpoint: endpoint.url, code: poller.status().lastError?.code, reason: poller.status().lastError?.message }, 'federated trust domain withdrawn')
+          else this.#log?.info({ trustDomain: td, endpoint: endpoint.url, sequence: poller.status().sequence ?? null }, 'federated bundle changed')
           this.#apply()
         },
-        onError: (err) => { this.#log?.warn({ trustDomain: td, endpoint: endpoint.url, code: err.code, reason: err.message }, 'bundle endpoint fetch failed; the last good bundle stays') }
+        onError: (err) => {
+          // Retries repeat the same failure: logged once until a good fetch or another failure.
+          const key = `${err.code}\0${err.message}\0${poller.status().lastSuccessAt ?? ''}`
+          if (key === lastLogged) return
+          lastLogged = key
+          this.#log?.warn({ trustDomain: td, endpoint: endpoint.url, code: err.code, reason: err.message }, 'bundle endpoint fetch failed; the last good bundle stays')
+        }
       })
       next.set(td, { key, poller })
       starts.push(poller.start())
