@@ -130,3 +130,12 @@ t.test('the state directory view', async (t) => {
   await writeFile(join(creds, 'certificates.pem'), other.chainPem)
   t.same((await readDeriveInputs(fromDir, fileStateView(fromDir))).certificatePem, new Map(), 'a certificate of another identity is not shown')
 })
+
+t.test('a pool\'s bundle endpoints are shown as an extension, without the bootstrap pem', async (t) => {
+  const c = config(edit(baseDoc(partner), [['workloadIdentityPools', 0, 'inlineTrustConfig', 'additionalTrustBundles', 'partner.example'], {
+    bundleEndpoint: { url: 'https://127.0.0.1:8443/', profile: 'https_spiffe', endpointSpiffeId: 'spiffe://partner.example/be', bootstrapBundle: partner }
+  }]))
+  const pool = describeResources(c).find((r) => r.kind === 'workload-identity-pools')?.body as Body
+  t.same(pool.spiffeLbExtensions, { bundleEndpoints: { 'partner.example': { url: 'https://127.0.0.1:8443/', profile: 'https_spiffe', endpointSpiffeId: 'spiffe://partner.example/be', maxBundleAge: '86400s' } } })
+  t.equal(pool.inlineTrustConfig, undefined, 'no inline bundle left')
+})

@@ -84,6 +84,17 @@ function poolBody (pool: WorkloadIdentityPoolConfig): Record<string, unknown> {
       }]))
     }
   }
+  if (pool.bundleEndpoints.length > 0) {
+    // Not a cloud field: federated domains fetched from their SPIFFE bundle endpoint.
+    body.spiffeLbExtensions = {
+      bundleEndpoints: Object.fromEntries(pool.bundleEndpoints.map((e) => [e.trustDomain.name, {
+        url: e.url,
+        profile: e.profile,
+        ...(e.profile === 'https_spiffe' ? { endpointSpiffeId: e.endpointSpiffeId.toString() } : {}),
+        maxBundleAge: formatDuration(e.maxBundleAgeMs)
+      }]))
+    }
+  }
   return body
 }
 
