@@ -25,7 +25,7 @@ export interface IdentityCredentials {
   revocation?: RevocationFeed | undefined
   /** The local CA pool's own CRL input (issuer source), kept across reloads. */
   poolCrl?: DomainCrlInput[]
-  /** The pool's inline and bundle-endpoint trust, when the pool federates by bundle endpoint. */
+  /** The pool's inline and bundle-endpoint trust (absent when the identity's pool is not in the config). */
   federation?: FederatedTrust
 }
 
@@ -48,9 +48,8 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
   try {
     for (const { identity, services } of byIdentity.values()) {
       const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain))
-      const federation = pool === undefined || pool.bundleEndpoints.length === 0
-        ? undefined
-        : await FederatedTrust.open(pool.additionalTrustBundles, pool.bundleEndpoints, clock, log)
+      // Made for every pool, with or without endpoints, so a reload may add the first one.
+      const federation = pool === undefined ? undefined : await FederatedTrust.open(pool.additionalTrustBundles, pool.bundleEndpoints, clock, log)
       const store = new CredentialStore({
         identity,
         clock,
