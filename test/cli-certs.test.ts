@@ -182,7 +182,7 @@ t.test('usage errors and unreadable input are coded errors naming the file and r
     ['bad --now', verify({ bundle: [bundle], now: 'tomorrow' }), 'ERR_SPIFFE_CLI_NOW', /ISO 8601/],
     ['invalid --id', issue({ id: 'spiffe://UPPER/x' }), 'ERR_SPIFFE_TRUST_DOMAIN_', /^--id: /],
     ['--id without a path', issue({ id: `spiffe://${TD}` }), 'ERR_SPIFFE_CLI_ID_HAS_NO_PATH', /needs a path/],
-    ['bad lifetime', issue({ lifetime: '1d' }), 'ERR_SPIFFE_CLI_LIFETIME', /"86400s", got "1d"/],
+    ['bad lifetime', issue({ lifetime: '1d' }), 'ERR_SPIFFE_CLI_LIFETIME', /"24h" or "1m30s", got "1d"/],
     ['missing CA dir', issue({ ca: p('none') }), 'ERR_SPIFFE_CLI_READ_FILE', /cannot read ca certificate ".*none\/ca\.pem"/],
     ['CA key of another CA', issue({ ca: p('mixed') }), 'ERR_SPIFFE_PKI_KEY_MISMATCH', /mixed.*does not match/],
     ['unknown key algorithm', ca({ keyAlgorithm: 'ed25519' }), 'ERR_SPIFFE_PKI_UNKNOWN_KEY_ALGORITHM', /^--key-algorithm: .*ECDSA_P256.*ec-p256-sha256/],

@@ -9,7 +9,7 @@ function addCaOptions (cmd: Command, lifetime: string): Command {
     .option('--subject <dn>', 'subject, like gcloud\'s --subject: "CN=Demo Root CA, O=Demo"')
     .option('--key-algorithm <alg>', 'ECDSA_P256 (default), ECDSA_P384, RSA_2048, RSA_3072, RSA_4096, or a gcloud name (ec-p256-sha256 …)')
     .option('--max-chain-length <n>', 'basicConstraints pathLen: how many subordinate CAs may follow')
-    .option('--lifetime <duration>', 'validity, seconds with an "s" suffix', lifetime)
+    .option('--lifetime <duration>', 'validity, a duration like 86400s, 24h or 90m', lifetime)
     .option('--force', 'replace an existing CA in --out')
 }
 
@@ -26,6 +26,6 @@ export function registerCaCommand (program: Command): void {
     .requiredOption('--ca <dir>', 'the CA directory: from ca create-*, or a CA pool\'s <stateDir>/ca-pools/<pool>')
     .option('--serial <hex>', 'serial number of the certificate to revoke')
     .option('--cert <file>', 'the certificate to revoke (PEM; its first certificate)')
-    .option('--crl-validity <duration>', 'how long the CRL stays fresh (nextUpdate), seconds with an "s" suffix', flagSeconds(CRL_VALIDITY_MS))
+    .option('--crl-validity <duration>', 'how long the CRL stays fresh (nextUpdate), a duration like 86400s or 168h', flagSeconds(CRL_VALIDITY_MS))
     .action(async (opts: CaRevokeOptions) => { process.exitCode = await runCaRevoke(opts, output) })
 }

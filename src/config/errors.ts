@@ -49,7 +49,7 @@ export const CONFIG_ERRORS = {
   ERR_SPIFFE_CONFIG_CA_SUBJECT: e('a ca subject is not a distinguished name', 'a plain name instead of "CN=…, O=…"', 'write the subject as comma-separated KEY=value pairs'),
   ERR_SPIFFE_CONFIG_CA_KEY_ALGORITHM: e('a ca key algorithm is not supported', 'a misspelt algorithm name', 'use one of the supported key algorithms'),
   ERR_SPIFFE_CONFIG_CA_LIFETIME: e('a ca lifetime is shorter than 86400s', 'a ca that would not outlive the 24h certificates it issues', 'give the ca a lifetime of at least 86400s'),
-  ERR_SPIFFE_CONFIG_DURATION: e('a duration is not seconds with an "s" suffix ("86400s")', 'a bare number, or minutes and hours ("24h")', 'write durations as gcloud prints them, in seconds with "s"'),
+  ERR_SPIFFE_CONFIG_DURATION: e('a duration is not a number with a unit: ms, s (also the cloud\'s "86400s" and "1.5s"), m or h', 'a bare number, or an unknown unit like "1d"', 'write a duration like "86400s", "500ms", "5m" or "24h"'),
   ERR_SPIFFE_CONFIG_BACKEND_SERVICE_NAME: e('a backend service name is not 1-63 lowercase letters, digits and hyphens starting with a letter', 'capitals, underscores or a trailing hyphen', 'rename the backend service'),
   ERR_SPIFFE_CONFIG_DUPLICATE_BACKEND_SERVICE: e('a backend service name is used twice', 'a backend service block pasted twice', 'give each backend service its own name'),
   ERR_SPIFFE_CONFIG_IDENTITY_EXCLUSIVE: e('a tlsSettings field is set together with tlsSettings.identity, which creates it', 'a hand-written subjectAltNames or authentication config next to a managed identity', 'remove the field; the managed identity derives it'),

@@ -58,8 +58,10 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
   // seeds: lifetime 24h-30d, rotation window 50-80, five key algorithms
   ...(['86399s', '2592001s'].map((lifetime): [string, Doc, Array<[string, string, string]>] => [`lifetime ${lifetime}`, edit(base, [[...CIC, 'lifetime'], lifetime]),
     [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.lifetime', 'ERR_SPIFFE_CONFIG_LIFETIME', `lifetime must be between 86400s (24h) and 2592000s (30d), got "${lifetime}"`]]])),
-  ['lifetime not in seconds', edit(base, [[...CIC, 'lifetime'], '24h']),
-    [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.lifetime', 'ERR_SPIFFE_CONFIG_DURATION', 'duration must be seconds with an "s" suffix, like "86400s", got "24h"']]],
+  ['lifetime not a duration', edit(base, [[...CIC, 'lifetime'], '1d']),
+    [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.lifetime', 'ERR_SPIFFE_CONFIG_DURATION', 'duration must be a number with a unit (ms, s, m or h), like "500ms", "30s", "1.5s", "5m", "24h" or "1m30s", got "1d"']]],
+  ['lifetime in hours', edit(base, [[...CIC, 'lifetime'], '23h']),
+    [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.lifetime', 'ERR_SPIFFE_CONFIG_LIFETIME', 'lifetime must be between 86400s (24h) and 2592000s (30d), got "23h"']]],
   ...([49, 81].map((pct): [string, Doc, Array<[string, string, string]>] => [`rotation window ${pct}`, edit(base, [[...CIC, 'rotationWindowPercentage'], pct]),
     [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.rotationWindowPercentage', 'ERR_SPIFFE_CONFIG_ROTATION_WINDOW', `rotation window percentage must be between 50 and 80, got "${pct}"`]]])),
   ['key algorithm', edit(base, [[...CIC, 'keyAlgorithm'], 'ec-p256-sha256']),

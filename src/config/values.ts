@@ -1,5 +1,6 @@
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { configError } from './errors.ts'
+import { DURATION_SYNTAX, parseDurationMs } from '../internal/duration.ts'
 
 /**
  * Leaf-value parsers of the config format (config/schema.ts). Each returns the parsed value
@@ -16,20 +17,17 @@ export const RESOURCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/
 /** CA IDs: up to 64 chars of letters, digits, underscores and hyphens (seeds: roots create). */
 export const CA_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-const DURATION = /^(\d{1,12})(?:\.(\d{1,9}))?s$/
-
 /**
- * Returns a protobuf-JSON duration (`"86400s"`, `"0.5s"`: the form gcloud prints) in
- * milliseconds. Throws `ERR_SPIFFE_CONFIG_DURATION`.
+ * Returns a config duration in milliseconds: the cloud's protobuf-JSON form (`"86400s"`,
+ * `"0.5s"`, as gcloud prints it) or any other form of internal/duration.ts (`500ms`, `5m`,
+ * `24h`). Throws `ERR_SPIFFE_CONFIG_DURATION`; the validator records it under the field's path.
  */
 export function parseDuration (text: string): number {
-  const m = DURATION.exec(text)
-  if (m === null) {
-    throw configError('ERR_SPIFFE_CONFIG_DURATION',
-      `duration must be seconds with an "s" suffix, like "86400s", got ${quote(text)}`)
+  const ms = parseDurationMs(text)
+  if (ms === undefined) {
+    throw configError('ERR_SPIFFE_CONFIG_DURATION', `duration must be ${DURATION_SYNTAX}, got ${quote(text)}`)
   }
-  const fraction = (m[2] ?? '').padEnd(9, '0')
-  return Number(m[1]) * 1000 + Math.round(Number(fraction) / 1e6)
+  return ms
 }
 
 /** Returns milliseconds as a duration in the cloud's form: 86400000 → `"86400s"`. */

@@ -108,6 +108,13 @@ t.test('notAfter is clamped to the issuer notAfter', async (t) => {
   t.equal(short.cert.validToDate.getTime(), Math.floor(T0 / 1000) * 1000 + 3600_000 - 1000, 'a shorter lifetime is kept')
 })
 
+t.test('the shortest lifetime, 1s, is one valid second (notAfter == notBefore), not an issuer error', async (t) => {
+  const root = await createRootCa({ subject: 'CN=Root', notBefore: T0, lifetimeMs: DAY })
+  const { cert } = await issueSvidCertificate(root, { uri: URI, notBefore: T0 + 1500, lifetimeMs: 1000 })
+  t.equal(cert.validFromDate.getTime(), Math.floor((T0 + 1500) / 1000) * 1000)
+  t.equal(cert.validToDate.getTime(), cert.validFromDate.getTime(), 'x.509 validity is inclusive: one second')
+})
+
 t.test('issuing refuses what cannot make a valid leaf', async (t) => {
   const root = await createRootCa({ subject: 'CN=Root', notBefore: T0, lifetimeMs: DAY })
   await t.rejects(issueSvidCertificate(root, { uri: URI, notBefore: T0 + 2 * DAY, lifetimeMs: DAY }), { code: 'ERR_SPIFFE_PKI_ISSUER_EXPIRED' })

@@ -44,10 +44,11 @@ export async function issueSvidCertificate (ca: CertificateAuthority, opts: Svid
   }
   const notBefore = toSeconds(opts.notBefore ?? Date.now())
   // X.509 validity includes its last second, hence -1 s (Google's SVIDs: 10:15:48 .. 10:15:47
-  // next day). Clamped: a leaf valid after its issuer expires would be refused by every
-  // verifier from that moment on, so it must not claim a lifetime the CA cannot back.
+  // next day); a 1 s lifetime is thus notBefore == notAfter, one valid second, not an error.
+  // Clamped: a leaf valid after its issuer expires would be refused by every verifier from that
+  // moment on, so it must not claim a lifetime the CA cannot back.
   const notAfter = Math.min(notBefore + opts.lifetimeMs - 1000, toSeconds(ca.cert.validToDate.getTime()))
-  if (notAfter <= notBefore) {
+  if (notAfter < notBefore) {
     throw pkiError('ERR_SPIFFE_PKI_ISSUER_EXPIRED',
       `issuing ca ${quote(subjectText(ca.cert))} expires at ${ca.cert.validToDate.toISOString()}, before the svid could start`)
   }

@@ -1,10 +1,9 @@
-import { parseDuration } from '../config/values.ts'
 import { runAgent, type AgentHandle } from '../control/agent.ts'
 import { DEFAULT_METADATA_ROOT } from '../credentials/metadata-client.ts'
-import { isSpiffeLbError, quote } from '../internal/errors.ts'
+import { isSpiffeLbError } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
-import { serverError } from './errors.ts'
+import { durationFlag } from './duration-flag.ts'
 
 /** Options of `spiffe-lb agent`, as commander parses them. */
 export interface AgentCommandOptions {
@@ -38,7 +37,7 @@ export async function runAgentOnce (opts: AgentCommandOptions, out: CommandOutpu
 
 /** Starts the agent loop, logging each write to stdout and each failure to stderr. */
 export function startAgentCommand (opts: AgentCommandOptions, out: CommandOutput): AgentHandle {
-  const intervalMs = intervalFlag(opts.interval)
+  const intervalMs = durationFlag('--interval', opts.interval, 100, 'ERR_SPIFFE_CLI_INTERVAL')
   return runAgent({
     metadataUrl: opts.metadata,
     outDir: opts.out,
@@ -47,13 +46,4 @@ export function startAgentCommand (opts: AgentCommandOptions, out: CommandOutput
     onWrite: (dir) => { out.stdout.write(`${new Date().toISOString()} wrote ${opts.out} -> ${dir}\n`) },
     onError: (err) => { out.stderr.write(`spiffe-lb agent: ${err.code}: ${err.message}${err.at === undefined ? '' : ` (at ${err.at})`}\n`) }
   })
-}
-
-function intervalFlag (value: string): number {
-  let ms = 0
-  try { ms = parseDuration(value) } catch {}
-  if (!(ms >= 100)) {
-    throw serverError('ERR_SPIFFE_CLI_INTERVAL', `--interval must be seconds with an "s" suffix, like "300s", got ${quote(value)}`, { at: '--interval' })
-  }
-  return ms
 }

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { quote } from '../internal/errors.ts'
+import { durationFlag } from './duration-flag.ts'
 import { readFileBytes } from './read-text-file.ts'
 import { revokeInCaDir } from '../control/ca-revocation.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
@@ -11,7 +11,7 @@ export interface CaRevokeOptions {
   ca: string
   serial?: string
   cert?: string
-  /** How long the published CRL stays fresh, `86400s` form. */
+  /** How long the published CRL stays fresh: a duration such as `86400s` or `24h`. */
   crlValidity: string
 }
 
@@ -23,12 +23,9 @@ export async function runCaRevoke (opts: CaRevokeOptions, out: CommandOutput, cl
   if ((opts.serial === undefined) === (opts.cert === undefined)) {
     throw serverError('ERR_SPIFFE_CLI_REVOKE_TARGET', 'give exactly one of --serial HEX or --cert FILE', { at: '--serial' })
   }
-  const m = /^(\d+)s$/.exec(opts.crlValidity)
-  if (m === null || Number(m[1]) <= 0) {
-    throw serverError('ERR_SPIFFE_CLI_DURATION', `--crl-validity must be seconds with an "s" suffix, like 86400s, got ${quote(opts.crlValidity)}`, { at: '--crl-validity' })
-  }
+  const validityMs = durationFlag('--crl-validity', opts.crlValidity, 1000)
   const serial = opts.serial ?? readChain(await readFileBytes(opts.cert ?? '', 'certificate'), opts.cert ?? '')[0]?.serialNumber ?? ''
-  const { crlPath, revoked } = await revokeInCaDir(opts.ca, serial, clock.now(), Number(m[1]) * 1000)
+  const { crlPath, revoked } = await revokeInCaDir(opts.ca, serial, clock.now(), validityMs)
   out.stdout.write(`revoked serial ${serial.toLowerCase()}; wrote ${crlPath} (${revoked.length} revoked)\n`)
   return EXIT.OK
 }

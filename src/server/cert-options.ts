@@ -1,5 +1,5 @@
 import { writeFileAtomic } from '../internal/atomic-write.ts'
-import { parseDuration } from '../config/values.ts'
+import { durationFlag } from './duration-flag.ts'
 import { isSpiffeLbError, quote, withContext } from '../internal/errors.ts'
 import { parseKeyAlgorithm, type KeyAlgorithm } from '../pki/index.ts'
 import { serverError } from './errors.ts'
@@ -15,15 +15,9 @@ export function keyAlgorithmOption (value: string | undefined): KeyAlgorithm | u
   }
 }
 
-/** Returns a `--lifetime` like `86400s` in ms. */
+/** Returns a `--lifetime` (`86400s`, `24h`, at least `1s`) in ms; `ERR_SPIFFE_CLI_LIFETIME` otherwise. */
 export function lifetimeOption (value: string): number {
-  try {
-    const ms = parseDuration(value)
-    if (ms >= 1000) return ms
-  } catch (err) {
-    if (!isSpiffeLbError(err)) throw err
-  }
-  throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "1s", like "86400s", got ${quote(value)}`, { at: '--lifetime' })
+  return durationFlag('--lifetime', value, 1000, 'ERR_SPIFFE_CLI_LIFETIME')
 }
 
 /** Writes one certificate or key file atomically; a failure is `ERR_SPIFFE_CLI_WRITE_FILE` naming the file. */

@@ -1,12 +1,10 @@
 import type { SpiffeLbConfig } from '../config/types.ts'
-import { parseDuration } from '../config/values.ts'
+import { durationFlag } from './duration-flag.ts'
 import { openPoolIssuance, poolTrustAnchors } from '../control/pool-issuance.ts'
 import type { IssuedPem, IssueParams } from '../control/rotating-credential.ts'
 import type { Clock } from '../internal/clock.ts'
-import { quote } from '../internal/errors.ts'
 import { issueSvidCertificate } from '../pki/index.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
-import { serverError } from './errors.ts'
 import { join } from 'node:path'
 import { CA_FILES } from '../control/ca-layout.ts'
 
@@ -28,7 +26,7 @@ export interface IdentityIssuance {
  */
 export async function openIdentityIssuance (config: SpiffeLbConfig, identity: SpiffeId, opts: { state?: string, lifetime?: string }, clock: Clock): Promise<IdentityIssuance> {
   const { pool, cic, ca, caDir } = await openPoolIssuance(config, identity, { ...(opts.state === undefined ? {} : { stateDir: opts.state }), clock })
-  const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : lifetimeFlag(opts.lifetime)
+  const lifetimeMs = opts.lifetime === undefined ? cic.lifetimeMs : durationFlag('--lifetime', opts.lifetime, 2000, 'ERR_SPIFFE_CLI_LIFETIME')
   return {
     issue: async (p) => await issueSvidCertificate(ca, { uri: identity.toString(), keyAlgorithm: cic.keyAlgorithm, ...p }),
     anchors: poolTrustAnchors(pool, ca),
@@ -41,13 +39,4 @@ export async function openIdentityIssuance (config: SpiffeLbConfig, identity: Sp
 /** Returns a human summary of an issuance for the servers' start-up line. */
 export function issuanceSummary (i: IdentityIssuance): string {
   return `(lifetime ${i.rotation.lifetimeMs / 1000}s, rotation at ${i.rotation.rotationWindowPercentage}%, trust domains: ${[...i.anchors.keys()].join(', ')})`
-}
-
-function lifetimeFlag (value: string): number {
-  let ms = 0
-  try { ms = parseDuration(value) } catch {}
-  if (ms < 2000) {
-    throw serverError('ERR_SPIFFE_CLI_LIFETIME', `--lifetime must be seconds with an "s" suffix, at least "2s", got ${quote(value)}`, { at: '--lifetime' })
-  }
-  return ms
 }

@@ -14,6 +14,7 @@ import { nowOption } from './inspect.ts'
 import { renderProbeReport } from './probe-output.ts'
 import { loadBundles, loadCrls } from './trust-inputs.ts'
 import { serverError } from './errors.ts'
+import { durationFlag } from './duration-flag.ts'
 
 /** Options of `probe`, as commander parses them. */
 export interface ProbeCommandOptions {
@@ -77,9 +78,10 @@ async function fileIdentity (opts: ProbeCommandOptions): Promise<Identity> {
  */
 export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, clock: Clock = systemClock): Promise<number> {
   const target = parseHostPort(opts.target, 'ERR_SPIFFE_CLI_PROBE_TARGET', 1, serverError)
-  const timeoutMs = Number(opts.timeout)
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw serverError('ERR_SPIFFE_CLI_PROBE_TIMEOUT', `--timeout must be a positive number of milliseconds, got ${quote(opts.timeout)}`, { at: '--timeout' })
+  // A bare integer stays milliseconds, as before durations had units.
+  const timeoutMs = /^[0-9]+$/.test(opts.timeout) ? Number(opts.timeout) : durationFlag('--timeout', opts.timeout, 1, 'ERR_SPIFFE_CLI_PROBE_TIMEOUT')
+  if (timeoutMs <= 0) {
+    throw serverError('ERR_SPIFFE_CLI_PROBE_TIMEOUT', `--timeout must be more than 0ms, got ${quote(opts.timeout)}`, { at: '--timeout' })
   }
   const now = nowOption(opts.now, clock)
   if (opts.config !== undefined && opts.service === undefined) {

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { bufferedLogDestination } from './log-destination.ts'
-import { parseDuration } from '../config/values.ts'
+import { durationFlag } from './duration-flag.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
 import { quote } from '../internal/errors.ts'
@@ -46,10 +46,10 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     throw serverError('ERR_SPIFFE_CLI_LOG_LEVEL',
       `--log-level must be one of ${[...Object.keys(pino.levels.values), 'silent'].join(', ')}, got ${quote(flags.logLevel)}`, { at: '--log-level' })
   }
+  const drainMs = durationFlag('--drain-timeout', flags.drainTimeout)
   if (flags.check === true) return await runConfigCheck(flags.config, out)
   const loaded = await loadServeableConfig(flags.config, out)
   if (!loaded.ok) return EXIT.USAGE
-  const drainMs = parseDuration(flags.drainTimeout)
   const destination = bufferedLogDestination()
   const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } }, destination.stream)
   let server: RunningServer
