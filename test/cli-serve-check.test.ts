@@ -33,3 +33,23 @@ t.test('serve --check refuses what serve refuses: backend services without an id
     t.notMatch(res.stdout, /config ok/)
   }
 })
+
+t.test('serve --check: a near-miss key gets a suggestion; a ca pool keyed by another region and a relative health check path are refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-check-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const world = await createDemoWorld(dir, Date.now())
+  const text = demoConfigYaml(world, new Map(world.backends.map((b, i) => [b.name, 19443 + i])), { proxyPort: 0, adminPort: 0 })
+  const typo = join(dir, 'typo.yaml')
+  await writeFile(typo, text.replace('    timeoutSec: 30\n', '    timeoutsec: 30\n'))
+  const unknown = await cli(['serve', '--check', '-c', typo])
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, /^backendServices\[0\]\.timeoutsec: unknown key "timeoutsec": did you mean "timeoutSec"\? \(ERR_SPIFFE_CONFIG_UNKNOWN_KEY\)$/m)
+  const semantic = join(dir, 'semantic.yaml')
+  await writeFile(semantic, text
+    .replace(/caPools: \{ us-central1: (\S+) \}/, 'caPools: { us-east1: $1 }')
+    .replace('healthCheck: { requestPath: /healthz,', 'healthCheck: { requestPath: healthz,'))
+  const refused = await cli(['serve', '--check', '-c', semantic])
+  t.equal(refused.code, 2)
+  t.match(refused.stderr, /^workloadIdentityPools\[0\]\.inlineCertificateIssuanceConfig\.caPools\.us-east1: ca pool "projects\/\d+\/locations\/us-central1\/caPools\/\S+" is in location "us-central1", not in the region "us-east1" its key names \(ERR_SPIFFE_CONFIG_CA_POOL_REGION\)$/m)
+  t.match(refused.stderr, /^backendServices\[0\]\.healthCheck\.requestPath: request path must start with "\/", got "healthz" \(ERR_SPIFFE_CONFIG_HEALTH_CHECK_PATH\)$/m)
+})

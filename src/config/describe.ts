@@ -6,6 +6,7 @@ import { deriveResources, type DeriveInputs, type DerivedResources } from './der
 import type { BackendServiceConfig, SpiffeLbConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { formatDuration } from './values.ts'
 import { configError } from './errors.ts'
+import { closestKey } from './key-suggestion.ts'
 
 /** The resource kinds `describe` knows, named like the gcloud command groups. */
 export const DESCRIBE_KINDS = ['workload-identity-pools', 'backend-services', 'backend-authentication-configs', 'certificates', 'trust-configs'] as const
@@ -51,7 +52,13 @@ export function describeResources (config: SpiffeLbConfig, opts: DescribeOptions
   ]
   const selected = all.filter((r) => (kind === undefined || r.kind === kind) && (opts.name === undefined || r.names.includes(opts.name)))
   if (opts.name !== undefined && selected.length === 0) {
-    throw configError('ERR_SPIFFE_CONFIG_RESOURCE_NOT_FOUND', `no ${kind ?? 'resource'} named ${quote(opts.name)} in ${quote(config.source)}`)
+    // Name what exists, so a typo is one look away from its fix.
+    const existing = all.filter((r) => kind === undefined || r.kind === kind).map((r) => r.names[0] ?? '')
+    const near = closestKey(opts.name, existing)
+    const hint = existing.length === 0
+      ? `; the config has no ${kind ?? 'resources'}`
+      : `${near === undefined ? '' : `; did you mean ${quote(near)}?`}; ${kind ?? 'resources'} there: ${existing.join(', ')}`
+    throw configError('ERR_SPIFFE_CONFIG_RESOURCE_NOT_FOUND', `no ${kind ?? 'resource'} named ${quote(opts.name)} in ${quote(config.source)}${hint}`)
   }
   return selected
 }

@@ -41,6 +41,7 @@ export const CONFIG_ERRORS = {
   ERR_SPIFFE_CONFIG_KEY_ALGORITHM: e('an issuance key algorithm is not supported', 'a misspelt algorithm name', 'use one of the algorithms the message lists'),
   ERR_SPIFFE_CONFIG_TRUST_CONFIG_BOTH: e('a pool has both additionalTrustBundles and a pasted spiffeTrustStores', 'a pasted trust config added next to the native form', 'keep one of the two forms'),
   ERR_SPIFFE_CONFIG_CIC_REQUIRED: e('a pool needs an inlineCertificateIssuanceConfig because a backend service takes its identity from it and credentials come from the issuer', 'the issuance config left out of a pool used with credentials.source "issuer"', 'add inlineCertificateIssuanceConfig to the pool, or use another credential source'),
+  ERR_SPIFFE_CONFIG_CA_POOL_REGION: e('an issuance config maps a region to a ca pool located in another region', 'a pool reference copied under the wrong region key, e.g. us-east1: …/locations/us-central1/…', 'key each ca pool by the region in its own name'),
   ERR_SPIFFE_CONFIG_CA_POOL_NAME: e('a ca pool name is not "projects/NUMBER/locations/REGION/caPools/POOL_ID"', 'a short pool id, or a name with invalid characters', 'write the full resource name'),
   ERR_SPIFFE_CONFIG_CA_POOL_PROJECT: e('a ca pool is not in this config\'s project', 'a pool name pasted from another project', 'use this project\'s number or id in the name'),
   ERR_SPIFFE_CONFIG_DUPLICATE_CA_POOL: e('a ca pool is defined twice', 'a ca pool block pasted twice', 'keep one definition per ca pool'),

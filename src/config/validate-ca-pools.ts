@@ -40,6 +40,11 @@ export function findCaPool (pools: readonly CaPoolConfig[], ref: string, project
   return pools.find((p) => p.location === m[2] && p.poolId === m[3])
 }
 
+/** Returns the REGION of a `projects/P/locations/REGION/caPools/ID` reference, or undefined when it is not one. */
+export function caPoolLocation (ref: string): string | undefined {
+  return CA_POOL_NAME.exec(ref)?.[2]
+}
+
 /** Returns the `caPools[]` entries resolved (root CAs the local control plane creates on first use). */
 export function resolveCaPools (raw: RawConfig['caPools'], ctx: PoolContext): CaPoolConfig[] {
   const { list, project } = ctx

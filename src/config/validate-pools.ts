@@ -8,7 +8,7 @@ import type { RawPool } from './schema.ts'
 import { resolveTrustStores } from './trust-bundles.ts'
 import { resolveBundleEndpoints } from './bundle-endpoints.ts'
 import type { BundleEndpointConfig, CaPoolConfig, CertificateIssuanceConfig, ManagedIdentityConfig, WorkloadIdentityPoolConfig } from './types.ts'
-import { durationAt, findCaPool, type PoolContext } from './validate-ca-pools.ts'
+import { caPoolLocation, durationAt, findCaPool, type PoolContext } from './validate-ca-pools.ts'
 import { NAMESPACE_ID, POOL_ID, idRuleMessage } from './values.ts'
 
 // The seeds print `projects/N/name/locations/…` in one describe output; accept it when pasted.
@@ -86,6 +86,12 @@ function resolveIssuance (raw: NonNullable<RawPool['inlineCertificateIssuanceCon
   for (const [region, ref] of Object.entries(raw.caPools)) {
     if (findCaPool(caPools, ref, ctx.project, !ctx.projectNumberOk) === undefined) {
       list.add([...at, 'caPools', region], 'ERR_SPIFFE_CONFIG_CA_POOL_NOT_FOUND', `ca pool ${quote(ref)} is not defined in caPools[]`)
+    }
+    // The map is region → the ca pool serving that region; a pool of another region there is a
+    // copy-paste slip the cloud's own documents invite (seeds: "REGION: …/locations/REGION/…").
+    const location = caPoolLocation(ref)
+    if (location !== undefined && location !== region) {
+      list.add([...at, 'caPools', region], 'ERR_SPIFFE_CONFIG_CA_POOL_REGION', `ca pool ${quote(ref)} is in location ${quote(location)}, not in the region ${quote(region)} its key names`)
     }
   }
   const lifetimeMs = durationAt(raw.lifetime, [...at, 'lifetime'], list)

@@ -67,8 +67,10 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
   ['key algorithm', edit(base, [[...CIC, 'keyAlgorithm'], 'ec-p256-sha256']),
     [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.keyAlgorithm', 'ERR_SPIFFE_CONFIG_KEY_ALGORITHM', 'key algorithm must be one of ECDSA_P256, ECDSA_P384, RSA_2048, RSA_3072, RSA_4096, got "ec-p256-sha256"']]],
   // the CIC's CA pool must exist
-  ['CIC names an unknown CA pool', edit(base, [[...CIC, 'caPools', 'europe-west1'], CA_POOL.replace('root-pool', 'eu-pool')]),
-    [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.caPools.europe-west1', 'ERR_SPIFFE_CONFIG_CA_POOL_NOT_FOUND', `ca pool "${CA_POOL.replace('root-pool', 'eu-pool')}" is not defined in caPools[]`]]],
+  ['CIC names an unknown CA pool', edit(base, [[...CIC, 'caPools', 'us-central1'], CA_POOL.replace('root-pool', 'eu-pool')]),
+    [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.caPools.us-central1', 'ERR_SPIFFE_CONFIG_CA_POOL_NOT_FOUND', `ca pool "${CA_POOL.replace('root-pool', 'eu-pool')}" is not defined in caPools[]`]]],
+  ['CIC keys a CA pool under another region', edit(base, [[...CIC, 'caPools'], { 'us-east1': CA_POOL }]),
+    [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.caPools.us-east1', 'ERR_SPIFFE_CONFIG_CA_POOL_REGION', `ca pool "${CA_POOL}" is in location "us-central1", not in the region "us-east1" its key names`]]],
   ['CIC without CA pools', edit(base, [[...CIC, 'caPools'], {}]),
     [['workloadIdentityPools[0].inlineCertificateIssuanceConfig.caPools', 'ERR_SPIFFE_CONFIG_EMPTY', 'must not be empty']]],
   ['CIC required for the issuer', edit(base, [[...CIC], undefined]),
@@ -184,7 +186,10 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
     ['project', 'ERR_SPIFFE_CONFIG_REQUIRED', 'is required'],
     ['backendServices[0].timeoutSec', 'ERR_SPIFFE_CONFIG_TYPE', 'must be a number, got string "30"'],
     ['backendServices[0].backends', 'ERR_SPIFFE_CONFIG_EMPTY', 'must not be empty'],
-    ['backendServices[0].timeoutsec', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "timeoutsec" (misspelt, or not supported here)']]],
+    ['backendServices[0].timeoutsec', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "timeoutsec": did you mean "timeoutSec"?']]],
+  ['unknown keys, near one and far from all', edit(base, [[...BS, 'healthCheck'], { requestPth: '/healthz' }], [['frontend', 'zzz'], 1]), [
+    ['backendServices[0].healthCheck.requestPth', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "requestPth": did you mean "requestPath"?'],
+    ['frontend.zzz', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "zzz" (misspelt, or not supported here; known keys: listen, tls, allowTrace, limits)']]],
   ['range', edit(base, [[...BS, 'timeoutSec'], 0]),
     [['backendServices[0].timeoutSec', 'ERR_SPIFFE_CONFIG_RANGE', 'must be at least 1, got "0"']]]
 ]

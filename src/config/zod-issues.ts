@@ -1,7 +1,8 @@
 import type { z } from 'zod'
 import { quote } from '../internal/errors.ts'
 import type { ConfigPath, IssueList } from './issues.ts'
-import { ENUM_CODES } from './schema.ts'
+import { ENUM_CODES, configSchema } from './schema.ts'
+import { closestKey, knownKeysAt } from './key-suggestion.ts'
 
 type ZodIssue = z.core.$ZodIssue
 
@@ -27,11 +28,16 @@ export function addZodIssues (issues: readonly ZodIssue[], list: IssueList): voi
         if (issue.input === undefined) list.add(path, 'ERR_SPIFFE_CONFIG_REQUIRED', 'is required')
         else list.add(path, 'ERR_SPIFFE_CONFIG_TYPE', `must be ${issue.expected === 'int' ? 'an integer' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}, got ${typeName(issue.input)}`)
         break
-      case 'unrecognized_keys':
+      case 'unrecognized_keys': {
+        const known = knownKeysAt(configSchema, path)
         for (const key of issue.keys) {
-          list.add([...path, key], 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', `unknown key ${quote(key)} (misspelt, or not supported here)`)
+          const near = closestKey(key, known)
+          list.add([...path, key], 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', near === undefined
+            ? `unknown key ${quote(key)} (misspelt, or not supported here${known.length === 0 ? '' : `; known keys: ${known.join(', ')}`})`
+            : `unknown key ${quote(key)}: did you mean ${quote(near)}?`)
         }
         break
+      }
       case 'invalid_value': {
         const code = (typeof last === 'string' ? ENUM_CODES[last] : undefined) ?? 'ERR_SPIFFE_CONFIG_ENUM'
         list.add(path, code, `must be one of ${issue.values.map(String).join(', ')}, got ${quote(issue.input)}`)

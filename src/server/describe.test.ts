@@ -79,6 +79,17 @@ t.test('runDescribe refuses an unknown kind or name with exit code 2', async (t)
   }
 })
 
+t.test('describe KIND NAME with a wrong name lists the names that exist', async (t) => {
+  const typo = await cli('describe', '-c', example, 'backend-services', 'wbe')
+  t.equal(typo.code, 2)
+  t.equal(typo.stdout, '')
+  t.match(typo.stderr, /^spiffe-lb describe: no backend-services named "wbe" in .*; did you mean "web"\?; backend-services there: web \(ERR_SPIFFE_CONFIG_RESOURCE_NOT_FOUND\)\n$/)
+  const far = await cli('describe', '-c', example, 'trust-configs', 'nothing-like-it')
+  t.equal(far.code, 2)
+  t.match(far.stderr, /no trust-configs named "nothing-like-it" in .*; trust-configs there: mi-tc-\S+ \(ERR_SPIFFE_CONFIG_RESOURCE_NOT_FOUND\)/)
+  t.notMatch(far.stderr, 'did you mean')
+})
+
 t.test('runConfigCheck: 0 and a summary for a good config', async (t) => {
   const out = { stdout: sink(), stderr: sink() }
   t.equal(await runConfigCheck(example, out), 0)
