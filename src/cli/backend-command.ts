@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
+import { logFormatOption, logLevelOption } from './log-options.ts'
 import { startBackendCommand, type BackendCommandOptions } from '../server/backend.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import { EXIT } from '../server/command-output.ts'
 import { announceReady } from '../server/ready-message.ts'
+import { openCommandLog, type LogFlags } from '../server/command-log.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -20,8 +22,10 @@ export function registerBackendCommand (program: Command): void {
     .option('--allow-id <spiffe-id>', 'allow only this client ID (repeatable; union with --allow-trust-domain)', collect)
     .option('--allow-trust-domain <td>', 'allow only clients of this trust domain (repeatable)', collect)
     .option('--name <label>', 'label echoed in every response')
-    .action(async (opts: BackendCommandOptions) => {
-      const out = { stdout: process.stdout, stderr: process.stderr }
+    .addOption(logLevelOption()).addOption(logFormatOption())
+    .action(async (opts: BackendCommandOptions & LogFlags) => {
+      const logs = openCommandLog(opts, { stdout: process.stdout, stderr: process.stderr })
+      const out = { stdout: process.stdout, stderr: process.stderr, log: logs.log }
       const running = await startBackendCommand(opts, out)
       announceReady({ command: 'backend', address: formatHostPort(running.backend.host, running.backend.port) })
       const onHup = (): void => { running.reload().catch(() => {}) }
@@ -36,8 +40,9 @@ export function registerBackendCommand (program: Command): void {
         process.on('SIGINT', stop)
       })
       process.off('SIGHUP', onHup)
-      out.stderr.write(`spiffe-lb backend: ${signal}, stopping\n`)
+      logs.log.info({ signal }, `${signal}: stopping`)
       await running.stop()
+      logs.close()
       process.exitCode = EXIT.OK
     })
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
+import { logFormatOption, logLevelOption } from './log-options.ts'
 import { EXIT } from '../server/command-output.ts'
+import { openCommandLog, type LogFlags } from '../server/command-log.ts'
 import { startMetadataServerCommand, type MetadataServerCommandOptions } from '../server/metadata-server.ts'
 
 /** Registers `spiffe-lb metadata-server`. */
@@ -11,8 +13,10 @@ export function registerMetadataServerCommand (program: Command): void {
     .option('--identity <identity>', 'managed identity to serve (//… or spiffe://…); default: the first in the config')
     .option('--state <dir>', 'control plane state directory (CA keys); default: the config\'s credentials.stateDir')
     .option('--lifetime <duration>', 'override the certificate lifetime of the pool\'s issuance config, e.g. 60s, to see rotations quickly')
-    .action(async (opts: MetadataServerCommandOptions) => {
-      const out = { stdout: process.stdout, stderr: process.stderr }
+    .addOption(logLevelOption()).addOption(logFormatOption())
+    .action(async (opts: MetadataServerCommandOptions & LogFlags) => {
+      const logs = openCommandLog(opts, { stdout: process.stdout, stderr: process.stderr })
+      const out = { stdout: process.stdout, stderr: process.stderr, log: logs.log }
       const started = await startMetadataServerCommand(opts, out)
       if (typeof started === 'number') { process.exitCode = started; return }
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -20,8 +24,9 @@ export function registerMetadataServerCommand (program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
-      out.stderr.write(`spiffe-lb metadata-server: ${signal}, stopping\n`)
+      logs.log.info({ signal }, `${signal}: stopping`)
       await started.close()
+      logs.close()
       process.exitCode = EXIT.OK
     })
 }

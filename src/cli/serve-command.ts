@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { logFormatOption, logLevelOption } from './log-options.ts'
 import { runServe, type ServeFlags } from '../server/serve.ts'
 import { DRAIN_TIMEOUT_MS, flagSeconds } from '../defaults.ts'
 
@@ -9,7 +10,7 @@ export function registerServeCommand (program: Command): void {
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('--check', 'validate the config and exit without starting anything')
     .option('--drain-timeout <duration>', 'how long SIGTERM waits for in-flight requests', flagSeconds(DRAIN_TIMEOUT_MS))
-    .option('--log-level <level>', 'pino log level', 'info')
+    .addOption(logLevelOption()).addOption(logFormatOption())
     .option('--workers <n>', 'proxy processes sharing the listener (node:cluster): a positive integer or "auto" (one per CPU)', '1')
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags, { stdout: process.stdout, stderr: process.stderr })

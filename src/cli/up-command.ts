@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
+import { logFormatOption, logLevelOption } from './log-options.ts'
 import { EXIT } from '../server/command-output.ts'
+import { openCommandLog } from '../server/command-log.ts'
 import { demoSummary, startDemo, type UpFlags } from '../server/demo.ts'
 
 /** Registers `up`. */
@@ -10,16 +12,18 @@ export function registerUpCommand (program: Command): void {
     .option('--port <port>', 'proxy listen port (0 = any free port)', '8080')
     .option('--admin-port <port>', 'admin listen port (0 = any free port)', '9901')
     .option('--host <address>', 'address the proxy and admin listen on (0.0.0.0 to be reached from outside a container)', '127.0.0.1')
-    .option('--log-level <level>', 'pino log level for the proxy and backends', 'warn')
+    .addOption(logLevelOption()).addOption(logFormatOption())
     .action(async (flags: UpFlags) => {
-      const out = { stdout: process.stdout, stderr: process.stderr }
-      const demo = await startDemo(flags, out)
-      out.stdout.write(demoSummary(demo))
+      const logs = openCommandLog(flags, { stdout: process.stdout, stderr: process.stderr })
+      const demo = await startDemo(flags, { stdout: process.stdout, stderr: process.stderr, log: logs.log })
+      logs.log.info({ proxy: `http://127.0.0.1:${demo.server.proxyAddress.port}`, admin: `http://127.0.0.1:${demo.server.adminAddress.port}`, config: demo.configFile }, demoSummary(demo))
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => { resolve() })
         process.once('SIGTERM', () => { resolve() })
       })
       await demo.stop()
+      logs.log.info('spiffe-lb stopped')
+      logs.close()
       process.exitCode = EXIT.OK
     })
 }

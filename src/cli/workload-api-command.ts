@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
+import { logFormatOption, logLevelOption } from './log-options.ts'
 import { EXIT } from '../server/command-output.ts'
+import { openCommandLog, type LogFlags } from '../server/command-log.ts'
 import { startWorkloadApiCommand, type WorkloadApiCommandOptions } from '../server/workload-api.ts'
 
 /** Registers `spiffe-lb workload-api`. */
@@ -12,8 +14,10 @@ export function registerWorkloadApiCommand (program: Command): void {
     .option('--resource <name>', 'googleCloudResource the attestation rules must admit; default: the backend service presenting the identity')
     .option('--state <dir>', 'control plane state directory (CA keys); default: the config\'s credentials.stateDir')
     .option('--lifetime <duration>', 'override the certificate lifetime of the pool\'s issuance config, e.g. 60s, to see rotations quickly')
-    .action(async (opts: WorkloadApiCommandOptions) => {
-      const out = { stdout: process.stdout, stderr: process.stderr }
+    .addOption(logLevelOption()).addOption(logFormatOption())
+    .action(async (opts: WorkloadApiCommandOptions & LogFlags) => {
+      const logs = openCommandLog(opts, { stdout: process.stdout, stderr: process.stderr })
+      const out = { stdout: process.stdout, stderr: process.stderr, log: logs.log }
       const started = await startWorkloadApiCommand(opts, out)
       if (typeof started === 'number') { process.exitCode = started; return }
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -21,8 +25,9 @@ export function registerWorkloadApiCommand (program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
-      out.stderr.write(`spiffe-lb workload-api: ${signal}, stopping\n`)
+      logs.log.info({ signal }, `${signal}: stopping`)
       await started.close()
+      logs.close()
       process.exitCode = EXIT.OK
     })
 }

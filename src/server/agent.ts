@@ -4,6 +4,7 @@ import { isSpiffeLbError } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
 import { durationFlag } from './duration-flag.ts'
+import { commandLogger } from './command-log.ts'
 
 /** Options of `spiffe-lb agent`, as commander parses them. */
 export interface AgentCommandOptions {
@@ -23,7 +24,7 @@ export async function runAgentOnce (opts: AgentCommandOptions, out: CommandOutpu
   try {
     const result = await agent.first
     if (result === 'not-configured') {
-      out.stderr.write(`spiffe-lb agent: ${opts.metadata} answers 412: workload certificates are not configured yet; nothing written\n`)
+      commandLogger(out).warn({ metadata: opts.metadata }, `${opts.metadata} answers 412: workload certificates are not configured yet; nothing written`)
       return EXIT.FAILED
     }
     return EXIT.OK
@@ -35,15 +36,16 @@ export async function runAgentOnce (opts: AgentCommandOptions, out: CommandOutpu
   }
 }
 
-/** Starts the agent loop, logging each write to stdout and each failure to stderr. */
+/** Starts the agent loop, logging each write at info and each failure at warn (`out.log`). */
 export function startAgentCommand (opts: AgentCommandOptions, out: CommandOutput): AgentHandle {
   const intervalMs = durationFlag('--interval', opts.interval, 100, 'ERR_SPIFFE_CLI_INTERVAL')
+  const log = commandLogger(out)
   return runAgent({
     metadataUrl: opts.metadata,
     outDir: opts.out,
     intervalMs,
     once: opts.once === true,
-    onWrite: (dir) => { out.stdout.write(`${new Date().toISOString()} wrote ${opts.out} -> ${dir}\n`) },
-    onError: (err) => { out.stderr.write(`spiffe-lb agent: ${err.code}: ${err.message}${err.at === undefined ? '' : ` (at ${err.at})`}\n`) }
+    onWrite: (dir) => { log.info({ out: opts.out, dir }, `wrote ${opts.out} -> ${dir}`) },
+    onError: (err) => { log.warn({ code: err.code, at: err.at }, `${err.message}${err.at === undefined ? '' : ` (at ${err.at})`} (${err.code})`) }
   })
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pino, type Logger } from 'pino'
+import type { Logger } from 'pino'
 import { RevocationFeed } from '../credentials/revocation-feed.ts'
 import { systemClock } from '../internal/clock.ts'
 import { createDirectorySource } from '../credentials/directory-source.ts'
@@ -20,6 +20,7 @@ import { startEchoBackend } from '../tls/echo-backend.ts'
 import type { EchoBackend } from '../tls/echo-backend.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
+import { commandLogger } from './command-log.ts'
 import { serverError } from './errors.ts'
 
 /** Options of `spiffe-lb backend` (docs/architecture.md#process-model). */
@@ -51,18 +52,23 @@ export interface RunningBackend {
 }
 
 /**
- * Loads the credentials, starts the echo backend and prints `listening on HOST:PORT as ID`.
+ * Loads the credentials, starts the echo backend and logs `listening on HOST:PORT as ID` (on
+ * `out.log`, the command's one log output).
  * Credentials come from `--credentials-dir` (followed by the directory source: rotations are
  * picked up), from `--workload-api` (a SPIFFE Workload API stream: rotations are pushed) or from `--cert/--key/--bundle` files (read again by `reload`). Throws a coded
  * error for bad options or credentials.
  */
 export async function startBackendCommand (opts: BackendCommandOptions, out: CommandOutput): Promise<RunningBackend> {
-  const log = pino({ name: 'spiffe-lb-backend', base: { backend: opts.name ?? null } }, out.stderr)
+  const log = opts.name === undefined ? commandLogger(out) : commandLogger(out).child({ backend: opts.name })
   const { store, source } = await loadCredentials(opts)
   store.onAttempt((o) => {
     if (o.error !== undefined) log.warn({ code: o.error.code, where: o.error.where }, `credentials not reloaded: ${o.error.message}`)
   })
-  store.subscribe((s) => { log.info({ svidGeneration: s.svidGeneration, bundleGeneration: s.bundleGeneration }, 'credentials reloaded') })
+  store.subscribe((s) => {
+    const notAfter = new Date(s.svid.notAfter).toISOString()
+    log.info({ spiffeId: s.svid.id.toString(), serial: s.svid.leaf.serialNumber, notAfter, generation: s.generation, svidGeneration: s.svidGeneration, bundleGeneration: s.bundleGeneration },
+      `credentials reloaded: ${s.svid.id.toString()} serial ${s.svid.leaf.serialNumber}, not after ${notAfter}, generation ${s.generation}`)
+  })
   const revocation = await startCrls(opts.crl ?? [], store, source, log)
   const backend = await startEchoBackend({
     listen: opts.listen,
@@ -75,7 +81,8 @@ export async function startBackendCommand (opts: BackendCommandOptions, out: Com
       else log.debug({ remote: e.remote, peer: e.peer, resumed: e.resumed }, 'client accepted')
     }
   })
-  out.stdout.write(`listening on ${formatHostPort(backend.host, backend.port)} as ${store.identity.toString()}\n`)
+  const address = formatHostPort(backend.host, backend.port)
+  log.info({ address, spiffeId: store.identity.toString() }, `listening on ${address} as ${store.identity.toString()}`)
   return {
     backend,
     store,

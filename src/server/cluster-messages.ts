@@ -1,3 +1,4 @@
+import type { LogFormat } from './command-log.ts'
 import type { PeerRecord } from '../admin/peer-record.ts'
 import type { ServiceHealth } from '../admin/status.ts'
 import type { SnapshotMessage } from '../credentials/snapshot-message.ts'
@@ -34,7 +35,7 @@ export type WorkerRequest =
 /** Primary → worker. */
 export type PrimaryMessage =
   /** Everything a worker needs to start its proxy; the answer to `hello`. */
-  | { type: 'spiffe-lb:init', worker: string, logLevel: string, frontend: WireFrontend, plan: RoutingPlan, snapshots: SnapshotMessage[] }
+  | { type: 'spiffe-lb:init', worker: string, logLevel: string, logFormat: LogFormat, frontend: WireFrontend, plan: RoutingPlan, snapshots: SnapshotMessage[] }
   /** A credential store published a new snapshot. */
   | { type: 'spiffe-lb:snapshot', snapshot: SnapshotMessage }
   | { type: 'spiffe-lb:request', id: number, request: WorkerRequest }

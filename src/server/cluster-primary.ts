@@ -1,3 +1,4 @@
+import type { LogFormat } from './command-log.ts'
 import type { Logger } from 'pino'
 import { clusterMetricsView } from '../admin/cluster-metrics.ts'
 import { mergeWorkerPeers } from '../admin/cluster-peers.ts'
@@ -30,6 +31,8 @@ export interface ClusterOptions {
   logger: Logger
   /** The pino level the workers log at. */
   logLevel: string
+  /** How the workers write their records (the primary's own format: one output per stdout). */
+  logFormat: LogFormat
   clock?: Clock
 }
 
@@ -71,7 +74,7 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
     count: options.workers,
     log,
     clock,
-    init: (worker) => ({ type: 'spiffe-lb:init', worker, logLevel: options.logLevel, frontend, plan, snapshots: snapshots() })
+    init: (worker) => ({ type: 'spiffe-lb:init', worker, logLevel: options.logLevel, logFormat: options.logFormat, frontend, plan, snapshots: snapshots() })
   })
   // Every published snapshot goes to every worker, in publication order (the IPC channel keeps it).
   const unsubscribe = credentials.map((c) => c.store.subscribe((s) => {

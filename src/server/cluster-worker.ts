@@ -1,4 +1,4 @@
-import { bufferedLogDestination } from './log-destination.ts'
+import { openCommandLog } from './command-log.ts'
 import { pino } from 'pino'
 import type { ServerErrorCode } from './errors.ts'
 import type { Logger } from 'pino'
@@ -57,8 +57,9 @@ export function runClusterWorker (): void {
   }
 
   const start = async (init: Init): Promise<void> => {
-    // The access log goes through the buffered destination, flushed on exit (drain ends in exit).
-    log = pino({ level: init.logLevel, base: { svc: 'spiffe-lb', worker: init.worker } }, bufferedLogDestination().stream)
+    // The primary's level and format on the shared stdout; JSON goes through the buffered
+    // destination, flushed on exit (drain ends in exit).
+    log = openCommandLog({ logLevel: init.logLevel, logFormat: init.logFormat }, { stdout: process.stdout, stderr: process.stderr }, { worker: init.worker }).log
     for (const s of init.snapshots) applySnapshot(s)
     const own = createMetrics({ clock })
     metrics = workerMetrics(own, init.worker)

@@ -27,13 +27,29 @@ export function logCredentialChanges (store: CredentialStore, log: Logger): () =
     const next = o.snapshot
     if (o.result !== 'accepted' || next === undefined) return
     const change = describeChange(last, next)
+    const first = last === undefined
     last = next
-    log.info({ identity, source: o.source, generation: next.generation, ...change }, 'credentials changed')
+    log.info({ identity, source: o.source, generation: next.generation, ...change }, changeMessage(next, change, first))
   })
 }
 
+/**
+ * Returns the readable line of a credential change (`first`: the first credentials loaded): a rotation names the SPIFFE ID, serial,
+ * not-after and generation (what an operator checks against `inspect` and `/status`); a
+ * trust-only change names the trust domains.
+ */
+export function changeMessage (after: CredentialSnapshot, change: ReturnType<typeof describeChange>, first = false): string {
+  const svid = `${after.svid.id.toString()} serial ${change.svidSerial}, not after ${change.svidNotAfter}, generation ${after.generation}`
+  const trust = [['added', change.trustDomainsAdded], ['removed', change.trustDomainsRemoved], ['changed', change.trustDomainsChanged]] as const
+  const domains = trust.filter(([, list]) => list.length > 0).map(([what, list]) => `${what} ${list.join(', ')}`).join('; ')
+  if (change.svidChanged) return `${first ? 'svid loaded' : 'svid rotated'}: ${svid}${domains === '' ? '' : `; trust domains ${domains}`}`
+  return `trust bundles changed: ${domains === '' ? 'same trust domains, new generation' : `trust domains ${domains}`} (svid ${svid})`
+}
+
 /** Returns what differs between `before` and `after`, for the log. */
-function describeChange (before: CredentialSnapshot | undefined, after: CredentialSnapshot): Record<string, unknown> {
+function describeChange (before: CredentialSnapshot | undefined, after: CredentialSnapshot): {
+  svidChanged: boolean, svidSerial: string, svidNotAfter: string, trustDomainsAdded: string[], trustDomainsRemoved: string[], trustDomainsChanged: string[]
+} {
   const domains = (s: CredentialSnapshot | undefined): Map<string, string> =>
     new Map([...s?.bundles ?? []].map((b) => [b.trustDomain.name, b.fingerprints().join(',')]))
   const was = domains(before)

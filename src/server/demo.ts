@@ -1,7 +1,5 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import { loadConfigFile } from '../config/load.ts'
 import { startBackendCommand } from './backend.ts'
 import type { RunningBackend } from './backend.ts'
@@ -10,11 +8,12 @@ import type { ServerHandle } from './bootstrap.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
+import { commandLogger } from './command-log.ts'
 import { createDemoWorld, demoConfigYaml } from './up-world.ts'
 import type { DemoWorld } from './up-world.ts'
 
 /** The flags of the command, as commander parses them. */
-export interface UpFlags { dir: string, port: string, adminPort: string, logLevel: string, host?: string }
+export interface UpFlags { dir: string, port: string, adminPort: string, logLevel: string, logFormat?: string, host?: string }
 
 /** The running demo: backends, proxy, and where its files are. */
 export interface RunningDemo {
@@ -25,14 +24,14 @@ export interface RunningDemo {
   stop: () => Promise<void>
 }
 
-const quiet = new Writable({ write (_chunk, _enc, done) { done() } })
-
 /**
  * Starts the embedded demo (docs/architecture.md#process-model, `up`): CAs and a workload identity pool in
  * `--dir`, four mTLS test backends (two in the pool's trust domain, one in a partner domain
  * trusted through `additionalTrustBundles`, one in an untrusted domain), then the proxy and admin.
+ * Everything logs through `out.log`, the process's one log output (backends with `backend: NAME`).
  */
 export async function startDemo (flags: UpFlags, out: CommandOutput): Promise<RunningDemo> {
+  const log = commandLogger(out)
   const world = await createDemoWorld(flags.dir, Date.now())
   const backends = new Map<string, RunningBackend>()
   const stopBackends = async (): Promise<void> => { await Promise.all([...backends.values()].map(async (b) => { await b.stop() })) }
@@ -40,7 +39,7 @@ export async function startDemo (flags: UpFlags, out: CommandOutput): Promise<Ru
     for (const b of world.backends) {
       backends.set(b.name, await startBackendCommand({
         listen: '127.0.0.1:0', cert: b.certFile, key: b.keyFile, bundle: b.bundles, name: b.name
-      }, { stdout: quiet, stderr: flags.logLevel === 'silent' ? quiet : out.stderr }))
+      }, { ...out, log }))
     }
     const ports = new Map([...backends].map(([name, run]) => [name, run.backend.port]))
     const configFile = join(world.dir, 'config.yaml')
@@ -50,7 +49,7 @@ export async function startDemo (flags: UpFlags, out: CommandOutput): Promise<Ru
       writeIssues(configFile, loaded.errors, out)
       throw new Error(`the generated demo config ${configFile} is invalid`)
     }
-    const server = await startServer(loaded.config, { logger: pino({ level: flags.logLevel }, out.stderr) })
+    const server = await startServer(loaded.config, { logger: log })
     return { world, configFile, server, backends, stop: async () => { await server.close(2000); await stopBackends() } }
   } catch (err) {
     await stopBackends()
@@ -58,7 +57,10 @@ export async function startDemo (flags: UpFlags, out: CommandOutput): Promise<Ru
   }
 }
 
-/** Returns the human summary `up` prints: what runs where, and the curl commands to try. */
+/**
+ * Returns the human summary `up` logs when ready: what runs where, and the curl commands to try
+ * (one record; its message is several lines, kept whole in pretty mode).
+ */
 export function demoSummary (demo: RunningDemo): string {
   const proxy = `http://127.0.0.1:${demo.server.proxyAddress.port}`
   const admin = `http://127.0.0.1:${demo.server.adminAddress.port}`
@@ -72,14 +74,13 @@ export function demoSummary (demo: RunningDemo): string {
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
-  return `${table}
+  return `demo ready (Ctrl-C to stop)
+${table}
 
 config: ${demo.configFile}
 try:
   curl -s ${proxy}/hello              # accepted: backend in the pool's own trust domain echoes the proxy's ID
   curl -s ${proxy}/partner/hello      # accepted: partner domain trusted through additionalTrustBundles
   curl -s ${proxy}/untrusted/hello    # 502: the backend's trust domain has no bundle
-  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health
-ready (Ctrl-C to stop)
-`
+  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health`
 }

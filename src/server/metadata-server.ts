@@ -8,6 +8,7 @@ import { quote } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
+import { commandLogger } from './command-log.ts'
 import { serverError } from './errors.ts'
 import { issuanceSummary, openIdentityIssuance } from './identity-issuance.ts'
 
@@ -43,7 +44,8 @@ export async function startMetadataServerCommand (opts: MetadataServerCommandOpt
       { at: '--identity' })
   }
   const listen = parseHostPort(opts.listen, 'ERR_SPIFFE_CLI_LISTEN', 0, serverError)
-  const issuance = await openIdentityIssuance(config, identity, opts, clock)
+  const log = commandLogger(out)
+  const issuance = await openIdentityIssuance(config, identity, opts, clock, log)
   const server = await createMetadataServer({
     listen,
     identity: identity.toString(),
@@ -51,9 +53,9 @@ export async function startMetadataServerCommand (opts: MetadataServerCommandOpt
     trustAnchors: () => issuance.anchors,
     rotation: issuance.rotation,
     clock,
-    onError: (err) => { out.stderr.write(`spiffe-lb metadata-server: issuance failed, retrying: ${String(err)}\n`) }
+    onError: (err) => { log.warn({ err }, `issuance failed, retrying: ${String(err)}`) }
   })
-  out.stdout.write(`metadata server listening on ${server.url} for ${identity.toString()} ${issuanceSummary(issuance)}\n`)
+  log.info({ url: server.url, identity: identity.toString() }, `metadata server listening on ${server.url} for ${identity.toString()} ${issuanceSummary(issuance)}`)
   return server
 }
 

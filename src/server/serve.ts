@@ -1,23 +1,22 @@
 import { availableParallelism } from 'node:os'
-import { pino } from 'pino'
-import type { Logger } from 'pino'
-import { bufferedLogDestination } from './log-destination.ts'
+import { formatIssue } from '../config/issues.ts'
+import { openCommandLog, logFormatFlag, logLevelFlag } from './command-log.ts'
 import { durationFlag } from './duration-flag.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
 import { quote } from '../internal/errors.ts'
+import { EXIT } from './command-output.ts'
 import { startServer } from './bootstrap.ts'
 import { startCredentialAlarm } from './credential-alarm.ts'
 import { systemClock } from '../internal/clock.ts'
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts'
 import type { RunningServer } from './wiring.ts'
-import { loadServeableConfig, runConfigCheck, summarize, writeIssues } from './config-check.ts'
+import { loadServeableConfig, runConfigCheck, summarize } from './config-check.ts'
 import type { CommandOutput } from './command-output.ts'
-import { EXIT } from './command-output.ts'
 import { serverError } from './errors.ts'
 
 /** The flags of the command, as commander parses them. */
-export interface ServeFlags { config: string, check?: boolean, drainTimeout: string, logLevel: string, workers?: string }
+export interface ServeFlags { config: string, check?: boolean, drainTimeout: string, logLevel: string, logFormat?: string, workers?: string }
 
 /**
  * Returns the number of proxy processes `--workers` asks for: a positive integer, or `auto` for
@@ -42,39 +41,40 @@ export function parseWorkers (value: string): number {
  */
 export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted?: (server: RunningServer) => void): Promise<number> {
   const workers = parseWorkers(flags.workers ?? '1')
-  if (!Object.hasOwn(pino.levels.values, flags.logLevel) && flags.logLevel !== 'silent') {
-    throw serverError('ERR_SPIFFE_CLI_LOG_LEVEL',
-      `--log-level must be one of ${[...Object.keys(pino.levels.values), 'silent'].join(', ')}, got ${quote(flags.logLevel)}`, { at: '--log-level' })
-  }
+  logLevelFlag(flags.logLevel)
+  logFormatFlag(flags.logFormat, false)
   const drainMs = durationFlag('--drain-timeout', flags.drainTimeout)
   if (flags.check === true) return await runConfigCheck(flags.config, out)
   const loaded = await loadServeableConfig(flags.config, out)
   if (!loaded.ok) return EXIT.USAGE
-  const destination = bufferedLogDestination()
-  const log: Logger = pino({ level: flags.logLevel, base: { svc: 'spiffe-lb' } }, destination.stream)
+  const logs = openCommandLog(flags, out)
+  const log = logs.log
   let server: RunningServer
-  let workersLine = ''
+  let workerPids: readonly number[] = []
   if (workers === 1) {
     server = await startServer(loaded.config, { logger: log })
   } else {
     // Loaded only for a cluster: a single process never needs the primary's worker machinery.
     const { startCluster } = await import('./cluster-primary.ts')
-    const cluster = await startCluster(loaded.config, { workers, logger: log, logLevel: flags.logLevel })
+    const cluster = await startCluster(loaded.config, { workers, logger: log, logLevel: logs.level, logFormat: logs.format })
     server = cluster
-    workersLine = `${workers} workers share the proxy listener (pids ${cluster.workerPids.join(' ')})\n`
+    workerPids = cluster.workerPids
   }
   let reloading = Promise.resolve()
   const reload = (why: string): void => {
     reloading = reloading.then(async () => {
       const result = await server.reload()
       if (result.ok) {
-        log.info({ why, changes: result.changes }, 'config reloaded')
-        out.stdout.write(`config reloaded (${why}): ${result.changes.length === 0 ? 'no changes' : result.changes.join('; ')}\n`)
-      } else {
-        log.warn({ why, errors: result.errors }, 'config reload refused; the running config stays')
-        writeIssues(flags.config, result.errors, out)
+        log.info({ why, changes: result.changes }, `config reloaded (${why}): ${result.changes.length === 0 ? 'no changes' : result.changes.join('; ')}`)
+        return
       }
-    }).catch((err: unknown) => { log.error({ err }, 'config reload failed; the running config stays') })
+      // One record per broken rule, each complete: the place, the rule, its code, and that
+      // nothing changed.
+      for (const issue of result.errors) {
+        log.warn({ why, file: flags.config, path: issue.path, code: issue.code },
+          `config reload refused (${why}): ${formatIssue(issue, flags.config)}; the running config stays in force`)
+      }
+    }).catch((err: unknown) => { log.error({ err }, `config reload failed (${why}); the running config stays in force`) })
   }
   // Armed before the listening line: a save right after it must not be missed.
   let watcher: ConfigWatcher | undefined
@@ -83,9 +83,12 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   } catch (err) {
     log.warn({ err }, 'cannot watch the config file; reload with SIGHUP')
   }
-  out.stdout.write(`spiffe-lb serving ${summarize(server.config)}\n` +
-    `proxy listening on http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}\n` +
-    `admin listening on http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}\n` + workersLine)
+  const proxyUrl = `http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}`
+  const adminUrl = `http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}`
+  log.info({ config: flags.config }, `spiffe-lb serving ${summarize(server.config)}`)
+  log.info({ url: proxyUrl }, `proxy listening on ${proxyUrl}`)
+  log.info({ url: adminUrl }, `admin listening on ${adminUrl}`)
+  if (workerPids.length > 0) log.info({ workers, pids: workerPids }, `${workers} workers share the proxy listener (pids ${workerPids.join(' ')})`)
   announceReady({
     command: 'serve',
     address: formatHostPort(server.proxyAddress.address, server.proxyAddress.port),
@@ -95,13 +98,9 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   // Unusable credentials mean a 502 on every request: say so where the operator looks first.
   const alarm = startCredentialAlarm(server.credentials, systemClock, {
     onProblem: (line) => {
-      log.warn({ problem: line }, 'credentials unusable: requests through these backend services get 502')
-      out.stdout.write(`warning: ${line}; requests through these backend services get 502 until a valid svid arrives (see /status)\n`)
+      log.warn({ problem: line }, `credentials unusable: ${line}; requests through these backend services get 502 until a valid svid arrives (see /status)`)
     },
-    onRecovered: () => {
-      log.info('credentials usable again')
-      out.stdout.write('credentials usable again\n')
-    }
+    onRecovered: () => { log.info('credentials usable again') }
   })
 
   const onHup = (): void => { reload('SIGHUP') }
@@ -124,7 +123,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   alarm.stop()
   await reloading
   await server.close(drainMs)
-  destination.close()
-  out.stdout.write('spiffe-lb stopped\n')
+  log.info('spiffe-lb stopped')
+  logs.close()
   return EXIT.OK
 }

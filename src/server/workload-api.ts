@@ -7,6 +7,7 @@ import { quote } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
+import { commandLogger } from './command-log.ts'
 import { serverError } from './errors.ts'
 import { issuanceSummary, openIdentityIssuance } from './identity-issuance.ts'
 import { readFileSync, watch } from 'node:fs'
@@ -50,7 +51,8 @@ export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, 
   }
   checkAttestation(config, identity, resource)
   const listen = parseWorkloadApiEndpoint(opts.listen, '--listen')
-  const issuance = await openIdentityIssuance(config, identity, opts, clock)
+  const log = commandLogger(out)
+  const issuance = await openIdentityIssuance(config, identity, opts, clock, log)
   const server = await createWorkloadApiServer({
     listen,
     identity: identity.toString(),
@@ -65,14 +67,14 @@ export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, 
     crls: () => poolCrls(issuance.crlFile),
     rotation: issuance.rotation,
     clock,
-    onError: (err) => { out.stderr.write(`spiffe-lb workload-api: issuance failed, retrying: ${String(err)}\n`) }
+    onError: (err) => { log.warn({ err }, `issuance failed, retrying: ${String(err)}`) }
   })
   // A new CRL is pushed at once on every open stream, not only at the next rotation.
   const watcher = watch(dirname(issuance.crlFile), { persistent: false }, (_e, name) => {
     if (name === null || name === basename(issuance.crlFile)) server.pushNow()
   })
   watcher.on('error', () => {})
-  out.stdout.write(`workload api listening on ${server.address} for ${identity.toString()} ${issuanceSummary(issuance)}\n`)
+  log.info({ address: server.address, identity: identity.toString() }, `workload api listening on ${server.address} for ${identity.toString()} ${issuanceSummary(issuance)}`)
   return { ...server, get serial () { return server.serial }, get streams () { return server.streams }, get nextRotationAt () { return server.nextRotationAt }, close: async () => { watcher.close(); await server.close() } }
 }
 
