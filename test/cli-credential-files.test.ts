@@ -55,8 +55,8 @@ t.test('hostile credential files are refused, logged once each, and never echoed
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
   t.teardown(() => { child.kill('SIGKILL') })
-  await waitFor(() => /admin listening on (http:\S+)/.test(output) || child.exitCode !== null, 'serve to listen')
-  const admin = /admin listening on (http:\S+)/.exec(output)?.[1] ?? ''
+  await waitFor(() => /admin listening on (http:[^\s"]+)/.test(output) || child.exitCode !== null, 'serve to listen')
+  const admin = /admin listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
   t.ok(admin, output)
   // The log destination is buffered (flushed every second), so the warning may follow the listen lines.
   const warned = /private_key\.pem.*is readable by other users \(mode 0644\)/

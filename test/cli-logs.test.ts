@@ -101,7 +101,8 @@ t.test('piped, serve writes JSON lines only: listening, a rotation, a refused re
 })
 
 t.test('--log-format pretty writes readable lines only, the refused reload among them', async (t) => {
-  const s = await serve(t, ['--log-format', 'pretty'])
+  // At --log-level warn the lifecycle lines (listening, stopped) still show.
+  const s = await serve(t, ['--log-format', 'pretty', '--log-level', 'warn'])
   await waitFor(() => /INFO: admin listening on http:/.test(s.stdout()), 'the listening line', s.stdout)
   await breakConfig(s)
   await waitFor(() => s.stdout().includes('reload refused'), 'the refused reload', s.stdout)

@@ -38,12 +38,14 @@ t.test('serve with a missing credential directory says so at once; the 502 and /
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
   child.stderr.on('data', () => {})
   t.teardown(() => { child.kill('SIGKILL') })
-  await waitFor(() => /admin listening on (http:\S+)/.test(stdout) && stdout.includes('warning: '), 'the warning', () => stdout)
-  t.match(stdout, /warning: no usable svid for spiffe:\/\/vm-pool\.global\.123456789012\.workload\.id\.goog\/ns\/lb\/sa\/frontend \(backend services "web"\): no credentials accepted yet \(ERR_SPIFFE_\w+: .*no-such-dir/)
-  t.match(stdout, /requests through these backend services get 502/)
+  await waitFor(() => /admin listening on (http:[^\s"]+)/.test(stdout) && stdout.includes('credentials unusable: '), 'the warning', () => stdout)
+  const warning = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: number, msg: string })
+    .find((r) => r.msg.startsWith('credentials unusable: '))
+  t.match(warning, { level: 40, msg: /^credentials unusable: no usable svid for spiffe:\/\/vm-pool\.global\.123456789012\.workload\.id\.goog\/ns\/lb\/sa\/frontend \(backend services "web"\): no credentials accepted yet \(ERR_SPIFFE_\w+: .*no-such-dir/ })
+  t.match(warning?.msg, /requests through these backend services get 502/)
 
-  const proxy = /proxy listening on (http:\S+)/.exec(stdout)?.[1] ?? ''
-  const admin = /admin listening on (http:\S+)/.exec(stdout)?.[1] ?? ''
+  const proxy = /proxy listening on (http:[^\s"]+)/.exec(stdout)?.[1] ?? ''
+  const admin = /admin listening on (http:[^\s"]+)/.exec(stdout)?.[1] ?? ''
   const res = await curl(`${proxy}/x`)
   t.equal(res.code, 502)
   t.equal(res.body.split('no usable svid').length - 1, 1, `"no usable svid" once: ${res.body}`)

@@ -134,8 +134,8 @@ t.test('serve --workers 2: shared listener, aggregated metrics, rotation, reload
   })
   await waitFor(() => /workers share the proxy listener/.test(output) || child.exitCode !== null, 'serve to listen')
     .catch((e: Error) => { throw new Error(`${e.message}\n${output}`) })
-  const proxy = /proxy listening on (http:\S+)/.exec(output)?.[1] ?? ''
-  const admin = /admin listening on (http:\S+)/.exec(output)?.[1] ?? ''
+  const proxy = /proxy listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
+  const admin = /admin listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
   const pids = (/\(pids ([\d ]+)\)/.exec(output)?.[1] ?? '').split(' ').map(Number)
   t.equal(pids.length, 2, output)
   t.not(proxy, 'http://127.0.0.1:0', 'the primary reports the real port of the shared listener')

@@ -64,8 +64,8 @@ t.test('serve reloads on SIGHUP, keeps the last good config and drops a removed 
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
   t.teardown(() => { child.kill('SIGKILL') })
-  await waitFor(() => /proxy listening on (http:\S+)/.test(output) || child.exitCode !== null, 'serve to listen')
-  const proxy = /proxy listening on (http:\S+)/.exec(output)?.[1] ?? ''
+  await waitFor(() => /proxy listening on (http:[^\s"]+)/.test(output) || child.exitCode !== null, 'serve to listen')
+  const proxy = /proxy listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
   t.ok(proxy, output)
 
   t.equal((await curl(`${proxy}/partner/a`)).code, 200, 'partner domain trusted at start')

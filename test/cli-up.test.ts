@@ -20,7 +20,7 @@ async function curl (url: string): Promise<{ code: number, body: string }> {
 t.test('spiffe-lb up serves the demo and curl shows accepted and rejected backends', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-up-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  const child = spawn(process.execPath, [main, 'up', '--dir', dir, '--port', '0', '--admin-port', '0', '--log-level', 'silent'],
+  const child = spawn(process.execPath, [main, 'up', '--dir', dir, '--port', '0', '--admin-port', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })

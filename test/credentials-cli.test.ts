@@ -69,13 +69,13 @@ t.test('an invalid config exits 2 naming the problem; a pool without CIC is refu
 })
 
 t.test('agent --once against nothing exits 1; bad flags exit 2', async (t) => {
-  const { dir, out, stderr } = await setup(t)
+  const { dir, out, stdout } = await setup(t)
   t.equal(await runAgentOnce({ metadata: 'http://127.0.0.1:1', out: join(dir, 'x'), interval: '300s' }, out), 1)
-  t.match(stderr.text(), /ERR_SPIFFE_CREDENTIALS_METADATA_UNREACHABLE/)
+  t.match(JSON.parse(stdout.text().split('\n')[0] ?? ''), { level: 40, code: 'ERR_SPIFFE_CREDENTIALS_METADATA_UNREACHABLE' }, 'logged as a record')
   const saved = process.stderr.write.bind(process.stderr)
   process.stderr.write = () => true
   try {
-    t.equal(await runCli(['agent', '--out', join(dir, 'y'), '--interval', '5m', '--once']), 2)
+    t.equal(await runCli(['agent', '--out', join(dir, 'y'), '--interval', '5 min', '--once']), 2)
     t.equal(await runCli(['metadata-server']), 2, '-c is required')
   } finally {
     process.stderr.write = saved

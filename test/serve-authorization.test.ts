@@ -57,9 +57,9 @@ t.test('allowedPeers admits one backend; a reload with a pooled connection open 
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
   t.teardown(() => { child.kill('SIGKILL') })
-  await waitFor(() => /proxy listening on (http:\S+)/.test(output) && /admin listening on (http:\S+)/.test(output), 'serve to listen', () => output)
-  const proxy = /proxy listening on (http:\S+)/.exec(output)?.[1] ?? ''
-  const admin = /admin listening on (http:\S+)/.exec(output)?.[1] ?? ''
+  await waitFor(() => /proxy listening on (http:[^\s"]+)/.test(output) && /admin listening on (http:[^\s"]+)/.test(output), 'serve to listen', () => output)
+  const proxy = /proxy listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
+  const admin = /admin listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
 
   const selves = async (n: number): Promise<string[]> => {
     const out: string[] = []

@@ -26,7 +26,8 @@ async function start (t: Test, extra: Partial<BackendCommandOptions> = {}): Prom
   const client = await writeCredentials(await subdir(dir, 'client'), clientSvid, [a.bundle, b.bundle])
   let stderr = ''
   const out = { stdout: new PassThrough(), stderr: new PassThrough() }
-  out.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  // The backend's one log output is stdout (JSON records when not a terminal).
+  out.stdout.on('data', (d: Buffer) => { stderr += d.toString() })
   const backend = await startBackendCommand({ listen: '127.0.0.1:0', cert: server.cert, key: server.key, bundle: server.bundleArgs, ...extra }, out)
   t.teardown(() => backend.stop())
   return { backend, port: backend.backend.port, server, client, logs: () => stderr }

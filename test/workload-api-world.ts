@@ -83,10 +83,10 @@ export async function spawnServe (config: string): Promise<ServeChild> {
   child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
-  await waitFor(() => /admin listening on (http:\S+)/.test(output) || child.exitCode !== null, 'serve to listen', 90_000)
+  await waitFor(() => /admin listening on (http:[^\s"]+)/.test(output) || child.exitCode !== null, 'serve to listen', 90_000)
     .catch((e: Error) => { child.kill('SIGKILL'); throw new Error(`${e.message}\n${output}`) })
-  const proxy = /proxy listening on (http:\S+)/.exec(output)?.[1] ?? ''
-  const admin = /admin listening on (http:\S+)/.exec(output)?.[1] ?? ''
+  const proxy = /proxy listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
+  const admin = /admin listening on (http:[^\s"]+)/.exec(output)?.[1] ?? ''
   if (proxy === '' || admin === '') throw new Error(`serve did not start:\n${output}`)
   return {
     proxy,

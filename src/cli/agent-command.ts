@@ -3,7 +3,7 @@ import { logFormatOption, logLevelOption } from './log-options.ts'
 import { DEFAULT_METADATA_ROOT } from '../credentials/metadata-client.ts'
 import { runAgentOnce, startAgentCommand, type AgentCommandOptions } from '../server/agent.ts'
 import { EXIT } from '../server/command-output.ts'
-import { openCommandLog, type LogFlags } from '../server/command-log.ts'
+import { lifecycle, openCommandLog, type LogFlags } from '../server/command-log.ts'
 import { METADATA_POLL_INTERVAL_MS, flagSeconds } from '../defaults.ts'
 
 /** Registers `spiffe-lb agent`. */
@@ -25,7 +25,7 @@ export function registerAgentCommand (program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
-      logs.log.info({ signal }, `${signal}: stopping`)
+      lifecycle(logs.log).info({ signal }, `${signal}: stopping`)
       await agent.stop()
       logs.close()
       process.exitCode = EXIT.OK

@@ -4,7 +4,7 @@ import { startBackendCommand, type BackendCommandOptions } from '../server/backe
 import { formatHostPort } from '../internal/host-port.ts'
 import { EXIT } from '../server/command-output.ts'
 import { announceReady } from '../server/ready-message.ts'
-import { openCommandLog, type LogFlags } from '../server/command-log.ts'
+import { lifecycle, openCommandLog, type LogFlags } from '../server/command-log.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -40,7 +40,7 @@ export function registerBackendCommand (program: Command): void {
         process.on('SIGINT', stop)
       })
       process.off('SIGHUP', onHup)
-      logs.log.info({ signal }, `${signal}: stopping`)
+      lifecycle(logs.log).info({ signal }, `${signal}: stopping`)
       await running.stop()
       logs.close()
       process.exitCode = EXIT.OK

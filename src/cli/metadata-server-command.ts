@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { logFormatOption, logLevelOption } from './log-options.ts'
 import { EXIT } from '../server/command-output.ts'
-import { openCommandLog, type LogFlags } from '../server/command-log.ts'
+import { lifecycle, openCommandLog, type LogFlags } from '../server/command-log.ts'
 import { startMetadataServerCommand, type MetadataServerCommandOptions } from '../server/metadata-server.ts'
 
 /** Registers `spiffe-lb metadata-server`. */
@@ -24,7 +24,7 @@ export function registerMetadataServerCommand (program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
-      logs.log.info({ signal }, `${signal}: stopping`)
+      lifecycle(logs.log).info({ signal }, `${signal}: stopping`)
       await started.close()
       logs.close()
       process.exitCode = EXIT.OK

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { logFormatOption, logLevelOption } from './log-options.ts'
 import { EXIT } from '../server/command-output.ts'
-import { openCommandLog } from '../server/command-log.ts'
+import { lifecycle, openCommandLog } from '../server/command-log.ts'
 import { demoSummary, startDemo, type UpFlags } from '../server/demo.ts'
 
 /** Registers `up`. */
@@ -16,13 +16,13 @@ export function registerUpCommand (program: Command): void {
     .action(async (flags: UpFlags) => {
       const logs = openCommandLog(flags, { stdout: process.stdout, stderr: process.stderr })
       const demo = await startDemo(flags, { stdout: process.stdout, stderr: process.stderr, log: logs.log })
-      logs.log.info({ proxy: `http://127.0.0.1:${demo.server.proxyAddress.port}`, admin: `http://127.0.0.1:${demo.server.adminAddress.port}`, config: demo.configFile }, demoSummary(demo))
+      lifecycle(logs.log).info({ proxy: `http://127.0.0.1:${demo.server.proxyAddress.port}`, admin: `http://127.0.0.1:${demo.server.adminAddress.port}`, config: demo.configFile }, demoSummary(demo))
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => { resolve() })
         process.once('SIGTERM', () => { resolve() })
       })
       await demo.stop()
-      logs.log.info('spiffe-lb stopped')
+      lifecycle(logs.log).info('spiffe-lb stopped')
       logs.close()
       process.exitCode = EXIT.OK
     })

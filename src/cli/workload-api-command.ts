@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { logFormatOption, logLevelOption } from './log-options.ts'
 import { EXIT } from '../server/command-output.ts'
-import { openCommandLog, type LogFlags } from '../server/command-log.ts'
+import { lifecycle, openCommandLog, type LogFlags } from '../server/command-log.ts'
 import { startWorkloadApiCommand, type WorkloadApiCommandOptions } from '../server/workload-api.ts'
 
 /** Registers `spiffe-lb workload-api`. */
@@ -25,7 +25,7 @@ export function registerWorkloadApiCommand (program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
-      logs.log.info({ signal }, `${signal}: stopping`)
+      lifecycle(logs.log).info({ signal }, `${signal}: stopping`)
       await started.close()
       logs.close()
       process.exitCode = EXIT.OK

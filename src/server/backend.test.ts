@@ -25,7 +25,8 @@ async function start (opts: Omit<BackendCommandOptions, 'listen'>): Promise<{ ru
   out.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const running = await startBackendCommand({ listen: '127.0.0.1:0', ...opts }, out)
   t.teardown(() => running.stop())
-  const logs = (): Array<Record<string, unknown>> => stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+  const logs = (): Array<Record<string, unknown>> => stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+  t.equal(stderr, '', 'one log output: nothing on stderr')
   return { running, stdout, logs }
 }
 
@@ -45,9 +46,9 @@ async function get (dispatcher: Agent, port: number, path: string, method: 'GET'
 
 t.test('answers with the caller\'s and its own SPIFFE ID; counts connections and resumptions', async (t) => {
   const files = await writeCredentials(await tempDir(t), backendSvid, [a.bundle, b.bundle])
-  const { running, stdout } = await start({ cert: files.cert, key: files.key, bundle: files.bundleArgs, name: 'blue' })
+  const { running, logs } = await start({ cert: files.cert, key: files.key, bundle: files.bundleArgs, name: 'blue' })
   const port = running.backend.port
-  t.equal(stdout, `listening on 127.0.0.1:${port} as spiffe://a.test/backend\n`)
+  t.match(logs(), [{ level: 30, backend: 'blue', address: `127.0.0.1:${port}`, spiffeId: 'spiffe://a.test/backend', msg: `listening on 127.0.0.1:${port} as spiffe://a.test/backend` }])
   const first = agent()
   const echo = await get(first, port, '/v1/things?x=1', 'POST')
   t.equal(echo.status, 200)
@@ -120,7 +121,7 @@ t.test('the CLI prints its address, serves, and stops on SIGTERM with exit code 
   const child = spawn(process.execPath, ['src/cli/main.ts', 'backend', '--listen', '127.0.0.1:0', '--cert', files.cert, '--key', files.key, ...files.bundleArgs.flatMap((x) => ['--bundle', x]), '--name', 'cli'], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   const [line] = await once(createInterface({ input: child.stdout }), 'line') as [string]
-  const m = /^listening on 127\.0\.0\.1:(\d+) as spiffe:\/\/a\.test\/backend$/.exec(line)
+  const m = /^listening on 127\.0\.0\.1:(\d+) as spiffe:\/\/a\.test\/backend$/.exec((JSON.parse(line) as { msg: string }).msg)
   t.ok(m, line)
   const echo = await get(agent(), Number(m?.[1]), '/who')
   t.match(JSON.parse(echo.body), { peer: 'spiffe://b.test/lb/frontend', name: 'cli', path: '/who' })

@@ -20,7 +20,7 @@ import { startEchoBackend } from '../tls/echo-backend.ts'
 import type { EchoBackend } from '../tls/echo-backend.ts'
 import type { CommandOutput } from './command-output.ts'
 import { EXIT } from './command-output.ts'
-import { commandLogger } from './command-log.ts'
+import { commandLogger, lifecycle } from './command-log.ts'
 import { serverError } from './errors.ts'
 
 /** Options of `spiffe-lb backend` (docs/architecture.md#process-model). */
@@ -82,7 +82,7 @@ export async function startBackendCommand (opts: BackendCommandOptions, out: Com
     }
   })
   const address = formatHostPort(backend.host, backend.port)
-  log.info({ address, spiffeId: store.identity.toString() }, `listening on ${address} as ${store.identity.toString()}`)
+  lifecycle(log).info({ address, spiffeId: store.identity.toString() }, `listening on ${address} as ${store.identity.toString()}`)
   return {
     backend,
     store,

@@ -13,6 +13,9 @@ import { prettyDestination } from './pretty-log.ts'
  * (listening, ready, reload refused, stopped) are records with a readable `msg`.
  */
 
+/** pino's numeric `info` level. */
+const INFO = 30
+
 /** The values of `--log-format`. */
 export const LOG_FORMATS = ['pretty', 'json'] as const
 export type LogFormat = typeof LOG_FORMATS[number]
@@ -71,6 +74,16 @@ export function openCommandLog (flags: LogFlags, out: CommandOutput, base: Recor
   if (!own) return { log: pino(options, out.stdout), format, level, flush: () => {}, close: () => {} }
   const destination = bufferedLogDestination()
   return { log: pino(options, destination.stream), format, level, flush: destination.flush, close: destination.close }
+}
+
+/**
+ * Returns the logger for a command's lifecycle records (serving, listening, reloaded, ready,
+ * stopped): `log` itself, or a child at `info` when `log` is set above it, so `--log-level warn`
+ * quiets the access log but still says where the command listens. `silent` stays silent.
+ */
+export function lifecycle (log: Logger): Logger {
+  if (log.level === 'silent' || log.levelVal <= INFO) return log
+  return log.child({}, { level: 'info' })
 }
 
 /** Returns the command's logger from `out`, or a JSON logger on `out.stdout` when it brings none (library callers, tests). */

@@ -8,7 +8,7 @@ import { quote } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
-import { commandLogger } from './command-log.ts'
+import { commandLogger, lifecycle } from './command-log.ts'
 import { serverError } from './errors.ts'
 import { issuanceSummary, openIdentityIssuance } from './identity-issuance.ts'
 
@@ -55,7 +55,7 @@ export async function startMetadataServerCommand (opts: MetadataServerCommandOpt
     clock,
     onError: (err) => { log.warn({ err }, `issuance failed, retrying: ${String(err)}`) }
   })
-  log.info({ url: server.url, identity: identity.toString() }, `metadata server listening on ${server.url} for ${identity.toString()} ${issuanceSummary(issuance)}`)
+  lifecycle(log).info({ url: server.url, identity: identity.toString() }, `metadata server listening on ${server.url} for ${identity.toString()} ${issuanceSummary(issuance)}`)
   return server
 }
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { formatIssue } from '../config/issues.ts'
-import { openCommandLog, logFormatFlag, logLevelFlag } from './command-log.ts'
+import { lifecycle, openCommandLog, logFormatFlag, logLevelFlag } from './command-log.ts'
 import { durationFlag } from './duration-flag.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import { announceReady } from './ready-message.ts'
@@ -65,7 +65,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     reloading = reloading.then(async () => {
       const result = await server.reload()
       if (result.ok) {
-        log.info({ why, changes: result.changes }, `config reloaded (${why}): ${result.changes.length === 0 ? 'no changes' : result.changes.join('; ')}`)
+        lifecycle(log).info({ why, changes: result.changes }, `config reloaded (${why}): ${result.changes.length === 0 ? 'no changes' : result.changes.join('; ')}`)
         return
       }
       // One record per broken rule, each complete: the place, the rule, its code, and that
@@ -85,10 +85,10 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   }
   const proxyUrl = `http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}`
   const adminUrl = `http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}`
-  log.info({ config: flags.config }, `spiffe-lb serving ${summarize(server.config)}`)
-  log.info({ url: proxyUrl }, `proxy listening on ${proxyUrl}`)
-  log.info({ url: adminUrl }, `admin listening on ${adminUrl}`)
-  if (workerPids.length > 0) log.info({ workers, pids: workerPids }, `${workers} workers share the proxy listener (pids ${workerPids.join(' ')})`)
+  lifecycle(log).info({ config: flags.config }, `spiffe-lb serving ${summarize(server.config)}`)
+  lifecycle(log).info({ url: proxyUrl }, `proxy listening on ${proxyUrl}`)
+  lifecycle(log).info({ url: adminUrl }, `admin listening on ${adminUrl}`)
+  if (workerPids.length > 0) lifecycle(log).info({ workers, pids: workerPids }, `${workers} workers share the proxy listener (pids ${workerPids.join(' ')})`)
   announceReady({
     command: 'serve',
     address: formatHostPort(server.proxyAddress.address, server.proxyAddress.port),
@@ -100,7 +100,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
     onProblem: (line) => {
       log.warn({ problem: line }, `credentials unusable: ${line}; requests through these backend services get 502 until a valid svid arrives (see /status)`)
     },
-    onRecovered: () => { log.info('credentials usable again') }
+    onRecovered: () => { lifecycle(log).info('credentials usable again') }
   })
 
   const onHup = (): void => { reload('SIGHUP') }
@@ -108,7 +108,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
-      log.info({ signal, drainMs }, 'shutting down: draining in-flight requests')
+      lifecycle(log).info({ signal, drainMs }, 'shutting down: draining in-flight requests')
       process.off('SIGTERM', onTerm)
       process.off('SIGINT', onInt)
       resolve()
@@ -123,7 +123,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   alarm.stop()
   await reloading
   await server.close(drainMs)
-  log.info('spiffe-lb stopped')
+  lifecycle(log).info('spiffe-lb stopped')
   logs.close()
   return EXIT.OK
 }

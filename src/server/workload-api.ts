@@ -7,7 +7,7 @@ import { quote } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { EXIT } from './command-output.ts'
-import { commandLogger } from './command-log.ts'
+import { commandLogger, lifecycle } from './command-log.ts'
 import { serverError } from './errors.ts'
 import { issuanceSummary, openIdentityIssuance } from './identity-issuance.ts'
 import { readFileSync, watch } from 'node:fs'
@@ -74,7 +74,7 @@ export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, 
     if (name === null || name === basename(issuance.crlFile)) server.pushNow()
   })
   watcher.on('error', () => {})
-  log.info({ address: server.address, identity: identity.toString() }, `workload api listening on ${server.address} for ${identity.toString()} ${issuanceSummary(issuance)}`)
+  lifecycle(log).info({ address: server.address, identity: identity.toString() }, `workload api listening on ${server.address} for ${identity.toString()} ${issuanceSummary(issuance)}`)
   return { ...server, get serial () { return server.serial }, get streams () { return server.streams }, get nextRotationAt () { return server.nextRotationAt }, close: async () => { watcher.close(); await server.close() } }
 }
 
