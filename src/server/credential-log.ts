@@ -6,12 +6,17 @@ import type { CredentialSnapshot } from '../credentials/snapshot.ts'
  * Logs what happens to `store`'s credentials, each event once: a rejected update at `warn`
  * with its code, place and reason (the last good credentials stay), repeated failures with the
  * same reason only once until something else happens; an SVID or trust change at `info` with
- * what changed. Messages come from coded errors, which never quote file contents. Returns the
+ * what changed (the credentials already loaded are logged first, as `svid loaded`). Messages come from coded errors, which never quote file contents. Returns the
  * unsubscribe function.
  */
 export function logCredentialChanges (store: CredentialStore, log: Logger): () => void {
   let lastRejection: string | undefined
   let last = store.current()
+  // Credentials already loaded when logging starts are said once, like a rotation.
+  if (last !== undefined) {
+    const change = describeChange(undefined, last)
+    log.info({ identity: store.identity.toString(), source: last.source, generation: last.generation, ...change }, changeMessage(last, change, true))
+  }
   return store.onAttempt((o: AttemptOutcome) => {
     const identity = store.identity.toString()
     if (o.result === 'rejected') {
