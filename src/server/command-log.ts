@@ -69,7 +69,7 @@ export function openCommandLog (flags: LogFlags, out: CommandOutput, base: Recor
   const options = { level, base: { svc: 'spiffe-lb', ...base } }
   if (format === 'pretty') {
     const sink = own ? pino.destination({ dest: 1, sync: true }) : out.stdout
-    return { log: pino(options, prettyDestination(sink, isTty)), format, level, flush: () => {}, close: () => {} }
+    return { log: pino(options, prettyDestination(sink, own && isTty)), format, level, flush: () => {}, close: () => {} }
   }
   if (!own) return { log: pino(options, out.stdout), format, level, flush: () => {}, close: () => {} }
   const destination = bufferedLogDestination()
