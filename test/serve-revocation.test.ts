@@ -45,10 +45,10 @@ async function serve (t: { teardown: (fn: () => void) => void }, config: string,
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
   t.teardown(() => { child.kill('SIGKILL') })
-  await waitFor(() => /proxy listening on (http:\S+)/.test(output) && /admin listening on (http:\S+)/.test(output), 'serve to listen', () => output)
+  await waitFor(() => /proxy listening on (http:[^\s"]+)/.test(output) && /admin listening on (http:[^\s"]+)/.test(output), 'serve to listen', () => output)
   return {
-    proxy: /proxy listening on (http:\S+)/.exec(output)?.[1] ?? '',
-    admin: /admin listening on (http:\S+)/.exec(output)?.[1] ?? '',
+    proxy: /proxy listening on (http:[^\s"]+)/.exec(output)?.[1] ?? '',
+    admin: /admin listening on (http:[^\s"]+)/.exec(output)?.[1] ?? '',
     output: () => output
   }
 }
