@@ -128,7 +128,7 @@ t.test('bundle-endpoint refuses an unknown pool and a bad refresh hint with exit
   t.teardown(demo.stop)
   const a = await createPartner(demo.dir, 'a', '111111111111')
   const svid = await writeSvid(a.ca, join(demo.dir, 'ep'), `spiffe://${a.trustDomain}/bundle-endpoint`)
-  for (const [args, code] of [[['--pool', 'nope'], 'ERR_SPIFFE_CLI_POOL'], [['--refresh-hint', '5m'], 'ERR_SPIFFE_CLI_REFRESH_HINT']] as const) {
+  for (const [args, code] of [[['--pool', 'nope'], 'ERR_SPIFFE_CLI_POOL'], [['--refresh-hint', '1500ms'], 'ERR_SPIFFE_CLI_REFRESH_HINT']] as const) {
     const err = await run(process.execPath, [main, 'bundle-endpoint', '-c', a.config, '--cert', svid.cert, '--key', svid.key, ...args]).then(() => undefined, (e: { code: number, stderr: string }) => e)
     t.equal(err?.code, 2, args.join(' '))
     t.match(err?.stderr, new RegExp(`^spiffe-lb: ${code}: `))

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { DEFAULT_REFRESH_HINT, startBundleEndpointCommand, type BundleEndpointCommandOptions } from '../server/bundle-endpoint.ts'
 import { EXIT } from '../server/command-output.ts'
+import { lifecycle, openCommandLog, type LogFlags } from '../server/command-log.ts'
+import { logFormatOption, logLevelOption } from './log-options.ts'
 
 /** Registers `spiffe-lb bundle-endpoint`. */
 export function registerBundleEndpointCommand (program: Command): void {
@@ -12,9 +14,11 @@ export function registerBundleEndpointCommand (program: Command): void {
     .option('--listen <host:port>', 'address to listen on (port 0 picks a free port)', '127.0.0.1:8443')
     .option('--pool <id>', 'workload identity pool whose ca bundle is served; default: the only pool with an issuance config')
     .option('--state <dir>', 'control plane state directory (CA pools); default: the config\'s credentials.stateDir')
-    .option('--refresh-hint <duration>', 'spiffe_refresh_hint served, seconds with an "s" suffix', DEFAULT_REFRESH_HINT)
-    .action(async (opts: BundleEndpointCommandOptions) => {
-      const out = { stdout: process.stdout, stderr: process.stderr }
+    .option('--refresh-hint <duration>', 'spiffe_refresh_hint served, a duration of whole seconds like 300s or 5m', DEFAULT_REFRESH_HINT)
+    .addOption(logLevelOption()).addOption(logFormatOption())
+    .action(async (opts: BundleEndpointCommandOptions & LogFlags) => {
+      const logs = openCommandLog(opts, { stdout: process.stdout, stderr: process.stderr })
+      const out = { stdout: process.stdout, stderr: process.stderr, log: logs.log }
       const started = await startBundleEndpointCommand(opts, out)
       if (typeof started === 'number') { process.exitCode = started; return }
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -22,8 +26,9 @@ export function registerBundleEndpointCommand (program: Command): void {
         process.on('SIGTERM', stop)
         process.on('SIGINT', stop)
       })
-      out.stderr.write(`spiffe-lb bundle-endpoint: ${signal}, stopping\n`)
+      lifecycle(logs.log).info({ signal }, `${signal}: stopping`)
       await started.close()
+      logs.close()
       process.exitCode = EXIT.OK
     })
 }

@@ -8,6 +8,7 @@ import { BUNDLE_ENDPOINT_REFRESH_HINT_MS } from '../defaults.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import { parseHostPort } from '../internal/host-port.ts'
+import { commandLogger, lifecycle } from './command-log.ts'
 import { EXIT, type CommandOutput } from './command-output.ts'
 import { writeIssues } from './config-check.ts'
 import { serverError } from './errors.ts'
@@ -55,12 +56,12 @@ export async function startBundleEndpointCommand (opts: BundleEndpointCommandOpt
     bundle: async () => await bundle.current(),
     onError: (err) => {
       const line = isSpiffeLbError(err) ? `${err.code}: ${err.message}` : String(err)
-      if (line !== lastError) out.stderr.write(`spiffe-lb bundle-endpoint: cannot read the bundle, serving the last good one: ${line}\n`)
+      if (line !== lastError) commandLogger(out).warn(`cannot read the bundle, serving the last good one: ${line}`)
       lastError = line
     }
   })
-  out.stdout.write(`bundle endpoint listening on ${server.url} for trust domain ${pool.trustDomain.name} ` +
-    `(ca ${dir}, spiffe_sequence ${first.sequence}, ${first.bundle.authorities.length} anchor${first.bundle.authorities.length === 1 ? '' : 's'}, refresh hint ${refreshHintMs / 1000}s)\n`)
+  lifecycle(commandLogger(out)).info({ url: server.url, trustDomain: pool.trustDomain.name }, `bundle endpoint listening on ${server.url} for trust domain ${pool.trustDomain.name} ` +
+    `(ca ${dir}, spiffe_sequence ${first.sequence}, ${first.bundle.authorities.length} anchor${first.bundle.authorities.length === 1 ? '' : 's'}, refresh hint ${refreshHintMs / 1000}s)`)
   return server
 }
 
@@ -84,7 +85,7 @@ function refreshHintOption (text: string): number {
   } catch (err) {
     if (!isSpiffeLbError(err)) throw err
   }
-  throw serverError('ERR_SPIFFE_CLI_REFRESH_HINT', `--refresh-hint must be whole seconds with an "s" suffix, at least "1s", got ${quote(text)}`, { at: '--refresh-hint' })
+  throw serverError('ERR_SPIFFE_CLI_REFRESH_HINT', `--refresh-hint must be a duration of whole seconds, at least "1s", like "300s" or "5m", got ${quote(text)}`, { at: '--refresh-hint' })
 }
 
 /** The default `--refresh-hint`, for `--help`. */

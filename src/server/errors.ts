@@ -32,7 +32,7 @@ export const SERVER_ERRORS = {
   ERR_SPIFFE_CLI_LOG_FORMAT: e('`--log-format` is not pretty or json', 'a misspelt format such as "text"', 'use --log-format pretty (readable lines) or --log-format json (one json record per line)'),
   ERR_SPIFFE_CLI_LISTEN: e('a `--listen` of `metadata-server` or `bundle-endpoint` is not host:port', 'a missing port or an unbracketed ipv6 address', 'write "127.0.0.1:8899"'),
   ERR_SPIFFE_CLI_POOL: e('`bundle-endpoint` cannot tell which workload identity pool to serve: --pool names none of the config, or the config has not exactly one pool with an issuance config', 'a typo in --pool, or a config with several pools', 'give --pool with the id of a pool that has inlineCertificateIssuanceConfig'),
-  ERR_SPIFFE_CLI_REFRESH_HINT: e('`bundle-endpoint --refresh-hint` is not a positive whole number of seconds with an "s" suffix', 'a bare number, "5m" or "0s"', 'write seconds like "300s"'),
+  ERR_SPIFFE_CLI_REFRESH_HINT: e('`bundle-endpoint --refresh-hint` is not a duration of whole seconds, at least 1s', 'a bare number, "1500ms" or "0s"', 'write a duration like "300s" or "5m"'),
   ERR_SPIFFE_CLI_INTERVAL: e('`agent --interval` is not a duration with a unit (ms, s, m, h) of at least 100ms', 'a bare number or "1d"', 'write a duration like "300s" or "5m"'),
   ERR_SPIFFE_CLI_STALE_CRL: e('`--stale-crl` is not closed or open', 'a misspelt policy', 'use --stale-crl closed (the default) or --stale-crl open'),
   ERR_SPIFFE_CLI_REVOKE_TARGET: e('`ca revoke` was given neither or both of --serial and --cert', 'both flags given, or none', 'give exactly one of --serial HEX or --cert FILE'),
