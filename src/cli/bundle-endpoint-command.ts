@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { DEFAULT_REFRESH_HINT, startBundleEndpointCommand, type BundleEndpointCommandOptions } from '../server/bundle-endpoint.ts'
-import { EXIT } from '../server/command-output.ts'
-import { lifecycle, openCommandLog, type LogFlags } from '../server/command-log.ts'
+import type { LogFlags } from '../server/command-log.ts'
+import { runUntilSignal } from './run-until-signal.ts'
 import { logFormatOption, logLevelOption } from './log-options.ts'
 
 /** Registers `spiffe-lb bundle-endpoint`. */
@@ -17,18 +17,6 @@ export function registerBundleEndpointCommand (program: Command): void {
     .option('--refresh-hint <duration>', 'spiffe_refresh_hint served, a duration of whole seconds like 300s or 5m', DEFAULT_REFRESH_HINT)
     .addOption(logLevelOption()).addOption(logFormatOption())
     .action(async (opts: BundleEndpointCommandOptions & LogFlags) => {
-      const logs = openCommandLog(opts, { stdout: process.stdout, stderr: process.stderr })
-      const out = { stdout: process.stdout, stderr: process.stderr, log: logs.log }
-      const started = await startBundleEndpointCommand(opts, out)
-      if (typeof started === 'number') { process.exitCode = started; return }
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        const stop = (sig: NodeJS.Signals): void => { process.off('SIGTERM', stop); process.off('SIGINT', stop); resolve(sig) }
-        process.on('SIGTERM', stop)
-        process.on('SIGINT', stop)
-      })
-      lifecycle(logs.log).info({ signal }, `${signal}: stopping`)
-      await started.close()
-      logs.close()
-      process.exitCode = EXIT.OK
+      await runUntilSignal(opts, async (out) => await startBundleEndpointCommand(opts, out))
     })
 }
