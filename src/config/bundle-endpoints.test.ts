@@ -43,7 +43,7 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
   ['https_spiffe with caFile', withEndpoint({ ...spiffe, caFile: 'ca.pem' }),
     [[`${AT}.bundleEndpoint.caFile`, 'ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_FIELD', '"caFile" does not apply to profile "https_spiffe"']]],
   ['maxBundleAge not a duration', withEndpoint({ ...web, maxBundleAge: '1d' }),
-    [[`${AT}.bundleEndpoint.maxBundleAge`, 'ERR_SPIFFE_CONFIG_DURATION', 'duration must be seconds with an "s" suffix, like "86400s", got "1d"']]],
+    [[`${AT}.bundleEndpoint.maxBundleAge`, 'ERR_SPIFFE_CONFIG_DURATION', '^duration must be a number with a unit (ms, s, m or h), like "500ms", "30s", "1.5s", "5m", "24h" or "1m30s", got "1d"']]],
   ['maxBundleAge zero', withEndpoint({ ...web, maxBundleAge: '0s' }),
     [[`${AT}.bundleEndpoint.maxBundleAge`, 'ERR_SPIFFE_CONFIG_RANGE', 'maxBundleAge must be positive, got "0s"']]],
   ['the pool\'s own domain', edit(base, [['workloadIdentityPools', 0, 'inlineTrustConfig', 'additionalTrustBundles', `demo-pool.global.${NUMBER}.workload.id.goog`], { bundleEndpoint: web }]),
