@@ -9,7 +9,7 @@
 import type { BenchReport, ProxyRun, ProxySample, Range } from './report.ts'
 import { rangeOf, sliceRatioRange } from './report.ts'
 import { environmentSummary, formatNumber } from './report-markdown.ts'
-import { escapeXml, niceScale } from './report-svg.ts'
+import { escapeXml, niceScale, splitLine } from './report-svg.ts'
 import { NGINX_CPU_LIMITS } from './proxy-targets.ts'
 
 const SERIES = [
@@ -39,17 +39,6 @@ function headline (run: ProxyRun): Headline | undefined {
   const nginx = run.peers?.find((p) => p.name === 'nginx')
   if (nginx === undefined) return undefined
   return { ratio: nginx.cpuRatio, limit: NGINX_CPU_LIMITS[run.mode], spread: sliceRatioRange(run.subject, nginx.sample) }
-}
-
-/** Returns `text` split at ` · ` into lines of at most `chars` characters. */
-function splitLine (text: string, chars: number): string[] {
-  const out: string[] = []
-  for (const part of text.split(' · ')) {
-    const last = out[out.length - 1]
-    if (last !== undefined && last.length + 3 + part.length <= chars) out[out.length - 1] = `${last} · ${part}`
-    else out.push(part)
-  }
-  return out
 }
 
 /**

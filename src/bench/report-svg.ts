@@ -94,7 +94,7 @@ function spec (report: BenchReport): ChartSpec {
 }
 
 /** Returns `text` split at ` · ` into lines of at most `chars` characters. */
-function splitLine (text: string, chars: number): string[] {
+export function splitLine (text: string, chars: number): string[] {
   const out: string[] = []
   for (const part of text.split(' · ')) {
     const last = out[out.length - 1]
