@@ -5,7 +5,7 @@
 export interface LayerRule { imports: ReadonlySet<string>, packages: ReadonlySet<string> }
 
 /** One import found in a file. */
-export interface FoundImport { spec: string, kind: 'static' | 'dynamic' | 'require' }
+export interface FoundImport { spec: string, kind: 'static' | 'type' | 'dynamic' | 'require' }
 
 /** Returns the rule table between the `import-rules:start` / `:end` markers of `markdown`. */
 export function parseRuleTable (markdown: string): Map<string, LayerRule> {
@@ -23,11 +23,14 @@ export function parseRuleTable (markdown: string): Map<string, LayerRule> {
   return rules
 }
 
-/** Returns every module specifier `text` imports: static, `export … from`, side-effect, dynamic and `require`. */
+/**
+ * Returns every module specifier `text` imports: static, `export … from`, side-effect, dynamic and
+ * `require`. `import type` / `export type` are of kind `type`: erased, they load nothing at run time.
+ */
 export function findImports (text: string): FoundImport[] {
   const out: FoundImport[] = []
   const code = text.replace(/^\s*\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '')
-  for (const m of code.matchAll(/^\s*(?:import|export)\s(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)) out.push({ spec: m[1] ?? '', kind: 'static' })
+  for (const m of code.matchAll(/^\s*(?:import|export)\s(type\s)?(?:[^'"]*?\sfrom\s*)?['"]([^'"]+)['"]/gm)) out.push({ spec: m[2] ?? '', kind: m[1] === undefined ? 'static' : 'type' })
   for (const m of code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1] ?? '', kind: 'dynamic' })
   for (const m of code.matchAll(/(?:\brequire|\))\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push({ spec: m[1] ?? '', kind: 'require' })
   return out

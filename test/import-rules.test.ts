@@ -75,6 +75,8 @@ t.test('each check fails on a tiny bad input', async (t) => {
     ["const s = 'import from nowhere'", []]
   ]
   for (const [text, specs] of imports) t.same(findImports(text).map((i) => i.spec), specs, text)
+  t.same(findImports("import type { X } from './t.ts'\nimport { y } from './y.ts'\nexport type { Z } from './z.ts'").map((i) => i.kind),
+    ['type', 'static', 'type'], 'type-only imports load nothing at run time')
 
   t.same([layerOf('proxy/proxy.ts'), layerOf('defaults.ts')], ['proxy', 'defaults'])
   t.same(['node:fs', '@peculiar/x509/sub', 'undici'].map(packageOf), ['node:', '@peculiar/x509', 'undici'])
