@@ -10,7 +10,7 @@ import type { Clock } from '../internal/clock.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
-import { RevocationFeed, type DomainCrlInput } from '../credentials/revocation-feed.ts'
+import type { RevocationFeed, DomainCrlInput } from '../credentials/revocation-feed.ts'
 import type { Logger } from 'pino'
 import { FederatedTrust } from './federated-trust.ts'
 
@@ -63,6 +63,7 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
       await source.start(store)
       const inputs = revocationInputs(config, poolCrl)
       if (inputs.length > 0) {
+        const { RevocationFeed } = await import('../credentials/revocation-feed.ts')
         creds.revocation = new RevocationFeed(inputs, store, { clock, ...(warn === undefined ? {} : { warn }) })
         await creds.revocation.start()
       }
@@ -85,7 +86,8 @@ export async function prepareRevocation (credentials: readonly IdentityCredentia
   for (const creds of credentials) {
     const inputs = revocationInputs(config, creds.poolCrl ?? [])
     if (JSON.stringify(inputs) === JSON.stringify(creds.revocation?.inputs ?? [])) continue
-    const feed = inputs.length === 0 ? undefined : new RevocationFeed(inputs, creds.store, { clock, ...(warn === undefined ? {} : { warn }) })
+    // The CRL code (and the certificate library it parses with) loads only when a CRL is configured.
+    const feed = inputs.length === 0 ? undefined : new (await import('../credentials/revocation-feed.ts')).RevocationFeed(inputs, creds.store, { clock, ...(warn === undefined ? {} : { warn }) })
     await feed?.load()
     next.push({ creds, feed })
   }

@@ -1,5 +1,9 @@
-import { isColorSupported, prettyFactory } from 'pino-pretty'
+import { createRequire } from 'node:module'
 import type { DestinationStream } from 'pino'
+
+// pino-pretty (and its dependencies) is required only when a pretty destination is made: a
+// process logging JSON, as every supervised `serve` does, never pays the memory for it.
+const require = createRequire(import.meta.url)
 
 /**
  * The readable form of spiffe-lb's log records (`--log-format pretty`), made by pino-pretty in
@@ -55,6 +59,7 @@ export function prettyMessage (log: Record<string, unknown>): string {
  * when `colorize` (a terminal that supports it).
  */
 export function prettyDestination (sink: { write: (text: string) => unknown }, colorize: boolean): DestinationStream {
+  const { isColorSupported, prettyFactory } = require('pino-pretty') as typeof import('pino-pretty')
   const format = prettyFactory({
     colorize: colorize && isColorSupported,
     hideObject: true,
