@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
+import { v8FlagsFor } from '../internal/v8-flags.ts'
 import { isReadyMessage, type ReadyMessage } from '../server/ready-message.ts'
 import { benchError } from './errors.ts'
 
@@ -40,10 +41,13 @@ export function spiffeLbChild (name: string, ...args: string[]): StartChildOptio
   return { name, args: cliArgs(...args), ready: 'ipc' }
 }
 
-/** Returns the args that run the spiffe-lb CLI with `args` (source or built, like the running code). */
+/**
+ * Returns the args that run the spiffe-lb CLI with `args` (source or built, like the running
+ * code), with the V8 flags the command runs with: an IPC child does not start over to add them.
+ */
 export function cliArgs (...args: string[]): string[] {
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
-  return [fileURLToPath(new URL(`../cli/main.${ext}`, import.meta.url)), ...args]
+  return [...v8FlagsFor(args[0]), fileURLToPath(new URL(`../cli/main.${ext}`, import.meta.url)), ...args]
 }
 
 /**

@@ -11,6 +11,17 @@ if (Number(found.split('.')[0]) !== REQUIRED_NODE_MAJOR) {
   process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js ${REQUIRED_NODE_MAJOR}, found ${JSON.stringify(found)} (${process.execPath})\n`)
   process.exitCode = 2
 } else {
+  // V8 reads its heap sizing only at start: a data-plane command that lacks its flags replaces
+  // this process with one that has them (same pid, same stdio) before loading anything else.
+  const { restartArgv } = await import('../internal/v8-flags.ts')
+  const argv = restartArgv({ argv: process.argv, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS, ipc: process.channel !== undefined })
+  if (argv !== undefined && typeof process.execve === 'function') {
+    try {
+      process.execve(process.execPath, argv)
+    } catch (err) {
+      process.stderr.write(`spiffe-lb: warning: running without the data plane's V8 flags: ${(err as Error).message}\n`)
+    }
+  }
   // A reader that stops early (`| head -1`) closes the pipe: that ends the output, it is no error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
