@@ -48,8 +48,7 @@ t.test('serve runs with the data plane V8 flags unless told otherwise', async (t
     { name: "the operator's command line wins", args: [semi], expect: (a) => a.includes(semi) && !a.includes(DATA_PLANE_V8_FLAGS[0] ?? '') },
     { name: 'an IPC child stays as its parent started it', args: [], ipc: true, expect: (a) => !a.includes(DATA_PLANE_V8_FLAGS[0] ?? '') }
   ]
-  // The starts are independent (each listens on port 0): run them side by side.
-  const one = async (c: typeof cases[number]): Promise<void> => {
+  for (const c of cases) {
     const child = spawn(process.execPath, [...c.args, main, 'serve', '-c', config, '--log-level', 'info'], {
       stdio: c.ipc === true ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '', ...c.env }
@@ -60,14 +59,12 @@ t.test('serve runs with the data plane V8 flags unless told otherwise', async (t
     t.ok(c.expect(argv), `${c.name}: ${argv.join(' ')}`)
     child.kill('SIGTERM')
   }
-  const workers = async (): Promise<void> => {
-    const primary = spawn(process.execPath, [main, 'serve', '-c', config, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
-    t.teardown(() => { primary.kill('SIGKILL') })
-    await started(primary, (out) => (out.match(/proxy listening on http:/g) ?? []).length >= 1)
-    const pids = children(primary.pid ?? 0)
-    t.equal(pids.length, 2, 'two workers')
-    for (const pid of pids) t.ok(DATA_PLANE_V8_FLAGS.every((f) => cmdline(pid).includes(f)), `worker ${pid}: ${cmdline(pid).join(' ')}`)
-    primary.kill('SIGTERM')
-  }
-  await Promise.all([...cases.map(one), workers()])
+
+  const primary = spawn(process.execPath, [main, 'serve', '-c', config, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+  t.teardown(() => { primary.kill('SIGKILL') })
+  await started(primary, (out) => (out.match(/proxy listening on http:/g) ?? []).length >= 1)
+  const workers = children(primary.pid ?? 0)
+  t.equal(workers.length, 2, 'two workers')
+  for (const pid of workers) t.ok(DATA_PLANE_V8_FLAGS.every((f) => cmdline(pid).includes(f)), `worker ${pid}: ${cmdline(pid).join(' ')}`)
+  primary.kill('SIGTERM')
 })
