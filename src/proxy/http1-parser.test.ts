@@ -1,0 +1,100 @@
+import t from 'tap'
+import { HTTP_METHODS, HTTPParser, Http1Parser, type MessageHead, type ParseError } from './http1-parser.ts'
+
+interface Parsed { heads: MessageHead[], bodies: string[], complete: number, result: number | ParseError, finish?: ParseError | undefined }
+
+function parse (kind: 'request' | 'response', input: string, opts: { noBody?: boolean, finish?: boolean, maxHeaderSize?: number } = {}): Parsed {
+  const out: Parsed = { heads: [], bodies: [], complete: 0, result: 0 }
+  const p = new Http1Parser(kind, opts.maxHeaderSize ?? 16384, {
+    head: (h) => { out.heads.push(h); out.bodies.push(''); return opts.noBody === true },
+    body: (c) => { out.bodies[out.bodies.length - 1] += c.toString('latin1') },
+    complete: () => { out.complete++ }
+  })
+  out.result = p.execute(Buffer.from(input, 'latin1'))
+  if (opts.finish === true && typeof out.result === 'number') out.finish = p.finish()
+  p.free()
+  return out
+}
+
+// If any of these fail after a Node upgrade, the binding node:http drives changed shape: read
+// the new lib/_http_common.js and src/node_http_parser.cc, adapt http1-parser.ts, and re-run
+// test/http1-differential.test.ts before trusting the lean data path again.
+t.test('pin: the llhttp binding has the shape http1-parser.ts relies on', async (t) => {
+  t.equal(typeof HTTPParser, 'function', '_http_common still exports HTTPParser')
+  for (const k of ['REQUEST', 'RESPONSE', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete', 'kLenientNone'] as const) {
+    t.equal(typeof HTTPParser[k], 'number', `HTTPParser.${k} is a number`)
+  }
+  t.equal(HTTPParser.kLenientNone, 0, 'strict mode is flag 0')
+  for (const m of ['initialize', 'execute', 'finish', 'free']) {
+    t.equal(typeof (HTTPParser.prototype as unknown as Record<string, unknown>)[m], 'function', `HTTPParser.prototype.${m}`)
+  }
+  t.ok(HTTP_METHODS.includes('GET') && HTTP_METHODS.includes('PATCH') && HTTP_METHODS.includes('CONNECT'), 'methods table')
+  const input = 'PUT /a?b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi'
+  const r = parse('request', input)
+  t.equal(r.result, input.length, 'execute returns the bytes consumed')
+  const upgrade = 'GET /ws HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'
+  const u = parse('request', `${upgrade}FRAME`)
+  t.equal(u.result, upgrade.length, 'after an upgrade head execute stops: the rest is the tunnel')
+  t.equal(u.heads[0]?.upgrade, true)
+  t.match(r.heads[0], { versionMajor: 1, versionMinor: 1, method: 'PUT', url: '/a?b', rawHeaders: ['Host', 'h', 'Content-Length', '2'], upgrade: false, keepAlive: true })
+  t.same(r.bodies, ['hi'], 'kOnBody hands over the body bytes')
+  t.equal(r.complete, 1, 'kOnMessageComplete fires')
+  const resp = parse('response', 'HTTP/1.0 404 Not Here\r\nX: y\r\n\r\nbody', { finish: true })
+  t.match(resp.heads[0], { versionMajor: 1, versionMinor: 0, statusCode: 404, statusMessage: 'Not Here', method: '', url: '', keepAlive: false })
+  t.same(resp.bodies, ['body'], 'close-delimited body')
+  t.equal(resp.complete, 1, 'finish() completes a close-delimited body')
+  const bad = parse('request', 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n')
+  t.match(bad.result, { code: /^HPE_/, bytesParsed: Number }, 'execute returns a coded error instead of throwing')
+})
+
+t.test('more than 32 header lines arrive in batches and are joined in order', async (t) => {
+  let head = 'GET /many HTTP/1.1\r\nHost: h\r\n'
+  for (let i = 0; i < 70; i++) head += `X-${i}: ${i}\r\n`
+  const r = parse('request', `${head}\r\n`)
+  t.equal(typeof r.result, 'number')
+  const raw = r.heads[0]?.rawHeaders ?? []
+  t.equal(raw.length, 142)
+  t.same(raw.slice(0, 4), ['Host', 'h', 'X-0', '0'])
+  t.same(raw.slice(-2), ['X-69', '69'])
+  t.equal(r.heads[0]?.url, '/many')
+})
+
+t.test('strict mode refuses what a smuggler sends', async (t) => {
+  const vectors: Record<string, string> = {
+    'CL and TE': 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'duplicate CL': 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+    'obs-fold': 'GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n',
+    'bare LF': 'GET / HTTP/1.1\nHost: a\n\n',
+    'NUL in value': 'GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n',
+    'space in name': 'GET / HTTP/1.1\r\nHost: a\r\nX Y: a\r\n\r\n',
+    'space before colon': 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n',
+    'TE not chunked last': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n',
+    'oversized chunk size': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\n',
+    'chunk size then space': 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\na\r\n0\r\n\r\n'
+  }
+  for (const [name, input] of Object.entries(vectors)) {
+    const r = parse('request', input)
+    t.match(r.result, { code: /^HPE_/ }, name)
+  }
+})
+
+t.test('responses: HEAD, 204, 304 and 1xx have no body; chunked is de-chunked', async (t) => {
+  const head = parse('response', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', { noBody: true })
+  t.equal(head.complete, 1, 'a HEAD answer ends at its head')
+  const n204 = parse('response', 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n')
+  t.equal(n204.complete, 1)
+  const n304 = parse('response', 'HTTP/1.1 304 Not Modified\r\n\r\n')
+  t.equal(n304.complete, 1)
+  const info = parse('response', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n')
+  t.same(info.heads.map((h) => h.statusCode), [100, 200])
+  t.same(info.bodies, ['', 'abc'])
+  t.equal(info.complete, 2)
+  const cut = parse('response', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab', { finish: true })
+  t.equal(cut.complete, 0)
+  t.match(cut.finish, { code: /^HPE_/ }, 'a short body is an error at EOF')
+})
+
+t.test('maxHeaderSize is enforced by the parser', async (t) => {
+  const r = parse('request', `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(2000)}\r\n\r\n`, { maxHeaderSize: 1024 })
+  t.match(r.result, { code: 'HPE_HEADER_OVERFLOW' })
+})
