@@ -10,7 +10,8 @@ import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChange, CredentialChanges } from '../tls/credential-changes.ts'
-import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
+import { Http1Transport } from './transport/http1-transport.ts'
+import type { Transport } from './transport/types.ts'
 import type { ConnectFn, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS, BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
 
@@ -55,12 +56,12 @@ export class Endpoint {
   readonly port: number
   /** `host:port`. */
   readonly key: string
-  #pool: Pool
+  #pool: Transport
   #tag: PoolTag
-  readonly #oneShot: OneShotDispatcher | undefined
+  readonly #oneShot: Transport | undefined
   /** Retired pools still finishing their requests. */
-  readonly #retired = new Set<Pool>()
-  readonly #newPool: () => { pool: Pool, tag: PoolTag }
+  readonly #retired = new Set<Transport>()
+  readonly #newPool: () => { pool: Transport, tag: PoolTag }
   readonly #clock: Clock
   readonly #changes: CredentialChanges | undefined
   readonly #unsubscribe: () => void
@@ -104,14 +105,15 @@ export class Endpoint {
     // running streams finish while new requests open connections under the new credentials.
     this.#newPool = () => {
       const tag: PoolTag = { domains: new Set(), unknownPeer: false, connections: 0 }
+      if (!h2) return { pool: this.#http1(this.#wrapConnector(tag, false), cp.keepAlive, cp), tag }
       const pool = new Pool(`${scheme}://${this.key}`, {
         connect: this.#wrapConnector(tag, h2),
         connections: cp.maxConnectionsPerEndpoint ?? null,
         maxRequestsPerClient: cp.maxRequestsPerConnection,
         keepAliveTimeout: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
         pipelining: 1,
-        allowH2: h2,
-        ...(h2 ? { h2Options: { maxConcurrentStreams: cp.maxConcurrentStreams ?? BACKEND_MAX_CONCURRENT_STREAMS } } : {})
+        allowH2: true,
+        h2Options: { maxConcurrentStreams: cp.maxConcurrentStreams ?? BACKEND_MAX_CONCURRENT_STREAMS }
       })
       return { pool, tag }
     }
@@ -119,22 +121,35 @@ export class Endpoint {
     // One request per connection pools nothing, so a credential change has nothing to retire there.
     // HTTP/2 always pools: its connections multiplex.
     this.#oneShot = !h2 && cp.maxRequestsPerConnection === 1 && !cp.keepAlive
-      ? new OneShotDispatcher({ hostname: this.host, port: this.port, protocol: `${scheme}:` },
-        this.#wrapConnector(undefined, false), (socket) => safeIdentity(deps.peerIdentity, socket))
+      ? this.#http1(this.#wrapConnector(undefined, false), false, cp)
       : undefined
     this.#unsubscribe = deps.changes?.onCredentialChange((c) => { this.#changed(c) }) ?? (() => {})
   }
 
   /** Keep-alive pool in force: health checks, and the requests of services that reuse connections. */
-  get pool (): Pool { return this.#pool }
+  get pool (): Transport { return this.#pool }
+
+  /** Returns the lean HTTP/1.1 transport over `connect` (see transport/http1-transport.ts). */
+  #http1 (connect: ConnectFn, keepAlive: boolean, cp: ServiceOptions['connectionPool']): Transport {
+    const scheme = this.protocol === 'HTTP' ? 'http:' : 'https:'
+    const target = { hostname: this.host, host: this.host, port: String(this.port), protocol: scheme, servername: this.servername }
+    return new Http1Transport({
+      open: (callback) => { connect(target, (err, socket) => { callback(err, err === null ? socket as Socket | null : null) }) },
+      identify: (socket) => safeIdentity(this.#peerIdentity, socket),
+      keepAlive,
+      maxRequestsPerConnection: cp.maxRequestsPerConnection,
+      keepAliveTimeoutMs: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: cp.maxConnectionsPerEndpoint
+    })
+  }
 
   /**
    * Where proxied requests go: the pool in force, or for one request per connection
-   * (`maxRequestsPerConnection: 1`) the lean {@link OneShotDispatcher}. An SVID past its
+   * (`maxRequestsPerConnection: 1`) a transport that pools nothing. An SVID past its
    * notAfter retires the pool here too, so no request goes out over a connection presenting it
    * even before the expiry timer has run.
    */
-  get dispatcher (): RequestDispatcher {
+  get dispatcher (): Transport {
     const notAfter = this.#changes?.svidNotAfter()
     if (notAfter !== undefined && this.#clock.now() >= notAfter && this.#expiryRetired !== notAfter) {
       this.#expiryRetired = notAfter

@@ -3,33 +3,42 @@
  * interval, over the endpoint's own pool and therefore the same (mTLS) connector as real
  * traffic, so a backend whose certificate stops verifying is ejected too.
  */
+import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
 import type { Endpoint } from './endpoint.ts'
 import type { HealthCheckOptions } from './types.ts'
 
 /** Returns undefined when the endpoint answered 2xx in time, else why not (one line). */
 export async function probe (endpoint: Endpoint, options: HealthCheckOptions, clock: Clock): Promise<string | undefined> {
-  const abort = new AbortController()
-  const timer = clock.setTimeout(() => {
-    abort.abort(new Error(`health check timed out after ${options.timeoutMs} ms`))
-  }, options.timeoutMs)
-  timer.unref()
-  try {
-    const res = await endpoint.pool.request({
+  return await new Promise<string | undefined>((resolve) => {
+    let status = 0
+    let controller: Dispatcher.DispatchController | undefined
+    let settled = false
+    const settle = (verdict: string | undefined): void => {
+      if (settled) return
+      settled = true
+      clock.clearTimeout(timer)
+      resolve(verdict)
+    }
+    const timer = clock.setTimeout(() => {
+      const err = new Error(`health check timed out after ${options.timeoutMs} ms`)
+      settle(describeError(err))
+      controller?.abort(err)
+    }, options.timeoutMs)
+    timer.unref()
+    endpoint.pool.dispatch({
       method: 'GET',
       path: options.path,
-      headers: { host: endpoint.key, 'user-agent': 'spiffe-lb-health-check' },
-      signal: abort.signal,
+      headers: ['host', endpoint.key, 'user-agent', 'spiffe-lb-health-check'],
       servername: endpoint.servername
-    } as Parameters<typeof endpoint.pool.request>[0])
-    await res.body.dump()
-    return res.statusCode >= 200 && res.statusCode < 300 ? undefined : `health check answered ${res.statusCode}`
-  } catch (err) {
-    const e = abort.signal.aborted ? abort.signal.reason as unknown : err
-    return describeError(e)
-  } finally {
-    clock.clearTimeout(timer)
-  }
+    } as Dispatcher.DispatchOptions, {
+      onRequestStart: (c) => { controller = c; if (settled) c.abort(new Error('health check already decided')) },
+      onResponseStart: (_c, statusCode) => { status = statusCode },
+      onResponseData: () => {},
+      onResponseEnd: () => { settle(status >= 200 && status < 300 ? undefined : `health check answered ${status}`) },
+      onResponseError: (_c, err) => { settle(describeError(err)) }
+    })
+  })
 }
 
 /** Returns `message (code)` of an error on one line. */

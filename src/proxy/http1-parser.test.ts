@@ -1,14 +1,14 @@
 import t from 'tap'
 import { HTTP_METHODS, HTTPParser, Http1Parser, type MessageHead, type ParseError } from './http1-parser.ts'
 
-interface Parsed { heads: MessageHead[], bodies: string[], complete: number, result: number | ParseError, finish?: ParseError | undefined }
+interface Parsed { heads: MessageHead[], bodies: string[], complete: number, trailers: Array<readonly string[]>, result: number | ParseError, finish?: ParseError | undefined }
 
 function parse (kind: 'request' | 'response', input: string, opts: { noBody?: boolean, finish?: boolean, maxHeaderSize?: number } = {}): Parsed {
-  const out: Parsed = { heads: [], bodies: [], complete: 0, result: 0 }
+  const out: Parsed = { heads: [], bodies: [], complete: 0, trailers: [], result: 0 }
   const p = new Http1Parser(kind, opts.maxHeaderSize ?? 16384, {
     head: (h) => { out.heads.push(h); out.bodies.push(''); return opts.noBody === true },
     body: (c) => { out.bodies[out.bodies.length - 1] += c.toString('latin1') },
-    complete: () => { out.complete++ }
+    complete: (tr) => { out.complete++; out.trailers.push(tr) }
   })
   out.result = p.execute(Buffer.from(input, 'latin1'))
   if (opts.finish === true && typeof out.result === 'number') out.finish = p.finish()
@@ -89,6 +89,7 @@ t.test('responses: HEAD, 204, 304 and 1xx have no body; chunked is de-chunked', 
   t.same(info.heads.map((h) => h.statusCode), [100, 200])
   t.same(info.bodies, ['', 'abc'])
   t.equal(info.complete, 2)
+  t.same(info.trailers, [[], ['T', 'v']], 'trailers are handed over at completion, not mixed into the next head')
   const cut = parse('response', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab', { finish: true })
   t.equal(cut.complete, 0)
   t.match(cut.finish, { code: /^HPE_/ }, 'a short body is an error at EOF')

@@ -38,6 +38,8 @@ export const HTTPParser: BindingClass = common.HTTPParser
 /** llhttp's method names, indexed by the method number its head callback reports. */
 export const HTTP_METHODS: readonly string[] = common.methods
 
+const NO_TRAILERS: readonly string[] = Object.freeze([])
+
 /** One parsed message head (request or response). */
 export interface MessageHead {
   versionMajor: number
@@ -63,8 +65,8 @@ export interface ParserEvents {
   head (head: MessageHead): boolean
   /** A piece of the (de-chunked) body; the buffer is only valid during the call unless kept. */
   body (chunk: Buffer): void
-  /** The message ended (its body, if any, was framed completely). */
-  complete (): void
+  /** The message ended (its body, if any, was framed completely); `trailers` as `[name, value, …]`. */
+  complete (trailers: readonly string[]): void
 }
 
 /** Why input was refused: llhttp's error code (`HPE_…`), reason, and where. */
@@ -115,7 +117,14 @@ export class Http1Parser {
       return noBody ? 1 : 0
     }
     b[HTTPParser.kOnBody] = (chunk: Buffer) => { events.body(chunk) }
-    b[HTTPParser.kOnMessageComplete] = () => { events.complete() }
+    // Trailer fields of a chunked body arrive through kOnHeaders after the body.
+    b[HTTPParser.kOnMessageComplete] = () => {
+      if (this.#headers.length === 0) { events.complete(NO_TRAILERS); return }
+      const trailers = this.#headers
+      this.#headers = []
+      this.#url = ''
+      events.complete(trailers)
+    }
   }
 
   /** Parses `data`; returns the bytes consumed, or why the input is refused. */
