@@ -139,6 +139,7 @@ export class Endpoint {
       keepAlive,
       maxRequestsPerConnection: cp.maxRequestsPerConnection,
       keepAliveTimeoutMs: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
+      authority: this.key,
       maxConnections: cp.maxConnectionsPerEndpoint
     })
   }

@@ -15,23 +15,45 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Str
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { routeByPreface } from './h2c-sniff.ts'
+import { createLeanFrontend } from './lean-frontend.ts'
+import type { LeanRequest } from './lean-request.ts'
+import { LeanResponse } from './lean-response.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
 
-/** A frontend request, HTTP/1.1 or HTTP/2 (compatibility API). */
-export type FrontRequest = IncomingMessage | Http2ServerRequest
-/** A frontend response, HTTP/1.1 or HTTP/2 (compatibility API). */
-export type FrontResponse = ServerResponse | Http2ServerResponse
+/** A frontend request: cleartext HTTP/1.1 (lean path), HTTP/1.1 over TLS, or HTTP/2 (compatibility API). */
+export type FrontRequest = LeanRequest | IncomingMessage | Http2ServerRequest
+/**
+ * A frontend response (lean path, node:http's ServerResponse or HTTP/2's compatibility
+ * response): what the exchange and the proxy use of it, which all three provide.
+ */
+export interface FrontResponse {
+  statusCode: number
+  readonly headersSent: boolean
+  readonly writableEnded: boolean
+  readonly destroyed: boolean
+  setHeader (name: string, value: string | number | readonly string[]): unknown
+  addTrailers (trailers: Record<string, string>): void
+  end (): unknown
+  end (chunk: string): unknown
+  destroy (err?: Error): unknown
+  on (event: 'close', listener: () => void): unknown
+  once (event: 'close' | 'drain', listener: () => void): unknown
+}
+/** An HTTP/1.1 upgrade request, from the lean path or node:http. */
+export type UpgradeHead = LeanRequest | IncomingMessage
 
 /** Sends the response head (status and the headers set so far) now, on either protocol. */
 export function sendHead (res: FrontResponse, status: number): void {
-  if (res instanceof http.ServerResponse) res.writeHead(status)
-  else res.writeHead(status)
+  if (res instanceof LeanResponse) res.writeHead(status)
+  else if (res instanceof http.ServerResponse) res.writeHead(status)
+  else (res as Http2ServerResponse).writeHead(status)
 }
 
 /** Writes a body chunk on either protocol; returns false when the caller should wait for 'drain'. */
 export function writeChunk (res: FrontResponse, chunk: Buffer): boolean {
-  return res instanceof http.ServerResponse ? res.write(chunk) : res.write(chunk)
+  if (res instanceof LeanResponse) return res.write(chunk)
+  return res instanceof http.ServerResponse ? res.write(chunk) : (res as Http2ServerResponse).write(chunk)
 }
 
 /** The listener and what closing it needs. */
@@ -48,7 +70,7 @@ export interface Frontend {
 
 /** Returns the frontend for `options`, not yet listening. */
 export function createFrontend (options: FrontendOptions, handle: (req: FrontRequest, res: FrontResponse) => void,
-  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Frontend {
+  onUpgrade: (req: UpgradeHead, socket: Duplex, head: Buffer) => void): Frontend {
   const limits = frontendLimits(options.limits)
   const sessions = new Set<ServerHttp2Session>()
   const sockets = new Set<Duplex>()
@@ -77,17 +99,17 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
   const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderSize } }
 
   let server: net.Server
-  let h1: http.Server | undefined
+  let lean: ReturnType<typeof createLeanFrontend> | undefined
   if (options.tls === undefined) {
-    h1 = http.createServer(h1Options(limits), handle)
+    const h1 = createLeanFrontend(limits, { request: handle, upgrade: onUpgrade })
+    lean = h1
     const h2 = http2.createServer(h2Options, h2Handle)
     h2.on('session', track)
-    h1.on('upgrade', onUpgrade)
     server = net.createServer((socket: Socket) => {
       sockets.add(socket)
       socket.once('close', () => sockets.delete(socket))
       socket.on('error', () => {}) // a client reset before its first bytes
-      routeByPreface(socket, limits.headersTimeoutMs, (s) => { h1?.emit('connection', s) }, (s) => {
+      routeByPreface(socket, limits.headersTimeoutMs, (s) => { h1.accept(s) }, (s) => {
         accepting = socket.remoteAddress
         h2.emit('connection', s)
         accepting = undefined
@@ -106,13 +128,6 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
     server = secure
   }
   server.maxConnections = limits.maxConnections
-  if (h1 !== undefined) {
-    // The HTTP/1.1 server never listens itself (the sniffing listener hands it connections), but
-    // Node starts enforcing headersTimeout and requestTimeout on 'listening'; stop it on close.
-    const inner = h1
-    server.on('listening', () => { inner.emit('listening') })
-    server.on('close', () => { inner.close() })
-  }
 
   return {
     server,
@@ -122,11 +137,11 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
       return (session === undefined ? undefined : addresses.get(session as ServerHttp2Session)) ?? req.socket.remoteAddress
     },
     closeIdle () {
-      h1?.closeIdleConnections()
+      lean?.closeIdle()
       for (const s of sessions) s.close()
     },
     closeAll () {
-      h1?.closeAllConnections()
+      lean?.closeAll()
       for (const s of sessions) s.destroy()
       for (const s of sockets) s.destroy()
     }

@@ -4,7 +4,6 @@
  * through the url map to a backend service and relays it over the
  * injected backend connector (the SPIFFE mTLS connector in production).
  */
-import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -13,7 +12,7 @@ import { quote } from '../internal/errors.ts'
 import { peerIdentity } from '../tls/peer-identity.ts'
 import type { BackendService, ServiceDeps } from './backend-service.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
-import { createFrontend, type FrontRequest, type FrontResponse } from './frontend.ts'
+import { createFrontend, type FrontRequest, type FrontResponse, type UpgradeHead } from './frontend.ts'
 import { normalizeRequestPath } from './normalize-path.ts'
 import { relayWebSocket } from './websocket-relay.ts'
 import { RoutingTable } from './routing-table.ts'
@@ -140,7 +139,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     }, closed)
   }
 
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const upgrade = (req: UpgradeHead, socket: Duplex, head: Buffer): void => {
     const { path, refusal, name, service } = route(req)
     const closed = new Promise<void>((resolve) => { socket.once('close', resolve) })
     track(req, req.socket.remoteAddress, name, () => relayWebSocket({

@@ -7,7 +7,6 @@
  * `http/1.1`): extended CONNECT (RFC 8441) would need every backend to enable it, while
  * every WebSocket server speaks the HTTP/1.1 upgrade.
  */
-import type { IncomingMessage } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -15,11 +14,12 @@ import type { BackendService } from './backend-service.ts'
 import type { Endpoint } from './endpoint.ts'
 import { originForm, type ExchangeResult } from './exchange.ts'
 import { backendFailure } from './failure.ts'
+import type { UpgradeHead } from './frontend.ts'
 import { upstreamRequestHeaders } from './headers.ts'
 
 /** One upgrade request as the frontend hands it over. */
 export interface UpgradeRequest {
-  req: IncomingMessage
+  req: UpgradeHead
   socket: Duplex
   head: Buffer
   service: BackendService | undefined

@@ -109,7 +109,7 @@ export class Http1Connection {
   get busy (): boolean { return this.#handler !== undefined }
 
   /** Sends one request; `reused` says whether the connection carried one before. */
-  send (options: Dispatcher.DispatchOptions, handler: TransportHandler, keepAlive: boolean): void {
+  send (options: Dispatcher.DispatchOptions, handler: TransportHandler, keepAlive: boolean, authority: string): void {
     const reused = this.requests > 0
     this.requests++
     this.#handler = handler
@@ -125,11 +125,15 @@ export class Http1Connection {
     const headers = (options.headers ?? []) as string[]
     let head = `${options.method} ${options.path} HTTP/1.1\r\n`
     let length = false
+    let host = false
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i] ?? ''
       if (name.length === 14 && name.toLowerCase() === 'content-length') length = true
+      else if (name.length === 4 && name.toLowerCase() === 'host') host = true
       head += `${name}: ${headers[i + 1] ?? ''}\r\n`
     }
+    // HTTP/1.1 requires a Host; an HTTP/1.0 client may not have sent one.
+    if (!host) head += `host: ${authority}\r\n`
     const body = options.body as NodeJS.ReadableStream | null | undefined
     const streamed = body !== null && body !== undefined && typeof body === 'object' && 'pipe' in body
     const chunked = streamed && !length

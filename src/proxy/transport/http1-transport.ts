@@ -22,6 +22,8 @@ export interface Http1TransportOptions {
   maxRequestsPerConnection: number
   /** Idle connections close after this long (ms). */
   keepAliveTimeoutMs: number
+  /** `host:port` of the endpoint: the Host of requests that came without one. */
+  authority: string
   /** Upper bound of open connections; undefined = none. */
   maxConnections: number | undefined
 }
@@ -76,7 +78,7 @@ export class Http1Transport implements Transport {
     const max = this.#o.maxRequestsPerConnection
     const last = !this.#o.keepAlive || this.#closed || (max > 0 && conn.requests + 1 >= max)
     conn.socket.setTimeout(0)
-    conn.send(options, handler, !last)
+    conn.send(options, handler, !last, this.#o.authority)
   }
 
   #released (conn: Http1Connection, reusable: boolean): void {

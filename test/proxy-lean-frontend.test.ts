@@ -1,0 +1,59 @@
+// The cleartext HTTP/1.1 frontend reads heads from the socket itself: pipelined requests are
+// answered in order on one connection, `Expect: 100-continue` is answered before the body,
+// HTTP/1.0 clients get a Host towards the backend and a close-delimited answer, and a head
+// the strict parser or the head rules refuse is answered with its status and never reaches
+// a backend (the smuggling vectors of test/http1-corpus.ts, sent through the proxy).
+import { connect } from 'node:net'
+import t from 'tap'
+import { startBackend, startTestProxy, testService } from '../src/proxy/test-support.ts'
+import { corpus } from './http1-corpus.ts'
+
+/** Sends `chunks` on one connection (a short pause between them); returns all it got until the proxy closed it. */
+async function exchange (port: number, chunks: string[]): Promise<string> {
+  const socket = connect(port, '127.0.0.1')
+  let out = ''
+  socket.on('data', (d: Buffer) => { out += d.toString('latin1') })
+  socket.on('error', () => {})
+  const closed = new Promise((resolve) => { socket.once('close', resolve); socket.once('end', () => { socket.destroy() }) })
+  for (const c of chunks) {
+    socket.write(c, 'latin1')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  await closed
+  return out
+}
+
+const statuses = (text: string): string[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1] ?? '')
+
+t.test('pipelined requests, 100-continue, HTTP/1.0', async (t) => {
+  const backend = await startBackend('b', (req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => { body += c.toString() })
+    req.on('end', () => { res.end(`${req.method ?? ''} ${req.url ?? ''} host=${req.headers.host ?? ''} body=${body}`) })
+  })
+  t.teardown(() => backend.close())
+  const { port } = await startTestProxy(t, { services: [testService('web', [backend], { connectionPool: { keepAlive: true, maxRequestsPerConnection: 0 } })], urlMap: { defaultService: 'web' } })
+  const pipelined = await exchange(port, [
+    'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n'
+  ])
+  t.same(statuses(pipelined), ['200', '200', '200'])
+  t.match(pipelined, /GET \/1 host=h body=[\s\S]*POST \/2 host=h body=abc[\s\S]*GET \/3 host=h body=/, 'answered in order')
+  const cont = await exchange(port, ['POST /c HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n', 'hi'])
+  t.match(cont, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /, '100 Continue first, then the answer')
+  t.match(cont, /body=hi/)
+  const old = await exchange(port, ['GET /old HTTP/1.0\r\n\r\n'])
+  t.match(old, /^HTTP\/1\.1 200 [\s\S]*connection: close[\s\S]*GET \/old host=127\.0\.0\.1:\d+ body=$/, 'the backend got a Host; the answer ends with the connection')
+})
+
+t.test('refused heads are answered with their status and never reach the backend', async (t) => {
+  const backend = await startBackend('b')
+  t.teardown(() => backend.close())
+  const { port } = await startTestProxy(t, { services: [testService('web', [backend])], urlMap: { defaultService: 'web' } })
+  for (const c of corpus.filter((x) => !x.accept && !x.name.startsWith('truncated') && !x.name.startsWith('Connection: close'))) {
+    const before = backend.seen.length
+    const got = await exchange(port, [c.input])
+    const status = statuses(got)[0] ?? 'none'
+    t.ok(['400', '405', '417', '431', '505'].includes(status) || (status === 'none' && got === ''), `${c.name}: refused (${status})`)
+    t.equal(backend.seen.length, before, `${c.name}: nothing reached the backend`)
+  }
+})
