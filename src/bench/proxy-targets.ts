@@ -53,16 +53,16 @@ export function proxyTargets (runs: readonly ProxyRun[], workers: readonly numbe
 }
 
 /** The limits relative to nginx per mode (spiffe-lb CPU per request / nginx's, same run, 1 worker each). */
-export const NGINX_CPU_LIMITS = { fresh: 1.10, resumed: 1.35, pooled: 2.0 } as const
+export const NGINX_CPU_LIMITS = { fresh: 1.20, resumed: 1.50, pooled: 1.50 } as const
 /** A resumed request may cost at most this fraction of a fresh one (spiffe-lb, same run). */
 export const RESUMED_OVER_FRESH_LIMIT = 0.6
 /** RSS of one `serve` process under load, MiB. */
-export const RSS_LIMIT_MB = 120
+export const RSS_LIMIT_MB = 100
 
 /**
  * Returns the checks against the peers: `proxy MODE cpu / nginx <= L` per mode (limits in
  * {@link NGINX_CPU_LIMITS}), `resumed / fresh cpu <= 0.6`, and the RSS of one serve process
- * under load <= 120 MiB, from the runs with `workers` workers.
+ * under load <= 100 MiB, from the runs with `workers` workers.
  */
 export function peerTargets (runs: readonly ProxyRun[], workers: number): TargetCheck[] {
   const out: TargetCheck[] = []

@@ -95,11 +95,24 @@ export const peerColumns = [
   'backend new conns/req', 'resumed %', 'non-2xx+errors'
 ] as const
 
+/**
+ * Returns CPU µs per request as the ratio to nginx is decided on it: two decimals below 100 µs
+ * (pooled requests cost tens of µs, so a whole number would hide the difference).
+ */
+export function formatCpuMicros (v: number): string {
+  return formatNumber(v, v < 100 ? 2 : 0)
+}
+
+/** Returns new backend connections per request, or `pooled` when (next to) none were opened. */
+export function formatReuse (newConnectionsPerRequest: number): string {
+  return newConnectionsPerRequest < 0.005 ? 'pooled' : formatNumber(newConnectionsPerRequest, 2)
+}
+
 function peerRows (r: ProxyRun): string[][] {
   const row = (name: string, s: ProxySample, vs: number): string[] => [
-    r.mode, name, int(s.requestsPerSecond), int(s.cpuMicrosPerRequest), formatNumber(vs, 2),
+    r.mode, name, int(s.requestsPerSecond), formatCpuMicros(s.cpuMicrosPerRequest), formatNumber(vs, 2),
     s.rssKb === undefined ? '—' : `${formatNumber(s.rssKb / 1024, 0)} / ${formatNumber((s.maxProcessRssKb ?? 0) / 1024, 0)}`,
-    formatNumber(s.backend.newConnectionsPerRequest, 2), formatPercent(s.backend.resumedFraction), int(s.non2xx + s.errors)
+    formatReuse(s.backend.newConnectionsPerRequest), formatPercent(s.backend.resumedFraction), int(s.non2xx + s.errors)
   ]
   return [
     row('spiffe-lb', r.subject, 1),

@@ -6,7 +6,7 @@
  */
 import type { BenchReport, HandshakeCell, ProxyRun, ProxySample, TargetCheck } from './report.ts'
 import { sliceRatioRange } from './report.ts'
-import { formatNumber, formatPercent } from './report-markdown.ts'
+import { formatCpuMicros, formatNumber, formatPercent, formatReuse } from './report-markdown.ts'
 import { MODE_WORDS } from './proxy-targets.ts'
 
 /** Width used when stdout is not a terminal (a pipe or a file has no columns). */
@@ -104,7 +104,7 @@ function proxyTable (r: ProxyRun, width: number): string[] {
   // In order of importance: what does not fit is dropped from the end.
   return fitTable([
     { header: 'proxy', cells: sides.map(([name]) => name), right: false },
-    col('CPU µs/req', (s) => int(s.cpuMicrosPerRequest)),
+    col('CPU µs/req', (s) => formatCpuMicros(s.cpuMicrosPerRequest)),
     col('spiffe-lb ÷ this', (_s, vs) => vs === 0 ? 'n/a' : `${formatNumber(vs, 2)}×`),
     col('÷ per slice', (s) => {
       const range = s === r.subject ? undefined : sliceRatioRange(r.subject, s)
@@ -112,7 +112,7 @@ function proxyTable (r: ProxyRun, width: number): string[] {
     }),
     col('req/s', (s) => int(s.requestsPerSecond)),
     col('RSS MiB', (s) => s.maxProcessRssKb === undefined ? '—' : int(s.maxProcessRssKb / 1024)),
-    col('new conns/req', (s) => formatNumber(s.backend.newConnectionsPerRequest, 2)),
+    col('new conns/req', (s) => formatReuse(s.backend.newConnectionsPerRequest)),
     col('resumed %', (s) => formatPercent(s.backend.resumedFraction)),
     col('failed', (s) => int(s.non2xx + s.errors)),
     col('p50/p99 ms', (s) => `${formatNumber(s.latencyMs.p50, 1)}/${formatNumber(s.latencyMs.p99, 1)}`)

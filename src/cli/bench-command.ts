@@ -83,8 +83,8 @@ function registerBenchHandshake (bench: Command): void {
 /**
  * Registers `bench proxy`: loads the proxy and the minimal
  * undici forwarder in fresh/resumed/pooled modes, writes report.json, Markdown and SVG into
- * `--out`, and prints the Markdown (or the JSON with `--json`). Bad options exit 2 with
- * `ERR_SPIFFE_BENCH_BAD_OPTION`; progress goes to stderr.
+ * `--out`, and prints the Markdown (or the JSON with `--json`). Exits 1 when a target is
+ * missed, 2 for a bad option (`ERR_SPIFFE_BENCH_BAD_OPTION`); progress goes to stderr.
  */
 function registerBenchProxy (bench: Command): void {
   bench.command('proxy')
@@ -107,8 +107,9 @@ function registerBenchProxy (bench: Command): void {
       const options = parseProxyBenchFlags(flags)
       const progress = (line: string): void => { process.stderr.write(`bench proxy: ${line}\n`) }
       const report = await runProxyBench(options, progress)
-      await emitBenchReport(report, flags.out ?? defaultReportDir('proxy', new Date(report.environment.startedAt)), flags.json === true, progress)
-      process.exitCode = EXIT.OK
+      const unmet = await emitBenchReport(report, flags.out ?? defaultReportDir('proxy', new Date(report.environment.startedAt)), flags.json === true, progress)
+      // The targets are the point of the run: a missed one is a failed run, as for bench soak.
+      process.exitCode = unmet.length === 0 ? EXIT.OK : EXIT.FAILED
     })
 }
 
