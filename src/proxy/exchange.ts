@@ -13,6 +13,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
 import { backendFailure, type Failure } from './failure.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
 import { grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
+import { answerPlainText } from './plain-text.ts'
 
 /** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
@@ -42,6 +43,20 @@ export interface ExchangeResult {
   backendProtocol?: string
 }
 
+/** What one exchange relays and where. */
+export interface ExchangeOptions {
+  req: FrontRequest
+  res: FrontResponse
+  /** The caller's address (for `X-Forwarded-For`). */
+  client: string | undefined
+  service: BackendService
+  /** The frontend's scheme (`X-Forwarded-Proto`). */
+  proto: 'http' | 'https'
+  clock: Clock
+  /** The normalised request target the request was routed by and is forwarded with. */
+  path: string
+}
+
 interface Attempt {
   endpoint: Endpoint
   controller: Dispatcher.DispatchController | undefined
@@ -69,11 +84,7 @@ export class Exchange {
 
   readonly #path: string
 
-  /**
-   * `client` is the caller's address (for `X-Forwarded-For`); `path` is the normalised request
-   * target the request was routed by and is forwarded with.
-   */
-  constructor (req: FrontRequest, res: FrontResponse, client: string | undefined, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string) {
+  constructor ({ req, res, client, service, proto, clock, path }: ExchangeOptions) {
     this.#req = req
     this.#path = path
     this.#res = res
@@ -97,14 +108,13 @@ export class Exchange {
       if (!this.#res.writableEnded) this.#clientGone()
     })
     const breaker = this.#service.breaker
-    const refused = breaker.refuse()
+    const refused = breaker.admit('request')
     if (refused !== undefined) {
       this.#service.circuitBreakerTripped(refused)
       this.#fail({ status: 503, message: `backend service ${this.#service.name} circuit breaker open: ${refused} (${breaker.limit(refused) ?? 0}) reached` })
       return done
     }
-    breaker.active++
-    void done.then(() => { breaker.active-- })
+    void done.then(() => { breaker.release('request') })
     const first = this.#service.pick()
     if (first === undefined) {
       this.#fail({ status: 503, message: `no healthy endpoint in backend service ${this.#service.name}` })
@@ -121,10 +131,10 @@ export class Exchange {
     this.#attempts++
     endpoint.inFlight++
     const breaker = this.#service.breaker
-    breaker.pending++
-    if (retry) breaker.retries++
+    breaker.admit('pending')
+    if (retry) breaker.admit('retry')
     let waiting = true
-    const connected = (): void => { if (waiting) { waiting = false; breaker.pending-- } }
+    const connected = (): void => { if (waiting) { waiting = false; breaker.release('pending') } }
     const body = this.#hasBody ? new PassThrough() : null
     const timeoutMs = this.#service.options.timeoutMs
     const end = (): boolean => {
@@ -132,7 +142,7 @@ export class Exchange {
       attempt.ended = true
       endpoint.inFlight--
       connected()
-      if (retry) breaker.retries--
+      if (retry) breaker.release('retry')
       return true
     }
     const handler: Dispatcher.DispatchHandler = {
@@ -285,12 +295,7 @@ export class Exchange {
       res.end()
       return
     }
-    const text = `${failure.message}\n`
-    res.statusCode = failure.status
-    res.setHeader('content-type', 'text/plain; charset=utf-8')
-    res.setHeader('content-length', Buffer.byteLength(text))
-    res.setHeader('cache-control', 'no-store')
-    res.end(text)
+    answerPlainText(res, failure.status, failure.message)
   }
 
   /** (Re)starts the service timeout, or stops it. */

@@ -18,28 +18,14 @@ import { routeByPreface } from './h2c-sniff.ts'
 import { createLeanFrontend } from './lean-frontend.ts'
 import type { LeanRequest } from './lean-request.ts'
 import { LeanResponse } from './lean-response.ts'
+import type { FrontResponse } from './front-response.ts'
+
+export type { FrontResponse } from './front-response.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
 
 /** A frontend request: cleartext HTTP/1.1 (lean path), HTTP/1.1 over TLS, or HTTP/2 (compatibility API). */
 export type FrontRequest = LeanRequest | IncomingMessage | Http2ServerRequest
-/**
- * A frontend response (lean path, node:http's ServerResponse or HTTP/2's compatibility
- * response): what the exchange and the proxy use of it, which all three provide.
- */
-export interface FrontResponse {
-  statusCode: number
-  readonly headersSent: boolean
-  readonly writableEnded: boolean
-  readonly destroyed: boolean
-  setHeader (name: string, value: string | number | readonly string[]): unknown
-  addTrailers (trailers: Record<string, string>): void
-  end (): unknown
-  end (chunk: string): unknown
-  destroy (err?: Error): unknown
-  on (event: 'close', listener: () => void): unknown
-  once (event: 'close' | 'drain', listener: () => void): unknown
-}
 /** An HTTP/1.1 upgrade request, from the lean path or node:http. */
 export type UpgradeHead = LeanRequest | IncomingMessage
 

@@ -9,12 +9,12 @@
  * keepAliveTimeout between requests, maxHeaderSize in the parser. A head the parser or the
  * rules refuse gets a status line (400, 431, 417, 505…) and the connection is closed.
  */
-import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { Http1Parser, type MessageHead } from './http1-parser.ts'
 import { LeanRequest } from './lean-request.ts'
 import { LeanResponse } from './lean-response.ts'
+import { answerPlainText, plainTextResponse } from './plain-text.ts'
 import { checkRequestHead } from './request-head.ts'
 import type { FrontendLimits } from './types.ts'
 
@@ -146,13 +146,7 @@ class LeanConnection {
       const ms = this.#limits.requestTimeoutMs
       this.#requestTimer = setTimeout(() => {
         if (req.complete || this.#active !== res) return
-        if (!res.headersSent) {
-          const text = `request not received within frontend.limits.requestTimeout (${ms} ms)\n`
-          res.statusCode = 408
-          res.setHeader('content-type', 'text/plain; charset=utf-8')
-          res.setHeader('connection', 'close')
-          res.end(text)
-        }
+        if (!res.headersSent) answerPlainText(res, 408, `request not received within frontend.limits.requestTimeout (${ms} ms)`, { connection: 'close' })
         this.socket.destroy()
       }, ms)
       this.#requestTimer.unref()
@@ -194,9 +188,7 @@ class LeanConnection {
   }
 
   #writeRefusal ({ status, reason }: Refusal): void {
-    const text = `${reason}\n`
-    this.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`, 'latin1')
+    this.socket.end(plainTextResponse(status, reason))
     this.socket.destroySoon()
   }
 

@@ -14,6 +14,7 @@ import type { BackendService, ServiceDeps } from './backend-service.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
 import { createFrontend, type FrontRequest, type FrontResponse, type UpgradeHead } from './frontend.ts'
 import { normalizeRequestPath } from './normalize-path.ts'
+import { answerPlainText } from './plain-text.ts'
 import { relayWebSocket } from './websocket-relay.ts'
 import { RoutingTable } from './routing-table.ts'
 import type { ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
@@ -113,11 +114,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
   }
 
   const answer = (res: FrontResponse, status: number, text: string, extra: Record<string, string> = {}): Promise<ExchangeResult> => {
-    res.statusCode = status
-    res.setHeader('content-type', 'text/plain; charset=utf-8')
-    res.setHeader('content-length', Buffer.byteLength(text))
-    for (const [k, v] of Object.entries(extra)) res.setHeader(k, v)
-    res.end(text)
+    answerPlainText(res, status, text, extra)
     return Promise.resolve({ status, endpoint: undefined, attempts: 0, error: text.trim() })
   }
 
@@ -134,7 +131,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       if (service === undefined || path === undefined) {
         return await answer(res, 404, `no route for host ${quote(requestHost(req) ?? '')} path ${quote(req.url ?? '')}\n`)
       }
-      const r = await new Exchange(req, res, client, service, proto, clock, path).run()
+      const r = await new Exchange({ req, res, client, service, proto, clock, path }).run()
       return { ...r, routedPath: path }
     }, closed)
   }
