@@ -12,7 +12,7 @@ import type { Clock } from '../internal/clock.ts'
 import type { CredentialChange, CredentialChanges } from '../tls/credential-changes.ts'
 import { Http1Transport } from './transport/http1-transport.ts'
 import type { Transport } from './transport/types.ts'
-import type { ConnectFn, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
+import type { ConnectFn, EndpointAddress, PeerId, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS, BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
 
 /** Called when an endpoint turns healthy or unhealthy. */
@@ -30,9 +30,14 @@ export interface EndpointDeps {
   onRetire?: (endpoint: Endpoint, reason: string) => void
 }
 
-/** The trust domain of a SPIFFE ID string, or undefined for anything else. */
-function trustDomainOf (id: string | undefined): string | undefined {
-  return id === undefined ? undefined : /^spiffe:\/\/([^/]+)/.exec(id)?.[1]
+/** A backend's proved identity: its SPIFFE ID and trust domain, read once per connection. */
+interface ProvedPeer { id: string, trustDomain: string | undefined }
+
+/** Returns the typed identity; a library caller's string ID is read for its trust domain once. */
+function provedPeer (peer: PeerId | string | undefined): ProvedPeer | undefined {
+  if (peer === undefined) return undefined
+  if (typeof peer !== 'string') return { id: peer.toString(), trustDomain: peer.trustDomain.name }
+  return { id: peer, trustDomain: /^spiffe:\/\/([^/]+)/.exec(peer)?.[1] }
 }
 
 /** What the connections of one pool were made with, to decide whether a change concerns them. */
@@ -135,7 +140,7 @@ export class Endpoint {
     const target = { hostname: this.host, host: this.host, port: String(this.port), protocol: scheme, servername: this.servername }
     return new Http1Transport({
       open: (callback) => { connect(target, (err, socket) => { callback(err, err === null ? socket as Socket | null : null) }) },
-      identify: (socket) => safeIdentity(this.#peerIdentity, socket),
+      identify: (socket) => provedPeer(safeIdentity(this.#peerIdentity, socket))?.id,
       keepAlive,
       maxRequestsPerConnection: cp.maxRequestsPerConnection,
       keepAliveTimeoutMs: cp.keepAliveTimeoutMs ?? BACKEND_KEEP_ALIVE_TIMEOUT_MS,
@@ -259,11 +264,11 @@ export class Endpoint {
       connect(options, (...args) => {
         const [err, socket] = args
         if (err === null && socket !== null) {
-          const id = safeIdentity(peerIdentity, socket as Socket)
-          this.#peerSpiffeId = id
+          const peer = provedPeer(safeIdentity(peerIdentity, socket as Socket))
+          this.#peerSpiffeId = peer?.id
           if (tag !== undefined) {
             tag.connections++
-            const td = trustDomainOf(id)
+            const td = peer?.trustDomain
             if (td === undefined) tag.unknownPeer = true
             else tag.domains.add(td)
           }
@@ -275,7 +280,7 @@ export class Endpoint {
 }
 
 /** Returns what `peerIdentity` says of `socket`, or undefined when it cannot tell (or throws). */
-function safeIdentity (peerIdentity: PeerIdentity, socket: Socket): string | undefined {
+function safeIdentity (peerIdentity: PeerIdentity, socket: Socket): PeerId | string | undefined {
   try {
     return peerIdentity(socket)
   } catch {

@@ -53,7 +53,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
   const metrics = options.metrics
   const deps: ServiceDeps = {
     connect: options.connect,
-    peerIdentity: options.peerIdentity ?? ((socket) => peerIdentity(socket)?.toString()),
+    peerIdentity: options.peerIdentity ?? peerIdentity,
     clock,
     random: options.random ?? Math.random,
     logger,

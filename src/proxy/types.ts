@@ -165,8 +165,17 @@ export interface FrontendLimits {
  */
 export type ConnectFn = buildConnector.connector
 
-/** Returns the SPIFFE ID a connected backend socket proved, or undefined. */
-export type PeerIdentity = (socket: Socket) => string | undefined
+/** A verified backend's SPIFFE ID as the TLS layer hands it over (tls/ `peerIdentity()` returns one). */
+export interface PeerId {
+  readonly trustDomain: { readonly name: string }
+  toString (): string
+}
+
+/**
+ * Returns the SPIFFE ID a connected backend socket proved, or undefined: typed (a
+ * {@link PeerId}, what the default reads from the TLS layer) or as its `spiffe://` string.
+ */
+export type PeerIdentity = (socket: Socket) => PeerId | string | undefined
 
 /** Request and health metrics the proxy reports (the admin metrics object implements it). */
 export interface ProxyMetrics {
