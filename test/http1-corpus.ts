@@ -97,11 +97,16 @@ const INSERTS = [
 const BASES = corpus.filter((c) => c.accept).map((c) => c.input)
 
 /** Yields `count` mutations of the corpus's valid requests, the same ones for the same seed. */
-export function * mutations (seed: number, count: number): Generator<string> {
+export function mutations (seed: number, count: number): Generator<string> {
+  return mutate(BASES, seed, count)
+}
+
+/** Yields `count` mutations of `bases` (byte swaps, inserted fields and tokens, deletions, repeated lines, case changes). */
+export function * mutate (bases: readonly string[], seed: number, count: number): Generator<string> {
   const rand = prng(seed)
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T
   for (let n = 0; n < count; n++) {
-    let s = pick(BASES)
+    let s = pick(bases)
     const edits = 1 + Math.floor(rand() * 3)
     for (let e = 0; e < edits; e++) {
       const at = Math.floor(rand() * (s.length + 1))

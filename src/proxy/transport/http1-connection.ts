@@ -179,6 +179,7 @@ export class Http1Connection {
     const handler = this.#handler
     const controller = this.#controller
     if (handler === undefined || controller === undefined || this.#final) { this.socket.destroy(); return true }
+    if (h.statusCode < 100 || h.statusCode > 999) { this.fail(framingError({ code: 'HPE_INVALID_STATUS', reason: `status ${h.statusCode} is not a three-digit status from 100`, bytesParsed: 0 })); return true }
     if (h.statusCode === 101) { this.fail(framingError({ code: 'HPE_UNEXPECTED_UPGRADE', reason: 'the backend switched protocols on a plain request', bytesParsed: 0 })); return true }
     if (h.statusCode < 200) return false // 100 Continue and friends: the final answer follows
     this.#final = true
