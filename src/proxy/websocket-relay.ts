@@ -16,6 +16,8 @@ import type { Endpoint } from './endpoint.ts'
 import { originForm, type ExchangeResult } from './exchange.ts'
 import { backendFailure } from './failure.ts'
 import { upstreamRequestHeaders } from './headers.ts'
+import { closeClientWebSocket, isTrustWithdrawn, websocketCloseCode } from './trust-withdrawal.ts'
+import { FrameBoundary } from './websocket-frames.ts'
 
 /** One upgrade request as the frontend hands it over. */
 export interface UpgradeRequest {
@@ -91,8 +93,19 @@ function relay (u: UpgradeRequest, endpoint: Endpoint, backend: Socket, resolve:
   // byte of either direction crosses the backend socket, so its timer sees all activity).
   const idleMs = u.service?.options.timeoutMs ?? 0
   if (idleMs > 0) backend.setTimeout(idleMs, () => { error = `websocket idle for ${idleMs} ms`; socket.destroy(); backend.destroy() })
-  backend.on('error', (err: Error) => { error ??= `backend ${endpoint.key} failed: ${err.message}` })
-  backend.once('close', () => { socket.destroy(); closed() })
+  // Frame boundaries let a withdrawal of trust end the session with a Close frame of our own.
+  const frames = new FrameBoundary()
+  let withdrawn: Error | undefined
+  backend.on('data', (chunk: Buffer) => { frames.feed(chunk) })
+  backend.on('error', (err: Error) => {
+    if (isTrustWithdrawn(err)) withdrawn = err
+    error ??= `backend ${endpoint.key} failed: ${err.message}`
+  })
+  backend.once('close', () => {
+    if (withdrawn !== undefined && status === 101 && frames.atBoundary) closeClientWebSocket(socket, websocketCloseCode(withdrawn), 'backend no longer trusted')
+    else socket.destroy()
+    closed()
+  })
   socket.once('close', () => { backend.destroy(); closed() })
   backend.pipe(socket)
   socket.pipe(backend)
