@@ -39,7 +39,10 @@ export async function openStreams (port: number, prefix: string): Promise<OpenSt
   let ticks = 0
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { host: `${prefix}-h1.test` } })
   ws.on('error', () => {})
-  await within(new Promise((resolve) => { ws.once('open', resolve) }), 'the websocket to open')
+  await within(new Promise((resolve, reject) => {
+    ws.once('open', resolve)
+    ws.once('unexpected-response', (_req, res) => { reject(new Error(`websocket upgrade answered ${res.statusCode ?? 0}`)) })
+  }), 'the websocket to open')
   const wsClosed = new Promise<number>((resolve) => { ws.once('close', (code: number) => { resolve(code) }) })
   ws.on('message', () => { ticks++ })
   const pinger = setInterval(() => { if (ws.readyState === WebSocket.OPEN) ws.send('ping') }, 100)
