@@ -13,7 +13,7 @@ import { createBackendConnector, type BackendConnector } from '../src/tls/backen
 import { startEchoBackend } from '../src/tls/echo-backend.ts'
 import type { TrustWithdrawnEvent } from '../src/tls/live-connections.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
-import { checkEnded, checkFlowing, openStreams, type ExpectedEnd, type OpenStreams } from './trust-streams.ts'
+import { checkEnded, checkFlowing, openChunked, openStreams, within, type ExpectedEnd, type OpenStreams } from './trust-streams.ts'
 
 const [own, partner] = await Promise.all([makeDomain('own.test'), makeDomain('partner.test')])
 const partnerSvid = await makeSvid(partner, '/backend/partner')
@@ -27,6 +27,8 @@ async function proxyFor (t: Test, lostConnect: BackendConnector, keptConnect: Ba
   const services = [
     testService('lost-h1', [lost], { protocol: 'HTTPS', connect: lostConnect, credentialChanges: lostConnect, timeoutMs: 60_000 }),
     testService('lost-h2', [lost], { protocol: 'HTTP2', connect: lostConnect, credentialChanges: lostConnect, timeoutMs: 60_000 }),
+    // One request per connection takes the proxy's lean path (Node's own HTTP/1.1 client).
+    testService('lost-one', [lost], { protocol: 'HTTPS', connect: lostConnect, credentialChanges: lostConnect, timeoutMs: 60_000, connectionPool: { maxRequestsPerConnection: 1, keepAlive: false } }),
     testService('kept-h1', [kept], { protocol: 'HTTPS', connect: keptConnect, credentialChanges: keptConnect, timeoutMs: 60_000 }),
     testService('kept-h2', [kept], { protocol: 'HTTP2', connect: keptConnect, credentialChanges: keptConnect, timeoutMs: 60_000 })
   ]
@@ -57,7 +59,10 @@ t.test('(a) the partner trust domain is removed', async (t) => {
   const before = lost.stats().connections
   const streams = { lost: await openStreams(port, 'lost'), kept: await openStreams(port, 'kept') }
   t.teardown(() => { streams.lost.close(); streams.kept.close() })
+  const oneShot = await openChunked(port, 'lost-one.test')
+  t.teardown(() => { oneShot.res.destroy() })
   snapshots.publish({ bundles: [own.bundle] })
+  t.same(await within(oneShot.closed, 'the one-shot chunked response to be cut'), { complete: false }, 'a chunked response over a one-request connection is cut too')
   await checkEnds(t, streams, events, { wsCode: 1008, code: 'ERR_SPIFFE_TLS_PEER_UNTRUSTED', reason: /^ERR_SPIFFE_VERIFY_NO_BUNDLE$/, grpcMessage: /no longer verifies.*partner\.test.*ERR_SPIFFE_VERIFY_NO_BUNDLE/ }, before)
 })
 

@@ -67,14 +67,9 @@ export async function openStreams (port: number, prefix: string): Promise<OpenSt
   await within(new Promise((resolve) => { stream.once('data', resolve) }), 'the first h2 chunk')
   stream.on('data', () => { ticks++ })
 
-  const res = await within(new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/ticks', agent: false, headers: { host: `${prefix}-h1.test` } }, resolve)
-    req.on('error', reject)
-    req.end()
-  }), 'the chunked response')
-  res.on('error', () => {})
-  const h1Closed = new Promise<{ complete: boolean }>((resolve) => { res.once('close', () => { resolve({ complete: res.complete }) }) })
-  await within(new Promise((resolve) => { res.once('data', resolve) }), 'the first chunk')
+  const chunked = await openChunked(port, `${prefix}-h1.test`)
+  const h1Closed = chunked.closed
+  const res = chunked.res
   res.on('data', () => { ticks++ })
 
   return {
@@ -108,4 +103,17 @@ export async function checkFlowing (t: Test, s: OpenStreams): Promise<void> {
   await within((async () => { while (s.ticks() < before + 8) await new Promise((resolve) => setTimeout(resolve, 50)) })(), 'the streams to keep flowing')
   const ended = await Promise.race([s.ws.then(() => 'ws'), s.grpc.then(() => 'grpc'), s.h2.then(() => 'h2'), s.h1.then(() => 'h1'), new Promise((resolve) => setTimeout(resolve, 300, 'none'))])
   t.equal(ended, 'none', 'streams to a backend that still verifies keep flowing; none ended')
+}
+
+/** Opens a chunked HTTP/1.1 `/ticks` response for `host`; `closed` says whether it completed. */
+export async function openChunked (port: number, host: string): Promise<{ res: http.IncomingMessage, closed: Promise<{ complete: boolean }> }> {
+  const res = await within(new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/ticks', agent: false, headers: { host } }, resolve)
+    req.on('error', reject)
+    req.end()
+  }), 'the chunked response')
+  res.on('error', () => {})
+  const closed = new Promise<{ complete: boolean }>((resolve) => { res.once('close', () => { resolve({ complete: res.complete }) }) })
+  await within(new Promise((resolve) => { res.once('data', resolve) }), 'the first chunk')
+  return { res, closed }
 }
