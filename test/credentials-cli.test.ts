@@ -7,7 +7,7 @@ import { stringify } from 'yaml'
 import { runAgentOnce } from '../src/server/agent.ts'
 import { startMetadataServerCommand } from '../src/server/metadata-server.ts'
 import { runCli } from '../src/cli/program.ts'
-import { baseDoc, edit, rootPem } from '../src/config/testing/fixtures.ts'
+import { baseDoc, edit, rootPem } from '../src/config/testing/config-fixtures.ts'
 import { parseTrustBundlesMap } from '../src/spiffe/trust-stores.ts'
 import { X509Svid } from '../src/spiffe/x509-svid.ts'
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { AttemptOutcome, CredentialStore } from '../credentials/store.ts'
-import type { CredentialSnapshot } from '../credentials/snapshot.ts'
+import type { CredentialSnapshot } from '../credentials/credential-snapshot.ts'
 
 /**
  * Logs what happens to `store`'s credentials, each event once: a rejected update at `warn`

@@ -1,4 +1,4 @@
-import { fileStateView } from '../control/state-view.ts'
+import { fileStateView } from '../control/disk-state-view.ts'
 import { describeResources, loadConfigFile, readDeriveInputs, toYaml, type ControlPlaneStateView } from '../config/index.ts'
 import { isSpiffeLbError } from '../internal/errors.ts'
 import { writeIssues } from './config-check.ts'

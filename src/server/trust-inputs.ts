@@ -7,7 +7,7 @@ import {
 } from '../spiffe/index.ts'
 import { readFile } from 'node:fs/promises'
 import { readTextFile } from './read-text-file.ts'
-import { fileStateView } from '../control/state-view.ts'
+import { fileStateView } from '../control/disk-state-view.ts'
 import { loadCrl } from '../pki/index.ts'
 import { normalizeSerial, type RevocationList } from '../spiffe/index.ts'
 import { serverError } from './errors.ts'

@@ -1,4 +1,4 @@
-import type { CredentialSnapshot } from './snapshot.ts'
+import type { CredentialSnapshot } from './credential-snapshot.ts'
 import type { CredentialError } from './outcome.ts'
 
 /** Why the credentials are not ready. */
