@@ -21,7 +21,7 @@ import { SpiffeId } from '../src/spiffe/spiffe-id.ts'
 import type { X509Bundle } from '../src/spiffe/x509-bundle.ts'
 import { X509Svid } from '../src/spiffe/x509-svid.ts'
 import { createBackendConnector, type BackendConnector } from '../src/tls/backend-connector.ts'
-import { startEchoBackend } from '../src/tls/echo-backend.ts'
+import { startEchoBackend } from '../src/testbed/echo-backend.ts'
 import { TestSnapshots, makeDomain, makeSvid, tempDir, writeCredentials } from './tls-fixtures.ts'
 
 const own = await makeDomain('own.test')
