@@ -31,5 +31,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'workload-api', summary: 'serve one managed identity over the SPIFFE Workload API', load: async () => (await import('../commands/workload-api/workload-api-command.ts')).registerWorkloadApiCommand },
   { name: 'agent', summary: 'poll a metadata server and write the GCE credential file layout', load: async () => (await import('../commands/agent/agent-command.ts')).registerAgentCommand },
   { name: 'bench', summary: 'benchmark mTLS handshakes and the proxy against same-run baselines', load: async () => (await import('../commands/bench/bench-command.ts')).registerBenchCommand },
-  { name: 'completion', summary: 'print a bash or zsh completion script', load: async () => (await import('./completion-command.ts')).registerCompletionCommand }
+  { name: 'completion', summary: 'print a bash or zsh completion script', load: async () => (await import('../commands/completion/completion-command.ts')).registerCompletionCommand }
 ]

@@ -3,7 +3,7 @@ import { isSpiffeLbError } from '../internal/errors.ts'
 import { packageVersion } from '../internal/package-version.ts'
 import { EXIT } from '../process/command-output.ts'
 import { COMMANDS, type CommandContext } from './command-registry.ts'
-import { addExamples, commandPath } from './help-examples.ts'
+import { addExamples, commandPath } from '../commands/help-examples.ts'
 import { listenError } from '../runtime/listen-error.ts'
 import { unexpectedError, usageError } from '../process/command-errors.ts'
 

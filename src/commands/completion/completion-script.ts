@@ -1,5 +1,5 @@
 import type { Command, Option } from 'commander'
-import { commandPath } from './help-examples.ts'
+import { commandPath } from '../help-examples.ts'
 
 /** The shells `completion` writes scripts for. */
 export const COMPLETION_SHELLS = ['bash', 'zsh'] as const
