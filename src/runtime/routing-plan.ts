@@ -34,7 +34,7 @@ export interface RoutingPlan {
  */
 export function assertServeable (config: SpiffeLbConfig): void {
   const first = serveIssues(config)[0]
-  // The issue is a record: a serve rule's code (src/server) or the proxy's routing error's own code.
+  // The issue is a record: a serve rule's code (src/runtime) or the proxy's routing error's own code.
   if (first !== undefined) throw restoreError(first, { at: first.path })
 }
 
