@@ -11,7 +11,7 @@ import { deriveResources, loadConfigFile } from '../../config/index.ts'
 import { runConfigCheck } from '../../runtime/config-check.ts'
 import { runDescribe } from './run-describe.ts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const example = join(root, 'examples', 'one-trust-domain.yaml')
 
 /** Runs the real CLI and returns its exit code and output. */
