@@ -7,7 +7,7 @@ import http2 from 'node:http2'
 import type { Test } from 'tap'
 import * as grpc from '@grpc/grpc-js'
 import WebSocket from 'ws'
-import { ECHO_SERVICE } from '../src/tls/echo-grpc.ts'
+import { ECHO_SERVICE } from '../src/testbed/echo-grpc.ts'
 
 const Echo = grpc.makeGenericClientConstructor(ECHO_SERVICE, 'Echo')
 type Ticks = (req: Buffer) => grpc.ClientReadableStream<Buffer>
