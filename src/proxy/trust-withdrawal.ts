@@ -17,18 +17,23 @@ export function isTrustWithdrawn (err: unknown): boolean {
   return code === TLS_ERROR.PEER_UNTRUSTED || code === TLS_ERROR.SVID_UNUSABLE
 }
 
-/** Returns the WebSocket close code for a withdrawal `err`: 1011 for our own SVID, else 1008. */
-export function websocketCloseCode (err: unknown): number {
-  return (err as { code?: unknown } | null)?.code === TLS_ERROR.SVID_UNUSABLE ? 1011 : 1008
+/**
+ * Returns the WebSocket close code and reason for a withdrawal `err`: 1011 when our own SVID is
+ * unusable (the proxy cannot go on), else 1008 (the backend broke trust policy).
+ */
+export function websocketClose (err: unknown): { code: number, reason: string } {
+  return (err as { code?: unknown } | null)?.code === TLS_ERROR.SVID_UNUSABLE
+    ? { code: 1011, reason: 'proxy credentials expired' }
+    : { code: 1008, reason: 'backend no longer trusted' }
 }
 
 /**
- * Says goodbye on the client side of a relayed WebSocket with a Close frame (`code`, `reason`),
+ * Says goodbye on the client side of a relayed WebSocket with a Close frame (`close`),
  * then closes; a client that does not close its side in return is cut after a short grace.
  */
-export function closeClientWebSocket (socket: Duplex, code: number, reason: string): void {
+export function closeClientWebSocket (socket: Duplex, close: { code: number, reason: string }): void {
   if (socket.destroyed) return
-  socket.end(closeFrame(code, reason))
+  socket.end(closeFrame(close.code, close.reason))
   const timer = setTimeout(() => { socket.destroy() }, WEBSOCKET_CLOSE_GRACE_MS)
   timer.unref()
   socket.once('close', () => { clearTimeout(timer) })

@@ -16,7 +16,7 @@ import type { Endpoint } from './endpoint.ts'
 import { originForm, type ExchangeResult } from './exchange.ts'
 import { backendFailure } from './failure.ts'
 import { upstreamRequestHeaders } from './headers.ts'
-import { closeClientWebSocket, isTrustWithdrawn, websocketCloseCode } from './trust-withdrawal.ts'
+import { closeClientWebSocket, isTrustWithdrawn, websocketClose } from './trust-withdrawal.ts'
 import { FrameBoundary } from './websocket-frames.ts'
 
 /** One upgrade request as the frontend hands it over. */
@@ -102,7 +102,7 @@ function relay (u: UpgradeRequest, endpoint: Endpoint, backend: Socket, resolve:
     error ??= `backend ${endpoint.key} failed: ${err.message}`
   })
   backend.once('close', () => {
-    if (withdrawn !== undefined && status === 101 && frames.atBoundary) closeClientWebSocket(socket, websocketCloseCode(withdrawn), 'backend no longer trusted')
+    if (withdrawn !== undefined && status === 101 && frames.atBoundary) closeClientWebSocket(socket, websocketClose(withdrawn))
     else socket.destroy()
     closed()
   })
