@@ -16,7 +16,7 @@ import { SessionCache } from './session-cache.ts'
 import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
-import { LiveConnections } from './live-connections.ts'
+import { LiveConnections, followTrust } from './live-connections.ts'
 import { DEFAULT_BACKEND_GROUPS, HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS, SESSION_REFRESH_MS } from '../defaults.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
@@ -53,25 +53,13 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     verdicts.clear()
     try { contexts.get(snapshot) } catch { /* reported by the next connect as NO_CREDENTIALS */ }
   }
+  const unsubscribe = snapshots.subscribe(prepare)
   const first = snapshots.current()
-  let trustGeneration = first?.bundleGeneration
-  const unsubscribe = snapshots.subscribe((snapshot) => {
-    prepare(snapshot)
-    // Open connections follow trust too, not only the pooled idle ones: a peer whose recorded
-    // chain no longer verifies (domain gone, bundle replaced, certificate revoked) is cut.
-    if (snapshot.bundleGeneration === trustGeneration) return
-    trustGeneration = snapshot.bundleGeneration
-    if (live.size > 0) for (const e of live.recheck(snapshot, clock.now())) onTrustWithdrawn?.(e)
-  })
   if (first !== undefined) prepare(first)
   // Pools built on this connector follow it to retire connections made under older credentials.
   const changes = watchCredentialChanges(snapshots, clock)
-  // Our SVID passing its notAfter with no replacement: nothing may go on presenting it.
-  const unwatchExpiry = changes.onCredentialChange((change) => {
-    const svid = snapshots.current()?.svid
-    if (change.expired !== true || svid === undefined || live.size === 0) return
-    for (const e of live.endAll(svid.id.toString(), `expired at ${new Date(svid.notAfter).toISOString()}`)) onTrustWithdrawn?.(e)
-  })
+  // Open connections follow trust too, not only the pooled idle ones.
+  const unfollow = followTrust(live, snapshots, changes, clock, (e) => { onTrustWithdrawn?.(e) })
 
   const connect = (opts: ConnectOptions, callback: ConnectCallback): void => {
     // Durations use the monotonic high-resolution timer: handshakes take about a millisecond, so
@@ -223,7 +211,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
 
   Object.defineProperty(connect, 'cachedSessions', { get: () => sessions.size })
   return Object.assign(connect, {
-    close: (): void => { unsubscribe(); unwatchExpiry(); changes.close(); sessions.clear(); verdicts.clear() },
+    close: (): void => { unsubscribe(); unfollow(); changes.close(); sessions.clear(); verdicts.clear() },
     onCredentialChange: changes.onCredentialChange,
     svidNotAfter: changes.svidNotAfter
   }) as BackendConnector

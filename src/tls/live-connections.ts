@@ -1,6 +1,8 @@
 import type { TLSSocket } from 'node:tls'
+import type { Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
-import type { X509Snapshot } from '../spiffe/snapshot.ts'
+import type { X509Snapshot, X509SnapshotSource } from '../spiffe/snapshot.ts'
+import type { CredentialChanges } from './credential-changes.ts'
 import { TlsTrustWithdrawnError } from './errors.ts'
 import type { VerifiedPeer } from './peer-identity.ts'
 import { verifyPeer } from './verify-peer.ts'
@@ -89,4 +91,27 @@ export class LiveConnections {
     live.socket.destroy(err)
     return { endpoint: live.endpoint, peerId: live.peer.id.toString(), code: err.code as TrustWithdrawnEvent['code'], reason: err.reason, message: err.message }
   }
+}
+
+/**
+ * Keeps `live` in step with trust: on every new trust generation of `snapshots` (a bundle added,
+ * changed or removed, a CRL change) the open connections are verified again and those whose peer
+ * fails are ended; when `changes` announces that the SVID in force expired, all are ended. Each
+ * connection ended is passed to `report` once. Returns the function that stops following.
+ */
+export function followTrust (live: LiveConnections, snapshots: X509SnapshotSource, changes: CredentialChanges,
+  clock: Clock, report: (event: TrustWithdrawnEvent) => void): () => void {
+  let generation = snapshots.current()?.bundleGeneration
+  const unsubscribe = snapshots.subscribe((snapshot) => {
+    // An SVID rotation alone keeps every peer verified: nothing to check.
+    if (snapshot.bundleGeneration === generation) return
+    generation = snapshot.bundleGeneration
+    if (live.size > 0) for (const e of live.recheck(snapshot, clock.now())) report(e)
+  })
+  const unwatch = changes.onCredentialChange((change) => {
+    const svid = snapshots.current()?.svid
+    if (change.expired !== true || svid === undefined || live.size === 0) return
+    for (const e of live.endAll(svid.id.toString(), `expired at ${new Date(svid.notAfter).toISOString()}`)) report(e)
+  })
+  return () => { unsubscribe(); unwatch() }
 }
