@@ -51,8 +51,8 @@ function config (options: { partnerTrusted: boolean, credentials?: string }): st
 }
 
 /** Starts `serve -c file`; returns the proxy port, the admin url and the log so far. */
-async function serve (t: { teardown: (fn: () => void) => void }, file: string): Promise<{ port: number, admin: string, output: () => string }> {
-  const child = spawn(process.execPath, [main, 'serve', '-c', file, '--log-format', 'json', '--drain-timeout', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] })
+async function serve (t: { teardown: (fn: () => void) => void }, file: string, ...args: string[]): Promise<{ port: number, admin: string, output: () => string }> {
+  const child = spawn(process.execPath, [main, 'serve', '-c', file, '--log-format', 'json', '--drain-timeout', '1s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })
@@ -81,22 +81,28 @@ async function metrics (admin: string): Promise<string> {
   return await (await fetch(`${admin}/metrics`)).text()
 }
 
-t.test('(a) a reload that drops the partner trust domain ends the partner streams; the others flow', async (t) => {
-  const file = join(dir, 'a.yaml')
-  await writeFile(file, config({ partnerTrusted: true }))
-  const { port, admin, output } = await serve(t, file)
-  const lost = await openStreams(port, 'partner')
-  const kept = await openStreams(port, 'backend-1')
-  t.teardown(() => { lost.close(); kept.close() })
-  await writeFile(file, config({ partnerTrusted: false }))
-  await checkEnded(t, lost, { wsCode: 1008, grpcMessage: /no longer verifies under the new trust bundles: .*partner\.example.*\(ERR_SPIFFE_VERIFY_NO_BUNDLE\)/ })
-  await checkFlowing(t, kept)
-  t.match(output(), /config reloaded/)
-  const records = await loggedWithdrawals(output)
-  t.ok(records.length >= 2, `one record per connection ended: ${records.length}`)
-  t.ok(records.every((r) => r.code === 'ERR_SPIFFE_TLS_PEER_UNTRUSTED' && r.reason === 'ERR_SPIFFE_VERIFY_NO_BUNDLE' && r.endpoint === `127.0.0.1:${ports.get('partner') ?? 0}` && r.backendSpiffeId.includes('partner.example')), 'each names the partner endpoint and rule')
-  t.match(await metrics(admin), new RegExp(`spiffe_lb_backend_connections_withdrawn_total\\{code="ERR_SPIFFE_TLS_PEER_UNTRUSTED",reason="ERR_SPIFFE_VERIFY_NO_BUNDLE"\\} ${records.length}\\b`))
-})
+for (const workers of [[], ['--workers', '2']]) {
+  t.test(`(a) a reload that drops the partner trust domain ends the partner streams; the others flow (serve ${workers.join(' ')})`, async (t) => {
+    const file = join(dir, `a${workers.length}.yaml`)
+    await writeFile(file, config({ partnerTrusted: true }))
+    const { port, admin, output } = await serve(t, file, ...workers)
+    if (workers.length > 0) await within((async () => { while ((await fetch(`${admin}/readyz`)).status !== 200) await new Promise((resolve) => setTimeout(resolve, 100)) })(), 'the workers')
+    const lost = await openStreams(port, 'partner')
+    const kept = await openStreams(port, 'backend-1')
+    t.teardown(() => { lost.close(); kept.close() })
+    await writeFile(file, config({ partnerTrusted: false }))
+    await checkEnded(t, lost, { wsCode: 1008, grpcMessage: /no longer verifies under the new trust bundles: .*partner\.example.*\(ERR_SPIFFE_VERIFY_NO_BUNDLE\)/ })
+    await checkFlowing(t, kept)
+    t.match(output(), /config reloaded/)
+    // Counted and logged once per connection (each worker logs its own; the log is buffered).
+    const counted = Number(/spiffe_lb_backend_connections_withdrawn_total\{code="ERR_SPIFFE_TLS_PEER_UNTRUSTED",reason="ERR_SPIFFE_VERIFY_NO_BUNDLE"\} (\d+)/.exec(await metrics(admin))?.[1] ?? 0)
+    t.ok(counted >= 2, `connections ended, counted: ${counted}`)
+    await within((async () => { while (withdrawals(output()).length < counted) await new Promise((resolve) => setTimeout(resolve, 50)) })(), `as many log records as counted; output:\n${output()}`)
+    const records = withdrawals(output())
+    t.equal(records.length, counted, 'one log record per connection counted')
+    t.ok(records.every((r) => r.code === 'ERR_SPIFFE_TLS_PEER_UNTRUSTED' && r.reason === 'ERR_SPIFFE_VERIFY_NO_BUNDLE' && r.endpoint === `127.0.0.1:${ports.get('partner') ?? 0}` && r.backendSpiffeId.includes('partner.example')), 'each names the partner endpoint and rule')
+  })
+}
 
 t.test('(b) ca revoke of backend-2 ends its streams; backend-1 streams flow', async (t) => {
   const file = join(dir, 'b.yaml')
