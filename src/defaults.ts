@@ -70,6 +70,8 @@ export const FRONTEND_KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND
 export const FRONTEND_MAX_HEADER_SIZE = 16_384
 /** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
 export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
+/** How long a client connection is kept after the answer to a refused upgrade, for the client to close first. */
+export const UPGRADE_REFUSED_LINGER_MS = 2 * SECOND
 
 /** The largest credential file read (a chain, key or bundle map is a few KiB). */
 export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
