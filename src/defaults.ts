@@ -92,6 +92,8 @@ export const BACKOFF_MAX_MS = 300 * SECOND
 export const WORKLOAD_API_RETRY_MAX_MS = 30 * SECOND
 /** How long `backend --workload-api` waits for the first message to learn its identity. */
 export const WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS = 30 * SECOND
+/** Mode of the Workload API server's Unix socket: only its own user may connect (and get the key). */
+export const WORKLOAD_API_SOCKET_MODE = 0o600
 /** Back-off of a restarting worker and of a failing directory read: first and longest wait. */
 export const RESTART_BACKOFF_INITIAL_MS = 500
 export const RESTART_BACKOFF_MAX_MS = 30 * SECOND
