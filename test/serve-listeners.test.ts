@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import t from 'tap'
 import { stringify } from 'yaml'
-import { baseDoc, edit, rootPem } from '../src/config/testing/fixtures.ts'
+import { baseDoc, edit, rootPem } from '../src/config/testing/config-fixtures.ts'
 import { createRootCa, issueCertificate } from '../src/pki/index.ts'
 import { makeDomain, makeSvid, tempDir, writeCredentials } from './tls-fixtures.ts'
 

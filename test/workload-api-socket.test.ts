@@ -9,7 +9,7 @@ import net from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
-import { IDENTITY, baseDoc, rootPem } from '../src/config/testing/fixtures.ts'
+import { IDENTITY, baseDoc, rootPem } from '../src/config/testing/config-fixtures.ts'
 import { tempDir } from './tls-fixtures.ts'
 
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
