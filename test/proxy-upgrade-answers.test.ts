@@ -17,6 +17,7 @@ const leaf = await issueCertificate(ca, { subject: 'CN=localhost', dnsNames: ['l
 // and keeps the connection open, as nginx does.
 const refuser = await startBackend('refuser', (req, res) => {
   if (req.url === '/drop') { req.socket.destroy(); return }
+  if (req.url === '/cut') { res.writeHead(403); res.write('part of it', () => { setImmediate(() => { req.socket.destroy() }) }); return }
   res.writeHead(403, { 'content-type': 'text/plain', 'x-why': 'no websocket here', connection: 'keep-alive, x-hop', 'x-hop': 'secret' })
   res.write('forbidden ')
   res.end(`${req.url ?? ''}\n`) // two writes, no length: Node sends it chunked
@@ -82,6 +83,13 @@ t.test('a backend dropping the connection before it answers: 502 to the client',
   const text = await exchange(clearSocket, UPGRADE('/drop'))
   t.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/)
   t.match(text, /failed before answering the upgrade/)
+})
+
+t.test('a refused answer cut by the backend reaches the client unterminated, logged as not completed', async (t) => {
+  const text = await exchange(clearSocket, UPGRADE('/cut'))
+  t.match(text, /^HTTP\/1\.1 403 Forbidden\r\n[^]*transfer-encoding: chunked\r\n[^]*\r\n\r\na\r\npart of it\r\n$/i, 'the chunk that came, and no last chunk')
+  await eventually(() => clear.log.requests().some((r) => r.path === '/cut'), 'the access-log line')
+  t.match(clear.log.requests().find((r) => r.path === '/cut'), { status: 403, completed: false, error: /before its answer to the upgrade ended|failed/ })
 })
 
 t.test('Upgrade: h2c is refused with 400 and never reaches a backend', async (t) => {

@@ -73,6 +73,7 @@ function relay (u: UpgradeRequest, endpoint: Endpoint, backend: Socket, resolve:
   const request = httpRequest({ createConnection: () => backend, method, path: u.path ?? originForm(req.url), headers, setHost: false })
 
   let settled = false
+  let answered = false
   let error: string | undefined
   const finish = (status: number, extra: Partial<ExchangeResult> = {}): void => {
     if (settled) return
@@ -91,17 +92,22 @@ function relay (u: UpgradeRequest, endpoint: Endpoint, backend: Socket, resolve:
   socket.once('close', clientGone)
 
   request.once('upgrade', (res: IncomingMessage, _backend: Duplex, rest: Buffer) => {
+    answered = true
     socket.off('close', clientGone)
     tunnel(u, res, rest, backend, () => { finish(101) })
   })
   request.once('response', (res: IncomingMessage) => {
+    answered = true
     socket.off('close', clientGone)
     const status = res.statusCode ?? 502
     relayRefusedUpgrade(res, method, socket, backend, (end) => {
       finish(status, { ...(end.completed ? {} : { completed: false }), ...(end.error === undefined ? {} : { error: error ?? end.error }) })
     })
   })
-  request.once('error', (err: Error) => {
+  // Node reports a socket error on the request even while the answer's body flows; the answer's
+  // own end (refused-upgrade.ts) settles the exchange then.
+  request.on('error', (err: Error) => {
+    if (answered) { error ??= `backend ${endpoint.key} failed: ${err.message}`; return }
     if (settled || socket.destroyed) return
     socket.off('close', clientGone)
     backend.destroy()
