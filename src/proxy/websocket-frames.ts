@@ -5,11 +5,8 @@
  * writes would not land in the middle of a frame the backend started.
  */
 
-/** Follows the server-to-client bytes of an upgrade: the HTTP head, then frame by frame. */
+/** Follows the server-to-client bytes of an upgraded connection (after the 101 head), frame by frame. */
 export class FrameBoundary {
-  #inHead = true
-  /** The last bytes of the head seen so far (a CRLFCRLF may straddle two chunks). */
-  #tail = Buffer.alloc(0)
   /** Header bytes of the frame being read, until its length is known. */
   #header: number[] = []
   /** Payload bytes of the current frame still to come. */
@@ -18,14 +15,6 @@ export class FrameBoundary {
   /** Feeds the next chunk the backend sent towards the client. */
   feed (chunk: Buffer): void {
     let i = 0
-    if (this.#inHead) {
-      const seen = Buffer.concat([this.#tail, chunk])
-      const end = seen.indexOf('\r\n\r\n')
-      if (end < 0) { this.#tail = seen.subarray(Math.max(0, seen.length - 3)); return }
-      this.#inHead = false
-      i = end + 4 - this.#tail.length
-      this.#tail = Buffer.alloc(0)
-    }
     while (i < chunk.length) {
       if (this.#payloadLeft > 0) {
         const take = Math.min(this.#payloadLeft, chunk.length - i)
@@ -40,9 +29,9 @@ export class FrameBoundary {
     }
   }
 
-  /** True when the head is over and no frame is half sent: a new frame may start here. */
+  /** True when no frame is half sent: a new frame may start here. */
   get atBoundary (): boolean {
-    return !this.#inHead && this.#header.length === 0 && this.#payloadLeft === 0
+    return this.#header.length === 0 && this.#payloadLeft === 0
   }
 }
 
