@@ -93,7 +93,7 @@ for (const workers of [[], ['--workers', '2']]) {
     await writeFile(file, config({ partnerTrusted: false }))
     await checkEnded(t, lost, { wsCode: 1008, grpcMessage: /no longer verifies under the new trust bundles: .*partner\.example.*\(ERR_SPIFFE_VERIFY_NO_BUNDLE\)/ })
     await checkFlowing(t, kept)
-    t.match(output(), /config reloaded/)
+    await within((async () => { while (!/config reloaded/.test(output())) await new Promise((resolve) => setTimeout(resolve, 50)) })(), `the reload record; output:\n${output()}`)
     // Counted and logged once per connection (each worker logs its own; the log is buffered).
     const counted = Number(/spiffe_lb_backend_connections_withdrawn_total\{code="ERR_SPIFFE_TLS_PEER_UNTRUSTED",reason="ERR_SPIFFE_VERIFY_NO_BUNDLE"\} (\d+)/.exec(await metrics(admin))?.[1] ?? 0)
     t.ok(counted >= 2, `connections ended, counted: ${counted}`)
