@@ -11,7 +11,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { Http1Parser, type MessageHead } from './http1-parser.ts'
+import { Http1Parser, type MessageHead } from './http1/http1-parser.ts'
 import { LeanRequest } from './lean-request.ts'
 import { LeanResponse } from './lean-response.ts'
 import { answerPlainText, plainTextResponse } from './plain-text.ts'

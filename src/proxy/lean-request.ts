@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Socket } from 'node:net'
 import { Readable } from 'node:stream'
-import type { MessageHead } from './http1-parser.ts'
+import type { MessageHead } from './http1/http1-parser.ts'
 
 /** Headers node:http keeps once when repeated (its `IncomingMessage` rules); cookie joins with "; ", others with ", ". */
 const SINGLE: ReadonlySet<string> = new Set([

@@ -6,7 +6,7 @@
  * bounded header count). test/http1-differential.test.ts lists where this is stricter than
  * node:http.
  */
-import type { MessageHead } from './http1-parser.ts'
+import type { MessageHead } from './http1/http1-parser.ts'
 
 /** node:http keeps at most this many header lines and silently drops the rest; we refuse. */
 export const MAX_REQUEST_HEADERS = 1000

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net'
 import { errors, type Dispatcher } from 'undici'
-import { Http1Parser, type MessageHead, type ParseError } from '../http1-parser.ts'
+import { Http1Parser, type MessageHead, type ParseError } from '../http1/http1-parser.ts'
 import type { TransportHandler } from './types.ts'
 
 /** Response heads are bounded like node:http's client (its default maxHeaderSize). */
