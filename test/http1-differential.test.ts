@@ -9,7 +9,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createServer, type IncomingMessage } from 'node:http'
 import { Duplex } from 'node:stream'
 import t from 'tap'
-import { Http1Parser } from '../src/proxy/http1-parser.ts'
+import { Http1Parser } from '../src/proxy/http1/http1-parser.ts'
 import { checkRequestHead } from '../src/proxy/request-head.ts'
 import { corpus, mutations } from './http1-corpus.ts'
 

@@ -7,7 +7,7 @@
 import { request, type IncomingMessage } from 'node:http'
 import { Duplex } from 'node:stream'
 import t from 'tap'
-import { Http1Parser } from '../src/proxy/http1-parser.ts'
+import { Http1Parser } from '../src/proxy/http1/http1-parser.ts'
 import { mutate } from './http1-corpus.ts'
 
 interface Answer { head?: string, body: string, complete: boolean, error?: string }

@@ -184,7 +184,8 @@ export class Http1Connection {
     if (h.statusCode < 200) return false // 100 Continue and friends: the final answer follows
     this.#final = true
     this.#keepAlive = h.keepAlive
-    this.socket.setTimeout(this.#bodyTimeout)
+    // An idle timer re-armed only when the limit changes: each setTimeout makes a new timer.
+    if (this.#bodyTimeout !== this.#headersTimeout) this.socket.setTimeout(this.#bodyTimeout)
     handler.onResponseStart?.(controller, h.statusCode, headerObject(h.rawHeaders), h.statusMessage)
     return this.#method === 'HEAD'
   }
@@ -203,7 +204,7 @@ export class Http1Connection {
     this.#handler = undefined
     this.#controller = undefined
     const reusable = this.#reusable && this.#keepAlive && this.#bodySent && !controller.aborted
-    this.socket.setTimeout(0)
+    // A reused connection gets the pool's keep-alive timeout next (http1-transport.ts).
     if (!reusable) this.socket.destroy()
     handler.onResponseEnd?.(controller, headerObject(trailers))
     this.#done(this, reusable)

@@ -77,7 +77,6 @@ export class Http1Transport implements Transport {
   #send (conn: Http1Connection, options: Dispatcher.DispatchOptions, handler: TransportHandler): void {
     const max = this.#o.maxRequestsPerConnection
     const last = !this.#o.keepAlive || this.#closed || (max > 0 && conn.requests + 1 >= max)
-    conn.socket.setTimeout(0)
     conn.send(options, handler, !last, this.#o.authority)
   }
 
