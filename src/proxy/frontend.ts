@@ -1,10 +1,12 @@
 /**
  * The client-facing listener: cleartext serves HTTP/1.1 and h2c with prior knowledge on one
  * port (the connection preface decides, see h2c-sniff.ts); TLS negotiates `h2` or `http/1.1`
- * by ALPN (one `node:http2` secure server with `allowHTTP1`). Both hand every request to the
- * same handler through Node's HTTP/2 compatibility API, and HTTP/1.1 upgrades to `onUpgrade`.
+ * by ALPN (one `node:http2` secure server with `allowHTTP1`). Cleartext HTTP/1.1 goes to the
+ * lean frontend (lean-frontend.ts: no node:http object model), the rest through Node's HTTP/2
+ * compatibility API; all reach the same handler, and HTTP/1.1 upgrades go to `onUpgrade`.
  * `frontend.limits` bound every path: maxConnections counts TCP connections whatever they
- * speak; HTTP/1.1 gets Node's own timeouts and header cap; a cleartext connection that sends no
+ * speak; HTTP/1.1 gets the same timeouts and header cap as node:http (the lean frontend
+ * applies them itself, node:http over TLS); a cleartext connection that sends no
  * first byte within headersTimeout is closed before any protocol is chosen; an HTTP/2 header
  * list above maxHeaderSize is refused; an HTTP/2 request not fully received within
  * requestTimeout is cancelled (408 when nothing was answered yet), as Node does for HTTP/1.1;
