@@ -151,3 +151,12 @@ export const PROBE_SETTLE_MS = SECOND
 export function flagSeconds (ms: number): string {
   return `${ms / SECOND}s`
 }
+
+/** How often the admin dashboard samples the metrics and pushes a point to open pages. */
+export const DASHBOARD_SAMPLE_INTERVAL_MS = SECOND
+
+/** How far back the admin dashboard's traffic charts reach (the sampler keeps this much). */
+export const DASHBOARD_WINDOW_MS = 10 * 60_000
+
+/** How many SVID rotations the admin dashboard's identity history keeps (the oldest go first). */
+export const DASHBOARD_ROTATION_HISTORY = 50

@@ -1,7 +1,7 @@
 /**
  * The admin listener (docs/metrics.md): `/metrics` (Prometheus text), `/healthz` (liveness),
  * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON), `/debug/peers` (the last
- * verdict per backend endpoint, JSON). Read-only: it only calls
+ * verdict per backend endpoint, JSON), and `/` the dashboard over them (dashboard.ts). Read-only: it only calls
  * the providers it is given, so it can be exposed to monitoring without control power.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../internal/clock.ts'
 import type { SpiffeLbMetrics } from './metrics.ts'
 import type { PeerRecord } from './peer-record.ts'
 import { readiness, statusDocument, type AdminProviders } from './status.ts'
+import { createDashboard, type AdminRoute } from './dashboard.ts'
 
 /** Options of {@link createAdminServer}. */
 export interface AdminServerOptions {
@@ -39,7 +40,11 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   metrics.setIdentityProvider(providers.identity)
   if (providers.federation !== undefined) metrics.setFederationProvider(providers.federation)
 
-  const routes: Record<string, (res: ServerResponse) => Promise<void> | void> = {
+  const dashboard = createDashboard({
+    status: () => statusDocument(providers, clock.now()), peers: options.peers, metricsText: async () => await metrics.text(), clock
+  })
+  const routes: Record<string, AdminRoute> = {
+    ...dashboard.routes,
     '/healthz': (res) => { send(res, 200, 'text/plain; charset=utf-8', 'ok\n') },
     '/readyz': (res) => {
       const r = readiness(providers, clock.now())
@@ -62,13 +67,13 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const route = routes[path]
-    if (route === undefined) { send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try /metrics /healthz /readyz /status\n`); return }
+    if (route === undefined) { send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try / /metrics /healthz /readyz /status\n`); return }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD')
       send(res, 405, 'text/plain; charset=utf-8', 'admin endpoints are read-only (GET, HEAD)\n')
       return
     }
-    Promise.resolve(route(res)).catch((err: unknown) => {
+    Promise.resolve(route(res, req)).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `${err instanceof Error ? err.message : String(err)}\n`)
       else res.destroy()
     })
@@ -84,6 +89,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       })
     }),
     close: () => new Promise<void>((resolve) => {
+      dashboard.close()
       if (!server.listening) { resolve(); return }
       server.close(() => { resolve() })
       server.closeAllConnections()

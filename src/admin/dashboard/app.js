@@ -1,0 +1,286 @@
+// The spiffe-lb admin dashboard: renders the admin listener's event stream (the documents of
+// /status and /debug/peers, and the traffic sampler's points) into the panels. It only reads:
+// one EventSource on this origin, no other request, no action. Text from the wire (SPIFFE IDs,
+// peer messages) is only ever set as text, never parsed as markup.
+
+const SVG = 'http://www.w3.org/2000/svg'
+const state = { status: null, peers: null, points: [], backends: [], breakers: {}, windowMs: 600000, intervalMs: 1000, td: '', verdict: '' }
+
+/** Returns an element (HTML, or SVG when `ns` is given) with attributes and children. */
+function el (tag, attrs = {}, kids = [], ns) {
+  const e = ns === undefined ? document.createElement(tag) : document.createElementNS(ns, tag)
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue
+    if (k === 'text') e.textContent = String(v)
+    else e.setAttribute(k, v === true ? '' : String(v))
+  }
+  for (const k of [kids].flat(3)) if (k !== null && k !== undefined) e.append(typeof k === 'object' ? k : String(k))
+  return e
+}
+const svg = (tag, attrs, kids) => el(tag, attrs, kids, SVG)
+const $ = (id) => document.getElementById(id)
+
+const when = (iso) => iso === null || iso === undefined ? '—' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+function ago (ms) {
+  const s = Math.round(Math.abs(ms) / 1000)
+  const text = s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m ${s % 60}s` : s < 172800 ? `${Math.floor(s / 3600)}h ${Math.floor(s % 3600 / 60)}m` : `${Math.floor(s / 86400)}d`
+  return ms >= 0 ? `in ${text}` : `${text} ago`
+}
+const rel = (iso) => iso === null || iso === undefined ? '' : ` (${ago(Date.parse(iso) - Date.now())})`
+const num = (n) => n === null || n === undefined ? '—' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)
+const trustDomainOf = (id) => /^spiffe:\/\/([^/]+)/i.exec(id ?? '')?.[1] ?? ''
+
+/** A table inside a keyboard-scrollable wrapper (narrow screens scroll it sideways). */
+function table (id, caption, head, rows) {
+  return el('div', { class: 'scroll', tabindex: 0, id: `${id}-wrap`, role: 'region', 'aria-label': caption }, [
+    el('table', { id }, [
+      el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col', class: /\/s$|ms\)?$/.test(h) ? 'num' : undefined, text: h })))),
+      el('tbody', {}, rows.length === 0
+        ? el('tr', {}, el('td', { colspan: head.length, class: 'muted', text: 'none' }))
+        : rows.map((r) => el('tr', { 'data-key': r.key }, r.cells)))
+    ])
+  ])
+}
+const td = (text, cls) => el('td', { class: cls, text })
+
+/** Replaces `box`'s children, keeping which element had focus and which <details> were open. */
+function swap (box, nodes) {
+  const focused = box.contains(document.activeElement) ? document.activeElement.id : ''
+  const open = new Set([...box.querySelectorAll('details[open]')].map((d) => d.id))
+  box.replaceChildren(...[nodes].flat())
+  for (const id of open) { const d = box.querySelector(`#${CSS.escape(id)}`); if (d !== null) d.open = true }
+  if (focused !== '') box.querySelector(`#${CSS.escape(focused)}`)?.focus({ preventScroll: true })
+}
+
+function renderIdentity (id) {
+  if (id === null || id === undefined) { swap($('identity-body'), el('p', { class: 'muted', text: 'no identity reported' })); return }
+  const has = id.notBefore !== null
+  const items = [
+    ['SPIFFE ID', el('span', { class: 'mono', id: 'svid-id', text: id.spiffeId })],
+    ['Serial', el('span', { class: 'mono', id: 'svid-serial', text: id.serial ?? '—' })],
+    ['Source', `${id.source ?? '—'}${id.sourceState === undefined ? '' : ` (${id.sourceState})`}`],
+    ['Generation', id.generation ?? '—'],
+    ['Not before', when(id.notBefore)],
+    ['Not after', `${when(id.svidExpiry)}${rel(id.svidExpiry)}`],
+    ['Next rotation', `${when(id.nextRotation)}${rel(id.nextRotation)}`]
+  ]
+  if (id.lastError !== undefined) items.push(['Last error', el('span', { class: 'bad', text: id.lastError })])
+  const nodes = [el('dl', {}, items.map(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]))]
+  if (has) nodes.push(...timeBar(Date.parse(id.notBefore), Date.parse(id.svidExpiry), id.nextRotation === null ? null : Date.parse(id.nextRotation)))
+  nodes.push(el('h3', { text: 'Chain' }), table('chain', 'Certificate chain, leaf first', ['#', 'Subject / SPIFFE ID', 'Issuer', 'Serial', 'Not after'],
+    (id.chain ?? []).map((c, i) => ({ key: c.serial, cells: [td(i === 0 ? 'leaf' : String(i)), td(c.spiffeId ?? c.subject, 'mono'), td(c.issuer, 'mono'), td(c.serial, 'mono'), td(when(c.notAfter))] }))))
+  const rotations = [...(id.rotations ?? [])].reverse()
+  nodes.push(el('h3', { text: `Rotations since start (${rotations.length})` }), table('rotations', 'SVIDs accepted since start, newest first', ['Accepted at', 'Serial', 'Not after'],
+    rotations.map((r) => ({ key: r.serial, cells: [td(when(r.at)), td(r.serial, 'mono'), td(when(r.notAfter))] }))))
+  swap($('identity-body'), nodes)
+}
+
+/** The SVID's lifetime as a bar: elapsed part, the rotation point and now; and the same in words. */
+function timeBar (from, to, rotation) {
+  const now = Date.now()
+  const share = (t) => Math.min(1, Math.max(0, (t - from) / (to - from)))
+  const at = (t) => `${(share(t) * 100).toFixed(2)}%`
+  const words = `Valid from ${when(new Date(from).toISOString())} to ${when(new Date(to).toISOString())}; ` +
+    `${rotation === null ? 'no rotation scheduled' : `rotation at ${when(new Date(rotation).toISOString())}`}; now at ${at(now)} of its lifetime.`
+  return [
+    svg('svg', { class: 'timebar', role: 'img', 'aria-label': words }, [
+      svg('text', { x: '0', y: '12', text: 'notBefore' }),
+      svg('text', { x: '100%', y: '12', 'text-anchor': 'end', text: 'notAfter' }),
+      svg('rect', { class: 'track', x: '0', y: '18', width: '100%', height: '14', rx: '3' }),
+      svg('rect', { class: 'used', x: '0', y: '18', width: at(now), height: '14', rx: '3' }),
+      rotation === null ? null : svg('line', { class: 'rot', x1: at(rotation), x2: at(rotation), y1: '14', y2: '36' }),
+      rotation === null ? null : svg('text', { x: at(rotation), y: '50', 'text-anchor': 'middle', text: 'rotation' }),
+      svg('line', { class: 'now', x1: at(now), x2: at(now), y1: '14', y2: '36' }),
+      svg('text', { x: at(now), y: '50', 'text-anchor': share(now) > 0.9 ? 'end' : 'start', text: share(now) > 0.9 ? 'now ' : ' now' })
+    ]),
+    el('p', { class: 'muted', id: 'timebar-text', text: words })
+  ]
+}
+
+function renderTrust (status) {
+  const federation = new Map((status.federation ?? []).map((f) => [f.trustDomain, f]))
+  swap($('trust-body'), table('trust-table', 'Trust domains', ['Trust domain', 'Source', 'Anchors (expiry)', 'Last refresh', 'CRL'],
+    status.trustDomains.map((t) => {
+      const f = federation.get(t.trustDomain)
+      const anchors = (t.anchors ?? t.anchorFingerprints.map((fp) => ({ subject: fp.slice(0, 16), notAfter: null })))
+        .map((a) => el('div', {}, [el('span', { class: 'mono', text: a.subject }), ` — expires ${when(a.notAfter)}${rel(a.notAfter)}`]))
+      const crls = (t.crls ?? []).map((c) => el('div', { class: c.stale === true || c.lastError !== undefined ? 'bad' : undefined },
+        `${c.source}: ${c.stale === true ? 'stale' : 'fresh'}, ${c.revoked ?? 0} revoked, next update ${when(c.nextUpdate)} (${c.staleCrl})${c.lastError === undefined ? '' : `; ${c.lastError}`}`))
+      return {
+        key: t.trustDomain,
+        cells: [
+          td(t.trustDomain, 'mono'),
+          el('td', {}, [t.source ?? '—', f === undefined ? null : el('div', { class: f.state === 'fresh' ? 'ok' : 'warn', text: `${f.state}${f.lastError === null ? '' : `: ${f.lastError}`}` })]),
+          el('td', {}, anchors),
+          td(t.lastRefresh === undefined ? '—' : `${when(t.lastRefresh)}${rel(t.lastRefresh)}`),
+          el('td', {}, crls.length === 0 ? 'none' : crls)
+        ]
+      }
+    })))
+}
+
+function renderBackends (status, peers) {
+  const verdicts = new Map((peers ?? []).map((p) => [p.endpoint, p]))
+  const rates = new Map(state.backends.map((b) => [`${b.service} ${b.endpoint}`, b]))
+  const rows = status.services.flatMap((s) => s.endpoints.map((e) => {
+    const p = verdicts.get(e.endpoint)
+    const r = rates.get(`${s.name} ${e.endpoint}`)
+    const peerId = e.peerSpiffeId ?? p?.spiffeId
+    const trips = state.breakers[s.name] ?? 0
+    return {
+      key: `${s.name} ${e.endpoint}`,
+      cells: [
+        td(s.name), td(e.endpoint, 'mono'),
+        td(e.healthy ? 'healthy' : 'unhealthy', e.healthy ? 'ok' : 'bad'),
+        td(peerId ?? '—', 'mono'), td(trustDomainOf(peerId) || '—', 'mono'),
+        p === undefined ? td('—') : td(p.verdict === 'accept' ? 'accept' : `reject ${p.reasons.join(', ')}`, p.verdict === 'accept' ? 'ok' : 'bad'),
+        td(trips > 0 ? `open: ${num(trips)} refused/s` : 'closed', trips > 0 ? 'warn' : undefined),
+        td(e.healthy ? '—' : e.reason ?? 'ejected'),
+        td(num(r?.rps ?? 0), 'num'), td(num(r?.errorsPerSecond ?? 0), 'num')
+      ]
+    }
+  }))
+  swap($('backends-body'), table('backends-table', 'Backend endpoints', ['Service', 'Endpoint', 'Health', 'Peer SPIFFE ID', 'Trust domain', 'Verdict', 'Circuit breaker', 'Ejected because', 'req/s', 'errors/s'], rows))
+}
+
+function renderPeers (status, peers) {
+  if (peers === null) { swap($('peers-body'), el('p', { class: 'muted', text: 'this listener records no peer verdicts' })); return }
+  const tds = [...new Set([...status.trustDomains.map((t) => t.trustDomain), ...peers.map((p) => trustDomainOf(p.spiffeId)).filter((t) => t !== '')])].sort()
+  const select = $('filter-td')
+  const want = ['', ...tds]
+  if ([...select.options].map((o) => o.value).join(' ') !== want.join(' ')) {
+    select.replaceChildren(...want.map((t) => el('option', { value: t, text: t === '' ? 'all' : t })))
+    select.value = want.includes(state.td) ? state.td : ''
+  }
+  const shown = peers.filter((p) => (state.td === '' || trustDomainOf(p.spiffeId) === state.td) && (state.verdict === '' || p.verdict === state.verdict))
+  const worker = peers.some((p) => p.worker !== undefined)
+  swap($('peers-body'), table('peers-table', 'Recent verdicts, one per backend endpoint', ['Endpoint', 'Verdict', 'SPIFFE ID', 'Trust domain', 'Rule (code)', 'Why', 'Resumed', 'Seen', ...(worker ? ['Worker'] : [])],
+    shown.map((p) => ({
+      key: p.endpoint,
+      cells: [
+        td(p.endpoint, 'mono'), td(p.verdict, p.verdict === 'accept' ? 'ok' : 'bad'), td(p.spiffeId ?? '—', 'mono'), td(trustDomainOf(p.spiffeId) || '—', 'mono'),
+        td(p.reasons.join(', ') || '—', 'mono'), td(p.message ?? '—'), td(p.resumed ? 'yes' : 'no'), td(`${when(p.seenAt)}${rel(p.seenAt)}`),
+        ...(worker ? [td(p.worker ?? '—')] : [])
+      ]
+    }))))
+}
+
+/** The charts: each a list of series read from the sampler's points. */
+function chartSpecs () {
+  const codes = [...new Set(state.points.flatMap((p) => Object.keys(p.errors)))].sort()
+  return [
+    { id: 'rps', title: 'Requests/s', series: [{ name: 'requests/s', get: (p) => p.rps }] },
+    { id: 'latency', title: 'Latency (ms)', series: [{ name: 'p50 ms', get: (p) => p.p50 }, { name: 'p99 ms', get: (p) => p.p99 }] },
+    { id: 'handshakes', title: 'Backend handshakes/s', series: [{ name: 'full/s', get: (p) => p.handshakesFull }, { name: 'resumed/s', get: (p) => p.handshakesResumed }] },
+    { id: 'errors', title: 'Errors/s by code', series: codes.length === 0 ? [{ name: 'errors/s', get: () => 0 }] : codes.map((c) => ({ name: `${c}/s`, get: (p) => p.errors[c] ?? 0 })) }
+  ]
+}
+
+function renderTraffic () {
+  const points = state.points
+  $('traffic-window').textContent = `last ${Math.round(state.windowMs / 60000)} min, every ${state.intervalMs / 1000} s`
+  const end = points.at(-1)?.t ?? Date.now()
+  const start = end - state.windowMs
+  swap($('traffic-body'), chartSpecs().map((c) => {
+    const values = points.flatMap((p) => c.series.map((s) => s.get(p) ?? 0))
+    const max = niceMax(Math.max(0, ...values))
+    const latest = c.series.map((s) => `${s.name} ${num(points.length === 0 ? null : s.get(points.at(-1)))}`).join(', ')
+    const lines = c.series.map((s, i) => segments(points, s.get).map((seg) => svg('polyline', {
+      class: `s${i % 5}`,
+      points: seg.map((p) => `${(((p.t - start) / state.windowMs) * 600).toFixed(1)},${(120 - (s.get(p) / max) * 116).toFixed(1)}`).join(' ')
+    })))
+    return el('figure', { id: `chart-${c.id}`, 'data-max': Math.max(0, ...values) }, [
+      el('figcaption', { text: c.title }),
+      el('ul', { class: 'legend' }, c.series.map((s, i) => el('li', { class: `s${i % 5}` }, el('span', { text: s.name })))),
+      svg('svg', { class: 'chart', role: 'img', 'aria-label': `${c.title} over the last ${Math.round(state.windowMs / 60000)} minutes; latest ${latest}; scale up to ${num(max)}` }, [
+        svg('line', { class: 'grid', x1: '0', x2: '100%', y1: '4', y2: '4' }),
+        svg('line', { class: 'grid', x1: '0', x2: '100%', y1: '62', y2: '62' }),
+        svg('line', { class: 'grid', x1: '0', x2: '100%', y1: '120', y2: '120' }),
+        svg('svg', { x: '0', y: '0', width: '100%', height: '120', viewBox: '0 0 600 120', preserveAspectRatio: 'none' }, lines),
+        svg('text', { x: '2', y: '15', text: num(max) }),
+        svg('text', { x: '2', y: '134', text: `-${Math.round(state.windowMs / 60000)} min` }),
+        svg('text', { x: '100%', y: '134', 'text-anchor': 'end', text: 'now' })
+      ]),
+      el('details', { id: `table-${c.id}` }, [el('summary', { id: `summary-${c.id}`, text: `${c.title} as a table` }), chartTable(c, points)])
+    ])
+  }))
+}
+
+/** The chart's data as rows of 10 s averages, newest first (the whole window in 60 rows). */
+function chartTable (c, points) {
+  const buckets = new Map()
+  for (const p of points) {
+    const k = Math.floor(p.t / 10000) * 10000
+    const b = buckets.get(k) ?? []
+    b.push(p)
+    buckets.set(k, b)
+  }
+  const rows = [...buckets].reverse().map(([k, ps]) => ({
+    key: k,
+    cells: [td(when(new Date(k).toISOString())), ...c.series.map((s) => {
+      const vs = ps.map(s.get).filter((v) => v !== null)
+      return td(vs.length === 0 ? '—' : num(vs.reduce((a, b) => a + b, 0) / vs.length), 'num')
+    })]
+  }))
+  return table(`data-${c.id}`, `${c.title}, 10 second averages, newest first`, ['10 s from', ...c.series.map((s) => s.name)], rows)
+}
+
+/** Splits points into runs where `get` has a value (latency has none without requests). */
+function segments (points, get) {
+  const out = [[]]
+  for (const p of points) {
+    if (get(p) === null) { if (out.at(-1).length > 0) out.push([]) } else out.at(-1).push(p)
+  }
+  return out.filter((s) => s.length > 0)
+}
+
+function niceMax (v) {
+  if (v <= 0) return 1
+  const step = 10 ** Math.floor(Math.log10(v))
+  return [1, 2, 2.5, 5, 10].map((m) => m * step).find((m) => m >= v) ?? v
+}
+
+function render () {
+  const s = state.status
+  if (s === null) return
+  renderIdentity(s.identity)
+  renderTrust(s)
+  renderBackends(s, state.peers)
+  renderPeers(s, state.peers)
+  renderTraffic()
+}
+
+function connected (text, cls) {
+  const c = $('conn')
+  c.textContent = text
+  c.className = cls
+}
+
+function receive (d) {
+  state.status = d.status
+  state.peers = d.peers
+  render()
+  connected(`live · updated ${new Date().toLocaleTimeString()}`, 'ok')
+}
+
+$('filter-td').addEventListener('change', (e) => { state.td = e.target.value; render() })
+$('filter-verdict').addEventListener('change', (e) => { state.verdict = e.target.value; render() })
+$('peer-filters').addEventListener('submit', (e) => { e.preventDefault() })
+
+const events = new EventSource('/dashboard/events')
+events.addEventListener('hello', (e) => {
+  const d = JSON.parse(e.data)
+  state.points = d.history
+  state.windowMs = d.windowMs
+  state.intervalMs = d.intervalMs
+  receive(d)
+})
+events.addEventListener('tick', (e) => {
+  const d = JSON.parse(e.data)
+  state.points.push(d.point)
+  while (state.points.length > 0 && state.points[0].t < d.point.t - state.windowMs) state.points.shift()
+  state.backends = d.backends
+  state.breakers = d.breakerTrips
+  receive(d)
+})
+events.addEventListener('error', () => { connected('disconnected: retrying…', 'bad') })
