@@ -82,5 +82,7 @@ try:
   curl -s ${proxy}/hello              # accepted: backend in the pool's own trust domain echoes the proxy's ID
   curl -s ${proxy}/partner/hello      # accepted: partner domain trusted through additionalTrustBundles
   curl -s ${proxy}/untrusted/hello    # 502: the backend's trust domain has no bundle
-  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health`
+  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health
+dashboard:
+  ${admin}/                    # open in a browser: identity, trust, backends, peers, live traffic`
 }

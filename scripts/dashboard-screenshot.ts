@@ -1,0 +1,40 @@
+// Takes the README's screenshot of the admin dashboard: runs `spiffe-lb up` in a temporary
+// directory, sends traffic through the proxy for a while (including rejected requests), then
+// opens the dashboard in headless Chromium and writes a PNG.
+//   node scripts/dashboard-screenshot.ts [out.png] [width]   (default docs/dashboard.png, 1280)
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import puppeteer from 'puppeteer-core'
+
+const out = process.argv[2] ?? new URL('../docs/dashboard.png', import.meta.url).pathname
+const width = Number(process.argv[3] ?? 1280)
+const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-shot-'))
+const child = spawn(process.execPath, [new URL('../src/cli/main.ts', import.meta.url).pathname, 'up', '--dir', dir, '--port', '0', '--admin-port', '0', '--log-format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] })
+let output = ''
+child.stdout.on('data', (d: Buffer) => { output += d.toString() })
+try {
+  while (!output.includes('/status')) await new Promise((resolve) => setTimeout(resolve, 100))
+  const proxy = /curl -s (http:\/\/127\.0\.0\.1:\d+)\/hello/.exec(output)?.[1] ?? ''
+  const admin = /curl -s (http:\/\/127\.0\.0\.1:\d+)\/status/.exec(output)?.[1] ?? ''
+  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+  const page = await browser.newPage()
+  await page.setViewport({ width, height: 900, deviceScaleFactor: 1 })
+  await page.goto(`${admin}/`, { waitUntil: 'load' })
+  // Forty seconds of uneven traffic, so the charts have a shape.
+  for (let s = 0; s < 40; s++) {
+    const n = 20 + Math.round(15 * Math.sin(s / 5))
+    await Promise.all(Array.from({ length: n }, async (_, i) => {
+      const path = i % 10 === 0 ? '/untrusted/hello' : i % 3 === 0 ? '/partner/hello' : '/hello'
+      await fetch(`${proxy}${path}`).then(async (r) => await r.arrayBuffer()).catch(() => {})
+    }))
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+  await page.screenshot({ path: out as `${string}.png`, fullPage: true })
+  await browser.close()
+  console.log(`wrote ${out}`)
+} finally {
+  child.kill('SIGTERM')
+  await rm(dir, { recursive: true, force: true })
+}
