@@ -1,8 +1,9 @@
 /**
  * The admin listener (docs/metrics.md): `/metrics` (Prometheus text), `/healthz` (liveness),
  * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON), `/debug/peers` (the last
- * verdict per backend endpoint, JSON), and `/` the dashboard over them (dashboard.ts). Read-only: it only calls
- * the providers it is given, so it can be exposed to monitoring without control power.
+ * verdict per backend endpoint, JSON), and `/` the dashboard over them (dashboard.ts).
+ * Read-only: it only calls the providers it is given, so it can be exposed to monitoring
+ * without control power.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
