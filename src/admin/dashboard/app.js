@@ -130,10 +130,10 @@ function renderBackends (status, peers) {
     return {
       key: `${s.name} ${e.endpoint}`,
       cells: [
-        td(s.name), td(e.endpoint, 'mono'),
+        td(s.name), td(e.endpoint, 'mono nowrap'),
         td(e.healthy ? 'healthy' : 'unhealthy', e.healthy ? 'ok' : 'bad'),
         td(peerId ?? '—', 'mono'), td(trustDomainOf(peerId) || '—', 'mono'),
-        p === undefined ? td('—') : td(p.verdict === 'accept' ? 'accept' : `reject ${p.reasons.join(', ')}`, p.verdict === 'accept' ? 'ok' : 'bad'),
+        p === undefined ? td('—') : el('td', { class: p.verdict === 'accept' ? 'ok' : 'bad' }, [p.verdict, p.reasons.length === 0 ? null : el('span', { class: 'mono code', text: p.reasons.join(', ') })]),
         td(trips > 0 ? `open: ${num(trips)} refused/s` : 'closed', trips > 0 ? 'warn' : undefined),
         td(e.healthy ? '—' : e.reason ?? 'ejected'),
         td(num(r?.rps ?? 0), 'num'), td(num(r?.errorsPerSecond ?? 0), 'num')
@@ -158,7 +158,7 @@ function renderPeers (status, peers) {
     shown.map((p) => ({
       key: p.endpoint,
       cells: [
-        td(p.endpoint, 'mono'), td(p.verdict, p.verdict === 'accept' ? 'ok' : 'bad'), td(p.spiffeId ?? '—', 'mono'), td(trustDomainOf(p.spiffeId) || '—', 'mono'),
+        td(p.endpoint, 'mono nowrap'), td(p.verdict, p.verdict === 'accept' ? 'ok' : 'bad'), td(p.spiffeId ?? '—', 'mono'), td(trustDomainOf(p.spiffeId) || '—', 'mono'),
         td(p.reasons.join(', ') || '—', 'mono'), td(p.message ?? '—'), td(p.resumed ? 'yes' : 'no'), td(`${when(p.seenAt)}${rel(p.seenAt)}`),
         ...(worker ? [td(p.worker ?? '—')] : [])
       ]
