@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { ConfigIssue } from './issues.ts'
 import { parseConfig } from './load.ts'
-import { BACKEND_SERVICE_RULE, CA_POOL, IDENTITY, NUMBER, baseDoc, edit, load, rootPem, type Doc } from './testing/fixtures.ts'
+import { BACKEND_SERVICE_RULE, CA_POOL, IDENTITY, NUMBER, baseDoc, edit, load, rootPem, type Doc } from './testing/config-fixtures.ts'
 
 const pem = await rootPem()
 const base = baseDoc(pem)
