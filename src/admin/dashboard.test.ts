@@ -77,3 +77,24 @@ t.test('/dashboard/events streams /status and the traffic history', async (t) =>
   t.same(data.peers, [])
   t.same(data.history, [])
 })
+
+t.test('/dashboard/events is gzip-compressed for a client that accepts it, event by event', async (t) => {
+  const { createGunzip } = await import('node:zlib')
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/dashboard/events', headers: { 'accept-encoding': 'gzip' }, agent: false }, (res) => {
+      t.equal(res.headers['content-encoding'], 'gzip')
+      let out = ''
+      const gunzip = createGunzip()
+      res.pipe(gunzip)
+      gunzip.on('data', (c: Buffer) => {
+        out += c.toString()
+        const at = out.indexOf('event: hello')
+        // The hello event arrives whole although the stream stays open: each event is flushed.
+        if (at >= 0 && out.includes('\n\n', at)) { req.destroy(); resolve(out) }
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  t.match(text, /event: hello\ndata: \{.*"serial":"0a"/)
+})
