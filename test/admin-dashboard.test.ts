@@ -69,8 +69,10 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
   t.teardown(async () => { await world.stop() })
   const { ca } = await openCaPool({ stateDir: world.world.stateDir, poolId: DEMO.caPoolId, subject: 'CN=Demo Root CA, O=Demo', keyAlgorithm: 'ECDSA_P256' })
   const credentials = join(world.dir, 'proxy-credentials')
+  const keyLines: string[] = [] // the base64 lines of every private key the proxy is given
   const publish = async (authority: CertificateAuthority): Promise<string> => {
     const svid = await svidPem(authority, IDENTITY)
+    keyLines.push(...svid.keyPem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')))
     const jwks = X509Bundle.fromPem(TrustDomain.fromString(DEMO.trustDomain), authority.rootPem).toJwks(1)
     await writeCredentialGeneration(credentials, {
       configStatus: '',
@@ -195,6 +197,9 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
   await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }])
   t.not(await page.evaluate(background), light, 'dark colours under prefers-color-scheme: dark')
 
+  const html = await page.content()
+  t.notMatch(html, /PRIVATE KEY/)
+  t.same(keyLines.filter((l) => html.includes(l)), [], 'no private key byte on the page')
   t.same(problems, [], 'no console error and no failed request')
   t.same(requested.filter((u) => new URL(u).origin !== adminOrigin), [], 'no request to another host')
 })
