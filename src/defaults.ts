@@ -70,6 +70,8 @@ export const FRONTEND_KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND
 export const FRONTEND_MAX_HEADER_SIZE = 16_384
 /** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
 export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
+/** How long a client connection is kept after the answer to a refused upgrade, for the client to close first. */
+export const UPGRADE_REFUSED_LINGER_MS = 2 * SECOND
 
 /** The largest credential file read (a chain, key or bundle map is a few KiB). */
 export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
@@ -90,6 +92,8 @@ export const BACKOFF_MAX_MS = 300 * SECOND
 export const WORKLOAD_API_RETRY_MAX_MS = 30 * SECOND
 /** How long `backend --workload-api` waits for the first message to learn its identity. */
 export const WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS = 30 * SECOND
+/** Mode of the Workload API server's Unix socket: only its own user may connect (and get the key). */
+export const WORKLOAD_API_SOCKET_MODE = 0o600
 /** Back-off of a restarting worker and of a failing directory read: first and longest wait. */
 export const RESTART_BACKOFF_INITIAL_MS = 500
 export const RESTART_BACKOFF_MAX_MS = 30 * SECOND
