@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import puppeteer from 'puppeteer-core'
+import { chromium } from 'playwright-core'
 
 const out = process.argv[2] ?? new URL('../docs/dashboard.png', import.meta.url).pathname
 const width = Number(process.argv[3] ?? 1280)
@@ -23,9 +23,8 @@ try {
   while (!output.includes('/status')) await new Promise((resolve) => setTimeout(resolve, 100))
   const proxy = /curl -s (http:\/\/127\.0\.0\.1:\d+)\/hello/.exec(output)?.[1] ?? ''
   const admin = /curl -s (http:\/\/127\.0\.0\.1:\d+)\/status/.exec(output)?.[1] ?? ''
-  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] })
-  const page = await browser.newPage()
-  await page.setViewport({ width, height, deviceScaleFactor: 1 })
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--disable-gpu'] })
+  const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 })
   await page.goto(`${admin}/`, { waitUntil: 'load' })
   // Uneven traffic, so the charts have a shape.
   for (let s = 0; s < seconds; s++) {
@@ -37,7 +36,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 1000))
   }
   const top = panel === undefined ? 0 : Number(await page.evaluate(`document.getElementById(${JSON.stringify(panel)}).getBoundingClientRect().top + window.scrollY - 8`))
-  await page.screenshot({ path: out as `${string}.png`, clip: { x: 0, y: top, width, height }, captureBeyondViewport: true })
+  await page.screenshot({ path: out, clip: { x: 0, y: top, width, height }, fullPage: true })
   await browser.close()
   console.log(`wrote ${out}`)
 } finally {

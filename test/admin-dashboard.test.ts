@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
-import puppeteer, { type Browser, type Page } from 'puppeteer-core'
+import { chromium as playwright, type Browser, type Page } from 'playwright-core'
 import { openCaPool } from '../src/control/ca-pool-store.ts'
 import { writeCredentialGeneration } from '../src/control/credential-writer.ts'
 import { svidPem } from '../src/credentials/testing/credential-fixtures.ts'
@@ -47,15 +47,23 @@ async function waitFor (what: () => boolean | Promise<boolean>, label: string, m
   }
 }
 
-/** Waits until the expression `js` is true in the page (puppeteer's default: 30 s). */
+/**
+ * Waits until the expression `js` is true in the page. Polled from here: Playwright's own
+ * waitForFunction evaluates a string with eval inside the page, which the page's policy refuses.
+ */
 async function until (page: Page, js: string, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(js, { timeout })
+  await waitFor(async () => await page.evaluate(js) === true, js, timeout)
 }
 
 /** Returns the cells' text of every row of the page's table `id`, by the row's data-key. */
 async function rows (page: Page, id: string): Promise<Record<string, string[]>> {
-  return await page.$$eval(`#${id} tbody tr[data-key]`, (trs) => Object.fromEntries(trs.map((tr) =>
-    [tr.getAttribute('data-key') ?? '', [...tr.querySelectorAll('td')].map((c) => c.textContent ?? '')]))) as Record<string, string[]>
+  return await page.evaluate(`Object.fromEntries([...document.querySelectorAll('#${id} tbody tr[data-key]')].map((tr) =>
+    [tr.getAttribute('data-key'), [...tr.querySelectorAll('td')].map((c) => c.textContent ?? '')]))`)
+}
+
+/** Returns the text of the page's element `id`. */
+async function text (page: Page, id: string): Promise<string> {
+  return await page.evaluate(`document.getElementById('${id}')?.textContent ?? ''`)
 }
 
 // Without chromium the test is skipped, except under CI=true, where it must run (.ci/run installs it).
@@ -107,13 +115,10 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
   t.match(front.headers['content-security-policy'], /default-src 'none'; script-src 'self'; style-src 'self'/, 'a strict content security policy')
   t.notMatch(front.body, /<script>|<style>|\sstyle=|\son\w+=/, 'no inline script, style or event handler')
 
-  const browser: Browser = await puppeteer.launch({
-    executablePath: chromium,
-    headless: true,
-    args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run']
-  })
+  // Playwright runs Chromium without its sandbox unless told otherwise (as root it could not start one).
+  const browser: Browser = await playwright.launch({ executablePath: chromium, headless: true, args: ['--disable-gpu', '--disable-dev-shm-usage'] })
   t.teardown(async () => { await browser.close() })
-  const page = await browser.newPage()
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
   const problems: string[] = []
   const requested: string[] = []
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`) })
@@ -121,7 +126,6 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
   page.on('requestfailed', (r) => { if (!r.url().endsWith('/dashboard/events')) problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`) })
   page.on('request', (r) => { requested.push(r.url()) })
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`) })
-  await page.setViewport({ width: 1366, height: 900 })
   await page.goto(`${admin}/`, { waitUntil: 'load' })
   await until(page, `(document.getElementById('svid-serial')?.textContent ?? '—') !== '—'`, 30_000)
 
@@ -129,8 +133,8 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
   let mismatch = ''
   await waitFor(async () => {
     const status = JSON.parse((await get(`${admin}/status`)).body) as Status
-    const id = await page.$eval('#svid-id', (e) => e.textContent)
-    const serial = await page.$eval('#svid-serial', (e) => e.textContent)
+    const id = await text(page, 'svid-id')
+    const serial = await text(page, 'svid-serial')
     const trust = await rows(page, 'trust-table')
     const backends = await rows(page, 'backends-table')
     mismatch = JSON.stringify({ id, serial, trust: Object.keys(trust), backends, status })
@@ -139,7 +143,7 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
     return status.services.every((s) => s.endpoints.every((e) => backends[`${s.name} ${e.endpoint}`]?.[2] === (e.healthy ? 'healthy' : 'unhealthy')))
   }, 'the page to show /status', 20_000).catch((e: Error) => { throw new Error(`${e.message}: ${mismatch}`) })
   t.pass('identity, trust domains and backend health match /status')
-  t.equal(await page.$eval('#svid-serial', (e) => e.textContent), firstSerial)
+  t.equal(await text(page, 'svid-serial'), firstSerial)
   const trust = await rows(page, 'trust-table')
   t.match(trust[DEMO.partnerDomain]?.[1], /additionalTrustBundles/, 'the partner domain\'s bundle source')
   t.match(trust[DEMO.trustDomain]?.[2], /expires \d{4}-\d\d-\d\d/, 'anchors with their expiry')
@@ -149,15 +153,15 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
   t.equal((await get(`${proxy}/untrusted/hello`)).status, 502)
   await until(page, `/ERR_SPIFFE_VERIFY_NO_BUNDLE/.test(document.querySelector('#peers-table tr[data-key="${untrusted}"]')?.textContent ?? '')`)
   t.match((await rows(page, 'peers-table'))[untrusted], [untrusted, 'reject', `spiffe://${DEMO.untrustedDomain}/ns/web/sa/rogue`, DEMO.untrustedDomain, 'ERR_SPIFFE_VERIFY_NO_BUNDLE'])
-  await page.select('#filter-verdict', 'reject')
+  await page.selectOption('#filter-verdict', 'reject')
   await until(page, `[...document.querySelectorAll('#peers-table tbody tr[data-key]')].every((r) => r.children[1]?.textContent === 'reject')`)
   t.ok(Object.keys(await rows(page, 'peers-table')).includes(untrusted), 'the reject filter keeps the rejected backend')
-  await page.select('#filter-verdict', 'accept')
+  await page.selectOption('#filter-verdict', 'accept')
   await until(page, `document.querySelector('#peers-table tr[data-key="${untrusted}"]') === null`)
-  await page.select('#filter-verdict', '')
-  await page.select('#filter-td', DEMO.partnerDomain)
+  await page.selectOption('#filter-verdict', { value: '' })
+  await page.selectOption('#filter-td', DEMO.partnerDomain)
   await until(page, `[...document.querySelectorAll('#peers-table tbody tr[data-key]')].every((r) => r.children[3]?.textContent === '${DEMO.partnerDomain}')`)
-  await page.select('#filter-td', '')
+  await page.selectOption('#filter-td', { value: '' })
 
   // Under load the charts move: at least a few hundred requests through the proxy, and on until
   // the page shows them (so no assertion depends on how fast a sample arrives).
@@ -177,7 +181,7 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
     .finally(() => { loading = false })
   await load
   t.equal(failed, 0, `the proxy answered all ${answered} requests`)
-  const polyline = await page.$eval('#chart-rps polyline', (p) => p.getAttribute('points') ?? '')
+  const polyline: string = await page.evaluate(`document.querySelector('#chart-rps polyline')?.getAttribute('points') ?? ''`)
   t.ok(polyline.split(' ').some((xy: string) => Number(xy.split(',')[1]) < 118), 'the requests/s line rises above zero')
   t.ok(Object.values(await rows(page, 'data-rps')).some((cells) => Number(cells[1]) > 0), 'the chart\'s table shows the rate too')
 
@@ -190,11 +194,11 @@ t.test('the admin dashboard in headless chromium', { skip }, async (t) => {
   // Keyboard: the first Tab reaches the skip link; a phone width scrolls no page sideways; dark mode applies.
   await page.keyboard.press('Tab')
   t.equal(await page.evaluate('document.activeElement?.className'), 'skip')
-  await page.setViewport({ width: 390, height: 844 })
+  await page.setViewportSize({ width: 390, height: 844 })
   t.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal page scroll at phone width')
   const background = 'getComputedStyle(document.body).backgroundColor'
   const light = await page.evaluate(background)
-  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }])
+  await page.emulateMedia({ colorScheme: 'dark' })
   t.not(await page.evaluate(background), light, 'dark colours under prefers-color-scheme: dark')
 
   const html = await page.content()
