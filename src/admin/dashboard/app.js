@@ -250,9 +250,10 @@ function render () {
   renderTraffic()
 }
 
+/** Says whether the stream is up; announced to screen readers only when that changes. */
 function connected (text, cls) {
   const c = $('conn')
-  c.textContent = text
+  if (c.textContent !== text) c.textContent = text
   c.className = cls
 }
 
@@ -260,7 +261,8 @@ function receive (d) {
   state.status = d.status
   state.peers = d.peers
   render()
-  connected(`live · updated ${new Date().toLocaleTimeString()}`, 'ok')
+  connected('live', 'ok')
+  $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`
 }
 
 $('filter-td').addEventListener('change', (e) => { state.td = e.target.value; render() })
