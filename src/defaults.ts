@@ -44,6 +44,11 @@ export const SESSION_REFRESH_MS = 60 * SECOND
 export const PEER_CHAIN_MEMORY_SIZE = 1024
 /** Idle keep-alive connection to a backend. */
 export const BACKEND_KEEP_ALIVE_TIMEOUT_MS = 4 * SECOND
+/**
+ * After the proxy sent a WebSocket client its own Close frame (trust in the backend withdrawn),
+ * how long the client has to close its side before the connection is cut.
+ */
+export const WEBSOCKET_CLOSE_GRACE_MS = 1 * SECOND
 /** Concurrent streams on one HTTP/2 backend connection (`connectionPool.maxConcurrentStreams`). */
 export const BACKEND_MAX_CONCURRENT_STREAMS = 100
 /** Waiting for a one-shot backend's response headers, and between body chunks. */
@@ -135,6 +140,8 @@ export const WORKER_STABLE_MS = 10 * SECOND
 
 /** Grace period of a test backend's stop before connections are cut. */
 export const ECHO_BACKEND_GRACE_MS = 5 * SECOND
+/** Period of the test backend's long-lived streams (`/ticks`, gRPC `Ticks`). */
+export const ECHO_TICK_MS = 100
 
 /** How long a CRL published by `ca revoke` stays fresh (its nextUpdate). */
 export const CRL_VALIDITY_MS = DAY

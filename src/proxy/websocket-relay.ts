@@ -17,6 +17,8 @@ import { originForm, type ExchangeResult } from './exchange.ts'
 import { backendFailure } from './failure.ts'
 import { upstreamRequestHeaders } from './headers.ts'
 import { relayRefusedUpgrade } from './refused-upgrade.ts'
+import { closeClientWebSocket, isTrustWithdrawn, websocketClose } from './trust-withdrawal.ts'
+import { FrameBoundary } from './websocket-frames.ts'
 
 /** One upgrade request as the frontend hands it over. */
 export interface UpgradeRequest {
@@ -132,7 +134,17 @@ function tunnel (u: UpgradeRequest, res: IncomingMessage, rest: Buffer, backend:
   if (head.length > 0) backend.write(head)
   let open = 2
   const closed = (): void => { if (--open === 0) ended() }
-  backend.once('close', () => { socket.destroy(); closed() })
+  // Frame boundaries let a withdrawal of trust end the session with a Close frame of our own.
+  const frames = new FrameBoundary()
+  frames.feed(rest)
+  let withdrawn: Error | undefined
+  backend.on('data', (chunk: Buffer) => { frames.feed(chunk) })
+  backend.on('error', (err: Error) => { if (isTrustWithdrawn(err)) withdrawn = err })
+  backend.once('close', () => {
+    if (withdrawn !== undefined && frames.atBoundary) closeClientWebSocket(socket, websocketClose(withdrawn))
+    else socket.destroy()
+    closed()
+  })
   socket.once('close', () => { backend.destroy(); closed() })
   backend.pipe(socket)
   socket.pipe(backend)
