@@ -43,17 +43,19 @@ t.test('the page and its files come from this origin under a strict content secu
   t.equal(page.headers['x-content-type-options'], 'nosniff')
   const html = page.body.toString()
   t.notMatch(html, /https?:\/\//, 'no absolute url: nothing from another host')
-  for (const [path, type] of [['/dashboard/app.js', /^text\/javascript/], ['/dashboard/app.css', /^text\/css/], ['/dashboard/icon.svg', /^image\/svg\+xml/]] as const) {
-    t.ok(html.includes(path), `the page loads ${path}`)
+  const script = ['app.js', 'dom.js', 'charts.js'].map(async (f) => (await get(`/dashboard/${f}`)).body.toString())
+  const scripts = (await Promise.all(script)).join('\n')
+  t.match(scripts, /from '\.\/dom\.js'/, 'the page script imports its modules from this origin')
+  for (const [path, type] of [['/dashboard/app.js', /^text\/javascript/], ['/dashboard/dom.js', /^text\/javascript/], ['/dashboard/charts.js', /^text\/javascript/], ['/dashboard/app.css', /^text\/css/], ['/dashboard/icon.svg', /^image\/svg\+xml/]] as const) {
+    t.ok(html.includes(path) || scripts.includes(`'./${path.slice('/dashboard/'.length)}'`), `the page loads ${path}`)
     const file = await get(path, { 'accept-encoding': 'gzip, br' })
     t.equal(file.status, 200, path)
     t.match(file.headers['content-type'], type)
     t.equal(file.headers['content-encoding'], 'gzip')
     t.ok(gunzipSync(file.body).length > file.body.length, `${path} is compressed`)
   }
-  const script = (await get('/dashboard/app.js')).body.toString()
-  t.notMatch(script, /https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'the script names no other host')
-  t.notMatch(script, /innerHTML|insertAdjacentHTML|eval\(|new Function/, 'wire text is never parsed as markup or code')
+  t.notMatch(scripts, /https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'the scripts name no other host')
+  t.notMatch(scripts, /innerHTML|outerHTML|insertAdjacentHTML|eval\(|new Function/, 'wire text is never parsed as markup or code')
   t.equal((await get('/', {}, 'POST')).status, 405, 'no state-changing method')
 })
 

@@ -26,6 +26,8 @@ export const DASHBOARD_CSP = [
 const ASSETS: Record<string, { file: string, type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/dashboard/icon.svg': { file: 'icon.svg', type: 'image/svg+xml' }
 }

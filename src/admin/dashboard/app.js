@@ -3,54 +3,10 @@
 // one EventSource on this origin, no other request, no action. Text from the wire (SPIFFE IDs,
 // peer messages) is only ever set as text, never parsed as markup.
 
-const SVG = 'http://www.w3.org/2000/svg'
+import { renderTraffic } from './charts.js'
+import { $, el, num, rel, svg, swap, table, td, trustDomainOf, when } from './dom.js'
+
 const state = { status: null, peers: null, points: [], backends: [], breakers: {}, windowMs: 600000, intervalMs: 1000, td: '', verdict: '' }
-
-/** Returns an element (HTML, or SVG when `ns` is given) with attributes and children. */
-function el (tag, attrs = {}, kids = [], ns) {
-  const e = ns === undefined ? document.createElement(tag) : document.createElementNS(ns, tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue
-    if (k === 'text') e.textContent = String(v)
-    else e.setAttribute(k, v === true ? '' : String(v))
-  }
-  for (const k of [kids].flat(3)) if (k !== null && k !== undefined) e.append(typeof k === 'object' ? k : String(k))
-  return e
-}
-const svg = (tag, attrs, kids) => el(tag, attrs, kids, SVG)
-const $ = (id) => document.getElementById(id)
-
-const when = (iso) => iso === null || iso === undefined ? '—' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
-function ago (ms) {
-  const s = Math.round(Math.abs(ms) / 1000)
-  const text = s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m ${s % 60}s` : s < 172800 ? `${Math.floor(s / 3600)}h ${Math.floor(s % 3600 / 60)}m` : `${Math.floor(s / 86400)}d`
-  return ms >= 0 ? `in ${text}` : `${text} ago`
-}
-const rel = (iso) => iso === null || iso === undefined ? '' : ` (${ago(Date.parse(iso) - Date.now())})`
-const num = (n) => n === null || n === undefined ? '—' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)
-const trustDomainOf = (id) => /^spiffe:\/\/([^/]+)/i.exec(id ?? '')?.[1] ?? ''
-
-/** A table inside a keyboard-scrollable wrapper (narrow screens scroll it sideways). */
-function table (id, caption, head, rows) {
-  return el('div', { class: 'scroll', tabindex: 0, id: `${id}-wrap`, role: 'region', 'aria-label': caption }, [
-    el('table', { id }, [
-      el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col', class: /\/s$|ms\)?$/.test(h) ? 'num' : undefined, text: h })))),
-      el('tbody', {}, rows.length === 0
-        ? el('tr', {}, el('td', { colspan: head.length, class: 'muted', text: 'none' }))
-        : rows.map((r) => el('tr', { 'data-key': r.key }, r.cells)))
-    ])
-  ])
-}
-const td = (text, cls) => el('td', { class: cls, text })
-
-/** Replaces `box`'s children, keeping which element had focus and which <details> were open. */
-function swap (box, nodes) {
-  const focused = box.contains(document.activeElement) ? document.activeElement.id : ''
-  const open = new Set([...box.querySelectorAll('details[open]')].map((d) => d.id))
-  box.replaceChildren(...[nodes].flat())
-  for (const id of open) { const d = box.querySelector(`#${CSS.escape(id)}`); if (d !== null) d.open = true }
-  if (focused !== '') box.querySelector(`#${CSS.escape(focused)}`)?.focus({ preventScroll: true })
-}
 
 function renderIdentity (id) {
   if (id === null || id === undefined) { swap($('identity-body'), el('p', { class: 'muted', text: 'no identity reported' })); return }
@@ -165,81 +121,6 @@ function renderPeers (status, peers) {
     }))))
 }
 
-/** The charts: each a list of series read from the sampler's points. */
-function chartSpecs () {
-  const codes = [...new Set(state.points.flatMap((p) => Object.keys(p.errors)))].sort()
-  return [
-    { id: 'rps', title: 'Requests/s', series: [{ name: 'requests/s', get: (p) => p.rps }] },
-    { id: 'latency', title: 'Latency (ms)', series: [{ name: 'p50 ms', get: (p) => p.p50 }, { name: 'p99 ms', get: (p) => p.p99 }] },
-    { id: 'handshakes', title: 'Backend handshakes/s', series: [{ name: 'full/s', get: (p) => p.handshakesFull }, { name: 'resumed/s', get: (p) => p.handshakesResumed }] },
-    { id: 'errors', title: 'Errors/s by code', series: codes.length === 0 ? [{ name: 'errors/s', get: () => 0 }] : codes.map((c) => ({ name: `${c}/s`, get: (p) => p.errors[c] ?? 0 })) }
-  ]
-}
-
-function renderTraffic () {
-  const points = state.points
-  $('traffic-window').textContent = `last ${Math.round(state.windowMs / 60000)} min, every ${state.intervalMs / 1000} s`
-  const end = points.at(-1)?.t ?? Date.now()
-  const start = end - state.windowMs
-  swap($('traffic-body'), chartSpecs().map((c) => {
-    const values = points.flatMap((p) => c.series.map((s) => s.get(p) ?? 0))
-    const max = niceMax(Math.max(0, ...values))
-    const latest = c.series.map((s) => `${s.name} ${num(points.length === 0 ? null : s.get(points.at(-1)))}`).join(', ')
-    const lines = c.series.map((s, i) => segments(points, s.get).map((seg) => svg('polyline', {
-      class: `s${i % 5}`,
-      points: seg.map((p) => `${(((p.t - start) / state.windowMs) * 600).toFixed(1)},${(120 - (s.get(p) / max) * 116).toFixed(1)}`).join(' ')
-    })))
-    return el('figure', { id: `chart-${c.id}`, 'data-max': Math.max(0, ...values) }, [
-      el('figcaption', { text: c.title }),
-      el('ul', { class: 'legend' }, c.series.map((s, i) => el('li', { class: `s${i % 5}` }, el('span', { text: s.name })))),
-      svg('svg', { class: 'chart', role: 'img', 'aria-label': `${c.title} over the last ${Math.round(state.windowMs / 60000)} minutes; latest ${latest}; scale up to ${num(max)}` }, [
-        svg('line', { class: 'grid', x1: '0', x2: '100%', y1: '4', y2: '4' }),
-        svg('line', { class: 'grid', x1: '0', x2: '100%', y1: '62', y2: '62' }),
-        svg('line', { class: 'grid', x1: '0', x2: '100%', y1: '120', y2: '120' }),
-        svg('svg', { x: '0', y: '0', width: '100%', height: '120', viewBox: '0 0 600 120', preserveAspectRatio: 'none' }, lines),
-        svg('text', { x: '2', y: '15', text: num(max) }),
-        svg('text', { x: '2', y: '134', text: `-${Math.round(state.windowMs / 60000)} min` }),
-        svg('text', { x: '100%', y: '134', 'text-anchor': 'end', text: 'now' })
-      ]),
-      el('details', { id: `table-${c.id}` }, [el('summary', { id: `summary-${c.id}`, text: `${c.title} as a table` }), chartTable(c, points)])
-    ])
-  }))
-}
-
-/** The chart's data as rows of 10 s averages, newest first (the whole window in 60 rows). */
-function chartTable (c, points) {
-  const buckets = new Map()
-  for (const p of points) {
-    const k = Math.floor(p.t / 10000) * 10000
-    const b = buckets.get(k) ?? []
-    b.push(p)
-    buckets.set(k, b)
-  }
-  const rows = [...buckets].reverse().map(([k, ps]) => ({
-    key: k,
-    cells: [td(when(new Date(k).toISOString())), ...c.series.map((s) => {
-      const vs = ps.map(s.get).filter((v) => v !== null)
-      return td(vs.length === 0 ? '—' : num(vs.reduce((a, b) => a + b, 0) / vs.length), 'num')
-    })]
-  }))
-  return table(`data-${c.id}`, `${c.title}, 10 second averages, newest first`, ['10 s from', ...c.series.map((s) => s.name)], rows)
-}
-
-/** Splits points into runs where `get` has a value (latency has none without requests). */
-function segments (points, get) {
-  const out = [[]]
-  for (const p of points) {
-    if (get(p) === null) { if (out.at(-1).length > 0) out.push([]) } else out.at(-1).push(p)
-  }
-  return out.filter((s) => s.length > 0)
-}
-
-function niceMax (v) {
-  if (v <= 0) return 1
-  const step = 10 ** Math.floor(Math.log10(v))
-  return [1, 2, 2.5, 5, 10].map((m) => m * step).find((m) => m >= v) ?? v
-}
-
 function render () {
   const s = state.status
   if (s === null) return
@@ -247,7 +128,7 @@ function render () {
   renderTrust(s)
   renderBackends(s, state.peers)
   renderPeers(s, state.peers)
-  renderTraffic()
+  renderTraffic(state)
 }
 
 /** Says whether the stream is up; announced to screen readers only when that changes. */
