@@ -50,3 +50,24 @@ t.test('quantiles interpolate inside their bucket, as histogram_quantile does', 
   t.equal(quantileMs([[0.1, 0], [Infinity, 0]], 0.5), null)
   t.equal(quantileMs([[0.1, 0], [Infinity, 4]], 0.99), 100, 'past the last bound: the last bound')
 })
+
+t.test('stops and forgets its points a window after the last page went away', async (t) => {
+  const clock = new ManualClock()
+  let reads = 0
+  const sampler = new TrafficSampler(async () => { reads++; return text(reads, 0, 0, 0, 0) }, { clock, intervalMs: 1000, windowMs: 3000 })
+  const tick = async (): Promise<void> => { clock.advance(1000); await new Promise((resolve) => setImmediate(resolve)) }
+  sampler.start()
+  const off = sampler.onSample(() => {})
+  for (let i = 0; i < 5; i++) await tick()
+  t.equal(sampler.history().length, 3, 'a listening page keeps it sampling')
+  off()
+  for (let i = 0; i < 5; i++) await tick()
+  t.same(sampler.history(), [], 'nobody listened for a window: stopped, points dropped')
+  const before = reads
+  for (let i = 0; i < 3; i++) await tick()
+  t.equal(reads, before, 'no more reads')
+  sampler.start()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(reads, before + 1, 'a new page starts it again')
+  sampler.stop()
+})

@@ -2,7 +2,8 @@
  * The admin dashboard's traffic history: every interval it reads the admin listener's own
  * metrics exposition, turns the counters' growth into rates (requests/s, p50/p99 latency,
  * handshakes/s full and resumed, errors/s by code, and per backend endpoint) and keeps the
- * points of the last window. It runs only once a dashboard has been opened, off the data path.
+ * points of the last window. It runs only while a dashboard is open (and one window longer),
+ * off the data path.
  */
 import type { Clock, TimerHandle } from '../internal/clock.ts'
 import { METRIC_NAMES } from './metrics.ts'
@@ -49,6 +50,8 @@ export class TrafficSampler {
   readonly #clock: Clock
   readonly #intervalMs: number
   readonly #keep: number
+  readonly #windowMs: number
+  #wantedAt = 0
   readonly #points: TrafficPoint[] = []
   readonly #listeners = new Set<(s: TrafficSample) => void>()
   #last: Totals | undefined
@@ -60,6 +63,7 @@ export class TrafficSampler {
     this.#clock = options.clock
     this.#intervalMs = options.intervalMs
     this.#keep = Math.max(1, Math.ceil(options.windowMs / options.intervalMs))
+    this.#windowMs = options.windowMs
   }
 
   get intervalMs (): number { return this.#intervalMs }
@@ -67,8 +71,12 @@ export class TrafficSampler {
   /** Returns the kept points, oldest first. */
   history (): TrafficPoint[] { return [...this.#points] }
 
-  /** Starts sampling (again a no-op once running). */
+  /**
+   * Starts sampling (a no-op when running) and notes that a page wants it: with no page
+   * listening for a whole window it stops again and forgets its points, which would be stale.
+   */
   start (): void {
+    this.#wantedAt = this.#clock.now()
     if (this.#running) return
     this.#running = true
     void this.#tick()
@@ -94,6 +102,12 @@ export class TrafficSampler {
       if (before !== undefined && totals.at > before.at) this.#publish(rates(before, totals))
     } catch {
       // A scrape that fails (a cluster worker not answering) leaves a gap; /metrics says why.
+    }
+    if (this.#listeners.size > 0) this.#wantedAt = this.#clock.now()
+    else if (this.#clock.now() - this.#wantedAt > this.#windowMs) {
+      this.stop()
+      this.#points.length = 0
+      this.#last = undefined
     }
     if (!this.#running) return
     this.#timer = this.#clock.setTimeout(() => { void this.#tick() }, this.#intervalMs)

@@ -13,9 +13,9 @@ function chartSpecs (state) {
 }
 
 export function renderTraffic (state) {
-  const points = state.points
+  const end = state.points.at(-1)?.t ?? Date.now()
+  const points = state.points.filter((p) => p.t >= end - state.windowMs)
   $('traffic-window').textContent = `last ${Math.round(state.windowMs / 60000)} min, every ${state.intervalMs / 1000} s`
-  const end = points.at(-1)?.t ?? Date.now()
   const start = end - state.windowMs
   swap($('traffic-body'), chartSpecs(state).map((c) => {
     const values = points.flatMap((p) => c.series.map((s) => s.get(p) ?? 0))
