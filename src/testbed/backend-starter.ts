@@ -19,7 +19,6 @@ import { X509Svid } from '../spiffe/x509-svid.ts'
 import { startEchoBackend } from './echo-backend.ts'
 import type { EchoBackend } from './echo-backend.ts'
 import type { CommandOutput } from '../process/command-output.ts'
-import { EXIT } from '../process/command-output.ts'
 import { commandLogger, lifecycle } from '../process/command-log.ts'
 import { cliError } from '../process/errors.ts'
 
