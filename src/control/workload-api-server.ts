@@ -6,6 +6,7 @@ import { parsePem } from '../internal/pem.ts'
 import type { WorkloadApiEndpoint } from '../credentials/workload-api-endpoint.ts'
 import { WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE, workloadApiService, type X509BundlesResponse, type X509SvidResponse } from '../credentials/workload-api-wire.ts'
 import { RotatingCredential, type CurrentCredential, type IssueParams, type IssuedPem, type RotationPolicy } from './rotating-credential.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** Options of {@link createWorkloadApiServer}. */
 export interface WorkloadApiServerOptions {
@@ -102,13 +103,12 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
   })
   if (opts.listen.kind === 'unix') removeStaleSocket(opts.listen.path)
   const listen = opts.listen
-  const host = listen.kind === 'tcp' && listen.host.includes(':') ? `[${listen.host}]` : listen.kind === 'tcp' ? listen.host : ''
-  const grpcAddress = listen.kind === 'unix' ? listen.target : `${host}:${listen.port}`
+  const grpcAddress = listen.kind === 'unix' ? listen.target : formatHostPort(listen.host, listen.port)
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(grpcAddress, ServerCredentials.createInsecure(), (err, p) => { if (err === null) resolve(p); else reject(err) })
   })
   credential.start()
-  const address = listen.kind === 'unix' ? listen.address : `tcp://${host}:${port}`
+  const address = listen.kind === 'unix' ? listen.address : `tcp://${formatHostPort(listen.host, port)}`
   return {
     address,
     get serial () { return credential.current()?.serial ?? 0 },

@@ -102,7 +102,7 @@ async function startCrls (args: readonly string[], store: CredentialStore, sourc
     const { td, file } = parseTdFileArg(arg, '--crl', 'TRUST_DOMAIN=CRL_FILE')
     byDomain.set(td.name, [...(byDomain.get(td.name) ?? []), file])
   }
-  const feed = new RevocationFeed([...byDomain].map(([trustDomain, files]) => ({ trustDomain, files, urls: [], staleCrl: 'closed' as const })), store,
+  const feed = new RevocationFeed([...byDomain].map(([trustDomain, files]) => ({ trustDomain, files, urls: [], staleCrl: 'fail-closed' as const })), store,
     { clock: systemClock, warn: (message) => { log.warn(message) } })
   try {
     await feed.start()

@@ -4,6 +4,7 @@ import { openCaPool } from '../control/ca-pool-store.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import type { CertificateAuthority } from '../pki/ca-types.ts'
 import { issueSvidCertificate } from '../pki/svid-certificate.ts'
+import { DAY_MS, MINUTE_MS } from '../defaults.ts'
 
 /** The fixed names of the embedded demo, shaped like the seeds' example resources. */
 export const DEMO = {
@@ -70,7 +71,7 @@ export async function createDemoWorld (dirArg: string, now: number): Promise<Dem
   const backends: DemoBackend[] = []
   for (const s of specs) {
     const spiffeId = `spiffe://${s.td}${s.path}`
-    const issued = await issueSvidCertificate(s.ca, { uri: spiffeId, notBefore: now - 60_000, lifetimeMs: 24 * 3600_000 })
+    const issued = await issueSvidCertificate(s.ca, { uri: spiffeId, notBefore: now - MINUTE_MS, lifetimeMs: DAY_MS })
     const bdir = join(dir, 'backends', s.name)
     await mkdir(bdir, { recursive: true })
     const certFile = join(bdir, 'certificates.pem')

@@ -17,6 +17,7 @@ import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
 import { DEFAULT_BACKEND_GROUPS, HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS, SESSION_REFRESH_MS } from '../defaults.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 
@@ -63,7 +64,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     const started = performance.now()
     const host = stripBrackets(opts.hostname)
     const port = Number(opts.port === '' ? 443 : opts.port)
-    const endpoint = `${host}:${port}`
+    const endpoint = formatHostPort(host, port)
     const servername = opts.servername ?? (isIP(host) === 0 ? host : undefined)
     const sessionEndpoint = `${servername ?? ''}@${endpoint}`
     const report = (event: Omit<HandshakeEvent, 'endpoint' | 'durationMs'>): void => {
@@ -73,7 +74,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     const snapshot = snapshots.current()
     let context: tls.SecureContext
     try {
-      if (snapshot === undefined) throw new Error('no credential snapshot has been published yet')
+      if (snapshot === undefined) throw tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'no credential snapshot has been published yet')
       usableSnapshot(snapshots, snapshot, clock.now())
       sessions.advance(snapshot.svidGeneration, snapshot.bundleGeneration)
       context = contexts.get(snapshot)
