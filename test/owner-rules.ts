@@ -43,7 +43,9 @@ export function findOwnerViolations (file: string, text: string, enums: Readonly
     // A default written where it is used: `x = 200` in a parameter list or a destructuring,
     // `options.x ?? 200`, zod's `.default(200)`.
     if ((ts.isParameter(node) || ts.isBindingElement(node)) && isPolicyNumber(node.initializer)) add('literal-default', node)
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken && isPolicyNumber(node.right)) add('literal-default', node)
+    // (An HTTP status answered when none came, `res.statusCode ?? 502`, is the protocol's value, not a setting.)
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken && isPolicyNumber(node.right) &&
+      !/status(?:Code)?$/i.test(node.left.getText(source))) add('literal-default', node)
     // A named duration (`const PROBE_TIMEOUT_MS = 15_000`) set from a number: a timeout or an interval someone tunes.
     if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && /_MS$/.test(node.name.text) && !UNIT_NAME.test(node.name.text) &&
       node.initializer !== undefined && isArithmetic(node.initializer) && [...walk(node.initializer)].some((n) => ts.isNumericLiteral(n))) add('literal-default', node)

@@ -72,6 +72,7 @@ t.test('each rule fails on a tiny example and passes its fix', async (t) => {
   t.same(rules('const d = options.debounceMs ?? 200'), ['literal-default'])
   t.same(rules('const { max = 256 } = options'), ['literal-default'])
   t.same(rules('z.number().default(30)'), ['literal-default'])
+  t.same(rules('const status = res.statusCode ?? 502'), [])
   t.same(rules('const d = options.debounceMs ?? CONFIG_DEBOUNCE_MS; function f (offset = 0, n = -1) {}; const c = (m.get(k) ?? 0) + 1'), [])
   t.same(rules('const PROBE_TIMEOUT_MS = 15_000'), ['literal-default'])
   t.same(rules('const RETRY_MS = 10 * SECOND_MS'), ['literal-default'])

@@ -22,7 +22,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   probe: ['spiffe-lb probe -c config.yaml --service partner 127.0.0.1:9543',
     'spiffe-lb probe --cert svid.pem --key key.pem --bundle partner.example=partner-root.pem 127.0.0.1:9543'],
   'metadata-server': ['spiffe-lb metadata-server -c config.yaml --listen 127.0.0.1:8181 --lifetime 60s'],
-  'workload-api': ['spiffe-lb workload-api -c config.yaml --listen unix:///tmp/agent.sock --identity //demo-pool.global.123456789012.workload.id.goog/ns/lb/sa/frontend'],
+  'workload-api': ['spiffe-lb workload-api -c config.yaml --listen unix:///run/spiffe-lb/agent.sock --identity //demo-pool.global.123456789012.workload.id.goog/ns/lb/sa/frontend'],
   'bundle-endpoint': ['spiffe-lb bundle-endpoint -c partner.yaml --cert endpoint-svid.pem --key endpoint-key.pem --listen 127.0.0.1:8443 --refresh-hint 60s'],
   agent: ['spiffe-lb agent --metadata http://127.0.0.1:8181 --out /var/run/secrets/workload-spiffe-credentials'],
   bench: ['spiffe-lb bench handshake --quick', 'spiffe-lb bench proxy --quick'],

@@ -28,6 +28,7 @@ export const CLI_ERRORS = {
   ERR_SPIFFE_CLI_ID_HAS_NO_PATH: e('`svid issue --id` names only a trust domain', 'an id without a workload path', 'give an id like spiffe://TD/ns/NS/sa/ID'),
   ERR_SPIFFE_CLI_IDENTITY: e('`metadata-server --identity` or `workload-api --identity` is not a managed identity of the config, or the config has none', 'a typo, or a config without managed identities', 'give one of the config\'s managed identities'),
   ERR_SPIFFE_CLI_RESOURCE: e('`workload-api` cannot tell which googleCloudResource to attest: no backend service presents the identity and no --resource was given', 'an identity only used outside the config\'s backend services', 'pass --resource with the resource the attestation rules of the pool admit'),
+  ERR_SPIFFE_CLI_SOCKET_MODE: e('`workload-api --socket-mode` is not an octal mode of three digits, or was given with a tcp --listen', 'a decimal number such as 384, or "u+rw"', 'write an octal mode like 600 or 0660 with a unix:/// --listen'),
   ERR_SPIFFE_CLI_LOG_LEVEL: e('`--log-level` is not a pino level or "silent"', 'a misspelt level such as "warning"', 'use one of the levels the message lists'),
   ERR_SPIFFE_CLI_LOG_FORMAT: e('`--log-format` is not pretty or json', 'a misspelt format such as "text"', 'use --log-format pretty (readable lines) or --log-format json (one json record per line)'),
   ERR_SPIFFE_CLI_LISTEN: e('a `--listen` of `metadata-server` or `bundle-endpoint` is not host:port', 'a missing port or an unbracketed ipv6 address', 'write "127.0.0.1:8899"'),

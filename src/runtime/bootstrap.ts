@@ -8,7 +8,7 @@ import { systemClock } from '../internal/clock.ts'
 import { createProxy } from '../proxy/proxy.ts'
 import type { BackendConnector } from '../tls/connector-types.ts'
 import { PeerLog } from './peer-log.ts'
-import { createConnectorPool } from './connector-pool.ts'
+import { createConnectorPool, logTrustWithdrawn } from './connector-pool.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
 import { prepareRevocation } from './credentials-wiring.ts'
@@ -42,6 +42,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
   const pool = createConnectorPool({
     snapshotsFor: (identity) => credentials.find((c) => c.identity.toString() === identity)?.store,
     onHandshake: (e) => { metrics.observeHandshake(e); peers.record(e, clock.now()) },
+    onTrustWithdrawn: (e) => { metrics.observeTrustWithdrawn(e); logTrustWithdrawn(log, e) },
     clock
   })
   const connectFor = (running: SpiffeLbConfig) => (service: string): BackendConnector => {

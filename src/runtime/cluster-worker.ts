@@ -11,7 +11,7 @@ import { SpiffeLbError } from '../internal/errors.ts'
 import { createProxy, type ReverseProxy } from '../proxy/proxy.ts'
 import { isClusterMessage } from './cluster-messages.ts'
 import type { PrimaryMessage, ReplyBody, WorkerMessage, WorkerRequest } from './cluster-messages.ts'
-import { createConnectorPool, type ConnectorPool } from './connector-pool.ts'
+import { createConnectorPool, logTrustWithdrawn, type ConnectorPool } from './connector-pool.ts'
 import { PeerLog } from './peer-log.ts'
 import { routingFromPlan } from './routing-plan.ts'
 import type { RoutingPlan } from './routing-plan.ts'
@@ -63,7 +63,12 @@ export function runClusterWorker (): void {
     for (const s of init.snapshots) applySnapshot(s)
     const own = createMetrics({ clock })
     metrics = workerMetrics(own, init.worker)
-    pool = createConnectorPool({ snapshotsFor: replica, onHandshake: (e) => { own.observeHandshake(e); peers.record(e, clock.now()) }, clock })
+    pool = createConnectorPool({
+      snapshotsFor: replica,
+      onHandshake: (e) => { own.observeHandshake(e); peers.record(e, clock.now()) },
+      onTrustWithdrawn: (e) => { own.observeTrustWithdrawn(e); logTrustWithdrawn(log, e) },
+      clock
+    })
     // Every planned service brings its own connector (the primary refused a plan without).
     proxy = createProxy({
       frontend: init.frontend,

@@ -2,6 +2,7 @@ import type { Clock } from '../internal/clock.ts'
 import { createBackendConnector } from '../tls/backend-connector.ts'
 import { PeerAuthorizer } from '../tls/peer-authorizer.ts'
 import type { BackendConnector, BackendConnectorOptions, HandshakeEvent } from '../tls/connector-types.ts'
+import type { TrustWithdrawnEvent } from '../tls/live-connections.ts'
 import { newIdentity } from './routing-plan.ts'
 
 /** Options of {@link createConnectorPool}. */
@@ -9,6 +10,8 @@ export interface ConnectorPoolOptions {
   /** Where the credentials of a managed identity (SPIFFE ID) come from; undefined = not loaded. */
   snapshotsFor (identity: string): BackendConnectorOptions['snapshots'] | undefined
   onHandshake (event: HandshakeEvent): void
+  /** Each open connection a connector ended because trust in it was withdrawn (log it once, count it). */
+  onTrustWithdrawn? (event: TrustWithdrawnEvent): void
   clock: Clock
 }
 
@@ -44,6 +47,7 @@ export function createConnectorPool (options: ConnectorPoolOptions): ConnectorPo
         }
         connect = createBackendConnector({
           snapshots, sessionResumption, clock: options.clock, onHandshake: options.onHandshake,
+          ...(options.onTrustWithdrawn === undefined ? {} : { onTrustWithdrawn: options.onTrustWithdrawn }),
           ...(groups === undefined ? {} : { groups }), ...(authorize === undefined ? {} : { authorize })
         })
         connectors.set(key, connect)
@@ -55,4 +59,12 @@ export function createConnectorPool (options: ConnectorPoolOptions): ConnectorPo
       connectors.clear()
     }
   }
+}
+
+/**
+ * Writes the one log record of an open backend connection ended because trust was withdrawn:
+ * a warning with the code, the precise rule, the endpoint and the backend's SPIFFE ID.
+ */
+export function logTrustWithdrawn (log: { warn (obj: object, msg: string): void }, e: TrustWithdrawnEvent): void {
+  log.warn({ code: e.code, reason: e.reason, endpoint: e.endpoint, backendSpiffeId: e.peerId, error: e.message }, 'backend connection ended: trust withdrawn')
 }

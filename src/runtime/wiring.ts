@@ -74,6 +74,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
   return createAdminServer({
     host: config.admin.listen.host,
     port: config.admin.listen.port,
+    allowedHosts: config.admin.allowedHosts,
     metrics: options.metrics,
     providers: {
       identity: () => identityStatus(credentials, clock.now()),

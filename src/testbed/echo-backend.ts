@@ -10,7 +10,7 @@ import type { VerifiedPeer } from '../tls/peer-identity.ts'
 import { peerIdentity } from '../tls/peer-identity.ts'
 import { createSpiffeTlsServer } from '../tls/server-options.ts'
 import type { RejectEvent, SpiffeTlsServerOptions } from '../tls/server-options.ts'
-import { ECHO_BACKEND_GRACE_MS } from '../defaults.ts'
+import { ECHO_BACKEND_GRACE_MS, ECHO_TICK_MS } from '../defaults.ts'
 
 /** Counters served at `/stats` (the handshake benchmark reads them). */
 export interface EchoBackendStats {
@@ -57,7 +57,8 @@ export interface EchoBackend {
  * Starts an mTLS test backend (docs/architecture.md#process-model, `backend`): clients must present an
  * X.509-SVID that verifies against the bundle of their own trust domain (and pass the
  * allow-lists). It speaks HTTP/2 or HTTP/1.1 as ALPN selects. Every request is answered with
- * JSON `{ peer, self, path, method, name, httpVersion }`; `/healthz` answers `ok`, `/stats` the
+ * JSON `{ peer, self, path, method, name, httpVersion }`; `/healthz` answers `ok`, `/ticks`
+ * streams a `tick N` line every 100 ms until the client goes away, `/stats` the
  * {@link EchoBackendStats}; `/ws` takes WebSocket upgrades (HTTP/1.1) and echoes each message;
  * gRPC calls reach `grpc.health.v1.Health` and `spiffe_lb.test.Echo` (see echo-grpc.ts).
  * Resolves once listening.
@@ -102,6 +103,7 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
       if (closing && left === 0) socket.end()
     })
     if (closing) res.setHeader('connection', 'close')
+    if (req.url === '/ticks') { stats.requests++; res.writeHead(200, { 'content-type': 'text/plain' }); tick(res); return }
     respond({ path: req.url ?? '/', method: req.method ?? 'GET', httpVersion: req.httpVersion, peer: peerIdentity(socket)?.toString() ?? null, body: req },
       (type, text) => { res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text) })
   })
@@ -128,6 +130,13 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
   app2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {})
     if (isGrpc(headers)) { stats.requests++; stats.h2Requests++; grpc.handle(stream, headers); return }
+    if (headers[':path'] === '/ticks') {
+      stats.requests++
+      stats.h2Requests++
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' })
+      tick(stream)
+      return
+    }
     const peer = stream.session === undefined ? null : sessionPeers.get(stream.session as http2.ServerHttp2Session) ?? null
     respond({ path: headers[':path'] ?? '/', method: headers[':method'] ?? 'GET', httpVersion: '2.0', peer, body: stream },
       (type, text) => { stream.respond({ ':status': 200, 'content-type': type, 'content-length': Buffer.byteLength(text) }); stream.end(text) })
@@ -184,6 +193,15 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
   }
 
   return { host: address.address, port: address.port, stats: () => ({ ...stats, open: raw.size }), close }
+}
+
+/** Writes `tick N` lines to `out` every ECHO_TICK_MS until it closes: a long streaming answer. */
+function tick (out: NodeJS.WritableStream & { once (event: 'close', fn: () => void): unknown }): void {
+  let n = 0
+  const write = (): void => { out.write(`tick ${n++}\n`) }
+  const timer = setInterval(write, ECHO_TICK_MS)
+  write()
+  out.once('close', () => { clearInterval(timer) })
 }
 
 /** What the echo needs of a request, HTTP/1.1 or HTTP/2. */

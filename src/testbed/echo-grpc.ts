@@ -9,6 +9,7 @@ import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:ht
 import { duplexPair } from 'node:stream'
 import * as grpc from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check'
+import { ECHO_TICK_MS } from '../defaults.ts'
 
 const bytes = {
   serialize: (b: Buffer): Buffer => b,
@@ -21,6 +22,8 @@ export const ECHO_SERVICE = {
   unary: { path: '/spiffe_lb.test.Echo/Unary', requestStream: false, responseStream: false, requestSerialize: bytes.serialize, requestDeserialize: bytes.deserialize, responseSerialize: bytes.serialize, responseDeserialize: bytes.deserialize },
   /** Answers the request bytes N times, N = the first byte's value (at most 255). */
   serverStream: { path: '/spiffe_lb.test.Echo/ServerStream', requestStream: false, responseStream: true, requestSerialize: bytes.serialize, requestDeserialize: bytes.deserialize, responseSerialize: bytes.serialize, responseDeserialize: bytes.deserialize },
+  /** Answers the request bytes every TICK_MS until the client cancels: a long-lived stream. */
+  ticks: { path: '/spiffe_lb.test.Echo/Ticks', requestStream: false, responseStream: true, requestSerialize: bytes.serialize, requestDeserialize: bytes.deserialize, responseSerialize: bytes.serialize, responseDeserialize: bytes.deserialize },
   /** Answers each message as it arrives; ends when the client ends. */
   bidi: { path: '/spiffe_lb.test.Echo/Bidi', requestStream: true, responseStream: true, requestSerialize: bytes.serialize, requestDeserialize: bytes.deserialize, responseSerialize: bytes.serialize, responseDeserialize: bytes.deserialize }
 } satisfies grpc.ServiceDefinition
@@ -37,6 +40,14 @@ const echoImpl: grpc.UntypedServiceImplementation = {
     const n = call.request[0] ?? 0
     for (let i = 0; i < n; i++) call.write(call.request)
     call.end()
+  },
+  ticks: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+    const timer = setInterval(() => { call.write(call.request) }, ECHO_TICK_MS)
+    call.write(call.request)
+    const stop = (): void => { clearInterval(timer) }
+    call.once('cancelled', stop)
+    call.once('close', stop)
+    call.on('error', stop)
   },
   bidi: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
     call.on('data', (m: Buffer) => { call.write(m) })

@@ -24,6 +24,19 @@ export interface WorkloadApiCommandOptions {
   state?: string
   /** Overrides the CIC lifetime (e.g. `60s`), to watch rotations happen. */
   lifetime?: string
+  /** Octal mode of the Unix socket (default 600), whatever the umask. */
+  socketMode?: string
+}
+
+/**
+ * Returns the mode `--socket-mode` names: three octal digits, a leading 0 allowed (`600`,
+ * `0660`). Throws `ERR_SPIFFE_CLI_SOCKET_MODE` otherwise.
+ */
+export function parseSocketMode (value: string): number {
+  if (!/^0?[0-7]{3}$/.test(value)) {
+    throw cliError('ERR_SPIFFE_CLI_SOCKET_MODE', `--socket-mode must be an octal mode like 600 or 0660, got ${quote(value)}`, { at: '--socket-mode' })
+  }
+  return parseInt(value, 8)
 }
 
 /**
@@ -51,10 +64,15 @@ export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, 
   }
   checkAttestation(config, identity, resource)
   const listen = parseWorkloadApiEndpoint(opts.listen, '--listen')
+  const socketMode = opts.socketMode === undefined ? undefined : parseSocketMode(opts.socketMode)
+  if (socketMode !== undefined && listen.kind !== 'unix') {
+    throw cliError('ERR_SPIFFE_CLI_SOCKET_MODE', `--socket-mode applies to a unix socket, but --listen is ${quote(opts.listen)}`, { at: '--socket-mode' })
+  }
   const log = commandLogger(out)
   const issuance = await openIdentityIssuance(config, identity, opts, clock, log)
   const server = await createWorkloadApiServer({
     listen,
+    ...(socketMode === undefined ? {} : { socketMode }),
     identity: identity.toString(),
     trustDomain: issuance.trustDomain,
     issue: async (p) => {

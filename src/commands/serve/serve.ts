@@ -83,7 +83,8 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   } catch (err) {
     log.warn({ err }, 'cannot watch the config file; reload with SIGHUP')
   }
-  const proxyUrl = `http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}`
+  const proxyScheme = server.config.frontend.tls === undefined ? 'http' : 'https'
+  const proxyUrl = `${proxyScheme}://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}`
   const adminUrl = `http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}`
   lifecycle(log).info({ config: flags.config }, `spiffe-lb serving ${summarize(server.config)}`)
   lifecycle(log).info({ url: proxyUrl }, `proxy listening on ${proxyUrl}`)
