@@ -15,6 +15,8 @@ export type RuleName = 'literal-default' | 'time-unit' | 'host-port' | 'uncoded-
 const NEUTRAL = new Set([0, 1, -1])
 /** Milliseconds in a minute, an hour and a day, and seconds in an hour and a day. */
 const TIME_UNITS = new Set([60_000, 3_600_000, 86_400_000, 3600, 86_400])
+/** A port in an expression: `port`, `ports.get(…)`, `addr.port`, `listenPort` (not `report` or `export`). */
+const PORT = /(?:^|[^A-Za-z])ports?\b|[a-z]Ports?\b/
 const UNIT_NAME = /^(?:MS_PER_)?(?:SECOND|MINUTE|HOUR|DAY|WEEK)S?(?:_MS|_S)?$|^(?:msPer(?:Second|Minute|Hour|Day)|(?:second|minute|hour|day|week)Ms)$/
 
 /** Returns the value of a (possibly negated) numeric literal, or undefined for anything else. */
@@ -57,11 +59,11 @@ export function findOwnerViolations (file: string, text: string, enums: Readonly
     if (ts.isTemplateExpression(node)) {
       let before = node.head.text
       for (const span of node.templateSpans) {
-        if (before.endsWith(':') && !before.endsWith('::') && !ts.isCallExpression(span.expression) && /port\b/i.test(span.expression.getText(source))) add('host-port', node)
+        if (before.endsWith(':') && !before.endsWith('::') && !isFormatCall(span.expression) && PORT.test(span.expression.getText(source))) add('host-port', node)
         before = span.literal.text
       }
     }
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken && /port\b/i.test(node.right.getText(source)) &&
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken && PORT.test(node.right.getText(source)) &&
       ts.isBinaryExpression(node.left) && ts.isStringLiteral(node.left.right) && node.left.right.text.endsWith(':')) add('host-port', node)
     // An error thrown without a code: `throw new Error(…)` (or TypeError, RangeError …).
     if (ts.isThrowStatement(node) && node.expression !== undefined && ts.isNewExpression(node.expression) &&
@@ -84,6 +86,11 @@ function isArithmetic (node: ts.Expression): boolean {
   if (ts.isBinaryExpression(node)) return isArithmetic(node.left) && isArithmetic(node.right)
   if (ts.isPrefixUnaryExpression(node)) return isArithmetic(node.operand)
   return ts.isNumericLiteral(node) || ts.isIdentifier(node)
+}
+
+/** A call of the owner itself, `formatHostPort(host, port)`: its result is already an address. */
+function isFormatCall (node: ts.Expression): boolean {
+  return ts.isCallExpression(node) && node.expression.getText() === 'formatHostPort'
 }
 
 /** A numeric literal that states a policy (a size, a timeout, a factor): not 0, 1 or -1. */

@@ -85,6 +85,8 @@ t.test('each rule fails on a tiny example and passes its fix', async (t) => {
   t.same(rules('const a = `[${host}]:${port}`'), ['host-port'])
   t.same(rules('const u = `http://${opts.host}:${addr.port}/`'), ['host-port'])
   t.same(rules("const a = host + ':' + port"), ['host-port'])
+  t.same(rules('const y = `"127.0.0.1:${ports.get(name)}"`; const z = `${h}:${c.listenPort}`'), ['host-port', 'host-port'])
+  t.same(rules('const x = `${kind}:${report}`'), [])
   t.same(rules('const a = formatHostPort(host, port); const g = `${n.type}:${n.value}`; const s = `ipv6:${formatHostPort(h, p)}`'), [])
   t.same(rules("throw new Error('no certificate')"), ['uncoded-throw'])
   t.same(rules("throw new TypeError('not a uuid')"), ['uncoded-throw'])

@@ -96,7 +96,7 @@ export function demoConfigYaml (world: DemoWorld, ports: ReadonlyMap<string, num
   const host = listen.host ?? '127.0.0.1'
   const endpoints = (service: string): string => world.backends
     .filter((b) => b.service === service)
-    .map((b) => `"127.0.0.1:${ports.get(b.name) ?? 0}"`).join(', ')
+    .map((b) => `"${formatHostPort('127.0.0.1', ports.get(b.name) ?? 0)}"`).join(', ')
   const identity = `//${DEMO.trustDomain}/ns/lb/sa/frontend`
   const service = (name: string): string => `  - name: ${name}
     protocol: HTTPS
