@@ -145,7 +145,7 @@ async function createSource (config: SpiffeLbConfig, identity: SpiffeId, service
         trustDomain: issuance.pool.trustDomain.name,
         files: [join(issuance.caDir, CA_FILES.crl)],
         urls: [],
-        staleCrl: 'closed',
+        staleCrl: 'fail-closed',
         issuers: issuance.ca.chain,
         optional: true
       })

@@ -59,7 +59,7 @@ export function credentialProblems (credentials: readonly IdentityCredentials[],
  */
 export function trustDomainStatus (credentials: readonly IdentityCredentials[], now = Date.now()): TrustDomainStatus[] {
   const out = new Map<string, TrustDomainStatus>()
-  const policy = (p: string | undefined): string => p === 'open' ? 'fail-open' : 'fail-closed'
+  const policy = (p: string | undefined): string => p ?? 'fail-closed'
   for (const c of credentials) {
     const snap = c.store.current()
     const configured = c.revocation?.status() ?? []
