@@ -12,7 +12,7 @@
  * requestTimeout is cancelled (408 when nothing was answered yet), as Node does for HTTP/1.1;
  * an HTTP/2 session without open streams for keepAliveTimeout is sent GOAWAY.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import http, { type IncomingMessage } from 'node:http'
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Stream, type ServerHttp2Session } from 'node:http2'
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
