@@ -81,8 +81,8 @@ t.test('a tiny run of all three modes counts backend connections that match each
   const names = report.targets.map((c) => c.name)
   t.same(names.slice(0, 2), ['proxy fresh cpu ratio <= 0.85', 'proxy pooled cpu ratio <= 1.0'])
   if (peers.found.has('nginx')) {
-    t.same(names.slice(2), ['proxy fresh cpu / nginx <= 1.10', 'proxy resumed cpu / nginx <= 1.35', 'proxy pooled cpu / nginx <= 2.00',
-      'proxy resumed / fresh cpu <= 0.6', 'proxy rss per process under load <= 120 MiB'])
+    t.same(names.slice(2), ['proxy fresh cpu / nginx <= 1.20', 'proxy resumed cpu / nginx <= 1.50', 'proxy pooled cpu / nginx <= 1.50',
+      'proxy resumed / fresh cpu <= 0.6', 'proxy rss per process under load <= 100 MiB'])
   }
   for (const c of report.targets.slice(0, 2)) {
     const limit = c.name.includes('fresh') ? 0.85 : 1.0
