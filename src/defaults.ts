@@ -68,6 +68,15 @@ export const FRONTEND_REQUEST_TIMEOUT_MS = 60 * SECOND
 export const FRONTEND_KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND
 /** `frontend.limits`: the largest request head in bytes (Node's own default). */
 export const FRONTEND_MAX_HEADER_SIZE = 16_384
+/** `frontend.limits`: HTTP/2 streams one client connection may have open at once (nginx's default). */
+export const FRONTEND_HTTP2_MAX_CONCURRENT_STREAMS = 128
+/**
+ * `frontend.limits`: HTTP/2 streams a client may reset before their response began, per
+ * connection and window, before the connection is sent GOAWAY ENHANCE_YOUR_CALM and closed
+ * (rapid reset). Stricter than nghttp2's own last resort (a burst of 1000, then 33 a second).
+ */
+export const FRONTEND_HTTP2_MAX_RESET_STREAMS = 200
+export const FRONTEND_HTTP2_RESET_STREAMS_WINDOW_MS = 10 * SECOND
 /** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
 export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
 

@@ -89,6 +89,12 @@ export const METRICS = {
     help: 'Requests answered 503 by a backend service circuit breaker, by the limit reached.',
     labelNames: ['service', 'reason']
   },
+  frontendLimitHits: {
+    name: 'spiffe_lb_frontend_limit_hits_total',
+    type: 'counter',
+    help: 'Clients that hit a frontend.limits limit, by limit: http2MaxResetStreams (connection sent GOAWAY ENHANCE_YOUR_CALM and closed), maxHeaderSize (HTTP/2 request answered 431), requestTimeout (HTTP/2 request cancelled).',
+    labelNames: ['limit']
+  },
   workerRequests: {
     name: 'spiffe_lb_worker_requests_total',
     type: 'counter',

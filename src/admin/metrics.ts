@@ -21,7 +21,8 @@ export const METRIC_NAMES = {
   requestProtocols: METRICS.requestProtocols.name,
   requestDuration: METRICS.requestDuration.name,
   endpointHealthy: METRICS.endpointHealthy.name,
-  circuitBreakerTrips: METRICS.circuitBreakerTrips.name
+  circuitBreakerTrips: METRICS.circuitBreakerTrips.name,
+  frontendLimitHits: METRICS.frontendLimitHits.name
 } as const
 
 /** One backend handshake as the TLS connector reports it (`HandshakeEvent` fits). */
@@ -47,6 +48,7 @@ export interface SpiffeLbMetrics {
   readonly requestDuration: Histogram<'service'>
   readonly endpointHealthy: Gauge<'service' | 'endpoint'>
   readonly circuitBreakerTrips: Counter<'service' | 'reason'>
+  readonly frontendLimitHits: Counter<'limit'>
   /** Records a backend handshake (wire to the connector's `onHandshake`). */
   observeHandshake (event: HandshakeObservation): void
   /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
@@ -56,6 +58,8 @@ export interface SpiffeLbMetrics {
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   /** Counts a request a circuit breaker refused with 503; `reason` names the limit. */
   observeCircuitBreaker (service: string, reason: string): void
+  /** Counts a client that hit the `frontend.limits` limit `limit`. */
+  observeFrontendLimit (limit: string): void
   removeEndpoint (service: string, endpoint: string): void
   /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
   setIdentityProvider (provider: IdentityProvider): void
@@ -154,6 +158,10 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     ...instrumentOptions(METRICS.circuitBreakerTrips),
     registers
   })
+  const frontendLimitHits = new Counter({
+    ...instrumentOptions(METRICS.frontendLimitHits),
+    registers
+  })
 
   // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
   // visible share of pooled CPU: the children are bound once per label combination and kept.
@@ -168,6 +176,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   return {
     registry,
     circuitBreakerTrips,
+    frontendLimitHits,
     backendHandshakes,
     backendHandshakeDuration,
     svidExpiry,
@@ -191,6 +200,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
     observeCircuitBreaker (service, reason) { circuitBreakerTrips.inc({ service, reason }) },
+    observeFrontendLimit (limit) { frontendLimitHits.inc({ limit }) },
     setIdentityProvider (provider) { identity = provider },
     setFederationProvider (provider) { federation = provider },
     text: async () => await registry.metrics()

@@ -229,7 +229,10 @@ export const configSchema = z.strictObject({
       headersTimeout: z.string().optional(),
       requestTimeout: z.string().optional(),
       keepAliveTimeout: z.string().optional(),
-      maxHeaderSize: z.int().min(1024).optional()
+      maxHeaderSize: z.int().min(1024).optional(),
+      http2MaxConcurrentStreams: z.int().min(1).optional(),
+      http2MaxResetStreams: z.int().min(1).optional(),
+      http2ResetStreamsWindow: z.string().optional()
     }).optional()
   }).prefault({}),
   admin: z.strictObject({ listen: z.string().default('127.0.0.1:9901') }).prefault({}),

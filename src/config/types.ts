@@ -131,6 +131,9 @@ export interface FrontendLimitsConfig {
   requestTimeoutMs?: number
   keepAliveTimeoutMs?: number
   maxHeaderSize?: number
+  http2MaxConcurrentStreams?: number
+  http2MaxResetStreams?: number
+  http2ResetStreamsWindowMs?: number
 }
 
 /** `outlierDetection` as configured; absent fields take the cloud's defaults (src/proxy/limits.ts). */

@@ -78,7 +78,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
   if (pollIntervalMs === 0) list.add(['credentials', 'pollInterval'], 'ERR_SPIFFE_CONFIG_POLL_INTERVAL', 'poll interval must be more than 0s, got "0s"')
 
   const rawLimits = raw.frontend.limits ?? {}
-  const limitMs = (key: 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'): number | undefined => {
+  const limitMs = (key: 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'http2ResetStreamsWindow'): number | undefined => {
     const text = rawLimits[key]
     if (text === undefined) return undefined
     const ms = durationAt(text, ['frontend', 'limits', key], list)
@@ -90,7 +90,10 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
     headersTimeoutMs: limitMs('headersTimeout'),
     requestTimeoutMs: limitMs('requestTimeout'),
     keepAliveTimeoutMs: limitMs('keepAliveTimeout'),
-    maxHeaderSize: rawLimits.maxHeaderSize
+    maxHeaderSize: rawLimits.maxHeaderSize,
+    http2MaxConcurrentStreams: rawLimits.http2MaxConcurrentStreams,
+    http2MaxResetStreams: rawLimits.http2MaxResetStreams,
+    http2ResetStreamsWindowMs: limitMs('http2ResetStreamsWindow')
   })
 
   const revocation = resolveRevocation(raw.revocation, opts.baseDir, list)

@@ -10,6 +10,7 @@ import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChange, CredentialChanges } from '../tls/credential-changes.ts'
+import { guardH2Socket } from './h2-stream-guard.ts'
 import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
 import type { ConnectFn, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS, BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
@@ -243,6 +244,7 @@ export class Endpoint {
       connect(options, (...args) => {
         const [err, socket] = args
         if (err === null && socket !== null) {
+          if (h2) guardH2Socket(socket)
           const id = safeIdentity(peerIdentity, socket as Socket)
           this.#peerSpiffeId = id
           if (tag !== undefined) {

@@ -3,7 +3,7 @@
  * endpoint when the connection or handshake failed before anything was sent, the service
  * timeout, and streaming in both directions with backpressure (undici `dispatch` handler API).
  */
-import type { Http2ServerRequest } from 'node:http2'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import { PassThrough } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
@@ -19,6 +19,24 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT'
 
 /** Codes of a connection lost under a request: the backend closed a pooled connection. */
 const CONNECTION_LOST: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+
+/**
+ * Thrown from `onRequestStart` for a request whose client went away while it waited in the
+ * pool's queue: undici then drops it unsent and keeps the connection, where `abort()` would
+ * cut an HTTP/1.1 connection (and its TLS session) the next request could have used.
+ */
+class NotSent extends Error {
+  constructor () { super('the client cancelled the request before it was sent') }
+}
+
+/** Returns true when the client already reset or closed the stream or connection `res` answers. */
+function clientGone (req: FrontRequest, res: FrontResponse): boolean {
+  if (req.httpVersionMajor === 2) {
+    const stream = (res as Http2ServerResponse).stream
+    return stream.closed || stream.destroyed
+  }
+  return req.socket.destroyed
+}
 
 /** How an exchange ended, for the access log and metrics. */
 export interface ExchangeResult {
@@ -91,6 +109,11 @@ export class Exchange {
   /** Runs the exchange; never rejects. */
   run (): Promise<ExchangeResult> {
     const done = new Promise<ExchangeResult>((resolve) => { this.#resolve = resolve })
+    if (clientGone(this.#req, this.#res)) {
+      // Reset in the same read as its HEADERS (rapid reset): nothing is chosen, nothing sent.
+      this.#settle({ status: 499, endpoint: undefined, attempts: 0, error: 'client cancelled the request before it was forwarded' })
+      return done
+    }
     this.#arm(true)
     this.#res.on('close', () => {
       this.#arm(false)
@@ -142,10 +165,7 @@ export class Exchange {
         attempt.started = true
         const peer = (context as { peerSpiffeId?: unknown } | undefined)?.peerSpiffeId
         if (typeof peer === 'string') attempt.peerSpiffeId = peer
-        if (this.#settled || this.#attempt !== attempt) {
-          controller.abort(new Error('exchange already answered'))
-          return
-        }
+        if (this.#settled || this.#attempt !== attempt) throw new NotSent()
         // Only now may the client's body be consumed: a failed connect leaves it for the retry.
         // The client sets the upload's pace, so the service timeout pauses until it is sent.
         if (body !== null) { this.#arm(false); this.#req.pipe(body) }
@@ -190,6 +210,7 @@ export class Exchange {
       onResponseError: (_controller, err) => {
         if (!end()) return
         if (body !== null) { this.#req.unpipe(body); body.destroy() }
+        if (err instanceof NotSent) return
         if (this.#settled) {
           // The client already has its answer (timeout, disconnect), but a dead endpoint is dead.
           this.#service.failed(endpoint, backendFailure(endpoint.key, err, attempt.started))

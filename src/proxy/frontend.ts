@@ -8,13 +8,17 @@
  * first byte within headersTimeout is closed before any protocol is chosen; an HTTP/2 header
  * list above maxHeaderSize is refused; an HTTP/2 request not fully received within
  * requestTimeout is cancelled (408 when nothing was answered yet), as Node does for HTTP/1.1;
- * an HTTP/2 session without open streams for keepAliveTimeout is sent GOAWAY.
+ * an HTTP/2 session without open streams for keepAliveTimeout is sent GOAWAY; an HTTP/2
+ * client may have http2MaxConcurrentStreams streams open, and one that resets more than
+ * http2MaxResetStreams streams before their answer began is sent GOAWAY ENHANCE_YOUR_CALM and
+ * closed (h2-reset-budget.ts).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Stream, type ServerHttp2Session } from 'node:http2'
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { routeByPreface } from './h2c-sniff.ts'
+import { enforceResetBudget } from './h2-reset-budget.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
 
@@ -46,9 +50,15 @@ export interface Frontend {
   closeAll (): void
 }
 
+/** The `frontend.limits` keys the frontend reports hits of (HTTP/1.1's are enforced inside Node). */
+export type FrontendLimitName = 'http2MaxResetStreams' | 'maxHeaderSize' | 'requestTimeout'
+
+/** Called when a client hits the frontend limit `limit`; `client` is its address. */
+export type FrontendLimitListener = (limit: FrontendLimitName, client: string | undefined) => void
+
 /** Returns the frontend for `options`, not yet listening. */
 export function createFrontend (options: FrontendOptions, handle: (req: FrontRequest, res: FrontResponse) => void,
-  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): Frontend {
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void, onLimit: FrontendLimitListener = () => {}): Frontend {
   const limits = frontendLimits(options.limits)
   const sessions = new Set<ServerHttp2Session>()
   const sockets = new Set<Duplex>()
@@ -59,22 +69,28 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
     sessions.add(session)
     session.once('close', () => sessions.delete(session))
     idleGoaway(session, limits.keepAliveTimeoutMs)
+    enforceResetBudget(session, limits, () => { onLimit('http2MaxResetStreams', addresses.get(session)) })
+  }
+  const h2Client = (req: Http2ServerRequest): string | undefined => {
+    const session = req.stream.session
+    return (session === undefined ? undefined : addresses.get(session as ServerHttp2Session)) ?? req.socket.remoteAddress
   }
   const h2Handle = (req: FrontRequest, res: FrontResponse): void => {
     if (req.httpVersionMajor === 2) {
       // The SETTINGS value only advises the client; Node does not enforce it on what arrives.
       if (headerListSize(req.rawHeaders) > limits.maxHeaderSize) {
         const text = `request header list above frontend.limits.maxHeaderSize (${limits.maxHeaderSize} bytes)\n`
+        onLimit('maxHeaderSize', h2Client(req as Http2ServerRequest))
         const h2res = res as Http2ServerResponse
         h2res.writeHead(431, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
         h2res.end(text)
         return
       }
-      boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs)
+      boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs, () => { onLimit('requestTimeout', h2Client(req as Http2ServerRequest)) })
     }
     handle(req, res)
   }
-  const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderSize } }
+  const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderSize, maxConcurrentStreams: limits.http2MaxConcurrentStreams } }
 
   let server: net.Server
   let h1: http.Server | undefined
@@ -117,9 +133,7 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
   return {
     server,
     clientAddress (req) {
-      if (req.httpVersionMajor !== 2) return req.socket.remoteAddress
-      const session = (req as Http2ServerRequest).stream.session
-      return (session === undefined ? undefined : addresses.get(session as ServerHttp2Session)) ?? req.socket.remoteAddress
+      return req.httpVersionMajor === 2 ? h2Client(req as Http2ServerRequest) : req.socket.remoteAddress
     },
     closeIdle () {
       h1?.closeIdleConnections()
@@ -158,10 +172,11 @@ function idleGoaway (session: ServerHttp2Session, idleMs: number): void {
  * Cancels an HTTP/2 request whose body has not fully arrived within `timeoutMs` (Node's
  * requestTimeout for HTTP/1.1): 408 when nothing was answered yet, else the stream is reset.
  */
-function boundRequestTime (req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number): void {
+function boundRequestTime (req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number, hit: () => void): void {
   if (req.complete) return
   const timer = setTimeout(() => {
     if (req.complete || res.stream.destroyed) return
+    hit()
     if (!res.headersSent) {
       const text = `request not received within frontend.limits.requestTimeout (${timeoutMs} ms)\n`
       res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })

@@ -106,7 +106,14 @@ export class OneShotDispatcher implements RequestDispatcher {
       if (err !== null || socket === null) { finish(err ?? new Error('backend connector returned no socket')); return }
       if (settled) { socket.destroy(); return }
       const peerSpiffeId = this.#identify?.(socket)
-      handler.onRequestStart?.(controller, peerSpiffeId === undefined ? {} : { peerSpiffeId })
+      try {
+        handler.onRequestStart?.(controller, peerSpiffeId === undefined ? {} : { peerSpiffeId })
+      } catch (err) {
+        // As undici does: a handler that refuses the request has it dropped unsent.
+        socket.destroy()
+        finish(err as Error)
+        return
+      }
       if (controller.aborted) { socket.destroy(); return }
       req = this.#send(options, socket, controller, handler, finish, (r) => { res = r })
     })

@@ -148,7 +148,10 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     }), closed)
   }
 
-  const frontend = createFrontend(options.frontend, handle, upgrade)
+  const frontend = createFrontend(options.frontend, handle, upgrade, (limit, client) => {
+    metrics?.observeFrontendLimit?.(limit)
+    if (limit === 'http2MaxResetStreams') logger.warn({ client, limit }, 'client connection closed (GOAWAY ENHANCE_YOUR_CALM): too many reset streams')
+  })
   const server = frontend.server
   table.start()
 

@@ -157,6 +157,16 @@ export interface FrontendLimits {
   keepAliveTimeoutMs: number
   /** Largest request head (request line and headers) in bytes; larger is answered 431. */
   maxHeaderSize: number
+  /** HTTP/2 streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number
+  /**
+   * HTTP/2 streams one client connection may reset (RST_STREAM) before their response began,
+   * within {@link http2ResetStreamsWindowMs}; one more and the connection is sent GOAWAY
+   * ENHANCE_YOUR_CALM and closed (the "rapid reset" attack).
+   */
+  http2MaxResetStreams: number
+  /** The window {@link http2MaxResetStreams} counts in. */
+  http2ResetStreamsWindowMs: number
 }
 
 /**
@@ -174,6 +184,8 @@ export interface ProxyMetrics {
   observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number, protocol?: string, backendProtocol?: string }): void
   /** Counts a request refused by a circuit breaker; `reason` is the limit (`maxRequests`, …). */
   observeCircuitBreaker? (service: string, reason: string): void
+  /** Counts a client that hit a `frontend.limits` limit; `limit` is its key (`http2MaxResetStreams`, …). */
+  observeFrontendLimit? (limit: string): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   removeEndpoint (service: string, endpoint: string): void
 }
