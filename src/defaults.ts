@@ -77,6 +77,8 @@ export const FRONTEND_HTTP2_MAX_CONCURRENT_STREAMS = 128
  */
 export const FRONTEND_HTTP2_MAX_RESET_STREAMS = 200
 export const FRONTEND_HTTP2_RESET_STREAMS_WINDOW_MS = 10 * SECOND
+/** How long a client sent GOAWAY ENHANCE_YOUR_CALM keeps its connection (to read the GOAWAY) before it is cut. */
+export const FRONTEND_HTTP2_GOAWAY_GRACE_MS = 1 * SECOND
 /** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
 export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
 

@@ -26,10 +26,15 @@ export interface RawH2Events {
 /** A raw HTTP/2 connection. */
 export interface RawH2Client {
   readonly events: RawH2Events
-  /** Sends a GET on a new stream; `end` false leaves the request body open. Returns the stream id. */
+  /**
+   * Opens a new stream with a GET (a gRPC-shaped POST when the client was made with `grpc`);
+   * `end` false leaves the request body open. Returns the stream id.
+   */
   headers (path: string, end?: boolean): number
   /** Sends RST_STREAM(CANCEL) on `id`. */
   reset (id: number): void
+  /** Sends a PING; resolves on its ACK, or when the connection closes. */
+  ping (): Promise<void>
   /** Resolves once everything written so far reached the socket. */
   flush (): Promise<void>
   /** Resolves when the connection has closed. */
@@ -46,18 +51,22 @@ function frame (type: number, flags: number, stream: number, payload: Buffer): B
   return Buffer.concat([head, payload])
 }
 
-/** An HPACK "literal header field without indexing, indexed name" (RFC 7541 section 6.2.2). */
+/**
+ * An HPACK "literal header field without indexing, indexed name" (RFC 7541 section 6.2.2): the
+ * index is a 4-bit prefix integer (section 5.1), the value a plain string shorter than 127 octets.
+ */
 function literal (nameIndex: number, value: string): Buffer {
   const v = Buffer.from(value, 'latin1')
-  if (v.length > 126) throw new Error('value too long for this encoder')
-  return Buffer.concat([Buffer.from([nameIndex, v.length]), v])
+  if (v.length > 126 || nameIndex > 15 + 127) throw new Error('too long for this encoder')
+  const index = nameIndex < 15 ? [nameIndex] : [15, nameIndex - 15]
+  return Buffer.concat([Buffer.from([...index, v.length]), v])
 }
 
 /**
  * Connects to `127.0.0.1:port` with the HTTP/2 preface; over TLS when `tls` is set (ALPN h2,
  * the server certificate is not checked: tests only).
  */
-export async function rawH2 (port: number, options: { tls?: boolean, authority?: string } = {}): Promise<RawH2Client> {
+export async function rawH2 (port: number, options: { tls?: boolean, authority?: string, grpc?: boolean } = {}): Promise<RawH2Client> {
   const socket: Socket = options.tls === true
     ? tlsConnect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false, servername: 'localhost' })
     : tcpConnect(port, '127.0.0.1')
@@ -66,8 +75,15 @@ export async function rawH2 (port: number, options: { tls?: boolean, authority?:
     socket.once('error', reject)
   })
   const events: RawH2Events = { goaway: undefined, responses: 0, resets: 0, closed: false }
+  const pings: Array<() => void> = []
   socket.on('error', () => {})
-  const closed = new Promise<void>((resolve) => { socket.once('close', () => { events.closed = true; resolve() }) })
+  const closed = new Promise<void>((resolve) => {
+    socket.once('close', () => {
+      events.closed = true
+      for (const done of pings.splice(0)) done()
+      resolve()
+    })
+  })
   const write = (b: Buffer): void => { if (!socket.destroyed) socket.write(b) }
   // A large connection window so the server's DATA never stalls on us.
   const windowUpdate = Buffer.alloc(4)
@@ -85,7 +101,9 @@ export async function rawH2 (port: number, options: { tls?: boolean, authority?:
       pending = pending.subarray(9 + length)
       if (type === TYPE.SETTINGS && (flags & 1) === 0) write(frame(TYPE.SETTINGS, 1, 0, Buffer.alloc(0)))
       else if (type === TYPE.PING && (flags & 1) === 0) write(frame(TYPE.PING, 1, 0, Buffer.from(payload)))
-      else if (type === TYPE.GOAWAY) events.goaway = payload.readUInt32BE(4)
+      else if (type === TYPE.PING) pings.shift()?.()
+      // The first GOAWAY says why; a server may send a second one as it closes.
+      else if (type === TYPE.GOAWAY) events.goaway ??= payload.readUInt32BE(4)
       else if (type === TYPE.RST_STREAM) events.resets++
       else if (type === TYPE.HEADERS) events.responses++
     }
@@ -99,7 +117,11 @@ export async function rawH2 (port: number, options: { tls?: boolean, authority?:
     headers (path, end = true) {
       const id = next
       next += 2
-      const block = Buffer.concat([Buffer.from([0x82, scheme]), literal(4, path), literal(1, authority)])
+      const block = options.grpc === true
+        // POST (static index 3), content-type (31) application/grpc, and te: trailers (a new name).
+        ? Buffer.concat([Buffer.from([0x83, scheme]), literal(4, path), literal(1, authority), literal(31, 'application/grpc'),
+          Buffer.from([0x00, 2]), Buffer.from('te'), Buffer.from([8]), Buffer.from('trailers')])
+        : Buffer.concat([Buffer.from([0x82, scheme]), literal(4, path), literal(1, authority)])
       write(frame(TYPE.HEADERS, 0x4 | (end ? 0x1 : 0), id, block))
       return id
     },
@@ -108,32 +130,43 @@ export async function rawH2 (port: number, options: { tls?: boolean, authority?:
       code.writeUInt32BE(H2_ERROR.CANCEL)
       write(frame(TYPE.RST_STREAM, 0, id, code))
     },
-    flush: () => new Promise<void>((resolve) => { if (socket.destroyed) resolve(); else socket.write(Buffer.alloc(0), () => { resolve() }) }),
+    ping: () => new Promise<void>((resolve) => {
+      if (events.closed) { resolve(); return }
+      pings.push(resolve)
+      write(frame(TYPE.PING, 0, 0, Buffer.alloc(8)))
+    }),
+    // An empty write's callback never runs on a TLS socket: wait for the buffer to drain instead.
+    flush: () => new Promise<void>((resolve) => {
+      if (socket.destroyed || !socket.writableNeedDrain) setImmediate(resolve)
+      else socket.once('drain', resolve).once('close', resolve)
+    }),
     close () { socket.destroy() }
   }
 }
 
 /**
- * Rapid reset: sends `batch` HEADERS each followed by its RST_STREAM, waits `pauseMs`, and
- * repeats until the server closes the connection or `maxStreams` were sent. Returns the count sent.
+ * Rapid reset: sends `batch` HEADERS each followed by its RST_STREAM, then a PING, and repeats
+ * once the PING is answered, until the server closes the connection or `maxStreams` were sent.
+ * Waiting a round trip per batch keeps the client from writing into a connection the server
+ * has closed (the reset that follows would discard the GOAWAY it sent). Returns the count sent.
  */
-export async function rapidReset (client: RawH2Client, options: { batch: number, maxStreams: number, pauseMs?: number, path?: string }): Promise<number> {
+export async function rapidReset (client: RawH2Client, options: { batch: number, maxStreams: number, path?: string, numbered?: boolean }): Promise<number> {
   let sent = 0
+  const path = (n: number): string => options.numbered === false ? options.path ?? '/reset' : `${options.path ?? '/reset'}/${n}`
   while (!client.events.closed && sent < options.maxStreams) {
-    for (let i = 0; i < options.batch && sent < options.maxStreams; i++, sent++) client.reset(client.headers(`${options.path ?? '/reset'}/${sent}`))
-    await client.flush()
-    await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 2))
+    for (let i = 0; i < options.batch && sent < options.maxStreams; i++, sent++) client.reset(client.headers(path(sent)))
+    await client.ping()
   }
   return sent
 }
 
 /**
  * A cancel storm: opens `count` streams at once, lets them reach the proxy (`delayMs`), then
- * resets them all; the connection stays open.
+ * resets them all; the connection stays open. Paths are `PATH/N` unless `numbered` is false.
  */
-export async function cancelStorm (client: RawH2Client, count: number, delayMs: number, path = '/storm'): Promise<void> {
+export async function cancelStorm (client: RawH2Client, count: number, delayMs: number, path = '/storm', numbered = true): Promise<void> {
   const ids: number[] = []
-  for (let i = 0; i < count; i++) ids.push(client.headers(`${path}/${i}`))
+  for (let i = 0; i < count; i++) ids.push(client.headers(numbered ? `${path}/${i}` : path))
   await client.flush()
   await new Promise((resolve) => setTimeout(resolve, delayMs))
   for (const id of ids) client.reset(id)

@@ -5,32 +5,37 @@
  * for, at no cost to itself. As Envoy's "premature reset" rule does, a stream counts when the
  * client reset it before its response began; a cancelled download or gRPC watch whose answer
  * was under way is ordinary client behaviour and does not count. One reset past the budget and
- * the connection is sent GOAWAY ENHANCE_YOUR_CALM and closed; its open streams end with it,
+ * the connection is sent GOAWAY ENHANCE_YOUR_CALM: from then on Node ignores the client's new
+ * streams, and after a short grace (so the GOAWAY is flushed before the socket goes, also
+ * through the h2c replaying socket) the connection is closed; its open streams end with it,
  * which cancels their backend requests.
  */
 import http2, { type Http2Stream, type ServerHttp2Session } from 'node:http2'
 import type { FrontendLimits } from './types.ts'
+import { FRONTEND_HTTP2_GOAWAY_GRACE_MS } from '../defaults.ts'
 
 /** Watches `session`'s streams; calls `exceeded` once, when the budget runs out and the session is closed. */
 export function enforceResetBudget (session: ServerHttp2Session,
   limits: Pick<FrontendLimits, 'http2MaxResetStreams' | 'http2ResetStreamsWindowMs'>, exceeded: () => void): void {
   let windowStart = 0
   let resets = 0
+  let calmed = false
   session.on('stream', (stream: Http2Stream & { headersSent?: boolean }) => {
     stream.once('close', () => {
       const code = stream.rstCode
       if (code === undefined || code === http2.constants.NGHTTP2_NO_ERROR || stream.headersSent === true) return
-      if (session.destroyed) return
+      if (calmed || session.destroyed) return
       const now = Date.now()
       if (now - windowStart >= limits.http2ResetStreamsWindowMs) {
         windowStart = now
         resets = 0
       }
       if (++resets <= limits.http2MaxResetStreams) return
-      // The code is the final GOAWAY's; the error reaches the server's 'sessionError' and the
-      // streams' own error handlers (the compatibility API's), nothing unhandled.
-      session.destroy(new Error(`more than ${limits.http2MaxResetStreams} streams reset within ${limits.http2ResetStreamsWindowMs} ms`),
-        http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
+      calmed = true
+      session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
+      const timer = setTimeout(() => { session.destroy() }, FRONTEND_HTTP2_GOAWAY_GRACE_MS)
+      timer.unref()
+      session.once('close', () => { clearTimeout(timer) })
       exceeded()
     })
   })
