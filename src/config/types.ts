@@ -23,7 +23,8 @@ export interface SpiffeLbConfig {
   backendServices: BackendServiceConfig[]
   urlMap: UrlMapConfig
   frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
-  admin: { listen: HostPort }
+  /** `allowedHosts`: lowercase dns names the admin listener answers besides ip literals and localhost. */
+  admin: { listen: HostPort, allowedHosts: string[] }
   credentials: CredentialsConfig
   /** Extension: CRLs per trust domain (empty when the block is absent). */
   revocation: RevocationConfig
