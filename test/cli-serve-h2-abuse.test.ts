@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises'
 import http2 from 'node:http2'
 import { join } from 'node:path'
 import { createRootCa, issueCertificate } from '../src/pki/index.ts'
-import { demoConfigYaml } from '../src/server/up-world.ts'
+import { demoConfigYaml } from '../src/testbed/up-world.ts'
 import { startDemoBackends } from './demo-backends.ts'
 import { H2_ERROR, cancelStorm, rapidReset, rawH2 } from './h2-raw-client.ts'
 
