@@ -76,7 +76,10 @@ export class Exchange {
   readonly #grpc: boolean
   readonly #service: BackendService
   readonly #clock: Clock
-  readonly #headers: string[]
+  /** The forwarded header list, built when the first attempt is dispatched (never for a cancelled request). */
+  #headers: string[] | undefined
+  readonly #client: string | undefined
+  readonly #proto: 'http' | 'https'
   readonly #hasBody: boolean
   readonly #tried = new Set<Endpoint>()
   #attempts = 0
@@ -99,7 +102,8 @@ export class Exchange {
     this.#service = service
     this.#clock = clock
     this.#grpc = isGrpcRequest(req.headers)
-    this.#headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: client, proto })
+    this.#client = client
+    this.#proto = proto
     const cl = req.headers['content-length']
     // An HTTP/2 request has a body unless its HEADERS frame ended the stream.
     this.#hasBody = req.httpVersionMajor === 2
@@ -223,7 +227,7 @@ export class Exchange {
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: this.#req.method ?? 'GET',
       path: this.#path,
-      headers: this.#headers,
+      headers: this.#headers ??= upstreamRequestHeaders(this.#req.rawHeaders, { clientAddress: this.#client, proto: this.#proto }),
       body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

@@ -86,7 +86,11 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
         h2res.end(text)
         return
       }
-      boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs, () => { onLimit('requestTimeout', h2Client(req as Http2ServerRequest)) })
+      // A stream the client already reset (rapid reset) needs no timer: the exchange ends at once.
+      const stream = (res as Http2ServerResponse).stream
+      if (!stream.closed && !stream.destroyed) {
+        boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs, () => { onLimit('requestTimeout', h2Client(req as Http2ServerRequest)) })
+      }
     }
     handle(req, res)
   }

@@ -5,10 +5,10 @@
  * for, at no cost to itself. As Envoy's "premature reset" rule does, a stream counts when the
  * client reset it before its response began; a cancelled download or gRPC watch whose answer
  * was under way is ordinary client behaviour and does not count. One reset past the budget and
- * the connection is sent GOAWAY ENHANCE_YOUR_CALM: from then on Node ignores the client's new
- * streams, and after a short grace (so the GOAWAY is flushed before the socket goes, also
- * through the h2c replaying socket) the connection is closed; its open streams end with it,
- * which cancels their backend requests.
+ * the connection is sent GOAWAY ENHANCE_YOUR_CALM and no longer read (what the client sends
+ * after it costs nothing, and its writes stall), and after a short grace (so the GOAWAY is
+ * flushed before the socket goes, also through the h2c replaying socket) the connection is
+ * closed; its open streams end with it, which cancels their backend requests.
  */
 import http2, { type Http2Stream, type ServerHttp2Session } from 'node:http2'
 import type { FrontendLimits } from './types.ts'
@@ -33,10 +33,26 @@ export function enforceResetBudget (session: ServerHttp2Session,
       if (++resets <= limits.http2MaxResetStreams) return
       calmed = true
       session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
+      stopReading(session)
       const timer = setTimeout(() => { session.destroy() }, FRONTEND_HTTP2_GOAWAY_GRACE_MS)
       timer.unref()
       session.once('close', () => { clearTimeout(timer) })
       exceeded()
     })
   })
+}
+
+/**
+ * Stops reading the session's connection. Node's session reads its socket's native handle
+ * directly (the socket's own `pause()` would not stop it, and the session's socket proxy refuses
+ * it), so the read is stopped on that handle: the TCP or TLS one, or for h2c the JS stream over
+ * the replaying socket, which then pauses the TCP socket once its buffer is full.
+ */
+function stopReading (session: ServerHttp2Session): void {
+  try {
+    const handle = (session.socket as unknown as { _handle?: { readStop?: () => unknown } })._handle
+    handle?.readStop?.()
+  } catch {
+    // The socket is already gone: nothing left to read.
+  }
 }
