@@ -4,7 +4,7 @@ import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
-import type { CredentialSourceKind, LbPolicy } from '../enums.ts'
+import type { BackendProtocol, CredentialSourceKind, LbPolicy, StaleCrlPolicy } from '../enums.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 
 /**
@@ -36,8 +36,8 @@ export interface RevocationConfig {
     trustDomain: string
     crlFiles: string[]
     crlUrls: string[]
-    /** `fail-closed` → `closed` (the default), `fail-open` → `open`. */
-    staleCrl: 'closed' | 'open'
+    /** `fail-closed` (the default) or `fail-open`. */
+    staleCrl: StaleCrlPolicy
   }>
 }
 
@@ -153,7 +153,7 @@ export interface BackendServiceConfig {
   /** `//compute.googleapis.com/projects/N/type/BackendService/NAME`: what attestation rules match. */
   resource: string
   /** `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`). */
-  protocol: 'HTTPS' | 'HTTP2'
+  protocol: Exclude<BackendProtocol, 'HTTP'>
   localityLbPolicy: LocalityLbPolicy
   timeoutMs: number
   tlsSettings: {

@@ -2,6 +2,8 @@ import type { X509Certificate } from 'node:crypto'
 import { certInfo, certLabel } from '../spiffe/cert-info.ts'
 import type { PeerCertificateSummary, PeerRecord } from '../admin/peer-record.ts'
 import type { HandshakeEvent } from '../tls/connector-types.ts'
+import { PEER_LOG_SIZE } from '../defaults.ts'
+import { Lru } from '../internal/lru.ts'
 
 function summarize (cert: X509Certificate): PeerCertificateSummary {
   let spiffeId: string | undefined
@@ -15,19 +17,13 @@ function summarize (cert: X509Certificate): PeerCertificateSummary {
  * recently is dropped first. The chain summary is built when the page is read, not per handshake.
  */
 export class PeerLog {
-  readonly #max: number
-  readonly #last = new Map<string, { event: HandshakeEvent, at: number }>()
+  readonly #last: Lru<string, { event: HandshakeEvent, at: number }>
 
-  constructor (max = 1024) { this.#max = max }
+  constructor (max = PEER_LOG_SIZE) { this.#last = new Lru(max) }
 
   /** Records `event`, seen at `at` (ms since the epoch). */
   record (event: HandshakeEvent, at: number): void {
-    this.#last.delete(event.endpoint)
     this.#last.set(event.endpoint, { event, at })
-    if (this.#last.size > this.#max) {
-      const oldest = this.#last.keys().next()
-      if (oldest.done !== true) this.#last.delete(oldest.value)
-    }
   }
 
   /** Returns the last verdict of every endpoint, sorted by endpoint. */

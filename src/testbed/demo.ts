@@ -7,10 +7,12 @@ import { startServer } from '../runtime/bootstrap.ts'
 import type { ServerHandle } from '../runtime/bootstrap.ts'
 import type { CommandOutput } from '../process/command-output.ts'
 import { writeIssues } from '../runtime/config-check.ts'
-import { EXIT } from '../process/command-output.ts'
 import { commandLogger } from '../process/command-log.ts'
 import { createDemoWorld, demoConfigYaml } from './up-world.ts'
 import type { DemoWorld } from './up-world.ts'
+import { formatHostPort } from '../internal/host-port.ts'
+import { quote } from '../internal/errors.ts'
+import { configError } from '../config/errors.ts'
 
 /** The flags of the command, as commander parses them. */
 export interface UpFlags { dir: string, port: string, adminPort: string, logLevel: string, logFormat?: string, host?: string }
@@ -47,7 +49,7 @@ export async function startDemo (flags: UpFlags, out: CommandOutput): Promise<Ru
     const loaded = await loadConfigFile(configFile)
     if (!loaded.ok) {
       writeIssues(configFile, loaded.errors, out)
-      throw new Error(`the generated demo config ${configFile} is invalid`)
+      throw configError('ERR_SPIFFE_CONFIG_INVALID', `the generated demo config ${quote(configFile)} is invalid`)
     }
     const server = await startServer(loaded.config, { logger: log })
     return { world, configFile, server, backends, stop: async () => { await server.close(2000); await stopBackends() } }
@@ -62,15 +64,15 @@ export async function startDemo (flags: UpFlags, out: CommandOutput): Promise<Ru
  * (one record; its message is several lines, kept whole in pretty mode).
  */
 export function demoSummary (demo: RunningDemo): string {
-  const proxy = `http://127.0.0.1:${demo.server.proxyAddress.port}`
-  const admin = `http://127.0.0.1:${demo.server.adminAddress.port}`
+  const proxy = `http://${formatHostPort('127.0.0.1', demo.server.proxyAddress.port)}`
+  const admin = `http://${formatHostPort('127.0.0.1', demo.server.adminAddress.port)}`
   const id = demo.server.credentials[0]?.identity.toString() ?? '(none)'
   const rows: string[][] = [['component', 'listens on', 'SPIFFE ID', 'trusted by proxy']]
   rows.push(['proxy (backend service)', proxy.slice(7), id, '-'])
   rows.push(['admin', admin.slice(7), '-', '-'])
   for (const b of demo.world.backends) {
     const port = demo.backends.get(b.name)?.backend.port ?? 0
-    rows.push([`backend ${b.name}`, `127.0.0.1:${port}`, b.spiffeId, b.name === 'untrusted' ? 'no' : b.name === 'partner' ? 'yes (additionalTrustBundles)' : 'yes (own domain)'])
+    rows.push([`backend ${b.name}`, formatHostPort('127.0.0.1', port), b.spiffeId, b.name === 'untrusted' ? 'no' : b.name === 'partner' ? 'yes (additionalTrustBundles)' : 'yes (own domain)'])
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
@@ -82,5 +84,7 @@ try:
   curl -s ${proxy}/hello              # accepted: backend in the pool's own trust domain echoes the proxy's ID
   curl -s ${proxy}/partner/hello      # accepted: partner domain trusted through additionalTrustBundles
   curl -s ${proxy}/untrusted/hello    # 502: the backend's trust domain has no bundle
-  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health`
+  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health
+dashboard:
+  ${admin}/                    # open in a browser: identity, trust, backends, peers, live traffic`
 }
