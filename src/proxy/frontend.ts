@@ -18,7 +18,7 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Str
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { routeByPreface } from './h2c-sniff.ts'
-import { enforceResetBudget } from './h2-reset-budget.ts'
+import { enforceResetBudget, type ResetBudget } from './h2-reset-budget.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
 
@@ -63,13 +63,14 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
   const sessions = new Set<ServerHttp2Session>()
   const sockets = new Set<Duplex>()
   const addresses = new WeakMap<ServerHttp2Session, string | undefined>()
+  const budgets = new WeakMap<ServerHttp2Session, ResetBudget>()
   let accepting: string | undefined
   const track = (session: ServerHttp2Session): void => {
     addresses.set(session, accepting)
     sessions.add(session)
     session.once('close', () => sessions.delete(session))
     idleGoaway(session, limits.keepAliveTimeoutMs)
-    enforceResetBudget(session, limits, () => { onLimit('http2MaxResetStreams', addresses.get(session)) })
+    budgets.set(session, enforceResetBudget(session, limits, () => { onLimit('http2MaxResetStreams', addresses.get(session)) }))
   }
   const h2Client = (req: Http2ServerRequest): string | undefined => {
     const session = req.stream.session
@@ -77,6 +78,10 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
   }
   const h2Handle = (req: FrontRequest, res: FrontResponse): void => {
     if (req.httpVersionMajor === 2) {
+      const stream = (res as Http2ServerResponse).stream
+      const gone = stream.closed || stream.destroyed
+      // A reset stream of a connection past its reset budget: nothing to answer, log or forward.
+      if (gone && budgets.get(stream.session as ServerHttp2Session)?.exceeded === true) return
       // The SETTINGS value only advises the client; Node does not enforce it on what arrives.
       if (headerListSize(req.rawHeaders) > limits.maxHeaderSize) {
         const text = `request header list above frontend.limits.maxHeaderSize (${limits.maxHeaderSize} bytes)\n`
@@ -87,8 +92,7 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
         return
       }
       // A stream the client already reset (rapid reset) needs no timer: the exchange ends at once.
-      const stream = (res as Http2ServerResponse).stream
-      if (!stream.closed && !stream.destroyed) {
+      if (!gone) {
         boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs, () => { onLimit('requestTimeout', h2Client(req as Http2ServerRequest)) })
       }
     }

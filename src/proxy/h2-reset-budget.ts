@@ -14,32 +14,44 @@ import http2, { type Http2Stream, type ServerHttp2Session } from 'node:http2'
 import type { FrontendLimits } from './types.ts'
 import { FRONTEND_HTTP2_GOAWAY_GRACE_MS } from '../defaults.ts'
 
+/** The budget of one session. */
+export interface ResetBudget {
+  /** True once the session was sent GOAWAY ENHANCE_YOUR_CALM: its remaining streams need no work. */
+  readonly exceeded: boolean
+}
+
 /** Watches `session`'s streams; calls `exceeded` once, when the budget runs out and the session is closed. */
 export function enforceResetBudget (session: ServerHttp2Session,
-  limits: Pick<FrontendLimits, 'http2MaxResetStreams' | 'http2ResetStreamsWindowMs'>, exceeded: () => void): void {
+  limits: Pick<FrontendLimits, 'http2MaxResetStreams' | 'http2ResetStreamsWindowMs'>, exceeded: () => void): ResetBudget {
   let windowStart = 0
   let resets = 0
   let calmed = false
-  session.on('stream', (stream: Http2Stream & { headersSent?: boolean }) => {
-    stream.once('close', () => {
-      const code = stream.rstCode
-      if (code === undefined || code === http2.constants.NGHTTP2_NO_ERROR || stream.headersSent === true) return
-      if (calmed || session.destroyed) return
-      const now = Date.now()
-      if (now - windowStart >= limits.http2ResetStreamsWindowMs) {
-        windowStart = now
-        resets = 0
-      }
-      if (++resets <= limits.http2MaxResetStreams) return
-      calmed = true
-      session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
-      stopReading(session)
-      const timer = setTimeout(() => { session.destroy() }, FRONTEND_HTTP2_GOAWAY_GRACE_MS)
-      timer.unref()
-      session.once('close', () => { clearTimeout(timer) })
-      exceeded()
-    })
+  const count = (stream: Http2Stream & { headersSent?: boolean }): void => {
+    const code = stream.rstCode
+    if (code === undefined || code === http2.constants.NGHTTP2_NO_ERROR || stream.headersSent === true) return
+    if (calmed || session.destroyed) return
+    const now = Date.now()
+    if (now - windowStart >= limits.http2ResetStreamsWindowMs) {
+      windowStart = now
+      resets = 0
+    }
+    if (++resets <= limits.http2MaxResetStreams) return
+    calmed = true
+    session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
+    stopReading(session)
+    const timer = setTimeout(() => { session.destroy() }, FRONTEND_HTTP2_GOAWAY_GRACE_MS)
+    timer.unref()
+    session.once('close', () => { clearTimeout(timer) })
+    exceeded()
+  }
+  // First among the session's listeners: a stream reset in the same read as its HEADERS is
+  // counted before the request handler sees it, so one read full of them trips the budget early
+  // and the rest of that read is skipped (see `exceeded`).
+  session.prependListener('stream', (stream: Http2Stream) => {
+    if (stream.closed || stream.destroyed) count(stream)
+    else stream.once('close', () => { count(stream) })
   })
+  return { get exceeded () { return calmed } }
 }
 
 /**
