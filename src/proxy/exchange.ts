@@ -10,6 +10,8 @@ import type { Clock, TimerHandle } from '../internal/clock.ts'
 import type { BackendService } from './backend-service.ts'
 import type { Endpoint } from './endpoint.ts'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
+import { withCustomHeaders } from './client-cert-headers.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
 import { grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
@@ -71,16 +73,17 @@ export class Exchange {
 
   /**
    * `client` is the caller's address (for `X-Forwarded-For`); `path` is the normalised request
-   * target the request was routed by and is forwarded with.
+   * target the request was routed by and is forwarded with; `verdict` is the inbound listener's
+   * judgement of the client certificate, for the service's custom request headers.
    */
-  constructor (req: FrontRequest, res: FrontResponse, client: string | undefined, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string) {
+  constructor (req: FrontRequest, res: FrontResponse, client: string | undefined, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string, verdict?: ClientVerdict) {
     this.#req = req
     this.#path = path
     this.#res = res
     this.#service = service
     this.#clock = clock
     this.#grpc = isGrpcRequest(req.headers)
-    this.#headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: client, proto })
+    this.#headers = withCustomHeaders(upstreamRequestHeaders(req.rawHeaders, { clientAddress: client, proto }), service.options.customRequestHeaders, verdict)
     const cl = req.headers['content-length']
     // An HTTP/2 request has a body unless its HEADERS frame ended the stream.
     this.#hasBody = req.httpVersionMajor === 2

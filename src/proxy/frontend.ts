@@ -15,6 +15,7 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Str
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { routeByPreface } from './h2c-sniff.ts'
+import { installInbound, secureServerOptions, type InboundTls } from './inbound-tls.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
 
@@ -44,6 +45,8 @@ export interface Frontend {
   closeIdle (): void
   /** Cuts every connection. */
   closeAll (): void
+  /** The inbound mTLS side (`frontend.inbound`), when configured. */
+  readonly inbound: InboundTls | undefined
 }
 
 /** Returns the frontend for `options`, not yet listening. */
@@ -78,7 +81,8 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
 
   let server: net.Server
   let h1: http.Server | undefined
-  if (options.tls === undefined) {
+  let inbound: InboundTls | undefined
+  if (options.tls === undefined && options.inbound === undefined) {
     h1 = http.createServer(h1Options(limits), handle)
     const h2 = http2.createServer(h2Options, h2Handle)
     h2.on('session', track)
@@ -94,7 +98,8 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
       })
     })
   } else {
-    const secure = http2.createSecureServer({ ...h2Options, cert: options.tls.cert, key: options.tls.key, allowHTTP1: true }, h2Handle)
+    const secure = http2.createSecureServer({ ...h2Options, ...secureServerOptions(options), allowHTTP1: true }, h2Handle)
+    if (options.inbound !== undefined) inbound = installInbound(secure, options.inbound)
     // allowHTTP1 runs Node's HTTP/1.1 connection handling, which reads its limits from the server.
     Object.assign(secure, h1Options(limits))
     secure.on('session', (session: ServerHttp2Session) => { accepting = session.socket.remoteAddress; track(session); accepting = undefined })
@@ -114,8 +119,10 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
     server.on('close', () => { inner.close() })
   }
 
+  if (inbound !== undefined) server.on('close', () => { inbound?.close() })
   return {
     server,
+    inbound,
     clientAddress (req) {
       if (req.httpVersionMajor !== 2) return req.socket.remoteAddress
       const session = (req as Http2ServerRequest).stream.session

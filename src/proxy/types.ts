@@ -7,8 +7,9 @@ import type { Socket } from 'node:net'
 import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChanges } from '../tls/credential-changes.ts'
+import type { ClientVerdict, ClientVerifier } from '../tls/client-verifier.ts'
 
-import type { LbPolicy } from '../enums.ts'
+import type { ClientCertVariable, ClientValidationMode, LbPolicy } from '../enums.ts'
 
 export type { LbPolicy } from '../enums.ts'
 
@@ -70,6 +71,11 @@ export interface ServiceOptions {
    * retires the pooled connections concerned before their next request. None: never retired.
    */
   credentialChanges?: CredentialChanges
+  /**
+   * `backendServices[].customRequestHeaders`: set on every forwarded request after the client's
+   * headers of the same names are removed; `{client_cert_*}` variables tell the inbound verdict.
+   */
+  customRequestHeaders?: readonly CustomHeader[]
   /**
    * How long a passively ejected endpoint stays out when the service has no active health
    * check to re-admit it (default 10000 ms). With a health check, only the check re-admits.
@@ -134,8 +140,10 @@ export interface UrlMapOptions {
 export interface FrontendOptions {
   host: string
   port: number
-  /** PEM certificate chain and key; without them the frontend speaks cleartext HTTP/1.1. */
+  /** PEM certificate chain and key; without them (or `inbound`) the frontend speaks cleartext HTTP/1.1. */
   tls?: { cert: string | Buffer, key: string | Buffer }
+  /** Inbound mTLS (`frontend.serverTlsPolicy`): the client verifier and mode; replaces `tls`. */
+  inbound?: InboundTlsOptions
   /** Client connection limits (extension `frontend.limits`); absent fields take the defaults. */
   limits?: Partial<FrontendLimits>
   /**
@@ -172,6 +180,10 @@ export type PeerIdentity = (socket: Socket) => string | undefined
 export interface ProxyMetrics {
   /** `protocol` / `backendProtocol`: `HTTP/1.1` or `HTTP/2.0` on each side ('' when no backend answered). */
   observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number, protocol?: string, backendProtocol?: string }): void
+  /** Counts a judged inbound client connection by outcome, rule (`''` when accepted) and peer trust domain. */
+  observeInboundHandshake? (outcome: string, code: string, trustDomain: string): void
+  /** Counts a request that arrived over the inbound listener by its client's verified trust domain ('' when none). */
+  observeInboundRequest? (trustDomain: string, code: number): void
   /** Counts a request refused by a circuit breaker; `reason` is the limit (`maxRequests`, …). */
   observeCircuitBreaker? (service: string, reason: string): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
@@ -224,3 +236,29 @@ export interface ProxyStatus {
   inFlight: number
   services: ServiceStatus[]
 }
+
+/** One custom request header: lowercase name and its value template. */
+export interface CustomHeader {
+  name: string
+  parts: ReadonlyArray<{ text: string } | { variable: ClientCertVariable }>
+}
+
+/** One judged client connection, for logs and metrics. */
+export interface InboundEvent {
+  /** `accepted` (verified and allowed), `forwarded` (ALLOW mode: invalid or missing, forwarded),
+   * `not-allowed` (verified, outside allowedPeers), `refused` (closed at once), `ended` (an open
+   * connection ended by a trust change or by expiry). */
+  outcome: 'accepted' | 'forwarded' | 'not-allowed' | 'refused' | 'ended'
+  /** `address:port` of the client. */
+  client: string
+  verdict: ClientVerdict
+}
+
+/** The inbound side of the TLS frontend (`frontend.serverTlsPolicy`, see inbound-tls.ts). */
+export interface InboundTlsOptions {
+  verifier: ClientVerifier
+  mode: ClientValidationMode
+  clock: Clock
+  onEvent?: (event: InboundEvent) => void
+}
+
