@@ -21,7 +21,9 @@ export const METRIC_NAMES = {
   requestProtocols: METRICS.requestProtocols.name,
   requestDuration: METRICS.requestDuration.name,
   endpointHealthy: METRICS.endpointHealthy.name,
-  circuitBreakerTrips: METRICS.circuitBreakerTrips.name
+  circuitBreakerTrips: METRICS.circuitBreakerTrips.name,
+  inboundHandshakes: METRICS.inboundHandshakes.name,
+  inboundRequests: METRICS.inboundRequests.name
 } as const
 
 /** One backend handshake as the TLS connector reports it (`HandshakeEvent` fits). */
@@ -56,6 +58,10 @@ export interface SpiffeLbMetrics {
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   /** Counts a request a circuit breaker refused with 503; `reason` names the limit. */
   observeCircuitBreaker (service: string, reason: string): void
+  /** Counts a judged client connection of the inbound listener (the proxy's `ProxyMetrics`). */
+  observeInboundHandshake (outcome: string, code: string, trustDomain: string): void
+  /** Counts a request over the inbound listener by its client's verified trust domain. */
+  observeInboundRequest (trustDomain: string, code: number): void
   removeEndpoint (service: string, endpoint: string): void
   /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
   setIdentityProvider (provider: IdentityProvider): void
@@ -154,6 +160,8 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     ...instrumentOptions(METRICS.circuitBreakerTrips),
     registers
   })
+  const inboundHandshakes = new Counter({ ...instrumentOptions(METRICS.inboundHandshakes), registers })
+  const inboundRequests = new Counter({ ...instrumentOptions(METRICS.inboundRequests), registers })
 
   // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
   // visible share of pooled CPU: the children are bound once per label combination and kept.
@@ -191,6 +199,8 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
     observeCircuitBreaker (service, reason) { circuitBreakerTrips.inc({ service, reason }) },
+    observeInboundHandshake (outcome, code, trustDomain) { inboundHandshakes.inc({ outcome, code, trust_domain: trustDomain }) },
+    observeInboundRequest (trustDomain, code) { inboundRequests.inc({ trust_domain: trustDomain, code: String(code) }) },
     setIdentityProvider (provider) { identity = provider },
     setFederationProvider (provider) { federation = provider },
     text: async () => await registry.metrics()

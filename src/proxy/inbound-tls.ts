@@ -19,6 +19,8 @@ import type { FrontendOptions, InboundEvent, InboundTlsOptions } from './types.t
 export interface InboundTls {
   /** Returns the verdict on the client connection `req` arrived on (undefined off an inbound listener). */
   verdictOf (req: IncomingMessage | Http2ServerRequest): ClientVerdict | undefined
+  /** Returns the number of verified client connections open now. */
+  openConnections (): number
   /** Stops following trust changes and expiries. */
   close (): void
 }
@@ -101,6 +103,7 @@ export function installInbound (server: Http2SecureServer, options: InboundTlsOp
       const socket = (req.httpVersionMajor === 2 ? (req as Http2ServerRequest).stream.session?.socket : req.socket) as Judged | undefined
       return socket?.[VERDICT]
     },
+    openConnections: () => live.size,
     close () {
       stop()
       detach()

@@ -215,7 +215,8 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       return {
         listening: addr !== null && typeof addr === 'object' ? { address: addr.address, port: addr.port } : undefined,
         inFlight,
-        services: table.status()
+        services: table.status(),
+        ...(frontend.inbound === undefined ? {} : { inboundConnections: frontend.inbound.openConnections() })
       }
     },
 

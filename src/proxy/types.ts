@@ -235,6 +235,8 @@ export interface ProxyStatus {
   listening: { address: string, port: number } | undefined
   inFlight: number
   services: ServiceStatus[]
+  /** Verified client connections open on the inbound listener (only with `frontend.inbound`). */
+  inboundConnections?: number
 }
 
 /** One custom request header: lowercase name and its value template. */

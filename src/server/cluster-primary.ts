@@ -17,6 +17,7 @@ import { WorkerSet } from './cluster-workers.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
 import { prepareRevocation } from './credentials-wiring.ts'
 import { frontendFromConfig } from './proxy-wiring.ts'
+import { serverError } from './errors.ts'
 import { assertServeable, planRouting, type RoutingPlan } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
 import { CLUSTER_METRICS_TIMEOUT_MS, CLUSTER_RELOAD_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, CLUSTER_STATUS_TIMEOUT_MS, DRAIN_TIMEOUT_MS } from '../defaults.ts'
@@ -54,6 +55,9 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
   const clock = options.clock ?? systemClock
   const log = options.logger
   assertServeable(config) // before reading the frontend's files, as a single process does
+  if (config.frontend.serverTlsPolicy !== undefined) {
+    throw serverError('ERR_SPIFFE_SERVE_INBOUND_WORKERS', 'frontend.serverTlsPolicy (the inbound listener) runs in a single process: start serve without --workers')
+  }
   const frontend = wireFrontend(await frontendFromConfig(config))
   const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
   const loaded = credentials.map((c) => c.identity.toString())

@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto'
 import { certInfo, certLabel } from '../spiffe/cert-info.ts'
 import type { PeerCertificateSummary, PeerRecord } from '../admin/peer-record.ts'
 import type { HandshakeEvent } from '../tls/connector-types.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 
 function summarize (cert: X509Certificate): PeerCertificateSummary {
   let spiffeId: string | undefined
@@ -16,23 +17,37 @@ function summarize (cert: X509Certificate): PeerCertificateSummary {
  */
 export class PeerLog {
   readonly #max: number
-  readonly #last = new Map<string, { event: HandshakeEvent, at: number }>()
+  readonly #last = new Map<string, { event: HandshakeEvent, at: number, inbound?: true }>()
 
   constructor (max = 1024) { this.#max = max }
 
   /** Records `event`, seen at `at` (ms since the epoch). */
-  record (event: HandshakeEvent, at: number): void {
+  record (event: HandshakeEvent, at: number, inbound?: true): void {
     this.#last.delete(event.endpoint)
-    this.#last.set(event.endpoint, { event, at })
+    this.#last.set(event.endpoint, { event, at, ...(inbound === undefined ? {} : { inbound }) })
     if (this.#last.size > this.#max) {
       const oldest = this.#last.keys().next()
       if (oldest.done !== true) this.#last.delete(oldest.value)
     }
   }
 
+  /** Records the inbound listener's verdict on a client (`address:port`), kept per client address. */
+  recordInbound (client: string, v: ClientVerdict, at: number): void {
+    const ip = client.slice(0, client.lastIndexOf(':'))
+    this.record({
+      endpoint: `inbound ${ip}`,
+      result: v.allowed ? 'ok' : v.code,
+      resumed: v.peer?.resumed ?? false,
+      durationMs: 0,
+      peerChain: v.chain,
+      ...(v.verified ? { trustDomain: v.trustDomain, peerId: v.spiffeId } : {}),
+      ...(v.allowed ? {} : { message: v.message })
+    }, at, true)
+  }
+
   /** Returns the last verdict of every endpoint, sorted by endpoint. */
   view (): PeerRecord[] {
-    return [...this.#last.values()].map(({ event: e, at }) => {
+    return [...this.#last.values()].map(({ event: e, at, inbound }) => {
       const chain = (e.peerChain ?? []).map(summarize)
       return {
         endpoint: e.endpoint,
@@ -42,7 +57,8 @@ export class PeerLog {
         spiffeId: e.peerId ?? chain[0]?.spiffeId,
         chain,
         resumed: e.resumed,
-        seenAt: new Date(at).toISOString()
+        seenAt: new Date(at).toISOString(),
+        ...(inbound === undefined ? {} : { direction: 'inbound' as const })
       } satisfies PeerRecord
     }).sort((a, b) => a.endpoint.localeCompare(b.endpoint))
   }

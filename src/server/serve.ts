@@ -83,7 +83,8 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   } catch (err) {
     log.warn({ err }, 'cannot watch the config file; reload with SIGHUP')
   }
-  const proxyUrl = `http://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}`
+  const secure = server.config.frontend.tls !== undefined || server.config.frontend.serverTlsPolicy !== undefined
+  const proxyUrl = `${secure ? 'https' : 'http'}://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}`
   const adminUrl = `http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}`
   lifecycle(log).info({ config: flags.config }, `spiffe-lb serving ${summarize(server.config)}`)
   lifecycle(log).info({ url: proxyUrl }, `proxy listening on ${proxyUrl}`)
