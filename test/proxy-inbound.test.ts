@@ -5,7 +5,7 @@ import { createHash, X509Certificate } from 'node:crypto'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { systemClock } from '../src/internal/clock.ts'
+import { ManualClock, systemClock, type Clock } from '../src/internal/clock.ts'
 import { plainConnector } from '../src/proxy/plain-connector.ts'
 import { createProxy } from '../src/proxy/proxy.ts'
 import type { CustomHeader, InboundEvent } from '../src/proxy/types.ts'
@@ -35,13 +35,13 @@ const HEADERS: CustomHeader[] = [
   header('x-client-cert-not-after', { variable: 'client_cert_valid_not_after' })
 ]
 
-async function start (t: { teardown: (fn: () => Promise<void>) => void }, mode: ClientValidationMode, allowedPeers?: string[]) {
+async function start (t: { teardown: (fn: () => Promise<void>) => void }, mode: ClientValidationMode, allowedPeers?: string[], clock: Clock = systemClock) {
   const app = await startCountingApp()
   const snapshots = new TestSnapshots(serverSvid, [a.bundle, b.bundle])
   const events: InboundEvent[] = []
-  const verifier = createClientVerifier({ snapshots, ...(allowedPeers === undefined ? {} : { allowedPeers: allowedPeers.map((p) => SpiffeIdPattern.parse(p)) }) })
+  const verifier = createClientVerifier({ snapshots, clock, ...(allowedPeers === undefined ? {} : { allowedPeers: allowedPeers.map((p) => SpiffeIdPattern.parse(p)) }) })
   const proxy = createProxy({
-    frontend: { host: '127.0.0.1', port: 0, inbound: { verifier, mode, clock: systemClock, onEvent: (e) => events.push(e) } },
+    frontend: { host: '127.0.0.1', port: 0, inbound: { verifier, mode, clock, onEvent: (e) => events.push(e) } },
     services: [{
       name: 'app', endpoints: [{ host: '127.0.0.1', port: app.port }], policy: 'ROUND_ROBIN', timeoutMs: 5000, protocol: 'HTTP',
       connectionPool: { maxRequestsPerConnection: 0, keepAlive: true }, connect: plainConnector(), customRequestHeaders: HEADERS
@@ -133,4 +133,41 @@ t.test('a trust change ends an open keep-alive connection of a client it no long
   t.match(s.events.at(-1), { outcome: 'ended', verdict: { code: 'ERR_SPIFFE_VERIFY_NO_BUNDLE' } })
   await t.rejects(get(), 'the next connection is refused')
   t.equal(s.app.requests.length, 1)
+})
+
+/** Opens a keep-alive connection as `client`, makes one request; resolves with its status and a promise of the socket's close. */
+async function keepAlive (t: { teardown: (fn: () => void) => void }, port: number, client: ClientCert): Promise<{ status: number, closed: Promise<void>, peerCert: string }> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, cert: client.cert, key: client.key, rejectUnauthorized: false })
+  t.teardown(() => { agent.destroy() })
+  return await new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume()
+      const socket = req.socket as import('node:tls').TLSSocket
+      const peerCert = socket.getPeerX509Certificate()?.subjectAltName ?? ''
+      res.once('end', () => { resolve({ status: res.statusCode ?? 0, peerCert, closed: new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) }) }) })
+    })
+    req.on('error', reject)
+  })
+}
+
+t.test('a client SVID that expires ends its open connection', async (t) => {
+  const clock = new ManualClock(Date.now())
+  const s = await start(t, 'REJECT_INVALID', undefined, clock)
+  const short = await makeSvid(a, '/ns/lb/sa/short', { notBefore: Date.now() - 60_000, lifetimeMs: 120_000 })
+  const open = await keepAlive(t, s.port, pem(short))
+  t.equal(open.status, 200)
+  clock.advance(120_000)
+  await open.closed
+  t.match(s.events.at(-1), { outcome: 'ended', verdict: { code: 'ERR_SPIFFE_SVID_EXPIRED' } })
+})
+
+t.test('a rotated server SVID is presented on the next handshake; open connections are kept', async (t) => {
+  const s = await start(t, 'REJECT_INVALID')
+  const first = await keepAlive(t, s.port, pem(clientA))
+  t.match(first.peerCert, 'spiffe://a.test/ns/app/sa/api')
+  s.snapshots.publish({ svid: await makeSvid(a, '/ns/app/sa/rotated') })
+  const second = await keepAlive(t, s.port, pem(clientA))
+  t.match(second.peerCert, 'spiffe://a.test/ns/app/sa/rotated')
+  t.equal(s.events.filter((e) => e.outcome === 'refused' || e.outcome === 'ended').length, 0, 'no handshake failed, nothing ended')
+  t.equal(s.app.requests.length, 2)
 })
