@@ -141,6 +141,21 @@ t.test('curl as a client: with the SVID it gets through, without one or from an 
   t.match(metrics, /spiffe_lb_inbound_handshakes_total\{outcome="refused",code="ERR_SPIFFE_VERIFY_NO_BUNDLE",trust_domain=""\} 1/)
 })
 
+t.test('probe --role client judges the listener and sends one request as a caller', async (t) => {
+  const probe = async (cert: string, key: string): Promise<{ code: number, stdout: string }> => {
+    try {
+      const { stdout } = await run(process.execPath, [main, 'probe', '--role', 'client', '--path', '/probed', '--cert', cert, '--key', key, '--bundle', `${SHOP_TD}=${join(dir, 'shop-root.pem')}`, `127.0.0.1:${inboundPort}`])
+      return { code: 0, stdout }
+    } catch (err) { const e = err as { code: number, stdout: string }; return { code: e.code, stdout: e.stdout } }
+  }
+  const ok = await probe(lbFiles.cert, lbFiles.key)
+  t.equal(ok.code, 0, ok.stdout)
+  t.match(ok.stdout, /request: +GET \/probed -> 200 app saw \/probed\n +listener: +lets us in/)
+  const refused = await probe(join(dir, 'stranger.pem'), join(dir, 'stranger.key'))
+  t.equal(refused.code, 1, refused.stdout)
+  t.match(refused.stdout, /does not let us in|refused/)
+})
+
 t.test('nginx with proxy_ssl_certificate as a client', async (t) => {
   const NGINX = '/usr/sbin/nginx'
   if (!existsSync(NGINX)) { t.fail(`${NGINX} is not installed`); return }
