@@ -171,3 +171,37 @@ t.test('a rotated server SVID is presented on the next handshake; open connectio
   t.equal(s.events.filter((e) => e.outcome === 'refused' || e.outcome === 'ended').length, 0, 'no handshake failed, nothing ended')
   t.equal(s.app.requests.length, 2)
 })
+
+t.test('WebSocket through the inbound listener: the upgrade carries the verdict headers, spoofed ones removed', async (t) => {
+  const { WebSocketServer, WebSocket } = await import('ws')
+  const s = await start(t, 'REJECT_INVALID')
+  // The counting app's server also speaks WebSocket: an echo that first tells what it was told.
+  const appServer = (await import('node:http')).createServer()
+  const wss = new WebSocketServer({ server: appServer })
+  wss.on('connection', (ws, req) => {
+    ws.send(`spiffe=${String(req.headers['x-client-cert-spiffe'])} other=${String(req.headers['x-client-cert-other'])}`)
+    ws.on('message', (m: Buffer) => { ws.send(`echo ${m.toString()}`) })
+  })
+  await new Promise<void>((resolve) => { appServer.listen(0, '127.0.0.1', resolve) })
+  t.teardown(async () => { wss.close(); appServer.closeAllConnections(); await new Promise((resolve) => { appServer.close(resolve) }) })
+  const port = (appServer.address() as AddressInfo).port
+  // A second proxy in front of the WebSocket app, same verifier shape.
+  const verifier = createClientVerifier({ snapshots: s.snapshots })
+  const proxy = createProxy({
+    frontend: { host: '127.0.0.1', port: 0, inbound: { verifier, mode: 'REJECT_INVALID', clock: systemClock } },
+    services: [{ name: 'ws', endpoints: [{ host: '127.0.0.1', port }], policy: 'ROUND_ROBIN', timeoutMs: 5000, protocol: 'HTTP', connectionPool: { maxRequestsPerConnection: 0, keepAlive: true }, connect: plainConnector(), customRequestHeaders: HEADERS }],
+    urlMap: { defaultService: 'ws' }
+  })
+  const { port: proxyPort } = await proxy.listen()
+  t.teardown(async () => { await proxy.close(0) })
+  const ws = new WebSocket(`wss://127.0.0.1:${proxyPort}/ws`, { cert: clientA.chainPem(), key: clientA.privateKeyPem(), rejectUnauthorized: false, headers: SPOOF })
+  const messages: string[] = []
+  await new Promise<void>((resolve, reject) => {
+    ws.on('message', (m: Buffer) => { messages.push(m.toString()); if (messages.length === 1) ws.send('ping'); else { ws.close(); resolve() } })
+    ws.on('error', reject)
+  })
+  t.same(messages, ['spiffe=spiffe://a.test/ns/lb/sa/frontend other=undefined', 'echo ping'])
+  const refused = new WebSocket(`wss://127.0.0.1:${proxyPort}/ws`, { rejectUnauthorized: false })
+  await new Promise<void>((resolve) => { refused.on('error', () => { resolve() }); refused.on('open', () => { t.fail('opened without a certificate'); resolve() }) })
+  t.pass('no certificate: no WebSocket')
+})
