@@ -44,6 +44,11 @@ export const SESSION_REFRESH_MS = 60 * SECOND
 export const PEER_CHAIN_MEMORY_SIZE = 1024
 /** Idle keep-alive connection to a backend. */
 export const BACKEND_KEEP_ALIVE_TIMEOUT_MS = 4 * SECOND
+/**
+ * After the proxy sent a WebSocket client its own Close frame (trust in the backend withdrawn),
+ * how long the client has to close its side before the connection is cut.
+ */
+export const WEBSOCKET_CLOSE_GRACE_MS = 1 * SECOND
 /** Concurrent streams on one HTTP/2 backend connection (`connectionPool.maxConcurrentStreams`). */
 export const BACKEND_MAX_CONCURRENT_STREAMS = 100
 /** Waiting for a one-shot backend's response headers, and between body chunks. */
@@ -70,6 +75,8 @@ export const FRONTEND_KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND
 export const FRONTEND_MAX_HEADER_SIZE = 16_384
 /** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
 export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
+/** How long a client connection is kept after the answer to a refused upgrade, for the client to close first. */
+export const UPGRADE_REFUSED_LINGER_MS = 2 * SECOND
 
 /** The largest credential file read (a chain, key or bundle map is a few KiB). */
 export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
@@ -90,6 +97,8 @@ export const BACKOFF_MAX_MS = 300 * SECOND
 export const WORKLOAD_API_RETRY_MAX_MS = 30 * SECOND
 /** How long `backend --workload-api` waits for the first message to learn its identity. */
 export const WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS = 30 * SECOND
+/** Mode of the Workload API server's Unix socket: only its own user may connect (and get the key). */
+export const WORKLOAD_API_SOCKET_MODE = 0o600
 /** Back-off of a restarting worker and of a failing directory read: first and longest wait. */
 export const RESTART_BACKOFF_INITIAL_MS = 500
 export const RESTART_BACKOFF_MAX_MS = 30 * SECOND
@@ -131,6 +140,8 @@ export const WORKER_STABLE_MS = 10 * SECOND
 
 /** Grace period of a test backend's stop before connections are cut. */
 export const ECHO_BACKEND_GRACE_MS = 5 * SECOND
+/** Period of the test backend's long-lived streams (`/ticks`, gRPC `Ticks`). */
+export const ECHO_TICK_MS = 100
 
 /** How long a CRL published by `ca revoke` stays fresh (its nextUpdate). */
 export const CRL_VALIDITY_MS = DAY

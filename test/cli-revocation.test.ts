@@ -9,10 +9,10 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { isSpiffeLbError } from '../src/internal/errors.ts'
-import { runCaCreate } from '../src/server/ca-create.ts'
-import { runCaRevoke } from '../src/server/ca-revoke.ts'
-import { runSvidIssue } from '../src/server/svid-issue.ts'
-import { runVerify, type VerifyCommandOptions } from '../src/server/verify-chain.ts'
+import { runCaCreate } from '../src/commands/ca/ca-create.ts'
+import { runCaRevoke } from '../src/commands/ca/ca-revoke.ts'
+import { runSvidIssue } from '../src/commands/svid/svid-issue.ts'
+import { runVerify, type VerifyCommandOptions } from '../src/commands/verify/verify-chain.ts'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-crl-'))

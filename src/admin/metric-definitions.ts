@@ -29,6 +29,12 @@ export const METRICS = {
     help: 'Backend connect + TLS handshake + SPIFFE verification time.',
     labelNames: ['resumed']
   },
+  backendConnectionsWithdrawn: {
+    name: 'spiffe_lb_backend_connections_withdrawn_total',
+    type: 'counter',
+    help: 'Open backend connections ended, with every stream on them, because trust was withdrawn: by error code (the backend no longer verifies, or our SVID is unusable) and the precise rule broken (docs/errors.md).',
+    labelNames: ['code', 'reason']
+  },
   svidExpiry: {
     name: 'spiffe_lb_svid_expiry_seconds',
     type: 'gauge',

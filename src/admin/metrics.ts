@@ -12,6 +12,7 @@ import type { FederatedDomainStatus, IdentityProvider } from './status.ts'
 export const METRIC_NAMES = {
   backendHandshakes: METRICS.backendHandshakes.name,
   backendHandshakeDuration: METRICS.backendHandshakeDuration.name,
+  backendConnectionsWithdrawn: METRICS.backendConnectionsWithdrawn.name,
   svidExpiry: METRICS.svidExpiry.name,
   svidNextRotation: METRICS.svidNextRotation.name,
   credentialReloads: METRICS.credentialReloads.name,
@@ -41,6 +42,7 @@ export interface SpiffeLbMetrics {
   readonly registry: Registry
   readonly backendHandshakes: Counter<'result' | 'trust_domain' | 'resumed'>
   readonly backendHandshakeDuration: Histogram<'resumed'>
+  readonly backendConnectionsWithdrawn: Counter<'code' | 'reason'>
   readonly svidExpiry: Gauge<'spiffe_id'>
   readonly svidNextRotation: Gauge<'spiffe_id'>
   readonly credentialReloads: Counter<'result'>
@@ -51,6 +53,8 @@ export interface SpiffeLbMetrics {
   readonly circuitBreakerTrips: Counter<'service' | 'reason'>
   /** Records a backend handshake (wire to the connector's `onHandshake`). */
   observeHandshake (event: HandshakeObservation): void
+  /** Counts an open backend connection ended because trust was withdrawn (wire to the connector's `onTrustWithdrawn`). */
+  observeTrustWithdrawn (event: { code: string, reason: string }): void
   /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
   observeCredentialReload (result: string): void
   /** Records a finished proxied request (the proxy's `ProxyMetrics`). */
@@ -91,6 +95,10 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   const backendHandshakeDuration = new Histogram({
     ...instrumentOptions(METRICS.backendHandshakeDuration),
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers
+  })
+  const backendConnectionsWithdrawn = new Counter({
+    ...instrumentOptions(METRICS.backendConnectionsWithdrawn),
     registers
   })
   const svidExpiry = new Gauge({
@@ -178,6 +186,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     circuitBreakerTrips,
     backendHandshakes,
     backendHandshakeDuration,
+    backendConnectionsWithdrawn,
     svidExpiry,
     svidNextRotation,
     credentialReloads,
@@ -190,6 +199,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
       handshakeCounters(e.result, e.trustDomain ?? '', resumed).inc()
       handshakeDurations(resumed).observe(e.durationMs / 1000)
     },
+    observeTrustWithdrawn (e) { backendConnectionsWithdrawn.inc({ code: e.code, reason: e.reason }) },
     observeCredentialReload (result) { credentialReloads.inc({ result }) },
     observeRequest (r) {
       requestCounters(r.service, String(r.code), r.endpoint).inc()

@@ -7,7 +7,7 @@
  */
 import { Client, buildConnector } from 'undici'
 import { quote } from '../internal/errors.ts'
-import type { BackendCounts } from './report.ts'
+import type { BackendCounts } from './report-model.ts'
 import { benchError } from './errors.ts'
 
 /** The backend's counters at one moment, minus what this reader caused. */

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { v8FlagsFor } from '../internal/v8-flags.ts'
-import { isReadyMessage, type ReadyMessage } from '../server/ready-message.ts'
+import { isReadyMessage, type ReadyMessage } from '../process/ready-message.ts'
 import { benchError } from './errors.ts'
 
 /** A process a benchmark started (backend, proxy, baseline forwarder, openssl s_server). */
@@ -26,7 +26,7 @@ export interface StartChildOptions {
   args: readonly string[]
   /**
    * Resolves once a stdout or stderr line matches, or, with `'ipc'`, once a spiffe-lb child
-   * sends its readiness message (server/ready-message.ts) over an IPC channel.
+   * sends its readiness message (process/ready-message.ts) over an IPC channel.
    */
   ready: RegExp | 'ipc'
   /** Give up (and kill the child) after this long; default 30 000 ms. */

@@ -69,6 +69,7 @@ export const CONFIG_ERRORS = {
   ERR_SPIFFE_CONFIG_PATH_RULE: e('a path rule does not start with "/" or has "*" other than a final "/*"', 'a glob or regular expression used as path', 'write exact paths or prefixes ending in "/*"'),
   ERR_SPIFFE_CONFIG_PATH_MATCHER_NOT_FOUND: e('a host rule names a path matcher that is not defined', 'a typo, or a renamed path matcher', 'define the path matcher, or fix the host rule'),
   ERR_SPIFFE_CONFIG_DUPLICATE_HOST: e('a host appears in more than one host rule', 'the same host added to two rules', 'keep each host in one host rule'),
+  ERR_SPIFFE_CONFIG_ADMIN_HOST: e('an admin.allowedHosts entry is not a dns name (letters, digits, hyphens and dots; no port or scheme)', 'a url or "host:port" given as a name', 'write the bare name, e.g. "metrics.internal.example"'),
   ERR_SPIFFE_CONFIG_LISTEN: e('frontend.listen or admin.listen is not "host:port" with a port from 0 to 65535', 'a missing port or an unbracketed ipv6 address', 'write "127.0.0.1:8080" or "[::1]:8080"'),
   ERR_SPIFFE_CONFIG_LISTEN_CONFLICT: e('admin and frontend listen on the same address', 'both set to one host:port', 'give the admin listener its own port'),
   ERR_SPIFFE_CONFIG_METADATA_URL: e('credentials.metadataUrl is not an http or https url', 'a host:port without scheme', 'write "http://HOST:PORT"'),

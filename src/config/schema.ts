@@ -252,7 +252,11 @@ export const configSchema = z.strictObject({
       maxHeaderSize: z.int().min(1024).optional()
     }).optional()
   }).prefault({}),
-  admin: z.strictObject({ listen: z.string().default('127.0.0.1:9901') }).prefault({}),
+  admin: z.strictObject({
+    listen: z.string().default('127.0.0.1:9901'),
+    /** Extension: dns names answered as `Host` besides ip literals and localhost (421 otherwise). */
+    allowedHosts: z.array(z.string()).default([])
+  }).prefault({}),
   credentials: credentials.prefault({}),
   revocation: revocation.optional()
 })

@@ -30,7 +30,8 @@ export interface SpiffeLbConfig {
     /** Inbound mode: the frontend terminates mTLS in front of an application. */
     serverTlsPolicy: ServerTlsPolicyConfig | undefined
   }
-  admin: { listen: HostPort }
+  /** `allowedHosts`: lowercase dns names the admin listener answers besides ip literals and localhost. */
+  admin: { listen: HostPort, allowedHosts: string[] }
   credentials: CredentialsConfig
   /** Extension: CRLs per trust domain (empty when the block is absent). */
   revocation: RevocationConfig

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { IDENTITY, baseDoc, edit, load, rootPem, type Doc } from './testing/fixtures.ts'
+import { IDENTITY, baseDoc, edit, load, rootPem, type Doc } from './testing/config-fixtures.ts'
 
 const base = baseDoc(await rootPem())
 const POLICY = ['frontend', 'serverTlsPolicy'] as const

@@ -6,7 +6,7 @@ import { BundleSet } from '../spiffe/bundle-set.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { RefreshLoop } from './refresh-loop.ts'
-import type { CredentialSource } from './source.ts'
+import type { CredentialSource } from './credential-source.ts'
 import type { CredentialStore } from './store.ts'
 import { credentialsError } from './errors.ts'
 

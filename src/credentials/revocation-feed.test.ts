@@ -12,7 +12,7 @@ import { CRL_REFRESH_MAX_MS, CRL_RETRY_MS } from '../defaults.ts'
 import { RevocationFeed } from './revocation-feed.ts'
 import { snapshotFromMessage, snapshotToMessage } from './snapshot-message.ts'
 import { CredentialStore } from './store.ts'
-import { IDENTITY, fixtures, type Material } from './testing/fixtures.ts'
+import { IDENTITY, fixtures, type Material } from './testing/credential-fixtures.ts'
 
 const candidate = (m: Material) => ({
   svid: X509Svid.fromPem(m.chainPem, m.keyPem),

@@ -14,7 +14,8 @@ import { withCustomHeaders } from './client-cert-headers.ts'
 import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
-import { grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
+import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
+import { isTrustWithdrawn } from './trust-withdrawal.ts'
 
 /** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
@@ -219,6 +220,12 @@ export class Exchange {
     if (this.#res.headersSent) {
       // Mid-body: the status line is gone, so the only honest signal left is a cut connection.
       this.#settle({ status: this.#status, endpoint: attempt.endpoint, attempts: this.#attempts, error: failure.message, completed: false })
+      // A gRPC call whose backend lost our trust still ends with a status naming why.
+      if (this.#grpc && !this.#res.writableEnded && isTrustWithdrawn(err)) {
+        this.#res.addTrailers(grpcTrailers(GRPC_STATUS.UNAVAILABLE, failure.message))
+        this.#res.end()
+        return
+      }
       this.#res.destroy(err)
       return
     }

@@ -46,6 +46,11 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
     // the same service most likely trusts the same bundles, so no retry and no ejection.
     return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
   }
+  if (code === TLS_ERROR.PEER_UNTRUSTED || code === TLS_ERROR.SVID_UNUSABLE) {
+    // Trust in an open connection was withdrawn (the message names the backend and the rule):
+    // new connections meet the same verdict at their handshake, which ejects as it should.
+    return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
+  }
   if (started) {
     return { status: 502, message: `backend ${key} failed: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
   }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { X509Certificate } from 'node:crypto'
-import { HOUR, NOW, domain, leaf, presented } from './testing/fixtures.ts'
+import { HOUR, NOW, domain, leaf, presented } from './testing/spiffe-fixtures.ts'
 import { earliestNextUpdate, normalizeSerial, revocationKey, type RevocationByDomain, type RevocationList } from './revocation.ts'
 import { BundleSet } from './bundle-set.ts'
 import { auditX509Svid, verifyX509Svid } from './verify-x509-svid.ts'

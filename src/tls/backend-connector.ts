@@ -16,6 +16,7 @@ import { SessionCache } from './session-cache.ts'
 import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
+import { LiveConnections, followTrust } from './live-connections.ts'
 import { DEFAULT_BACKEND_GROUPS, HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS, SESSION_REFRESH_MS } from '../defaults.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
@@ -35,7 +36,7 @@ export type { BackendConnector, BackendConnectorOptions, ConnectCallback, Connec
 export function createBackendConnector (options: BackendConnectorOptions): BackendConnector {
   const params = { ...options, groups: options.groups !== undefined && options.groups.length > 0 ? options.groups : DEFAULT_BACKEND_GROUPS }
   checkTlsParameters(params)
-  const { snapshots, onHandshake } = options
+  const { snapshots, onHandshake, onTrustWithdrawn } = options
   const clock = options.clock ?? systemClock
   const resumption = options.sessionResumption ?? true
   const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
@@ -43,6 +44,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   const contexts = new SecureContextCache(params, options.createSecureContext)
   const sessions = new SessionCache(options.maxCachedSessions ?? MAX_CACHED_SESSIONS)
   const verdicts = new VerifiedPeers()
+  const live = new LiveConnections()
 
   // Rotation and trust changes are handled here, off the hot path: build the new context once
   // and drop sessions made under older generations.
@@ -56,6 +58,8 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   if (first !== undefined) prepare(first)
   // Pools built on this connector follow it to retire connections made under older credentials.
   const changes = watchCredentialChanges(snapshots, clock)
+  // Open connections follow trust too, not only the pooled idle ones.
+  const unfollow = followTrust(live, snapshots, changes, clock, (e) => { onTrustWithdrawn?.(e) })
 
   const connect = (opts: ConnectOptions, callback: ConnectCallback): void => {
     // Durations use the monotonic high-resolution timer: handshakes take about a millisecond, so
@@ -190,6 +194,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         verifiedChain = chain
         leafFingerprint = fp
         recordPeer(socket, { id: peer.id, chain, resumed })
+        live.add(socket, endpoint, { id: peer.id, chain, resumed })
         if (pendingSession !== undefined) store(pendingSession)
         // No TCP keep-alive probes (undici's own connector sets them): idle pooled connections
         // close after the pool's keep-alive timeout and a silent backend hits the service
@@ -206,7 +211,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
 
   Object.defineProperty(connect, 'cachedSessions', { get: () => sessions.size })
   return Object.assign(connect, {
-    close: (): void => { unsubscribe(); changes.close(); sessions.clear(); verdicts.clear() },
+    close: (): void => { unsubscribe(); unfollow(); changes.close(); sessions.clear(); verdicts.clear() },
     onCredentialChange: changes.onCredentialChange,
     svidNotAfter: changes.svidNotAfter
   }) as BackendConnector

@@ -1,0 +1,60 @@
+// The config layer's own files, not its index: the index pulls describe and derived resources,
+// which a serving process never uses.
+import { formatIssue } from '../config/issues.ts'
+import { loadConfigFile } from '../config/load.ts'
+import type { SpiffeLbConfig } from '../config/types.ts'
+import { EXIT, type CommandOutput } from '../process/command-output.ts'
+import { serveIssues } from './routing-plan.ts'
+
+/**
+ * Checks the config at `path` without starting anything (`spiffe-lb serve --check`). Returns 0
+ * and prints `config ok: …` with a summary, or returns 2 and prints every problem as
+ * `path: message (CODE)` (docs/architecture.md#process-model: 2 is a usage or config error).
+ */
+export async function runConfigCheck (path: string, out: CommandOutput): Promise<number> {
+  const result = await loadServeableConfig(path, out)
+  if (!result.ok) return EXIT.USAGE
+  out.stdout.write(`config ok: ${path}: ${summarize(result.config)}\n`)
+  return EXIT.OK
+}
+
+/**
+ * Loads the config at `path` and applies the rules `serve` adds (see `serveIssues`); on any
+ * problem prints every one (`writeIssues`) and returns not ok. `serve` and `serve --check`
+ * share it, so they accept exactly the same configs.
+ */
+export async function loadServeableConfig (path: string, out: CommandOutput): Promise<{ ok: true, config: SpiffeLbConfig } | { ok: false }> {
+  const result = await loadConfigFile(path)
+  const issues = result.ok ? serveIssues(result.config) : result.errors
+  if (!result.ok || issues.length > 0) {
+    writeIssues(path, issues, out)
+    return { ok: false }
+  }
+  return { ok: true, config: result.config }
+}
+
+/** Prints each issue on its own line to stderr, then a count. */
+export function writeIssues (path: string, issues: ReadonlyArray<Parameters<typeof formatIssue>[0]>, out: CommandOutput): void {
+  for (const issue of issues) out.stderr.write(`${formatIssue(issue, path)}\n`)
+  out.stderr.write(`config invalid: ${path}: ${issues.length} ${issues.length === 1 ? 'error' : 'errors'}\n`)
+}
+
+/** Returns a one-line summary: project, pools with their trust domains, identities, services, source. */
+export function summarize (config: SpiffeLbConfig): string {
+  const pools = config.workloadIdentityPools
+  const identities = pools.flatMap((p) => p.namespaces.flatMap((n) => n.managedIdentities)).length
+  const extra = new Set(pools.flatMap((p) => p.additionalTrustBundles.trustDomains().map((td) => td.name)))
+  const fetched = new Set(pools.flatMap((p) => p.bundleEndpoints.map((e) => e.trustDomain.name)))
+  const services = config.backendServices
+  const withIdentity = services.filter((s) => s.tlsSettings.identity !== undefined).length
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+  return [
+    `project ${config.project.id} (${config.project.number})`,
+    `${plural(pools.length, 'workload identity pool')}${pools.length === 0 ? '' : ` (${pools.map((p) => p.trustDomain.name).join(', ')})`}`,
+    plural(identities, 'managed identity').replace('identitys', 'identities'),
+    `${plural(extra.size, 'additional trust domain')}${extra.size === 0 ? '' : ` (${[...extra].join(', ')})`}`,
+    ...(fetched.size === 0 ? [] : [`${plural(fetched.size, 'bundle endpoint')} (${[...fetched].join(', ')})`]),
+    `${plural(services.length, 'backend service')} (${withIdentity} with an identity)`,
+    `credentials from ${config.credentials.source}`
+  ].join(', ')
+}
