@@ -11,6 +11,7 @@ import { createProxy } from '../src/proxy/proxy.ts'
 import type { CustomHeader, InboundEvent } from '../src/proxy/types.ts'
 import type { ClientValidationMode } from '../src/enums.ts'
 import { SpiffeIdPattern } from '../src/spiffe/id-pattern.ts'
+import { normalizeSerial } from '../src/spiffe/revocation.ts'
 import { createClientVerifier } from '../src/tls/client-verifier.ts'
 import { call, conformanceClients, startCountingApp, type ClientCert } from './inbound-fixtures.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
@@ -159,6 +160,20 @@ t.test('a client SVID that expires ends its open connection', async (t) => {
   clock.advance(120_000)
   await open.closed
   t.match(s.events.at(-1), { outcome: 'ended', verdict: { code: 'ERR_SPIFFE_SVID_EXPIRED' } })
+})
+
+t.test('a newly revoked client certificate (a CRL of its domain) ends its open connection', async (t) => {
+  const s = await start(t, 'REJECT_INVALID')
+  const victim = await makeSvid(b, '/ns/lb/sa/revoked')
+  const open = await keepAlive(t, s.port, pem(victim))
+  t.equal(open.status, 200)
+  const leaf = new X509Certificate(victim.chainPem())
+  const crl = { issuerFingerprint: b.ca.cert.fingerprint256, revokedSerials: new Set([normalizeSerial(leaf.serialNumber)]), thisUpdate: Date.now() - 1000, nextUpdate: Date.now() + 3_600_000, source: 'test crl' }
+  s.snapshots.publish({ revocation: new Map([['b.test', { lists: [crl] }]]) })
+  await open.closed
+  t.match(s.events.at(-1), { outcome: 'ended', verdict: { code: 'ERR_SPIFFE_VERIFY_REVOKED', spiffeId: 'spiffe://b.test/ns/lb/sa/revoked' } })
+  t.match(await call(s.port, pem(victim)), { error: String }, 'a new connection is refused too')
+  t.match(await call(s.port, pem(clientB)), { status: 200 }, 'the domain\'s other clients still get in')
 })
 
 t.test('a rotated server SVID is presented on the next handshake; open connections are kept', async (t) => {
