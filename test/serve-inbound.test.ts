@@ -201,6 +201,24 @@ http {
   t.equal(app.requests.at(-1)?.headers['x-client-cert-spiffe'], `spiffe://${LB_TD}/ns/lb/sa/frontend`)
 })
 
+t.test('bad input: cleartext to a non-loopback endpoint, and --workers, are refused with their codes', async (t) => {
+  const cli = async (...args: string[]): Promise<{ code: number, out: string }> => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [main, ...args])
+      return { code: 0, out: stdout + stderr }
+    } catch (err) { const e = err as { code: number, stdout: string, stderr: string }; return { code: e.code, out: e.stdout + e.stderr } }
+  }
+  const remote = join(dir, 'remote.yaml')
+  await writeFile(remote, inboundYaml(true).replace(`"127.0.0.1:${app.port}"`, '"10.1.2.3:3000"'))
+  const checked = await cli('serve', '--check', '-c', remote)
+  t.equal(checked.code, 2)
+  t.match(checked.out, /backendServices\[0\]\.backends\[0\]\.endpoints\[0\].*ERR_SPIFFE_CONFIG_CLEARTEXT_ENDPOINT/)
+  t.notMatch(checked.out, /\n\s+at /, 'no stack trace')
+  const workers = await cli('serve', '--workers', '2', '-c', inboundFile)
+  t.equal(workers.code, 2, workers.out)
+  t.match(workers.out, /ERR_SPIFFE_SERVE_INBOUND_WORKERS/)
+})
+
 t.test('a reload that removes the client\'s trust domain ends its open keep-alive connection', async (t) => {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1, cert: lbSvid.chainPem(), key: lbSvid.privateKeyPem(), rejectUnauthorized: false })
   t.teardown(() => { agent.destroy() })
