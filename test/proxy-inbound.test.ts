@@ -2,6 +2,7 @@
 // verification in both modes in front of a plain application, the custom mTLS headers, spoofed
 // headers, allowedPeers, and trust changes on open connections.
 import { createHash, X509Certificate } from 'node:crypto'
+import { once } from 'node:events'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
@@ -174,6 +175,26 @@ t.test('a newly revoked client certificate (a CRL of its domain) ends its open c
   t.match(s.events.at(-1), { outcome: 'ended', verdict: { code: 'ERR_SPIFFE_VERIFY_REVOKED', spiffeId: 'spiffe://b.test/ns/lb/sa/revoked' } })
   t.match(await call(s.port, pem(victim)), { error: String }, 'a new connection is refused too')
   t.match(await call(s.port, pem(clientB)), { status: 200 }, 'the domain\'s other clients still get in')
+})
+
+t.test('HTTP/2: a trust change ends the session and its streams', async (t) => {
+  const http2 = await import('node:http2')
+  const s = await start(t, 'REJECT_INVALID')
+  const session = http2.connect(`https://127.0.0.1:${s.port}`, { cert: clientB.chainPem(), key: clientB.privateKeyPem(), rejectUnauthorized: false })
+  session.on('error', () => {})
+  t.teardown(() => { session.destroy() })
+  const get = async (): Promise<number> => await new Promise((resolve, reject) => {
+    const req = session.request({ ':path': '/h2' })
+    req.on('response', (h) => { req.resume(); req.on('end', () => { resolve(Number(h[':status'])) }) })
+    req.on('error', reject)
+    req.end()
+  })
+  t.equal(await get(), 200)
+  const closed = once(session, 'close')
+  s.snapshots.publish({ bundles: [a.bundle] })
+  await closed
+  t.match(s.events.at(-1), { outcome: 'ended', verdict: { code: 'ERR_SPIFFE_VERIFY_NO_BUNDLE' } })
+  t.equal(s.app.requests.length, 1)
 })
 
 t.test('a rotated server SVID is presented on the next handshake; open connections are kept', async (t) => {
