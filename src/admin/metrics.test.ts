@@ -4,6 +4,7 @@ import { ManualClock } from '../internal/clock.ts'
 import type { ProxyMetrics } from '../proxy/types.ts'
 import type { HandshakeEvent } from '../tls/backend-connector.ts'
 import type { TrustWithdrawnEvent } from '../tls/live-connections.ts'
+import { METRICS, metricsMerged } from './metric-definitions.ts'
 import { METRIC_NAMES, createMetrics, type HandshakeObservation } from './metrics.ts'
 
 // Compile-time: the metrics object is what the proxy takes, and the TLS connector's
@@ -127,4 +128,16 @@ t.test('counts backend connections ended by a trust withdrawal by code and rule'
   const text = await m.text()
   t.match(text, /spiffe_lb_backend_connections_withdrawn_total\{code="ERR_SPIFFE_TLS_PEER_UNTRUSTED",reason="ERR_SPIFFE_VERIFY_REVOKED"\} 2/)
   t.match(text, /spiffe_lb_backend_connections_withdrawn_total\{code="ERR_SPIFFE_TLS_SVID_UNUSABLE",reason="ERR_SPIFFE_TLS_SVID_UNUSABLE"\} 1/)
+})
+
+t.test('each metric is defined once: instruments, label types, buckets and cluster merge all come from METRICS', async (t) => {
+  for (const d of Object.values(METRICS) as Array<{ type: string, buckets?: readonly number[] }>) {
+    if (d.type === 'histogram') t.ok((d.buckets ?? []).length > 0, 'a histogram names its buckets')
+  }
+  t.same(metricsMerged('primary').sort(), [METRIC_NAMES.credentialReloads, METRIC_NAMES.federatedBundleAge, METRIC_NAMES.svidExpiry, METRIC_NAMES.svidNextRotation].sort())
+  t.same(metricsMerged('min'), [METRIC_NAMES.endpointHealthy])
+  const m = createMetrics()
+  m.observeRequest({ service: 'web', endpoint: '127.0.0.1:1', code: 200, durationSeconds: 0.002 })
+  const top = METRICS.requestDuration.buckets.at(-1)
+  t.match(await m.text(), new RegExp(`^${METRIC_NAMES.requestDuration}_bucket\\{le="${top}",service="web"\\} 1$`, 'm'), 'the buckets of the definition')
 })

@@ -1,7 +1,9 @@
+// Over 250 lines: the whole config file format is one zod schema, so one reading shows every
+// field with its type and its cloud-documented default.
 import { z } from 'zod'
 import type { ConfigErrorCode } from './errors.ts'
 import { BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
-import { BACKEND_PROTOCOLS, BUNDLE_ENDPOINT_PROFILES, CLIENT_VALIDATION_MODES, CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
+import { BACKEND_PROTOCOLS, BUNDLE_ENDPOINT_PROFILES, CLIENT_VALIDATION_MODES, CREDENTIAL_SOURCES, LB_POLICIES, STALE_CRL_POLICIES } from '../enums.ts'
 
 /**
  * The shape of a spiffe-lb config file (config/schema.ts), in the cloud's own keys and value
@@ -207,7 +209,7 @@ const revocation = z.strictObject({
   trustDomains: z.record(z.string(), z.strictObject({
     crlFiles: z.array(z.string().min(1)).default([]),
     crlUrls: z.array(z.string().min(1)).default([]),
-    staleCrl: z.enum(['fail-closed', 'fail-open']).default('fail-closed')
+    staleCrl: z.enum(STALE_CRL_POLICIES).default('fail-closed')
   }))
 })
 

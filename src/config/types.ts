@@ -4,7 +4,7 @@ import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
-import type { ClientCertVariable, ClientValidationMode, CredentialSourceKind, LbPolicy } from '../enums.ts'
+import type { BackendProtocol, ClientCertVariable, ClientValidationMode, CredentialSourceKind, LbPolicy, StaleCrlPolicy } from '../enums.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 
 /**
@@ -43,8 +43,8 @@ export interface RevocationConfig {
     trustDomain: string
     crlFiles: string[]
     crlUrls: string[]
-    /** `fail-closed` → `closed` (the default), `fail-open` → `open`. */
-    staleCrl: 'closed' | 'open'
+    /** `fail-closed` (the default) or `fail-open`. */
+    staleCrl: StaleCrlPolicy
   }>
 }
 
@@ -175,7 +175,7 @@ export interface BackendServiceConfig {
    * `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`); `HTTP`:
    * cleartext HTTP/1.1 to a loopback application, only behind `frontend.serverTlsPolicy`.
    */
-  protocol: 'HTTPS' | 'HTTP2' | 'HTTP'
+  protocol: BackendProtocol
   /** `customRequestHeaders`: added to every forwarded request after same-named client headers are removed. */
   customRequestHeaders: CustomHeaderConfig[]
   localityLbPolicy: LocalityLbPolicy

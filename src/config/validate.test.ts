@@ -1,3 +1,5 @@
+// Over 250 lines: one table of every broken config rule (path, code, message), read whole by the
+// check that each rule has its own code.
 import t from 'tap'
 import type { ConfigIssue } from './issues.ts'
 import { parseConfig } from './load.ts'

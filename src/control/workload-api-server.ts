@@ -7,6 +7,7 @@ import type { WorkloadApiEndpoint } from '../credentials/workload-api-endpoint.t
 import { WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE, workloadApiService, type X509BundlesResponse, type X509SvidResponse } from '../credentials/workload-api-wire.ts'
 import { bindPrivateSocket, removeStaleSocket } from './workload-api-socket.ts'
 import { RotatingCredential, type CurrentCredential, type IssueParams, type IssuedPem, type RotationPolicy } from './rotating-credential.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** Options of {@link createWorkloadApiServer}. */
 export interface WorkloadApiServerOptions {
@@ -107,7 +108,6 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
     FetchX509Bundles: open(bundleStreams, () => credential.current() === undefined ? undefined : bundlesMessage())
   })
   const listen = opts.listen
-  const host = listen.kind === 'tcp' && listen.host.includes(':') ? `[${listen.host}]` : listen.kind === 'tcp' ? listen.host : ''
   const bind = async (address: string): Promise<number> => await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => { if (err === null) resolve(p); else reject(err) })
   })
@@ -120,10 +120,10 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
       throw err
     }
   } else {
-    port = await bind(`${host}:${listen.port}`)
+    port = await bind(formatHostPort(listen.host, listen.port))
   }
   credential.start()
-  const address = listen.kind === 'unix' ? listen.address : `tcp://${host}:${port}`
+  const address = listen.kind === 'unix' ? listen.address : `tcp://${formatHostPort(listen.host, port)}`
   return {
     address,
     get serial () { return credential.current()?.serial ?? 0 },

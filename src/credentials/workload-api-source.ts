@@ -162,7 +162,7 @@ export class WorkloadApiSource implements CredentialSource {
 /** Opens `FetchX509SVID` on `client` with the `workload.spiffe.io: true` header. */
 export function openFetchX509Svid (client: Client): ClientReadableStream<X509SvidResponse> {
   const method = workloadApiService().FetchX509SVID
-  if (method === undefined) throw new Error('workload.proto lacks FetchX509SVID')
+  if (method === undefined) throw credentialsError('ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_RPC', 'workload.proto lacks the FetchX509SVID method')
   const metadata = new Metadata()
   metadata.set(WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE)
   return client.makeServerStreamRequest<object, X509SvidResponse>(method.path,

@@ -35,7 +35,7 @@ export const CLI_ERRORS = {
   ERR_SPIFFE_CLI_POOL: e('`bundle-endpoint` cannot tell which workload identity pool to serve: --pool names none of the config, or the config has not exactly one pool with an issuance config', 'a typo in --pool, or a config with several pools', 'give --pool with the id of a pool that has inlineCertificateIssuanceConfig'),
   ERR_SPIFFE_CLI_REFRESH_HINT: e('`bundle-endpoint --refresh-hint` is not a duration of whole seconds, at least 1s', 'a bare number, "1500ms" or "0s"', 'write a duration like "300s" or "5m"'),
   ERR_SPIFFE_CLI_INTERVAL: e('`agent --interval` is not a duration with a unit (ms, s, m, h) of at least 100ms', 'a bare number or "1d"', 'write a duration like "300s" or "5m"'),
-  ERR_SPIFFE_CLI_STALE_CRL: e('`--stale-crl` is not closed or open', 'a misspelt policy', 'use --stale-crl closed (the default) or --stale-crl open'),
+  ERR_SPIFFE_CLI_STALE_CRL: e('`--stale-crl` is not fail-closed or fail-open', 'a misspelt policy, or the former values closed/open', 'use --stale-crl fail-closed (the default) or --stale-crl fail-open'),
   ERR_SPIFFE_CLI_REVOKE_TARGET: e('`ca revoke` was given neither or both of --serial and --cert', 'both flags given, or none', 'give exactly one of --serial HEX or --cert FILE'),
   ERR_SPIFFE_CLI_DURATION: e('a duration flag (`serve --drain-timeout`, `ca revoke --crl-validity`) is not a number with a unit (ms, s, m, h) at or above its minimum', 'a bare number or "1d"', 'write a duration like "500ms", "30s", "5m" or "24h"'),
   ERR_SPIFFE_CLI_PROBE_IDENTITY: e('`probe` was not told which identity to present: neither --cert and --key nor -c CONFIG with --service', 'a flag left out, or -c without --service', 'give --cert FILE --key FILE, or -c CONFIG --service NAME'),

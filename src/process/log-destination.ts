@@ -7,10 +7,7 @@
  */
 import { pino } from 'pino'
 import type { DestinationStream } from 'pino'
-
-/** Bytes buffered before a write; a line is never held longer than {@link FLUSH_INTERVAL_MS}. */
-const MIN_WRITE_BYTES = 4096
-const FLUSH_INTERVAL_MS = 1000
+import { LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES } from '../defaults.ts'
 
 /** A buffered log destination with the two ways to empty it. */
 export interface LogDestination {
@@ -26,13 +23,13 @@ export interface LogDestination {
  * second (the timer does not keep the process alive) and synchronously on process exit.
  */
 export function bufferedLogDestination (fd = 1): LogDestination {
-  const stream = pino.destination({ dest: fd, sync: false, minLength: MIN_WRITE_BYTES })
+  const stream = pino.destination({ dest: fd, sync: false, minLength: LOG_MIN_WRITE_BYTES })
   let closed = false
   const flush = (): void => {
     // flush() before the destination opened (or after it ended) throws: nothing to write then.
     try { stream.flush() } catch { /* not ready or already closed */ }
   }
-  const timer = setInterval(flush, FLUSH_INTERVAL_MS)
+  const timer = setInterval(flush, LOG_FLUSH_INTERVAL_MS)
   timer.unref()
   const close = (): void => {
     if (closed) return

@@ -2,6 +2,8 @@
  * One client request relayed to a backend service: endpoint choice, one retry on a different
  * endpoint when the connection or handshake failed before anything was sent, the service
  * timeout, and streaming in both directions with backpressure (undici `dispatch` handler API).
+ * Over 250 lines: one request's state machine, whose undici handler callbacks share its fields
+ * and whose transitions (attempt, retry, timeout, either side closing) are read together.
  */
 import type { Http2ServerRequest } from 'node:http2'
 import { PassThrough } from 'node:stream'

@@ -11,7 +11,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Http2SecureServer, Http2ServerRequest } from 'node:http2'
 import type { TLSSocket, TlsOptions } from 'node:tls'
-import type { Clock, TimerHandle } from '../internal/clock.ts'
+import type { TimerHandle } from '../internal/clock.ts'
 import type { ClientVerdict } from '../tls/client-verifier.ts'
 import type { FrontendOptions, InboundEvent, InboundTlsOptions } from './types.ts'
 

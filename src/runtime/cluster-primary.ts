@@ -17,10 +17,10 @@ import { WorkerSet } from './cluster-workers.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
 import { prepareRevocation } from './credentials-wiring.ts'
 import { frontendFromConfig } from './proxy-wiring.ts'
-import { serveError } from './errors.ts'
 import { assertServeable, planRouting, type RoutingPlan } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
 import { CLUSTER_METRICS_TIMEOUT_MS, CLUSTER_RELOAD_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, CLUSTER_STATUS_TIMEOUT_MS, DRAIN_TIMEOUT_MS } from '../defaults.ts'
+import { serveError } from './errors.ts'
 
 /** Answers of workers that are not running: they are left out, not waited for. */
 const NOT_RUNNING: readonly string[] = ['ERR_SPIFFE_SERVE_WORKER_DOWN', 'ERR_SPIFFE_SERVE_WORKER_EXITED']
@@ -115,7 +115,7 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
     metrics: clusterMetricsView(metrics, async () => {
       const answers = await workers.request({ kind: 'metrics' }, CLUSTER_METRICS_TIMEOUT_MS)
       const failed = answers.find((a) => !a.ok && !NOT_RUNNING.includes(a.code))
-      if (failed !== undefined && !failed.ok) throw new Error(`worker ${failed.worker} did not report its metrics: ${failed.message} (${failed.code})`)
+      if (failed !== undefined && !failed.ok) throw serveError('ERR_SPIFFE_SERVE_WORKER_REQUEST', `worker ${failed.worker} did not report its metrics: ${failed.message} (${failed.code})`)
       return answers.flatMap((a) => a.ok && a.metrics !== undefined ? [a.metrics] : [])
     }),
     credentials,

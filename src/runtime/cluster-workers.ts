@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
-import type { ServeErrorCode } from './errors.ts'
+import { serveError, type ServeErrorCode } from './errors.ts'
 import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
@@ -181,7 +181,7 @@ export class WorkerSet {
     }
     const pid = worker.process.pid
     if (!this.#running) {
-      this.#starting?.reject(new Error(`worker ${slot.id} (pid ${pid ?? '?'}) exited before it was ready (${signal ?? `code ${code ?? '?'}`})`))
+      this.#starting?.reject(serveError('ERR_SPIFFE_SERVE_WORKER_EXITED', `worker ${slot.id} (pid ${pid ?? '?'}) exited before it was ready (${signal ?? `code ${code ?? '?'}`})`))
       this.#starting = undefined
       slot.state = 'stopped'
       return

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { CONFIG_DEBOUNCE_MS } from '../defaults.ts'
 
 /** A running watch on a config file; `close` stops it. */
 export interface ConfigWatcher { close (): void }
@@ -24,7 +25,7 @@ async function digest (file: string): Promise<string | undefined> {
  * and editors' several events per save cost one read, not a reload.
  */
 export async function watchConfigFile (file: string, onChange: () => void, options: { debounceMs?: number } = {}): Promise<ConfigWatcher> {
-  const debounceMs = options.debounceMs ?? 200
+  const debounceMs = options.debounceMs ?? CONFIG_DEBOUNCE_MS
   let last = await digest(file)
   let timer: NodeJS.Timeout | undefined
   let closed = false

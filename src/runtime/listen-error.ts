@@ -1,5 +1,6 @@
 import { quote, type SpiffeLbError } from '../internal/errors.ts'
 import { serveError } from './errors.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /**
  * Codes for a listener that cannot be opened (proxy, admin, backend, metadata server, demo), by
@@ -23,7 +24,7 @@ export function listenError (err: unknown): SpiffeLbError | undefined {
   const known = LISTEN_ERRORS[e.code as keyof typeof LISTEN_ERRORS]
   // A worker's relayed error keeps only the message: `bind EADDRINUSE 127.0.0.1:8080`.
   const address = typeof e.address === 'string' && typeof e.port === 'number'
-    ? (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`)
+    ? formatHostPort(e.address, e.port)
     : /(?:listen|bind) E[A-Z]+ (\S+)/.exec(e.message)?.[1]
   if (address === undefined && e.syscall !== 'listen' && e.syscall !== 'bind' && !/\b(?:listen|bind)\b/.test(e.message)) return undefined
   const where = address === undefined ? 'the listen address' : `address ${quote(address)}`

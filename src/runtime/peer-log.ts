@@ -3,6 +3,8 @@ import { certInfo, certLabel } from '../spiffe/cert-info.ts'
 import type { PeerCertificateSummary, PeerRecord } from '../admin/peer-record.ts'
 import type { HandshakeEvent } from '../tls/connector-types.ts'
 import type { ClientVerdict } from '../tls/client-verifier.ts'
+import { PEER_LOG_SIZE } from '../defaults.ts'
+import { Lru } from '../internal/lru.ts'
 
 function summarize (cert: X509Certificate): PeerCertificateSummary {
   let spiffeId: string | undefined
@@ -16,19 +18,13 @@ function summarize (cert: X509Certificate): PeerCertificateSummary {
  * recently is dropped first. The chain summary is built when the page is read, not per handshake.
  */
 export class PeerLog {
-  readonly #max: number
-  readonly #last = new Map<string, { event: HandshakeEvent, at: number, inbound?: true }>()
+  readonly #last: Lru<string, { event: HandshakeEvent, at: number, inbound?: true }>
 
-  constructor (max = 1024) { this.#max = max }
+  constructor (max = PEER_LOG_SIZE) { this.#last = new Lru(max) }
 
-  /** Records `event`, seen at `at` (ms since the epoch). */
+  /** Records `event`, seen at `at` (ms since the epoch); `inbound` marks a client of the inbound listener. */
   record (event: HandshakeEvent, at: number, inbound?: true): void {
-    this.#last.delete(event.endpoint)
     this.#last.set(event.endpoint, { event, at, ...(inbound === undefined ? {} : { inbound }) })
-    if (this.#last.size > this.#max) {
-      const oldest = this.#last.keys().next()
-      if (oldest.done !== true) this.#last.delete(oldest.value)
-    }
   }
 
   /** Records the inbound listener's verdict on a client (`address:port`), kept per client address. */

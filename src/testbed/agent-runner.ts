@@ -1,5 +1,4 @@
 import { runAgent, type AgentHandle } from '../control/agent.ts'
-import { DEFAULT_METADATA_ROOT } from '../credentials/metadata-client.ts'
 import { isSpiffeLbError } from '../internal/errors.ts'
 import type { CommandOutput } from '../process/command-output.ts'
 import { EXIT } from '../process/command-output.ts'

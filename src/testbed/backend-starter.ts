@@ -19,7 +19,6 @@ import { X509Svid } from '../spiffe/x509-svid.ts'
 import { startEchoBackend } from './echo-backend.ts'
 import type { EchoBackend } from './echo-backend.ts'
 import type { CommandOutput } from '../process/command-output.ts'
-import { EXIT } from '../process/command-output.ts'
 import { commandLogger, lifecycle } from '../process/command-log.ts'
 import { cliError } from '../process/errors.ts'
 
@@ -103,7 +102,7 @@ async function startCrls (args: readonly string[], store: CredentialStore, sourc
     const { td, file } = parseTdFileArg(arg, '--crl', 'TRUST_DOMAIN=CRL_FILE')
     byDomain.set(td.name, [...(byDomain.get(td.name) ?? []), file])
   }
-  const feed = new RevocationFeed([...byDomain].map(([trustDomain, files]) => ({ trustDomain, files, urls: [], staleCrl: 'closed' as const })), store,
+  const feed = new RevocationFeed([...byDomain].map(([trustDomain, files]) => ({ trustDomain, files, urls: [], staleCrl: 'fail-closed' as const })), store,
     { clock: systemClock, warn: (message) => { log.warn(message) } })
   try {
     await feed.start()

@@ -7,12 +7,14 @@ import { startServer } from '../runtime/bootstrap.ts'
 import type { ServerHandle } from '../runtime/bootstrap.ts'
 import type { CommandOutput } from '../process/command-output.ts'
 import { writeIssues } from '../runtime/config-check.ts'
-import { EXIT } from '../process/command-output.ts'
 import { commandLogger } from '../process/command-log.ts'
 import { DEMO, createDemoWorld, demoConfigYaml } from './up-world.ts'
 import { inboundConfigYaml, startShopApp } from './up-inbound.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { DemoWorld } from './up-world.ts'
+import { formatHostPort } from '../internal/host-port.ts'
+import { quote } from '../internal/errors.ts'
+import { configError } from '../config/errors.ts'
 
 /** The flags of the command, as commander parses them. */
 export interface UpFlags { dir: string, port: string, adminPort: string, logLevel: string, logFormat?: string, host?: string }
@@ -74,7 +76,7 @@ async function loadDemoConfig (file: string, out: CommandOutput): Promise<Spiffe
   const loaded = await loadConfigFile(file)
   if (!loaded.ok) {
     writeIssues(file, loaded.errors, out)
-    throw new Error(`the generated demo config ${file} is invalid`)
+    throw configError('ERR_SPIFFE_CONFIG_INVALID', `the generated demo config ${quote(file)} is invalid`)
   }
   return loaded.config
 }
@@ -84,15 +86,15 @@ async function loadDemoConfig (file: string, out: CommandOutput): Promise<Spiffe
  * (one record; its message is several lines, kept whole in pretty mode).
  */
 export function demoSummary (demo: RunningDemo): string {
-  const proxy = `http://127.0.0.1:${demo.server.proxyAddress.port}`
-  const admin = `http://127.0.0.1:${demo.server.adminAddress.port}`
+  const proxy = `http://${formatHostPort('127.0.0.1', demo.server.proxyAddress.port)}`
+  const admin = `http://${formatHostPort('127.0.0.1', demo.server.adminAddress.port)}`
   const id = demo.server.credentials[0]?.identity.toString() ?? '(none)'
   const rows: string[][] = [['component', 'listens on', 'SPIFFE ID', 'trusted by proxy']]
   rows.push(['proxy (backend service)', proxy.slice(7), id, '-'])
   rows.push(['admin', admin.slice(7), '-', '-'])
   for (const b of demo.world.backends) {
     const port = demo.backends.get(b.name)?.backend.port ?? 0
-    rows.push([`backend ${b.name}`, `127.0.0.1:${port}`, b.spiffeId, b.name === 'untrusted' ? 'no' : b.name === 'partner' ? 'yes (additionalTrustBundles)' : 'yes (own domain)'])
+    rows.push([`backend ${b.name}`, formatHostPort('127.0.0.1', port), b.spiffeId, b.name === 'untrusted' ? 'no' : b.name === 'partner' ? 'yes (additionalTrustBundles)' : 'yes (own domain)'])
   }
   rows.push(['spiffe-lb inbound (shop)', `127.0.0.1:${demo.inbound.server.proxyAddress.port}`, demo.world.inbound.spiffeId, 'yes (additionalTrustBundles)'])
   rows.push(['  plain app behind it', `127.0.0.1:${demo.inbound.appPort}`, '- (cleartext, loopback)', '-'])
@@ -107,5 +109,7 @@ try:
   curl -s ${proxy}/partner/hello      # accepted: partner domain trusted through additionalTrustBundles
   curl -s ${proxy}/untrusted/hello    # 502: the backend's trust domain has no bundle
   curl -s ${proxy}/shop/orders        # proxy -> spiffe-lb inbound (partner domain, verifies the proxy's SVID) -> plain app
-  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health`
+  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health
+dashboard:
+  ${admin}/                    # open in a browser: identity, trust, backends, peers, live traffic`
 }

@@ -3,7 +3,7 @@ import http2 from 'node:http2'
 import { tlsError } from '../tls/errors.ts'
 import type { AddressInfo, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { parseHostPort } from '../internal/host-port.ts'
+import { formatHostPort, parseHostPort } from '../internal/host-port.ts'
 import { WebSocketServer } from 'ws'
 import { createGrpcEcho, isGrpc } from './echo-grpc.ts'
 import type { VerifiedPeer } from '../tls/peer-identity.ts'
@@ -148,7 +148,7 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
     onConnection: (socket: TLSSocket, peer: VerifiedPeer) => {
       stats.connections++
       if (peer.resumed) stats.resumed++
-      options.onEvent?.({ type: 'accepted', remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, peer: peer.id.toString(), resumed: peer.resumed })
+      options.onEvent?.({ type: 'accepted', remote: formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0), peer: peer.id.toString(), resumed: peer.resumed })
       if (socket.alpnProtocol === 'h2') {
         accepting = peer.id.toString()
         app2.emit('connection', socket)

@@ -5,6 +5,7 @@ import { formatHostPort } from '../internal/host-port.ts'
 import type { CertificateAuthority } from '../pki/ca-types.ts'
 import { issueSvidCertificate } from '../pki/svid-certificate.ts'
 import { writeInboundCredentials, type DemoInbound } from './up-inbound.ts'
+import { DAY_MS, MINUTE_MS } from '../defaults.ts'
 
 /** The fixed names of the embedded demo, shaped like the seeds' example resources. */
 export const DEMO = {
@@ -73,7 +74,7 @@ export async function createDemoWorld (dirArg: string, now: number): Promise<Dem
   const backends: DemoBackend[] = []
   for (const s of specs) {
     const spiffeId = `spiffe://${s.td}${s.path}`
-    const issued = await issueSvidCertificate(s.ca, { uri: spiffeId, notBefore: now - 60_000, lifetimeMs: 24 * 3600_000 })
+    const issued = await issueSvidCertificate(s.ca, { uri: spiffeId, notBefore: now - MINUTE_MS, lifetimeMs: DAY_MS })
     const bdir = join(dir, 'backends', s.name)
     await mkdir(bdir, { recursive: true })
     const certFile = join(bdir, 'certificates.pem')
@@ -99,7 +100,7 @@ export function demoConfigYaml (world: DemoWorld, ports: ReadonlyMap<string, num
   const host = listen.host ?? '127.0.0.1'
   const endpoints = (service: string): string => world.backends
     .filter((b) => b.service === service)
-    .map((b) => `"127.0.0.1:${ports.get(b.name) ?? 0}"`).join(', ') || (service === 'shop' ? `"127.0.0.1:${listen.inboundPort ?? 0}"` : '')
+    .map((b) => `"${formatHostPort('127.0.0.1', ports.get(b.name) ?? 0)}"`).join(', ') || (service === 'shop' ? `"${formatHostPort('127.0.0.1', listen.inboundPort ?? 0)}"` : '')
   const identity = `//${DEMO.trustDomain}/ns/lb/sa/frontend`
   const service = (name: string): string => `  - name: ${name}
     protocol: HTTPS

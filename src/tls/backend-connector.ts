@@ -9,7 +9,7 @@ import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
 import { watchCredentialChanges } from './credential-changes.ts'
 import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 import { explainRefusal } from './refusal.ts'
-import { TLS_ERROR, reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
+import { reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
 import { readPeerChain } from './peer-chain.ts'
 import { recordPeer } from './peer-identity.ts'
 import { SessionCache } from './session-cache.ts'
@@ -18,6 +18,7 @@ import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
 import { LiveConnections, followTrust } from './live-connections.ts'
 import { DEFAULT_BACKEND_GROUPS, HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS, SESSION_REFRESH_MS } from '../defaults.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 
@@ -67,7 +68,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     const started = performance.now()
     const host = stripBrackets(opts.hostname)
     const port = Number(opts.port === '' ? 443 : opts.port)
-    const endpoint = `${host}:${port}`
+    const endpoint = formatHostPort(host, port)
     const servername = opts.servername ?? (isIP(host) === 0 ? host : undefined)
     const sessionEndpoint = `${servername ?? ''}@${endpoint}`
     const report = (event: Omit<HandshakeEvent, 'endpoint' | 'durationMs'>): void => {
@@ -77,7 +78,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     const snapshot = snapshots.current()
     let context: tls.SecureContext
     try {
-      if (snapshot === undefined) throw new Error('no credential snapshot has been published yet')
+      if (snapshot === undefined) throw tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'no credential snapshot has been published yet')
       usableSnapshot(snapshots, snapshot, clock.now())
       sessions.advance(snapshot.svidGeneration, snapshot.bundleGeneration)
       context = contexts.get(snapshot)

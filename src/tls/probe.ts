@@ -11,6 +11,7 @@ import type { X509Svid } from '../spiffe/x509-svid.ts'
 import { checkTlsParameters, contextOptions, type TlsParameters } from './context-cache.ts'
 import { TLS_ERROR } from './errors.ts'
 import { probeConnection, type BackendRefusal, type NegotiatedTls } from './probe-connection.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** What `probe` needs: the target, our identity and trust, and the proxy's TLS settings. */
 export interface ProbeOptions extends TlsParameters {
@@ -126,7 +127,7 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     timeoutMs: opts.timeoutMs ?? HANDSHAKE_TIMEOUT_MS,
     settleMs: opts.settleMs ?? PROBE_SETTLE_MS
   }
-  const target = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
+  const target = formatHostPort(opts.host, opts.port)
   const first = await probeConnection(connectOpts)
   if (!first.ok) {
     const code = first.refused.code === 'ETIMEDOUT' ? TLS_ERROR.HANDSHAKE_TIMEOUT

@@ -18,6 +18,7 @@ import { addressTarget, startOpensslTarget, startSpiffeLbTarget } from './handsh
 import { benchEnvironment } from '../environment.ts'
 import type { BenchReport, HandshakeCell } from '../report-model.ts'
 import { benchError } from '../errors.ts'
+import { formatHostPort } from '../../internal/host-port.ts'
 
 export type { HandshakeBenchOptions } from './handshake-options.ts'
 
@@ -54,7 +55,7 @@ export async function runHandshakeBench (options: HandshakeBenchOptions, progres
       if (first === undefined) continue
       const started = performance.now()
       const ctx = await group.open(join(dir, `${first.keyAlgorithm}-${first.chainDepth}`))
-      progress(`${ctx.target.label} on ${ctx.target.host}:${ctx.target.port} for ${first.keyAlgorithm} ${chainName(first.chainDepth)} (keys and start: ${round(performance.now() - started)} ms)`)
+      progress(`${ctx.target.label} on ${formatHostPort(ctx.target.host, ctx.target.port)} for ${first.keyAlgorithm} ${chainName(first.chainDepth)} (keys and start: ${round(performance.now() - started)} ms)`)
       try {
         for (const cell of group.cells) {
           checkAborted(options.signal)
@@ -84,7 +85,7 @@ export async function runHandshakeBench (options: HandshakeBenchOptions, progres
       durationMs: options.durationMs,
       warmupMs: options.warmupMs,
       sliceMs: options.sliceMs,
-      target: options.target.kind === 'address' ? `${options.target.host}:${options.target.port}` : options.target.kind,
+      target: options.target.kind === 'address' ? formatHostPort(options.target.host, options.target.port) : options.target.kind,
       quick: options.quick,
       ...(skipped.length > 0 ? { skipped } : {})
     },

@@ -1,5 +1,6 @@
 import { percentiles } from '../report-model.ts'
 import type { HandshakeSample, Negotiated } from '../report-model.ts'
+import { BENCH_DRAIN_WATCHDOG_MS } from '../../defaults.ts'
 
 /** A finished handshake, as the measuring loop sees it. */
 export interface Completed {
@@ -19,8 +20,6 @@ export interface Side {
 }
 
 const MAX_ERROR_SAMPLES = 5
-/** How long the end of a slice may wait for handshakes and closes still in flight. */
-const DRAIN_WATCHDOG_MS = 15_000
 
 /** Accumulates one side's measurements over its slices. */
 export class SideRecorder {
@@ -109,7 +108,7 @@ export async function runSlice (side: Side, recorder: SideRecorder, options: Sli
   })()
   let watchdog: NodeJS.Timeout | undefined
   await Promise.race([drained, new Promise<void>((resolve) => {
-    watchdog = setTimeout(() => { side.abort?.(); resolve() }, options.durationMs + DRAIN_WATCHDOG_MS)
+    watchdog = setTimeout(() => { side.abort?.(); resolve() }, options.durationMs + BENCH_DRAIN_WATCHDOG_MS)
   })])
   clearTimeout(watchdog)
   await drained

@@ -8,6 +8,7 @@ import { contextOptions } from '../../tls/context-cache.ts'
 import type { Completed, Side } from './handshake-loop.ts'
 import type { TlsVersion } from './handshake-options.ts'
 import type { Negotiated } from '../report-model.ts'
+import { BENCH_CLOSE_TIMEOUT_MS } from '../../defaults.ts'
 
 /** What both sides of a cell share: where to connect, what to offer, whom to be. */
 export interface SideParams {
@@ -21,8 +22,6 @@ export interface SideParams {
   bundles: BundleSet
 }
 
-/** Closing gives up waiting for the peer after this long and destroys the socket. */
-const CLOSE_TIMEOUT_MS = 5000
 
 /** OpenSSL's curve names for the groups the report spells the TLS way. */
 const GROUP_NAMES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }
@@ -47,7 +46,7 @@ export function negotiatedOf (socket: TLSSocket): Negotiated {
 function closeSocket (socket: TLSSocket): Promise<void> {
   return new Promise<void>((resolve) => {
     socket.on('error', () => {}) // a reset while closing is not the handshake's concern
-    const timer = setTimeout(() => { socket.destroy() }, CLOSE_TIMEOUT_MS)
+    const timer = setTimeout(() => { socket.destroy() }, BENCH_CLOSE_TIMEOUT_MS)
     socket.once('close', () => { clearTimeout(timer); resolve() })
     socket.end()
   })

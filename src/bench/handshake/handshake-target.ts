@@ -9,7 +9,7 @@ import { spiffeLbChild, startChild } from '../child-process.ts'
 import type { BenchChild } from '../child-process.ts'
 import { openBackendStats } from '../backend-stats.ts'
 import type { StatsSnapshot } from '../backend-stats.ts'
-import { parseHostPort } from '../../internal/host-port.ts'
+import { formatHostPort, parseHostPort } from '../../internal/host-port.ts'
 
 /** A server the handshake bench connects to. */
 export interface HandshakeTarget {
@@ -35,7 +35,7 @@ export async function startSpiffeLbTarget (pki: BenchPki): Promise<HandshakeTarg
       '--bundle', `${pki.trustDomain.name}=${pki.rootFile}`)
   })
   const { host, port } = parseHostPort(child.announced?.address ?? '', 'ERR_SPIFFE_BENCH_CHILD_FAILED', 1, benchError)
-  const stats = openBackendStats(`${host}:${port}`, pki.client.chainPem, pki.client.keyPem)
+  const stats = openBackendStats(formatHostPort(host, port), pki.client.chainPem, pki.client.keyPem)
   return {
     label: 'spiffe-lb backend',
     host,
@@ -65,7 +65,7 @@ export async function startOpensslTarget (pki: BenchPki, dir: string): Promise<H
   let port = 0
   for (let attempt = 0; child === undefined; attempt++) {
     port = await freePort()
-    args[2] = `127.0.0.1:${port}`
+    args[2] = formatHostPort('127.0.0.1', port)
     try {
       child = await startChild({ name: 'openssl s_server', command: 'openssl', args, ready: /^ACCEPT/ })
     } catch (err) {

@@ -9,6 +9,7 @@
  * check the SVID rules (one URI SAN, CA:FALSE, …); spiffe-lb does both on every handshake.
  */
 import type { ProxyMode } from './proxy-options.ts'
+import { formatHostPort } from '../../internal/host-port.ts'
 
 export { PEER_NAMES } from './proxy-options.ts'
 export type { PeerName } from './proxy-options.ts'
@@ -60,7 +61,7 @@ export function nginxConfig (c: PeerConfigInput): string {
     ...(pooled ? ['    keepalive 64;'] : []),
     '  }',
     '  server {',
-    `    listen 127.0.0.1:${c.listenPort};`,
+    `    listen ${formatHostPort('127.0.0.1', c.listenPort)};`,
     '    location / {',
     '      proxy_pass https://backend;',
     '      proxy_http_version 1.1;',
@@ -101,7 +102,7 @@ export function haproxyConfig (c: PeerConfigInput): string {
     '  timeout server 30s',
     ...(pooled ? ['  http-reuse always'] : ['  option http-server-close']),
     'frontend fe',
-    `  bind 127.0.0.1:${c.listenPort}`,
+    `  bind ${formatHostPort('127.0.0.1', c.listenPort)}`,
     '  default_backend be',
     'backend be',
     `  server s1 ${c.backend} ssl verify required ca-file ${c.caFile} crt ${c.combinedFile} ` +

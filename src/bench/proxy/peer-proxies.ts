@@ -12,6 +12,7 @@ import { startChild } from '../child-process.ts'
 import type { BenchChild } from '../child-process.ts'
 import { haproxyConfig, nginxConfig } from './peer-configs.ts'
 import type { PeerConfigInput, PeerName } from './peer-configs.ts'
+import { formatHostPort } from '../../internal/host-port.ts'
 
 /** Debian installs both into sbin, which a non-root PATH often lacks. */
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin']
@@ -67,11 +68,11 @@ export async function startPeer (name: PeerName, executable: string, input: Peer
   if (name === 'nginx') {
     await writeFile(file, nginxConfig(config))
     const child = await start(`nginx (${input.mode})`, executable, ['-p', dir, '-c', file], /start worker process/)
-    return { child, address: `127.0.0.1:${listenPort}` }
+    return { child, address: formatHostPort('127.0.0.1', listenPort) }
   }
   await writeFile(file, haproxyConfig(config))
   const child = await start(`haproxy (${input.mode})`, executable, ['-W', '-db', '-f', file], /Loading success/)
-  return { child, address: `127.0.0.1:${listenPort}` }
+  return { child, address: formatHostPort('127.0.0.1', listenPort) }
 }
 
 async function defaultStart (name: string, command: string, args: string[], ready: RegExp): Promise<BenchChild> {

@@ -5,70 +5,27 @@
  * minimal undici forwarder, measured in the same run in alternating slices so noise hits both.
  */
 import { quote } from '../../internal/errors.ts'
-import { processTreeCpuMicros, processTreeMemory } from '../child-process.ts'
+import { processTreeMemory } from '../child-process.ts'
 import { benchEnvironment } from '../environment.ts'
 import { runLoad } from './proxy-load.ts'
 import type { LoadSlice } from './proxy-load.ts'
 import { resolveProxyBenchOptions } from './proxy-options.ts'
 import type { ProxyBenchOptions, ProxyMode, ProxyProtocol, ResolvedProxyBenchOptions } from './proxy-options.ts'
-import { backendCounts, sumBackendCounts } from '../backend-stats.ts'
+import { backendCounts } from '../backend-stats.ts'
 import type { StatsSnapshot } from '../backend-stats.ts'
 import { proxyTargets } from './proxy-targets.ts'
 import { createProxyWorld } from './proxy-world.ts'
 import type { Frontend, ProxyWorld } from './proxy-world.ts'
-import { percentiles, ratio } from '../report-model.ts'
-import type { BackendCounts, BenchReport, PeerRun, ProxyRun, ProxySample } from '../report-model.ts'
+import { ratio } from '../report-model.ts'
+import type { BenchReport, PeerRun, ProxyRun, ProxySample } from '../report-model.ts'
 import type { PeerName } from './peer-configs.ts'
 import { availablePeers } from './peer-proxies.ts'
+import { cpuOf, newSide, sample, type Side } from './proxy-side.ts'
 import { benchError } from '../errors.ts'
+import { BENCH_PROBE_TIMEOUT_MS } from '../../defaults.ts'
 
 type Progress = (line: string) => void
 
-/** One side of a mode while it is measured: where to send load and what was counted so far. */
-interface Side {
-  label: 'spiffe-lb' | 'undici' | PeerName
-  address: string
-  /** Process whose tree's CPU is this side's; undefined = unknown. */
-  pid: number | undefined
-  /** False when the backend behind this side is not ours. */
-  backendKnown: boolean
-  slices: LoadSlice[]
-  cpuMicros: number
-  /** CPU µs per handled request of each slice, for the spread across repeats. */
-  sliceCpu: number[]
-  backend: BackendCounts[]
-  rssKb: number
-  maxProcessRssKb: number
-}
-
-function newSide (label: Side['label'], address: string, pid: number | undefined, backendKnown: boolean): Side {
-  return { label, address, pid, backendKnown, slices: [], cpuMicros: 0, sliceCpu: [], backend: [], rssKb: 0, maxProcessRssKb: 0 }
-}
-
-function sample (side: Side): ProxySample {
-  const requests = side.slices.reduce((n, s) => n + s.requests, 0)
-  const durationMs = side.slices.reduce((n, s) => n + s.durationMs, 0)
-  const unmeasured: Array<'cpu' | 'backend'> = [...(side.pid === undefined ? ['cpu' as const] : []), ...(side.backendKnown ? [] : ['backend' as const])]
-  const backend = sumBackendCounts(side.backend)
-  // CPU is divided by the requests the proxy forwarded, as the backend counted them: when a slice
-  // stops, the requests in flight were handled (and cost CPU) but autocannon counts no answer.
-  const handled = side.backendKnown ? backend.requests : requests
-  return {
-    requests,
-    non2xx: side.slices.reduce((n, s) => n + s.non2xx, 0),
-    errors: side.slices.reduce((n, s) => n + s.errors, 0),
-    durationMs,
-    requestsPerSecond: durationMs === 0 ? 0 : requests / (durationMs / 1000),
-    latencyMs: percentiles(side.slices.flatMap((s) => s.latencies)),
-    cpuMicrosPerRequest: side.pid === undefined || handled === 0 ? 0 : side.cpuMicros / handled,
-    ...(side.pid === undefined ? {} : { cpuMicrosPerRequestBySlice: side.sliceCpu }),
-    backend,
-    ...(unmeasured.length === 0 ? {} : { unmeasured }),
-    ...(side.pid === undefined ? {} : { rssKb: side.rssKb, maxProcessRssKb: side.maxProcessRssKb })
-  }
-}
-
-const cpuOf = (side: Side): number => side.pid === undefined ? 0 : processTreeCpuMicros(side.pid)
 const url = (address: string): string => `http://${address}/`
 
 /** The frontends of one mode: the proxy (absent with `--target-proxy`), the forwarder and the peers found. */
@@ -255,12 +212,10 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
   }
 }
 
-const PROBE_TIMEOUT_MS = 15_000
-
 /** Sends one GET to `address`; returns undefined for a 2xx, else what went wrong. */
 async function probe (address: string): Promise<string | undefined> {
   try {
-    const res = await fetch(url(address), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+    const res = await fetch(url(address), { signal: AbortSignal.timeout(BENCH_PROBE_TIMEOUT_MS) })
     await res.arrayBuffer()
     return res.ok ? undefined : `status ${res.status}`
   } catch (err) {

@@ -7,6 +7,8 @@ import { writeCredentialGeneration } from '../../control/credential-writer.ts'
 import { renderTrustBundles } from '../../credentials/gce-files.ts'
 import type { BenchPki } from '../bench-pki.ts'
 import type { ProxyMode, ProxyProtocol } from './proxy-options.ts'
+import { quote } from '../../internal/errors.ts'
+import { benchError } from '../errors.ts'
 
 /** The bench PKI's trust domain is `POOL.global.NUMBER.workload.id.goog`: these match it. */
 const PROJECT = { id: 'bench-project', number: '123456789012' } as const
@@ -37,7 +39,7 @@ export async function writeBenchCredentials (dir: string, pki: BenchPki): Promis
 /** Returns the pool, namespace and managed identity ids of `spiffe://POOL.global.N.workload.id.goog/ns/NS/sa/ID`. */
 function identityParts (spiffeId: string): { pool: string, namespace: string, id: string, trustDomain: string } {
   const m = /^spiffe:\/\/(([^./]+)\.global\.\d+\.workload\.id\.goog)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(spiffeId)
-  if (m === null) throw new Error(`bench identity ${spiffeId} is not a managed workload identity`)
+  if (m === null) throw benchError('ERR_SPIFFE_BENCH_BAD_OPTION', `bench identity ${quote(spiffeId)} is not a managed workload identity`)
   return { trustDomain: m[1] ?? '', pool: m[2] ?? '', namespace: m[3] ?? '', id: m[4] ?? '' }
 }
 

@@ -8,6 +8,7 @@ import { parseHostPort } from '../../internal/host-port.ts'
 import { KEY_ALGORITHMS, parseKeyAlgorithm } from '../../pki/index.ts'
 import { badOption, parseDurationFlag } from '../flags.ts'
 import type { KeyAlgorithm } from '../../pki/index.ts'
+import { HOUR_MS } from '../../defaults.ts'
 
 /** The three ways the proxy can reach its backend (see `connectionPool`). */
 export type ProxyMode = 'fresh' | 'resumed' | 'pooled'
@@ -100,9 +101,9 @@ export function resolveProxyBenchOptions (o: ProxyBenchOptions): ResolvedProxyBe
   for (const p of protocols) if (!PROXY_PROTOCOLS.includes(p)) throw bad('--protocol', `must be a list of ${PROXY_PROTOCOLS.join(', ')}`, p)
   if (protocols.includes('h2') && !modes.includes('pooled')) throw bad('--protocol', 'h2 runs only the pooled mode: --modes must include pooled', protocols.join(','))
   const durationMs = o.durationMs ?? (quick ? 2000 : 5000)
-  if (!Number.isFinite(durationMs) || durationMs < 200 || durationMs > 3_600_000) throw bad('--duration', 'must be from 200ms to 1h', durationMs)
+  if (!Number.isFinite(durationMs) || durationMs < 200 || durationMs > HOUR_MS) throw bad('--duration', 'must be from 200ms to 1h', durationMs)
   const warmupMs = o.warmupMs ?? (quick ? 500 : 1000)
-  if (!Number.isFinite(warmupMs) || warmupMs < 0 || warmupMs > 3_600_000) throw bad('--warmup', 'must be from 0s to 1h', warmupMs)
+  if (!Number.isFinite(warmupMs) || warmupMs < 0 || warmupMs > HOUR_MS) throw bad('--warmup', 'must be from 0s to 1h', warmupMs)
   const slices = positiveInt('--slices', o.slices ?? Math.max(2, Math.round(durationMs / 1000)), 1, 1000)
   const workers = [...(o.workers ?? [1])]
   if (workers.length === 0) throw bad('--workers', 'must name at least one worker count', '')

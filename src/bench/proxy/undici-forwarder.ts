@@ -19,7 +19,7 @@ import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
-import { parseHostPort } from '../../internal/host-port.ts'
+import { formatHostPort, parseHostPort } from '../../internal/host-port.ts'
 
 /** What the forwarder does with backend connections (the `bench proxy` modes). */
 export type ForwarderMode = 'fresh' | 'resumed' | 'pooled'
@@ -56,7 +56,7 @@ export async function startUndiciForwarder (options: UndiciForwarderOptions): Pr
   const backend = parseHostPort(options.backend, 'ERR_SPIFFE_BENCH_BAD_OPTION', 1, benchError)
   const listen = parseHostPort(options.listen, 'ERR_SPIFFE_BENCH_BAD_OPTION', 0, benchError)
   const secureContext = tls.createSecureContext({ cert: options.certPem, key: options.keyPem })
-  const origin = `https://${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`
+  const origin = `https://${formatHostPort(backend.host, backend.port)}`
   const pool = new Pool(origin, {
     // The backend offers h2 too; the baseline speaks the protocol the proxy under test speaks.
     allowH2: options.h2 === true,
@@ -142,7 +142,7 @@ async function main (argv: string[]): Promise<void> {
     h2: values.h2
   })
   const host = forwarder.host.includes(':') ? `[${forwarder.host}]` : forwarder.host
-  process.stdout.write(`listening on ${host}:${forwarder.port}\n`)
+  process.stdout.write(`listening on ${formatHostPort(host, forwarder.port)}\n`)
   const stop = (): void => {
     process.off('SIGTERM', stop)
     process.off('SIGINT', stop)

@@ -17,6 +17,7 @@ import { analyseSoak, soakTargets } from './soak-analysis.ts'
 import { resolveSoakOptions } from './soak-options.ts'
 import type { SoakOptions } from './soak-options.ts'
 import { benchError } from '../errors.ts'
+import { MINUTE_MS } from '../../defaults.ts'
 
 /** One request to each mode's service, cycled by every connection. */
 const PATHS = ['/fresh/soak', '/resumed/soak', '/pooled/soak'] as const
@@ -91,7 +92,7 @@ export async function runSoakBench (options: SoakOptions, progress: (line: strin
 
 /** Resolves once `url` answered 2xx; throws `ERR_SPIFFE_BENCH_NO_RESPONSES` after 60 s of trying. */
 async function answered (url: string): Promise<void> {
-  const deadline = performance.now() + 60_000
+  const deadline = performance.now() + MINUTE_MS
   let last = ''
   while (performance.now() < deadline) {
     try {

@@ -3,6 +3,7 @@
  * sample its memory. Parsed from the command line and checked before anything starts.
  */
 import { badOption, parseDurationFlag } from '../flags.ts'
+import { DAY_MS, MINUTE_MS, SECOND_MS } from '../../defaults.ts'
 
 /** Options of {@link runSoakBench}; every field has a default. */
 export interface SoakOptions {
@@ -27,13 +28,13 @@ export function resolveSoakOptions (o: SoakOptions): ResolvedSoakOptions {
   const quick = o.quick === true
   const r: ResolvedSoakOptions = {
     durationMs: o.durationMs ?? (quick ? 30_000 : 600_000),
-    warmupMs: o.warmupMs ?? (quick ? 10_000 : 60_000),
+    warmupMs: o.warmupMs ?? (quick ? 10 * SECOND_MS : MINUTE_MS),
     rotateEveryMs: o.rotateEveryMs ?? (quick ? 5_000 : 30_000),
     sampleEveryMs: o.sampleEveryMs ?? (quick ? 1_000 : 5_000),
     connections: o.connections ?? 16,
     quick
   }
-  if (r.durationMs < 1000 || r.durationMs > 86_400_000) throw badOption('--duration', r.durationMs, 'must be from 1s to 24h')
+  if (r.durationMs < 1000 || r.durationMs > DAY_MS) throw badOption('--duration', r.durationMs, 'must be from 1s to 24h')
   if (r.warmupMs >= r.durationMs) throw badOption('--warmup', r.warmupMs, 'must be shorter than --duration')
   if (r.sampleEveryMs < 100 || r.sampleEveryMs > r.durationMs) throw badOption('--sample-every', r.sampleEveryMs, 'must be from 100ms to --duration')
   if (r.rotateEveryMs < 500) throw badOption('--rotate-every', r.rotateEveryMs, 'must be at least 500ms')

@@ -3,7 +3,7 @@ import { isSpiffeLbError } from '../../internal/errors.ts'
 import { parsePem } from '../../internal/pem.ts'
 import { colonHex, describeCrl, type CrlDetails } from '../../pki/index.ts'
 import { EXIT, type CommandOutput } from '../../process/command-output.ts'
-import { formatSpan } from '../../internal/format-span.ts'
+import { formatSpan } from '../../internal/duration.ts'
 import { isPem } from '../certificate-file.ts'
 
 // `inspect` of a CRL, PEM ("X509 CRL") or DER, as `openssl crl -text` users expect.

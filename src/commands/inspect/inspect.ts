@@ -5,7 +5,7 @@ import { colonHex, describeCertificate, type CertificateDetails } from '../../pk
 import { SpiffeId } from '../../spiffe/index.ts'
 import { readFileBytes } from '../../process/read-text-file.ts'
 import { readChain } from '../certificate-file.ts'
-import { formatSpan } from '../../internal/format-span.ts'
+import { formatSpan } from '../../internal/duration.ts'
 import { crlOf, inspectCrl } from './inspect-crl.ts'
 import type { CommandOutput } from '../../process/command-output.ts'
 import { EXIT } from '../../process/command-output.ts'

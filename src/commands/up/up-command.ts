@@ -3,6 +3,7 @@ import { logFormatOption, logLevelOption } from '../../process/log-options.ts'
 import { EXIT } from '../../process/command-output.ts'
 import { lifecycle, openCommandLog } from '../../process/command-log.ts'
 import { demoSummary, startDemo, type UpFlags } from '../../testbed/demo.ts'
+import { formatHostPort } from '../../internal/host-port.ts'
 
 /** Registers `up`. */
 export function registerUpCommand (program: Command): void {
@@ -16,7 +17,7 @@ export function registerUpCommand (program: Command): void {
     .action(async (flags: UpFlags) => {
       const logs = openCommandLog(flags, { stdout: process.stdout, stderr: process.stderr })
       const demo = await startDemo(flags, { stdout: process.stdout, stderr: process.stderr, log: logs.log })
-      lifecycle(logs.log).info({ proxy: `http://127.0.0.1:${demo.server.proxyAddress.port}`, admin: `http://127.0.0.1:${demo.server.adminAddress.port}`, config: demo.configFile }, demoSummary(demo))
+      lifecycle(logs.log).info({ proxy: `http://${formatHostPort('127.0.0.1', demo.server.proxyAddress.port)}`, admin: `http://${formatHostPort('127.0.0.1', demo.server.adminAddress.port)}`, config: demo.configFile }, demoSummary(demo))
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => { resolve() })
         process.once('SIGTERM', () => { resolve() })

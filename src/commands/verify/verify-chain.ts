@@ -9,6 +9,7 @@ import { loadBundles, loadCrls } from '../trust-inputs.ts'
 import { readChain } from '../certificate-file.ts'
 import { verdictLines } from '../verdict-lines.ts'
 import { cliError } from '../../process/errors.ts'
+import { STALE_CRL_POLICIES, oneOfText } from '../../enums.ts'
 
 /** Options of `verify`, as commander parses them. */
 export interface VerifyCommandOptions {
@@ -37,9 +38,9 @@ export async function runVerify (opts: VerifyCommandOptions, out: CommandOutput,
   const now = nowOption(opts.now, clock)
   const bundles = await loadBundles(opts.bundle, opts.trustConfig)
   const chain = readChain(await readFileBytes(opts.chain, 'certificate chain'), opts.chain)
-  const staleCrl = opts.staleCrl ?? 'closed'
-  if (staleCrl !== 'closed' && staleCrl !== 'open') {
-    throw cliError('ERR_SPIFFE_CLI_STALE_CRL', `--stale-crl must be closed or open, got ${quote(staleCrl)}`, { at: '--stale-crl' })
+  const staleCrl = STALE_CRL_POLICIES.find((p) => p === (opts.staleCrl ?? 'fail-closed'))
+  if (staleCrl === undefined) {
+    throw cliError('ERR_SPIFFE_CLI_STALE_CRL', `--stale-crl must be ${oneOfText(STALE_CRL_POLICIES)}, got ${quote(opts.staleCrl)}`, { at: '--stale-crl' })
   }
   const lists = await loadCrls(opts.crl ?? [], [...[...bundles].flatMap((b) => b.authorities), ...chain.slice(1)])
   const audit = auditX509Svid(chain, bundles, { role: opts.role, now, ...(lists.length === 0 ? {} : { revocation: { lists, staleCrl } }) })

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander'
 import { runVerify, type VerifyCommandOptions } from './verify-chain.ts'
+import { STALE_CRL_POLICIES } from '../../enums.ts'
 
 /** Registers `verify`. */
 export function registerVerifyCommand (program: Command): void {
@@ -11,7 +12,7 @@ export function registerVerifyCommand (program: Command): void {
     .option('--trust-config <file>', 'YAML/JSON: a serving config, spiffeTrustStores, trust_bundles.json or a SPIFFE bundle map (repeatable)', collect, [] as string[])
     .addOption(new Option('--role <role>', 'role of the peer that presented the chain').choices(['server', 'client']).default('server'))
     .option('--crl <file>', 'a CRL (PEM or DER) signed by a trusted CA or a presented intermediate (repeatable)', collect, [] as string[])
-    .addOption(new Option('--stale-crl <policy>', 'a CRL past its nextUpdate: closed rejects, open accepts with a warning').choices(['closed', 'open']).default('closed'))
+    .addOption(new Option('--stale-crl <policy>', 'a CRL past its nextUpdate: fail-closed rejects, fail-open accepts with a warning').choices(STALE_CRL_POLICIES).default('fail-closed'))
     .option('--now <iso>', 'verify at this time instead of now (ISO 8601)')
     .option('--json', 'print the verdict, and any error, as JSON')
     .action(async (chain: string, opts: Omit<VerifyCommandOptions, 'chain'>) => {

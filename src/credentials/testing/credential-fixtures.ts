@@ -4,6 +4,7 @@ import { BundleSet } from '../../spiffe/bundle-set.ts'
 import { SpiffeId } from '../../spiffe/spiffe-id.ts'
 import { TrustDomain } from '../../spiffe/trust-domain.ts'
 import { X509Bundle } from '../../spiffe/x509-bundle.ts'
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../defaults.ts'
 
 /**
  * Material a source delivers, in a form every source can render: the SVID chain and key as
@@ -19,7 +20,6 @@ export interface Material {
 
 export const OWN_TD = 'demo-pool.global.123456789012.workload.id.goog'
 export const IDENTITY = SpiffeId.fromString(`spiffe://${OWN_TD}/ns/lb/sa/frontend`)
-const HOUR = 3_600_000
 
 /** Everything the credential tests need, created once per process. */
 export interface Fixtures {
@@ -45,13 +45,13 @@ export async function fixtures (): Promise<Fixtures> {
 }
 
 /** Returns a fresh SVID for `uri` signed by `ca`, valid from `notBefore` for `lifetimeMs`. */
-export async function svidPem (ca: CertificateAuthority, uri: string, notBefore = Date.now() - 60_000, lifetimeMs = HOUR): Promise<{ chainPem: string, keyPem: string, serial: string }> {
+export async function svidPem (ca: CertificateAuthority, uri: string, notBefore = Date.now() - MINUTE_MS, lifetimeMs = HOUR_MS): Promise<{ chainPem: string, keyPem: string, serial: string }> {
   const issued = await issueSvidCertificate(ca, { uri, notBefore, lifetimeMs })
   return { chainPem: issued.chainPem, keyPem: issued.keyPem, serial: issued.serialHex }
 }
 
 async function build (): Promise<Fixtures> {
-  const notBefore = Date.now() - 24 * HOUR
+  const notBefore = Date.now() - DAY_MS
   const root = await createRootCa({ subject: 'CN=Test Root, O=spiffe-lb', notBefore })
   const intermediate = await createSubordinateCa(root, { subject: 'CN=Test Intermediate, O=spiffe-lb', notBefore })
   const peerRoot = await createRootCa({ subject: 'CN=Peer Root', notBefore })
@@ -62,7 +62,7 @@ async function build (): Promise<Fixtures> {
     ({ label, ...await svidPem(intermediate, id), bundles })
   const [g1, g2, g3, other] = await Promise.all([material('good 1'), material('good 2'), material('good 3'), material('other')])
   const wrongId = await svidPem(intermediate, `spiffe://${OWN_TD}/ns/lb/sa/intruder`)
-  const expired = await svidPem(intermediate, id, Date.now() - 3 * HOUR, HOUR)
+  const expired = await svidPem(intermediate, id, Date.now() - 3 * HOUR_MS, HOUR_MS)
   const withOwn = (label: string, m: { chainPem: string, keyPem: string }): Material =>
     ({ label, chainPem: m.chainPem, keyPem: m.keyPem, bundles: [own] })
   return {

@@ -8,11 +8,12 @@ import {
 import { children, readOne } from '../der.ts'
 import { TrustDomain } from '../trust-domain.ts'
 import { X509Bundle } from '../x509-bundle.ts'
+import { DAY_MS as DAY, HOUR_MS as HOUR } from '../../defaults.ts'
 
 /** The fixed "now" of the tests. */
 export const NOW = Date.UTC(2026, 0, 15, 12)
-export const HOUR = 3_600_000
-export const DAY = 24 * HOUR
+/** Time units of the fixtures (defaults.ts owns them). */
+export { DAY, HOUR }
 
 /** A trust domain with its root, an optional intermediate and its bundle. */
 export interface Domain {
