@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Http2SecureServer, Http2ServerRequest } from 'node:http2'
 import type { TLSSocket, TlsOptions } from 'node:tls'
 import type { TimerHandle } from '../internal/clock.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 import type { ClientVerdict } from '../tls/client-verifier.ts'
 import type { FrontendOptions, InboundEvent, InboundTlsOptions } from './types.ts'
 
@@ -70,7 +71,7 @@ export function installInbound (server: Http2SecureServer, options: InboundTlsOp
   const handlers = server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>
   server.removeAllListeners('secureConnection')
   server.on('secureConnection', (socket: Judged) => {
-    const client = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    const client = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0)
     const verdict = verifier.verify(socket, client)
     if (!verdict.verified && mode === 'REJECT_INVALID') {
       emit('refused', client, verdict)

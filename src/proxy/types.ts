@@ -7,11 +7,12 @@ import type { Socket } from 'node:net'
 import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChanges } from '../tls/credential-changes.ts'
-import type { ClientVerdict, ClientVerifier } from '../tls/client-verifier.ts'
+import type { CustomHeader, InboundTlsOptions } from './inbound-types.ts'
 
-import type { BackendProtocol, ClientCertVariable, ClientValidationMode, LbPolicy } from '../enums.ts'
+import type { BackendProtocol, LbPolicy } from '../enums.ts'
 
 export type { LbPolicy } from '../enums.ts'
+export type { CustomHeader, InboundEvent, InboundTlsOptions } from './inbound-types.ts'
 
 /** One backend address. */
 export interface EndpointAddress { host: string, port: number }
@@ -238,29 +239,3 @@ export interface ProxyStatus {
   /** Verified client connections open on the inbound listener (only with `frontend.inbound`). */
   inboundConnections?: number
 }
-
-/** One custom request header: lowercase name and its value template. */
-export interface CustomHeader {
-  name: string
-  parts: ReadonlyArray<{ text: string } | { variable: ClientCertVariable }>
-}
-
-/** One judged client connection, for logs and metrics. */
-export interface InboundEvent {
-  /** `accepted` (verified and allowed), `forwarded` (ALLOW mode: invalid or missing, forwarded),
-   * `not-allowed` (verified, outside allowedPeers), `refused` (closed at once), `ended` (an open
-   * connection ended by a trust change or by expiry). */
-  outcome: 'accepted' | 'forwarded' | 'not-allowed' | 'refused' | 'ended'
-  /** `address:port` of the client. */
-  client: string
-  verdict: ClientVerdict
-}
-
-/** The inbound side of the TLS frontend (`frontend.serverTlsPolicy`, see inbound-tls.ts). */
-export interface InboundTlsOptions {
-  verifier: ClientVerifier
-  mode: ClientValidationMode
-  clock: Clock
-  onEvent?: (event: InboundEvent) => void
-}
-

@@ -96,8 +96,8 @@ export function demoSummary (demo: RunningDemo): string {
     const port = demo.backends.get(b.name)?.backend.port ?? 0
     rows.push([`backend ${b.name}`, formatHostPort('127.0.0.1', port), b.spiffeId, b.name === 'untrusted' ? 'no' : b.name === 'partner' ? 'yes (additionalTrustBundles)' : 'yes (own domain)'])
   }
-  rows.push(['spiffe-lb inbound (shop)', `127.0.0.1:${demo.inbound.server.proxyAddress.port}`, demo.world.inbound.spiffeId, 'yes (additionalTrustBundles)'])
-  rows.push(['  plain app behind it', `127.0.0.1:${demo.inbound.appPort}`, '- (cleartext, loopback)', '-'])
+  rows.push(['spiffe-lb inbound (shop)', formatHostPort('127.0.0.1', demo.inbound.server.proxyAddress.port), demo.world.inbound.spiffeId, 'yes (additionalTrustBundles)'])
+  rows.push(['  plain app behind it', formatHostPort('127.0.0.1', demo.inbound.appPort), '- (cleartext, loopback)', '-'])
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
   return `demo ready (Ctrl-C to stop)

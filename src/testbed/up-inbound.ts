@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { GCE_FILES, renderTrustBundles } from '../credentials/gce-files.ts'
 import { formatHostPort } from '../internal/host-port.ts'
+import { DAY_MS, MINUTE_MS } from '../defaults.ts'
 import type { CertificateAuthority } from '../pki/ca-types.ts'
 import { issueSvidCertificate } from '../pki/svid-certificate.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
@@ -26,7 +27,7 @@ export async function writeInboundCredentials (dir: string, partner: { ca: Certi
   const credentialsDir = join(dir, 'inbound', 'credentials')
   await mkdir(credentialsDir, { recursive: true })
   const spiffeId = `spiffe://${partner.domain}/ns/shop/sa/api`
-  const issued = await issueSvidCertificate(partner.ca, { uri: spiffeId, notBefore: now - 60_000, lifetimeMs: 24 * 3600_000 })
+  const issued = await issueSvidCertificate(partner.ca, { uri: spiffeId, notBefore: now - MINUTE_MS, lifetimeMs: DAY_MS })
   await writeFile(join(credentialsDir, GCE_FILES.certificates), issued.chainPem)
   await writeFile(join(credentialsDir, GCE_FILES.privateKey), issued.keyPem, { mode: 0o600 })
   await writeFile(join(credentialsDir, GCE_FILES.caCertificates), partner.ca.rootPem)
@@ -50,7 +51,7 @@ backendServices:
       - "X-Client-Cert-Chain-Verified:{client_cert_chain_verified}"
       - "X-Client-Cert-SPIFFE:{client_cert_spiffe_id}"
       - "X-Client-Cert-Error:{client_cert_error}"
-    backends: [{ endpoints: ["127.0.0.1:${appPort}"] }]
+    backends: [{ endpoints: ["${formatHostPort('127.0.0.1', appPort)}"] }]
 frontend:
   listen: "127.0.0.1:0"
   serverTlsPolicy:
