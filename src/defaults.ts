@@ -171,6 +171,9 @@ export const CRL_RETRY_MS = 10 * SECOND
 /** How long a CRL fetch may take. */
 export const CRL_FETCH_TIMEOUT_MS = 10 * SECOND
 
+/** How often the inbound listener's certificate files (serverCertificate certFile/keyFile) are checked for a change. */
+export const INBOUND_CERT_POLL_MS = 2 * SECOND
+
 /** How long `probe` waits, after a TLS 1.3 handshake, for the backend's verdict on our certificate. */
 export const PROBE_SETTLE_MS = SECOND
 

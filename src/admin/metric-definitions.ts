@@ -81,6 +81,18 @@ export const METRICS = {
     labelNames: ['trust_domain', 'state', 'last_error'],
     merge: 'primary'
   },
+  inboundHandshakes: {
+    name: 'spiffe_lb_inbound_handshakes_total',
+    type: 'counter',
+    help: 'Client connections to the inbound mTLS listener (frontend.serverTlsPolicy) by outcome (accepted, forwarded, not-allowed, refused, ended), the rule broken (empty when accepted) and the client\'s verified trust domain (empty when not verified).',
+    labelNames: ['outcome', 'code', 'trust_domain']
+  },
+  inboundRequests: {
+    name: 'spiffe_lb_inbound_requests_total',
+    type: 'counter',
+    help: 'Requests over the inbound mTLS listener by the client\'s verified trust domain (empty when not verified) and status code sent.',
+    labelNames: ['trust_domain', 'code']
+  },
   requests: {
     name: 'spiffe_lb_requests_total',
     type: 'counter',

@@ -53,6 +53,10 @@ export interface SpiffeLbMetrics {
   observeCircuitBreaker (service: string, reason: string): void
   /** Counts a client that hit the `frontend.limits` limit `limit`. */
   observeFrontendLimit (limit: string): void
+  /** Counts a judged client connection of the inbound listener (the proxy's `ProxyMetrics`). */
+  observeInboundHandshake (outcome: string, code: string, trustDomain: string): void
+  /** Counts a request over the inbound listener by its client's verified trust domain. */
+  observeInboundRequest (trustDomain: string, code: number): void
   removeEndpoint (service: string, endpoint: string): void
   /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
   setIdentityProvider (provider: IdentityProvider): void
@@ -157,6 +161,8 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     ...instrumentOptions(METRICS.frontendLimitHits),
     registers
   })
+  const inboundHandshakes = new Counter({ ...instrumentOptions(METRICS.inboundHandshakes), registers })
+  const inboundRequests = new Counter({ ...instrumentOptions(METRICS.inboundRequests), registers })
 
   // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
   // visible share of pooled CPU: the children are bound once per label combination and kept.
@@ -198,6 +204,8 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
     observeCircuitBreaker (service, reason) { circuitBreakerTrips.inc({ service, reason }) },
     observeFrontendLimit (limit) { frontendLimitHits.inc({ limit }) },
+    observeInboundHandshake (outcome, code, trustDomain) { inboundHandshakes.inc({ outcome, code, trust_domain: trustDomain }) },
+    observeInboundRequest (trustDomain, code) { inboundRequests.inc({ trust_domain: trustDomain, code: String(code) }) },
     setIdentityProvider (provider) { identity = provider },
     setFederationProvider (provider) { federation = provider },
     text: async () => await registry.metrics()

@@ -76,3 +76,19 @@ t.test('(d) federation by bundle endpoint', async (t) => {
   t.same(pool?.bundleEndpoints.map((e) => [e.trustDomain.name, e.profile, e.maxBundleAgeMs]),
     [['partner.example', 'https_web', 86_400_000], ['other.example', 'https_spiffe', 3_600_000]])
 })
+
+t.test('(e) inbound mTLS in front of a loopback application', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-example-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'inbound-mtls.yaml')
+  await copyFile(join(examples, 'inbound-mtls.yaml'), file)
+  await mkdir(join(dir, 'certs'))
+  await writeFile(join(dir, 'certs', 'lb-pool-root.pem'), await rootPem('CN=LB Pool Root'))
+  const r = await loadConfigFile(file)
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  const p = r.config.frontend.serverTlsPolicy
+  t.equal(p?.clientValidationMode, 'REJECT_INVALID')
+  t.same(p?.allowedPeers?.map(String), ['spiffe://lb-pool.global.111111111111.workload.id.goog/ns/lb/sa/frontend'])
+  t.equal(r.config.backendServices[0]?.protocol, 'HTTP')
+  t.same(r.config.backendServices[0]?.customRequestHeaders.map((h) => h.name), ['x-client-cert-present', 'x-client-cert-chain-verified', 'x-client-cert-error', 'x-client-cert-spiffe', 'x-client-cert-hash'])
+})

@@ -4,7 +4,7 @@ import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
-import type { BackendProtocol, CredentialSourceKind, LbPolicy, StaleCrlPolicy } from '../enums.ts'
+import type { BackendProtocol, ClientCertVariable, ClientValidationMode, CredentialSourceKind, LbPolicy, StaleCrlPolicy } from '../enums.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 
 /**
@@ -22,7 +22,14 @@ export interface SpiffeLbConfig {
   workloadIdentityPools: WorkloadIdentityPoolConfig[]
   backendServices: BackendServiceConfig[]
   urlMap: UrlMapConfig
-  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
+  frontend: {
+    listen: HostPort
+    tls: { certFile: string, keyFile: string } | undefined
+    limits: FrontendLimitsConfig
+    allowTrace: boolean
+    /** Inbound mode: the frontend terminates mTLS in front of an application. */
+    serverTlsPolicy: ServerTlsPolicyConfig | undefined
+  }
   /** `allowedHosts`: lowercase dns names the admin listener answers besides ip literals and localhost. */
   admin: { listen: HostPort, allowedHosts: string[] }
   credentials: CredentialsConfig
@@ -40,6 +47,21 @@ export interface RevocationConfig {
     staleCrl: StaleCrlPolicy
   }>
 }
+
+/** `frontend.serverTlsPolicy`, resolved. */
+export interface ServerTlsPolicyConfig {
+  /** The SVID of `identity` from the credential source, or a certificate and key file (absolute). */
+  serverCertificate: { identity: SpiffeId } | { certFile: string, keyFile: string }
+  clientValidationMode: ClientValidationMode
+  /** Client IDs let in (a trust domain is `spiffe://TD/**`); undefined = any verified client. */
+  allowedPeers: SpiffeIdPattern[] | undefined
+}
+
+/** One piece of a custom header value: literal text or a `{variable}`. */
+export type HeaderPart = { text: string } | { variable: ClientCertVariable }
+
+/** One `customRequestHeaders` entry, parsed: the header name (lowercase) and its value template. */
+export interface CustomHeaderConfig { name: string, parts: HeaderPart[] }
 
 /** A CA Service pool and its root CAs, created locally on first use. */
 export interface CaPoolConfig {
@@ -152,8 +174,13 @@ export interface BackendServiceConfig {
   name: string
   /** `//compute.googleapis.com/projects/N/type/BackendService/NAME`: what attestation rules match. */
   resource: string
-  /** `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`). */
-  protocol: Exclude<BackendProtocol, 'HTTP'>
+  /**
+   * `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`); `HTTP`:
+   * cleartext HTTP/1.1 to a loopback application, only behind `frontend.serverTlsPolicy`.
+   */
+  protocol: BackendProtocol
+  /** `customRequestHeaders`: added to every forwarded request after same-named client headers are removed. */
+  customRequestHeaders: CustomHeaderConfig[]
   localityLbPolicy: LocalityLbPolicy
   timeoutMs: number
   tlsSettings: {

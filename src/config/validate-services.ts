@@ -3,7 +3,8 @@ import { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import { configError, type ConfigErrorCode } from './errors.ts'
 import { backendServiceResource, checkAttestation } from './attestation.ts'
 import { parseIdentity } from './identity.ts'
-import type { ConfigPath, IssueList } from './issues.ts'
+import { IssueList, type ConfigPath } from './issues.ts'
+import { checkCleartext, parseCustomHeaders } from './validate-inbound.ts'
 import type { RawBackendService, RawConfig } from './schema.ts'
 import type { BackendServiceConfig, ResolvedIdentity, UrlMapConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { parseHostPort, type HostPort } from '../internal/host-port.ts'
@@ -21,6 +22,8 @@ export interface ServiceContext {
    */
   written: ReadonlySet<string>
   list: IssueList
+  /** True when the frontend terminates mTLS (`serverTlsPolicy`): cleartext to loopback is allowed. */
+  inbound?: boolean
 }
 
 /** Returns the parsed `allowedPeers` patterns; records each invalid one under its path. */
@@ -72,14 +75,22 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
           `health check timeoutSec must not exceed checkIntervalSec (${hc.checkIntervalSec}), got ${quote(hc.timeoutSec)}`)
       }
     }
+    const backends = svc.backends.map((b, j) => ({
+      endpoints: b.endpoints.flatMap((e, k) => hostPortAt(e, [...at, 'backends', j, 'endpoints', k], 'ERR_SPIFFE_CONFIG_ENDPOINT', 1, list) ?? [])
+    }))
     if (svc.protocol === 'HTTP') {
-      list.add([...at, 'protocol'], 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT',
-        `protocol ${quote(svc.protocol)} is cleartext: the proxy proves its SVID and verifies the backend's only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS`)
+      const located = svc.backends.flatMap((b, j) => b.endpoints.flatMap((e, k) => {
+        const where = [...at, 'backends', j, 'endpoints', k]
+        const endpoint = hostPortAt(e, where, 'ERR_SPIFFE_CONFIG_ENDPOINT', 1, new IssueList())
+        return endpoint === undefined ? [] : [{ endpoint, at: where }]
+      }))
+      checkCleartext(located, at, ctx.inbound === true, list)
     }
     out.push({
       name: svc.name,
       resource,
-      protocol: svc.protocol === 'HTTP2' ? 'HTTP2' : 'HTTPS',
+      protocol: svc.protocol,
+      customRequestHeaders: parseCustomHeaders(svc.customRequestHeaders, [...at, 'customRequestHeaders'], list),
       localityLbPolicy: svc.localityLbPolicy,
       timeoutMs: svc.timeoutSec * 1000,
       tlsSettings: {
@@ -88,9 +99,7 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
         subjectAltNames: tls.subjectAltNames ?? [],
         authenticationConfig: tls.authenticationConfig
       },
-      backends: svc.backends.map((b, j) => ({
-        endpoints: b.endpoints.flatMap((e, k) => hostPortAt(e, [...at, 'backends', j, 'endpoints', k], 'ERR_SPIFFE_CONFIG_ENDPOINT', 1, list) ?? [])
-      })),
+      backends,
       healthCheck: hc === undefined
         ? undefined
         : { requestPath: hc.requestPath, checkIntervalMs: hc.checkIntervalSec * 1000, timeoutMs: hc.timeoutSec * 1000, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },

@@ -167,7 +167,7 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
     ['backendServices[0].healthCheck.requestPath', 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_PATH', 'request path must start with "/", got "healthz"'],
     ['backendServices[0].healthCheck.timeoutSec', 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_TIMEOUT', 'health check timeoutSec must not exceed checkIntervalSec (2), got "3"']]],
   ['cleartext protocol', edit(base, [[...BS, 'protocol'], 'HTTP']), [
-    ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT', 'protocol "HTTP" is cleartext: the proxy proves its SVID and verifies the backend\'s only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS']]],
+    ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT', 'protocol "HTTP" is cleartext: without frontend.serverTlsPolicy the proxy proves its SVID and verifies the backend\'s only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS']]],
   ['protocol and policy', edit(base, [[...BS, 'protocol'], 'GRPC'], [[...BS, 'localityLbPolicy'], 'MAGLEV']), [
     ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL', 'must be one of HTTPS, HTTP2, HTTP, got "GRPC"'],
     ['backendServices[0].localityLbPolicy', 'ERR_SPIFFE_CONFIG_LB_POLICY', 'must be one of ROUND_ROBIN, LEAST_REQUEST, RANDOM, got "MAGLEV"']]],
@@ -195,7 +195,7 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
     ['backendServices[0].timeoutsec', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "timeoutsec": did you mean "timeoutSec"?']]],
   ['unknown keys, near one and far from all', edit(base, [[...BS, 'healthCheck'], { requestPth: '/healthz' }], [['frontend', 'zzz'], 1]), [
     ['backendServices[0].healthCheck.requestPth', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "requestPth": did you mean "requestPath"?'],
-    ['frontend.zzz', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "zzz" (misspelt, or not supported here; known keys: listen, tls, allowTrace, limits)']]],
+    ['frontend.zzz', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "zzz" (misspelt, or not supported here; known keys: listen, tls, serverTlsPolicy, allowTrace, limits)']]],
   ['range', edit(base, [[...BS, 'timeoutSec'], 0]),
     [['backendServices[0].timeoutSec', 'ERR_SPIFFE_CONFIG_RANGE', 'must be at least 1, got "0"']]]
 ]

@@ -8,6 +8,7 @@ import { resolvePools } from './validate-pools.ts'
 import { defined, hostPortAt, resolveServices, resolveUrlMap } from './validate-services.ts'
 import { isHttpUrl } from './values.ts'
 import { resolveRevocation } from './validate-revocation.ts'
+import { resolveServerTlsPolicy } from './validate-inbound.ts'
 import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
 /** A dns name: dot-separated labels of letters, digits and inner hyphens (RFC 1123). */
@@ -47,7 +48,8 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
   const ctx = { project, projectNumberOk, baseDir: opts.baseDir, list }
   const caPools = resolveCaPools(raw.caPools, ctx)
   const pools = resolvePools(raw.workloadIdentityPools, caPools, ctx)
-  const backendServices = resolveServices(raw.backendServices, { project, projectNumberOk, pools, written: writtenKeys(raw), list })
+  const serverTlsPolicy = resolveServerTlsPolicy(raw.frontend, opts.baseDir, list)
+  const backendServices = resolveServices(raw.backendServices, { project, projectNumberOk, pools, written: writtenKeys(raw), list, inbound: raw.frontend.serverTlsPolicy !== undefined })
   const urlMap = resolveUrlMap(raw.urlMap, backendServices, list)
 
   // Seeds: a pool's certificates come from the CA pools of its inline certificate issuance
@@ -119,7 +121,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
       workloadIdentityPools: pools,
       backendServices,
       urlMap,
-      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits, allowTrace: raw.frontend.allowTrace },
+      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits, allowTrace: raw.frontend.allowTrace, serverTlsPolicy },
       admin: { listen: adminListen, allowedHosts },
       credentials: {
         source,

@@ -16,7 +16,7 @@ export const CLI_ERRORS = {
   ERR_SPIFFE_CLI_NO_BUNDLES: e('`verify` or `probe` was given no trust bundles', 'neither --bundle nor --trust-config given', 'give --bundle TRUST_DOMAIN=PEM_FILE or --trust-config FILE'),
   ERR_SPIFFE_CLI_TRUST_CONFIG_SHAPE: e('the --trust-config file is not a trust config form `verify` and `probe` know', 'another yaml or json document', 'give spiffeTrustStores, trust_bundles.json, inlineTrustConfig.additionalTrustBundles, a serving config, or a map of trust domain to anchors'),
   ERR_SPIFFE_CLI_TRUST_CONFIG_SYNTAX: e('the --trust-config file is neither yaml nor json', 'a syntax error or a pem file given as trust config', 'fix the syntax, or use --bundle for pem files'),
-  ERR_SPIFFE_CLI_ROLE: e('`verify --role` is not server or client', 'a misspelt role', 'use --role server or --role client'),
+  ERR_SPIFFE_CLI_ROLE: e('`verify --role` or `probe --role` is not server or client', 'a misspelt role', 'use --role server or --role client'),
   ERR_SPIFFE_CLI_NOW: e('`--now` is not an iso 8601 time', 'a date without time or zone', 'write a time like 2026-01-01T00:00:00Z'),
   ERR_SPIFFE_CLI_BAD_WORKERS: e('`serve --workers` is not a positive integer or "auto"', 'zero, a negative number or a typo', 'give a count like 2, or "auto" for one per cpu'),
   ERR_SPIFFE_CLI_CA_EXISTS: e('the ca key file already exists', '`ca create-root` run twice into one directory', 'pass --force to replace the ca, or choose another directory'),

@@ -12,6 +12,8 @@ import type { Clock, TimerHandle } from '../internal/clock.ts'
 import type { BackendService } from './backend-service.ts'
 import type { Endpoint } from './endpoint.ts'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
+import { withCustomHeaders } from './client-cert-headers.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
 import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
@@ -82,6 +84,7 @@ export class Exchange {
   #headers: string[] | undefined
   readonly #client: string | undefined
   readonly #proto: 'http' | 'https'
+  readonly #verdict: ClientVerdict | undefined
   readonly #hasBody: boolean
   readonly #tried = new Set<Endpoint>()
   #attempts = 0
@@ -95,9 +98,10 @@ export class Exchange {
 
   /**
    * `client` is the caller's address (for `X-Forwarded-For`); `path` is the normalised request
-   * target the request was routed by and is forwarded with.
+   * target the request was routed by and is forwarded with; `verdict` is the inbound listener's
+   * judgement of the client certificate, for the service's custom request headers.
    */
-  constructor (req: FrontRequest, res: FrontResponse, client: string | undefined, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string) {
+  constructor (req: FrontRequest, res: FrontResponse, client: string | undefined, service: BackendService, proto: 'http' | 'https', clock: Clock, path: string, verdict?: ClientVerdict) {
     this.#req = req
     this.#path = path
     this.#res = res
@@ -106,6 +110,7 @@ export class Exchange {
     this.#grpc = isGrpcRequest(req.headers)
     this.#client = client
     this.#proto = proto
+    this.#verdict = verdict
     const cl = req.headers['content-length']
     // An HTTP/2 request has a body unless its HEADERS frame ended the stream.
     this.#hasBody = req.httpVersionMajor === 2
@@ -229,7 +234,7 @@ export class Exchange {
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: this.#req.method ?? 'GET',
       path: this.#path,
-      headers: this.#headers ??= upstreamRequestHeaders(this.#req.rawHeaders, { clientAddress: this.#client, proto: this.#proto }),
+      headers: this.#headers ??= withCustomHeaders(upstreamRequestHeaders(this.#req.rawHeaders, { clientAddress: this.#client, proto: this.#proto }), this.#service.options.customRequestHeaders, this.#verdict),
       body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

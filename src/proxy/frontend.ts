@@ -19,6 +19,7 @@ import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { routeByPreface } from './h2c-sniff.ts'
 import { enforceResetBudget, type ResetBudget } from './h2-reset-budget.ts'
+import { installInbound, secureServerOptions, type InboundTls } from './inbound-tls.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
 
@@ -48,6 +49,8 @@ export interface Frontend {
   closeIdle (): void
   /** Cuts every connection. */
   closeAll (): void
+  /** The inbound mTLS side (`frontend.inbound`), when configured. */
+  readonly inbound: InboundTls | undefined
 }
 
 /** The `frontend.limits` keys the frontend reports hits of (HTTP/1.1's are enforced inside Node). */
@@ -102,7 +105,8 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
 
   let server: net.Server
   let h1: http.Server | undefined
-  if (options.tls === undefined) {
+  let inbound: InboundTls | undefined
+  if (options.tls === undefined && options.inbound === undefined) {
     h1 = http.createServer(h1Options(limits), handle)
     const h2 = http2.createServer(h2Options, h2Handle)
     h2.on('session', track)
@@ -118,7 +122,8 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
       })
     })
   } else {
-    const secure = http2.createSecureServer({ ...h2Options, cert: options.tls.cert, key: options.tls.key, allowHTTP1: true }, h2Handle)
+    const secure = http2.createSecureServer({ ...h2Options, ...secureServerOptions(options), allowHTTP1: true }, h2Handle)
+    if (options.inbound !== undefined) inbound = installInbound(secure, options.inbound)
     // allowHTTP1 runs Node's HTTP/1.1 connection handling, which reads its limits from the server.
     Object.assign(secure, h1Options(limits))
     secure.on('session', (session: ServerHttp2Session) => { accepting = session.socket.remoteAddress; track(session); accepting = undefined })
@@ -138,8 +143,10 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
     server.on('close', () => { inner.close() })
   }
 
+  if (inbound !== undefined) server.on('close', () => { inbound?.close() })
   return {
     server,
+    inbound,
     clientAddress (req) {
       return req.httpVersionMajor === 2 ? h2Client(req as Http2ServerRequest) : req.socket.remoteAddress
     },

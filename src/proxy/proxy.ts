@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
 import { peerIdentity } from '../tls/peer-identity.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 import type { BackendService, ServiceDeps } from './backend-service.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
 import { createFrontend, type FrontRequest, type FrontResponse } from './frontend.ts'
@@ -61,14 +62,14 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
   }
   let table = new RoutingTable(options, deps)
   const retiring = new Set<RoutingTable>()
-  const proto = options.frontend.tls === undefined ? 'http' : 'https'
+  const proto = options.frontend.tls === undefined && options.frontend.inbound === undefined ? 'http' : 'https'
   let inFlight = 0
   let closing = false
   let onDrained: (() => void) | undefined
 
   /** Runs one client request or WebSocket relay; logs and counts it when `result` settles. */
   const track = (req: FrontRequest, client: string | undefined, serviceName: string | undefined,
-    run: () => Promise<ExchangeResult>, closed: Promise<void>): void => {
+    run: () => Promise<ExchangeResult>, closed: Promise<void>, verdict?: ClientVerdict): void => {
     const started = clock.now()
     const current = table
     current.acquire()
@@ -91,11 +92,13 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         attempts: r.attempts,
         ...(r.completed === false ? { completed: false } : {}),
         client,
+        ...(verdict === undefined ? {} : { clientSpiffeId: verdict.verified ? verdict.spiffeId : null }),
         protocol,
         backendProtocol: r.backendProtocol ?? null,
         ...(r.error === undefined ? {} : { error: r.error })
       }, 'request')
       metrics?.observeRequest({ service: serviceName ?? '', endpoint, code: r.status, durationSeconds: durationMs / 1000, protocol, backendProtocol: r.backendProtocol ?? '' })
+      if (verdict !== undefined) metrics?.observeInboundRequest?.(verdict.trustDomain, r.status)
       current.release()
       inFlight--
       if (inFlight === 0) onDrained?.()
@@ -127,7 +130,9 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     const { path, refusal, name, service } = route(req)
     const client = frontend.clientAddress(req)
     const closed = new Promise<void>((resolve) => { res.once('close', resolve) })
+    const verdict = frontend.inbound?.verdictOf(req)
     track(req, client, name, async () => {
+      if (verdict !== undefined && verdict.verified && !verdict.allowed) return await answer(res, 403, `${verdict.code}: ${verdict.message}\n`)
       if (req.method === 'TRACE' && options.frontend.allowTrace !== true) {
         return await answer(res, 405, 'method TRACE is not allowed (frontend.allowTrace is off)\n', { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
       }
@@ -135,17 +140,20 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       if (service === undefined || path === undefined) {
         return await answer(res, 404, `no route for host ${quote(requestHost(req) ?? '')} path ${quote(req.url ?? '')}\n`)
       }
-      const r = await new Exchange(req, res, client, service, proto, clock, path).run()
+      const r = await new Exchange(req, res, client, service, proto, clock, path, verdict).run()
       return { ...r, routedPath: path }
-    }, closed)
+    }, closed, verdict)
   }
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const { path, refusal, name, service } = route(req)
     const closed = new Promise<void>((resolve) => { socket.once('close', resolve) })
+    const verdict = frontend.inbound?.verdictOf(req)
+    const denied = verdict !== undefined && verdict.verified && !verdict.allowed ? `${verdict.code}: ${verdict.message}` : undefined
     track(req, req.socket.remoteAddress, name, () => relayWebSocket({
-      req, socket, head, service: refusal === undefined ? service : undefined, proto, closing: () => closing, ...(path === undefined ? {} : { path }), ...(refusal === undefined ? {} : { refusal })
-    }), closed)
+      req, socket, head, service: refusal === undefined && denied === undefined ? service : undefined, proto, closing: () => closing, ...(path === undefined ? {} : { path }),
+      ...(refusal === undefined ? {} : { refusal }), ...(denied === undefined ? {} : { denied }), ...(verdict === undefined ? {} : { verdict })
+    }), closed, verdict)
   }
 
   const frontend = createFrontend(options.frontend, handle, upgrade, (limit, client) => {
@@ -210,7 +218,8 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       return {
         listening: addr !== null && typeof addr === 'object' ? { address: addr.address, port: addr.port } : undefined,
         inFlight,
-        services: table.status()
+        services: table.status(),
+        ...(frontend.inbound === undefined ? {} : { inboundConnections: frontend.inbound.openConnections() })
       }
     },
 

@@ -47,6 +47,11 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
     entry.services.push(svc)
     byIdentity.set(key, entry)
   }
+  // The inbound listener's own SVID (frontend.serverTlsPolicy.serverCertificate.identity).
+  const inbound = config.frontend.serverTlsPolicy?.serverCertificate
+  if (inbound !== undefined && 'identity' in inbound && !byIdentity.has(inbound.identity.toString())) {
+    byIdentity.set(inbound.identity.toString(), { identity: inbound.identity, services: [] })
+  }
   const out: IdentityCredentials[] = []
   try {
     for (const { identity, services } of byIdentity.values()) {

@@ -12,6 +12,7 @@ import { EXIT, type CommandOutput } from '../../process/command-output.ts'
 import { openIdentityCredentials } from '../../runtime/credentials-wiring.ts'
 import { nowOption } from '../../process/now-flag.ts'
 import { renderProbeReport } from './probe-output.ts'
+import { probeRequest, type ProbeRequestResult } from './probe-request.ts'
 import { loadBundles, loadCrls } from '../trust-inputs.ts'
 import { cliError } from '../../process/errors.ts'
 import { durationFlag } from '../../process/duration-flag.ts'
@@ -31,6 +32,10 @@ export interface ProbeCommandOptions {
   /** CRL files signed by a trusted authority (repeatable), as `verify --crl`. */
   crl?: string[]
   timeout: string
+  /** `server` (default): judge a backend; `client`: call an inbound listener as a caller, one request included. */
+  role?: string
+  /** The request path of `--role client` (default `/`). */
+  path?: string
 }
 
 /** What the proxy would present and trust for the probe, and what it enforces beyond that. */
@@ -83,6 +88,10 @@ export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, c
   if (timeoutMs <= 0) {
     throw cliError('ERR_SPIFFE_CLI_PROBE_TIMEOUT', `--timeout must be more than 0ms, got ${quote(opts.timeout)}`, { at: '--timeout' })
   }
+  const role = opts.role ?? 'server'
+  if (role !== 'server' && role !== 'client') {
+    throw cliError('ERR_SPIFFE_CLI_ROLE', `--role must be server or client, got ${quote(role)}`, { at: '--role' })
+  }
   const now = nowOption(opts.now, clock)
   if (opts.config !== undefined && opts.service === undefined) {
     throw cliError('ERR_SPIFFE_CLI_PROBE_IDENTITY', '-c CONFIG needs --service NAME: the backend service whose identity and trust to probe with', { at: '--service' })
@@ -103,11 +112,25 @@ export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, c
       now,
       timeoutMs
     })
-    out.stdout.write(opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderProbeReport(report))
+    // As a caller of an inbound listener: does it let us in? It judges our certificate only
+    // after the handshake, so one request tells (an answer, a 403, or the connection closed).
+    const request = role === 'client' && report.verdict === 'accept'
+      ? await probeRequest(target.host, target.port, presented.svid, opts.path ?? '/', timeoutMs, opts.servername)
+      : undefined
+    const full = request === undefined ? report : { ...report, request }
+    out.stdout.write(opts.json === true ? `${JSON.stringify(full, null, 2)}\n` : renderProbeReport(report) + renderRequest(request))
+    if (request !== undefined && (request.status === undefined || request.status >= 400)) return EXIT.FAILED
     if (report.verdict === 'accept') return EXIT.OK
     const code = report.failures[0]?.code
     return !report.connected && (code === TLS_ERROR.CONNECT_FAILED || code === TLS_ERROR.HANDSHAKE_TIMEOUT) ? EXIT.USAGE : EXIT.FAILED
   } finally {
     await close()
   }
+}
+
+/** Returns the text lines of `--role client`'s request ('' without one). */
+function renderRequest (r: ProbeRequestResult | undefined): string {
+  if (r === undefined) return ''
+  const answer = r.status === undefined ? `refused: ${r.error ?? 'no answer'}` : `${r.status}${r.body === undefined || r.body === '' ? '' : ` ${r.body}`}`
+  return `  request:        GET ${r.path} -> ${answer}\n  listener:       ${r.status !== undefined && r.status < 400 ? 'lets us in' : 'does not let us in'}\n`
 }
