@@ -10,7 +10,7 @@ export type {
 } from './types.ts'
 export type { HostPort } from '../internal/host-port.ts'
 export { parseDuration, formatDuration } from './values.ts'
-export { parseIdentity, poolTrustDomain, identityName } from './identity.ts'
+export { parseIdentity, parseManagedIdentity, poolTrustDomain, identityName } from './identity.ts'
 export { checkAttestation, matchesAttestationRule, findManagedIdentity, backendServiceResource } from './attestation.ts'
 export { deriveResources, derivedId } from './derived.ts'
 export type { DeriveInputs, DerivedResources, SpiffeTrustStore } from './derived.ts'

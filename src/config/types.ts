@@ -17,7 +17,8 @@ export interface SpiffeLbConfig {
   source: string
   /** Relative paths in the file were resolved against this directory. */
   baseDir: string
-  project: { id: string, number: string }
+  /** Absent only when no part of the config is in the cloud's form (a SPIFFE-ID identity, a delivering source, no pools). */
+  project: { id: string, number: string } | undefined
   caPools: CaPoolConfig[]
   workloadIdentityPools: WorkloadIdentityPoolConfig[]
   backendServices: BackendServiceConfig[]
@@ -25,6 +26,11 @@ export interface SpiffeLbConfig {
   frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
   admin: { listen: HostPort }
   credentials: CredentialsConfig
+  /**
+   * Extension: trust bundles for identities outside every workload identity pool (a SPIFFE-ID
+   * `tlsSettings.identity`), merged with what the credential source delivers.
+   */
+  trustBundles: { additionalTrustBundles: BundleSet, bundleEndpoints: BundleEndpointConfig[] }
   /** Extension: CRLs per trust domain (empty when the block is absent). */
   revocation: RevocationConfig
 }
@@ -105,13 +111,28 @@ export interface CertificateIssuanceConfig {
 /** A managed identity `spiffe://TD/ns/NS/sa/ID` and who may be issued a certificate for it. */
 export interface ManagedIdentityConfig {
   id: string
-  identity: ResolvedIdentity
+  identity: ManagedIdentityName
   /** `googleCloudResource` patterns; `*` matches one path segment or its tail. */
   attestationRules: Array<{ googleCloudResource: string }>
 }
 
+/**
+ * A `tlsSettings.identity`: a managed identity of a workload identity pool (the cloud's form), or
+ * any SPIFFE ID delivered by a credential source (`spiffe://example.org/ns/lb/sa/frontend`).
+ */
+export type ResolvedIdentity = ManagedIdentityName | SpiffeIdentityName
+
+/** Any SPIFFE ID, as written: the credential source delivers its SVID and bundles. */
+export interface SpiffeIdentityName {
+  form: 'spiffe'
+  /** As written (`spiffe://…`). */
+  name: string
+  spiffeId: SpiffeId
+}
+
 /** An identity in both forms: `//POOL.global.N.workload.id.goog/ns/NS/sa/ID` and the SPIFFE ID. */
-export interface ResolvedIdentity {
+export interface ManagedIdentityName {
+  form: 'managed'
   /** The cloud's form, as in `tlsSettings.identity`. */
   name: string
   spiffeId: SpiffeId

@@ -43,13 +43,13 @@ export function writeIssues (path: string, issues: ReadonlyArray<Parameters<type
 export function summarize (config: SpiffeLbConfig): string {
   const pools = config.workloadIdentityPools
   const identities = pools.flatMap((p) => p.namespaces.flatMap((n) => n.managedIdentities)).length
-  const extra = new Set(pools.flatMap((p) => p.additionalTrustBundles.trustDomains().map((td) => td.name)))
-  const fetched = new Set(pools.flatMap((p) => p.bundleEndpoints.map((e) => e.trustDomain.name)))
+  const extra = new Set([...pools, config.trustBundles].flatMap((p) => p.additionalTrustBundles.trustDomains().map((td) => td.name)))
+  const fetched = new Set([...pools, config.trustBundles].flatMap((p) => p.bundleEndpoints.map((e) => e.trustDomain.name)))
   const services = config.backendServices
   const withIdentity = services.filter((s) => s.tlsSettings.identity !== undefined).length
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
   return [
-    `project ${config.project.id} (${config.project.number})`,
+    config.project === undefined ? 'no project (spiffe id identities)' : `project ${config.project.id} (${config.project.number})`,
     `${plural(pools.length, 'workload identity pool')}${pools.length === 0 ? '' : ` (${pools.map((p) => p.trustDomain.name).join(', ')})`}`,
     plural(identities, 'managed identity').replace('identitys', 'identities'),
     `${plural(extra.size, 'additional trust domain')}${extra.size === 0 ? '' : ` (${[...extra].join(', ')})`}`,

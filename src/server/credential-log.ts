@@ -24,8 +24,10 @@ export function logCredentialChanges (store: CredentialStore, log: Logger): () =
       const key = `${e?.code ?? ''}\0${e?.where ?? ''}\0${e?.message ?? ''}`
       if (key === lastRejection) return
       lastRejection = key
-      log.warn({ identity, source: o.source, code: e?.code, where: e?.where, reason: e?.message },
-        'credential update rejected; the last good credentials stay')
+      // An SVID of another identity will not fix itself: say it at error, not as a passing warning.
+      const level = e?.code === 'ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY' ? 'error' : 'warn'
+      log[level]({ identity, source: o.source, code: e?.code, where: e?.where, reason: e?.message },
+        `credential update rejected: ${e?.message ?? 'unknown reason'} (${e?.code ?? 'no code'}); the last good credentials stay`)
       return
     }
     lastRejection = undefined

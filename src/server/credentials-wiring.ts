@@ -25,7 +25,7 @@ export interface IdentityCredentials {
   revocation?: RevocationFeed | undefined
   /** The local CA pool's own CRL input (issuer source), kept across reloads. */
   poolCrl?: DomainCrlInput[]
-  /** The pool's inline and bundle-endpoint trust (absent when the identity's pool is not in the config). */
+  /** The configured inline and bundle-endpoint trust (the pool's, or the top-level `trustBundles`). */
   federation?: FederatedTrust
 }
 
@@ -47,18 +47,14 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
   const out: IdentityCredentials[] = []
   try {
     for (const { identity, services } of byIdentity.values()) {
-      const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain))
-      // Made for every pool, with or without endpoints, so a reload may add the first one.
-      const federation = pool === undefined ? undefined : await FederatedTrust.open(pool.additionalTrustBundles, pool.bundleEndpoints, clock, log)
-      const store = new CredentialStore({
-        identity,
-        clock,
-        ...(pool === undefined ? {} : { additionalTrustBundles: federation?.bundles() ?? pool.additionalTrustBundles })
-      })
-      federation?.attach(store)
+      const trust = configuredTrust(config, identity)
+      // Made for every identity, with or without endpoints, so a reload may add the first one.
+      const federation = await FederatedTrust.open(trust.additionalTrustBundles, trust.bundleEndpoints, clock, log)
+      const store = new CredentialStore({ identity, clock, additionalTrustBundles: federation.bundles() })
+      federation.attach(store)
       const poolCrl: DomainCrlInput[] = []
-      const source = await createSource(config, identity, services, clock, poolCrl).catch((err: unknown) => { federation?.stop(); throw err })
-      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl, ...(federation === undefined ? {} : { federation }) }
+      const source = await createSource(config, identity, services, clock, poolCrl).catch((err: unknown) => { federation.stop(); throw err })
+      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl, federation }
       out.push(creds)
       await source.start(store)
       const inputs = revocationInputs(config, poolCrl)
@@ -73,6 +69,15 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
     throw err
   }
   return out
+}
+
+/**
+ * Returns the trust configured for `identity`: its pool's `additionalTrustBundles` and bundle
+ * endpoints, or, for a SPIFFE ID outside every pool, the top-level `trustBundles`. Either is
+ * merged with what the credential source delivers.
+ */
+export function configuredTrust (config: SpiffeLbConfig, identity: SpiffeId): SpiffeLbConfig['trustBundles'] {
+  return config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain)) ?? config.trustBundles
 }
 
 /**
@@ -148,7 +153,7 @@ async function createSource (config: SpiffeLbConfig, identity: SpiffeId, service
         ca: issuance.ca,
         // The cloud attests the backend service resource before it issues; so do we, per service.
         attest: () => {
-          for (const svc of services) checkAttestation(config, identity, backendServiceResource(config.project.number, svc.name))
+          for (const svc of services) checkAttestation(config, identity, backendServiceResource(config.project?.number ?? '', svc.name))
         },
         lifetimeMs: issuance.cic.lifetimeMs,
         rotationWindowPercentage: issuance.cic.rotationWindowPercentage,
