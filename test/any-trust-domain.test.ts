@@ -4,13 +4,15 @@
 // loudly (error record with its code, /status lastError, 502).
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { startBackendCommand } from '../src/server/backend.ts'
 import { runCaCreate } from '../src/server/ca-create.ts'
 import { runSvidIssue } from '../src/server/svid-issue.ts'
+import { TrustDomain } from '../src/spiffe/trust-domain.ts'
+import { X509Bundle } from '../src/spiffe/x509-bundle.ts'
 
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
 const example = new URL('../examples/any-trust-domain-directory.yaml', import.meta.url).pathname
@@ -29,14 +31,15 @@ const backend = await startBackendCommand({ listen: '127.0.0.1:0', cert: p('back
 t.teardown(backend.stop)
 
 /** Writes the example with the test's directory, backend and free ports, the identity `identity`; returns its path. */
-async function config (name: string, identity: string): Promise<string> {
+async function config (name: string, identity: string, trustBundles = false): Promise<string> {
   const text = (await readFile(example, 'utf8'))
-    .replace(/\ntrustBundles:[\s\S]*$/, '\n')
+    .replace(/\ntrustBundles:[\s\S]*$/, (m) => trustBundles ? m : '\n')
+    .replace('directory: creds', `directory: ${name === 'override' ? p('creds-partner') : p('creds')}`)
     .replace(`identity: ${ID}`, `identity: ${identity}`)
     .replace('["127.0.0.1:8443"]', `["127.0.0.1:${backend.backend.port}"]`)
     .replace('"127.0.0.1:8080"', '"127.0.0.1:0"')
     .replace('"127.0.0.1:9901"', '"127.0.0.1:0"')
-  t.notMatch(text, /project|workloadIdentityPools|caPools/, 'no cloud resources in the config')
+  if (/project|workloadIdentityPools|caPools/.test(text)) throw new Error('cloud resources in the config')
   const file = p(`${name}.yaml`)
   await writeFile(file, text)
   return file
@@ -83,4 +86,24 @@ t.test('an SVID that does not carry the configured id is refused loudly', async 
   const loud = records.find((r) => r.code === 'ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY')
   t.equal(loud?.level, 50, 'logged at error')
   t.match(loud?.msg, /is not the configured identity.*ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY/)
+})
+
+t.test('a trust domain from the directory and from trustBundles with other anchors: the directory wins, said once', async (t) => {
+  await runCaCreate({ out: p('partner-a'), subject: 'CN=Partner A', lifetime: '315360000s' }, { stdout: quiet, stderr: quiet })
+  await runCaCreate({ out: p('partner-b'), subject: 'CN=Partner B', lifetime: '315360000s' }, { stdout: quiet, stderr: quiet })
+  await cp(p('creds'), p('creds-partner'), { recursive: true })
+  const delivered = X509Bundle.fromPem(TrustDomain.fromString('partner.example'), await readFile(p('partner-a', 'ca.pem'), 'utf8'))
+  await writeFile(p('creds-partner', 'trust_bundles.json'), JSON.stringify({ trust_domains: { 'partner.example': delivered.toJwks() } }))
+  await mkdir(p('certs'), { recursive: true })
+  await cp(p('partner-b', 'ca.pem'), p('certs', 'partner-root.pem'))
+  const file = await config('override', ID, true)
+  t.match(await readFile(file, 'utf8'), /pemFile: certs\/partner-root\.pem/)
+  const s = await serve(t, file)
+  t.equal((await fetch(`${s.proxy}/hello`)).status, 200, 'served: nothing was refused')
+  const status = await (await fetch(`${s.admin}/status`)).json() as { trustDomains: Array<{ trustDomain: string, anchorFingerprints: string[] }> }
+  t.same(status.trustDomains.find((d) => d.trustDomain === 'partner.example')?.anchorFingerprints, delivered.fingerprints(), 'the delivered anchors are in force')
+  await fetch(`${s.proxy}/hello`)
+  const warnings = s.output().split('\n').filter((l) => l.includes('ERR_SPIFFE_CREDENTIALS_TRUST_DOMAIN_OVERRIDDEN')).map((l) => JSON.parse(l) as { level: number, msg: string })
+  t.equal(warnings.length, 1, 'warned once')
+  t.match(warnings[0], { level: 40, msg: /trust domain "partner\.example" is delivered by the credential source with other anchors/ })
 })
