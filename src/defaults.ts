@@ -151,3 +151,6 @@ export const PROBE_SETTLE_MS = SECOND
 export function flagSeconds (ms: number): string {
   return `${ms / SECOND}s`
 }
+
+/** How long `serve --check` waits for a delivering credential source's first answer before it says "not reachable". */
+export const CHECK_CREDENTIALS_TIMEOUT_MS = 3 * SECOND

@@ -38,9 +38,9 @@ const missing = kustomizeAvailable()
 if (missing !== undefined && process.env.CI === 'true') t.fail(`${missing}: the manifest test is required in CI`)
 
 interface Run { code: number, stdout: string, stderr: string }
-async function run (cmd: string, args: string[]): Promise<Run> {
+async function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return await new Promise((resolve) => {
-    execFile(cmd, args, { cwd: REPO }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: REPO, env }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
     })
   })
@@ -88,7 +88,7 @@ for (const overlay of OVERLAYS) {
       t.same(args.slice(0, 3), ['up', '--host', '0.0.0.0'])
     } else {
       t.same(args.slice(0, 3), ['serve', '-c', '/etc/spiffe-lb/config.yaml'])
-      await checkConfig(t, overlay, configMap.data['config.yaml'] ?? '')
+      await checkConfig(t, overlay, configMap.data['config.yaml'] ?? '', c.env?.find((e) => e.name === 'SPIFFE_ENDPOINT_SOCKET')?.value)
     }
     if (overlay === 'overlays/gce-files') {
       const dir = '/var/run/secrets/workload-spiffe-credentials'
@@ -107,13 +107,30 @@ for (const overlay of OVERLAYS) {
   })
 }
 
-/** `serve --check` on the rendered config: the ConfigMap must be a config `serve` accepts. */
-async function checkConfig (t: Test, overlay: string, text: string): Promise<void> {
+/**
+ * `serve --check` on the rendered config: the ConfigMap must be a config `serve` accepts. The
+ * check reads the credentials as the pod would: the node's credential directory is stood in for
+ * by one holding an SVID of the config's identity; the Workload API socket of the pod's
+ * environment is not there, which the check says without failing (the agent may come later).
+ */
+async function checkConfig (t: Test, overlay: string, text: string, socket: string | undefined): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-k8s-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const file = join(dir, 'config.yaml')
-  await writeFile(file, text)
-  const r = await run(process.execPath, ['src/cli/main.ts', 'serve', '--check', '-c', file])
+  const node = '/var/run/secrets/workload-spiffe-credentials'
+  const identity = /identity: \/\/(\S+)/.exec(text)?.[1]
+  if (text.includes(node) && identity !== undefined) {
+    const cli = async (...args: string[]): Promise<void> => {
+      const r = await run(process.execPath, ['src/cli/main.ts', ...args])
+      if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`)
+    }
+    await cli('ca', 'create-root', '--out', join(dir, 'ca'))
+    await cli('svid', 'issue', '--ca', join(dir, 'ca'), '--id', `spiffe://${identity}`, '--out', join(dir, 'creds'))
+  }
+  await writeFile(file, text.replaceAll(node, join(dir, 'creds')))
+  const env = { ...process.env, SPIFFE_ENDPOINT_SOCKET: socket ?? '' }
+  const r = await run(process.execPath, ['src/cli/main.ts', 'serve', '--check', '-c', file], env)
   t.equal(r.code, 0, `serve --check of the ${overlay} ConfigMap`, { stderr: r.stderr })
   t.match(r.stdout, /^config ok: /)
+  t.match(r.stdout, socket === undefined ? /^credentials ok: spiffe:\/\//m : /^credentials not checked: .*workload api/m, 'the credentials were read as serve reads them')
 }

@@ -35,18 +35,9 @@ export interface IdentityCredentials {
  * issuer, every service using the identity must pass attestation before anything is signed.
  */
 export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock, warn?: (message: string) => void, log?: Logger): Promise<IdentityCredentials[]> {
-  const byIdentity = new Map<string, { identity: SpiffeId, services: BackendServiceConfig[] }>()
-  for (const svc of config.backendServices) {
-    const id = svc.tlsSettings.identity
-    if (id === undefined) continue
-    const key = id.spiffeId.toString()
-    const entry = byIdentity.get(key) ?? { identity: id.spiffeId, services: [] }
-    entry.services.push(svc)
-    byIdentity.set(key, entry)
-  }
   const out: IdentityCredentials[] = []
   try {
-    for (const { identity, services } of byIdentity.values()) {
+    for (const { identity, services } of identitiesOf(config)) {
       const trust = configuredTrust(config, identity)
       // Made for every identity, with or without endpoints, so a reload may add the first one.
       const federation = await FederatedTrust.open(trust.additionalTrustBundles, trust.bundleEndpoints, clock, log)
@@ -114,6 +105,29 @@ function revocationInputs (config: SpiffeLbConfig, poolCrl: readonly DomainCrlIn
   const configured: DomainCrlInput[] = config.revocation.trustDomains.map((d) => ({ trustDomain: d.trustDomain, files: d.crlFiles, urls: d.crlUrls, staleCrl: d.staleCrl }))
   return [...configured, ...poolCrl.map((p) => ({ ...p, staleCrl: configured.find((c) => c.trustDomain === p.trustDomain)?.staleCrl ?? p.staleCrl }))]
 }
+
+/**
+ * Returns the backend-service identities of `config`, each with the services that present it
+ * (services without an identity are left out).
+ */
+export function identitiesOf (config: SpiffeLbConfig): Array<{ identity: SpiffeId, services: BackendServiceConfig[] }> {
+  const byIdentity = new Map<string, { identity: SpiffeId, services: BackendServiceConfig[] }>()
+  for (const svc of config.backendServices) {
+    const id = svc.tlsSettings.identity
+    if (id === undefined) continue
+    const key = id.spiffeId.toString()
+    const entry = byIdentity.get(key) ?? { identity: id.spiffeId, services: [] }
+    entry.services.push(svc)
+    byIdentity.set(key, entry)
+  }
+  return [...byIdentity.values()]
+}
+
+/**
+ * Returns the configured source of `identity`'s credentials, not started. Exported for
+ * `serve --check`, which reads a delivering source once the way `serve` does.
+ */
+export { createSource as createCredentialSource }
 
 // Each source is imported only when the config selects it: the Workload API source brings gRPC
 // and protobuf, the issuer the control plane's CA store and @peculiar/x509. A serving process
