@@ -14,6 +14,8 @@ export function registerProbeCommand (program: Command): void {
     .option('-c, --config <file>', 'a serving config: probe with the identity, trust and settings of --service')
     .option('--service <name>', 'the backend service of --config (required with -c)')
     .option('--servername <name>', 'SNI to send (default: the host when it is a name)')
+    .option('--path <path>', 'the path of the one GET sent after the handshake, as the proxy would', '/')
+    .option('--host <host>', 'the Host header of that GET (default: the target)')
     .option('--timeout <duration>', 'deadline of each connection, like 10s or 500ms (a bare number is milliseconds)', '10s')
     .option('--crl <file>', 'a CRL (PEM or DER) signed by a trusted authority (repeatable)', collect, [] as string[])
     .option('--now <iso>', 'judge validity at this time instead of now (ISO 8601)')
