@@ -254,6 +254,10 @@ t.test('text-level problems', async (t) => {
   }
   t.same(text('project: [\n'), ['|ERR_SPIFFE_CONFIG_SYNTAX'], 'yaml syntax')
   t.same(text('{"project": }', 'json'), ['|ERR_SPIFFE_CONFIG_SYNTAX'], 'json syntax')
+  // One unclosed quote makes the parser report a dozen errors; only the first is the user's.
+  const cascade = parseConfig('project: { id: demo-project, number: "1" }\nbackendServices:\n  - name: web\n    tlsSettings:\n      identity: "//unclosed\n    backends:\n      - endpoints: ["127.0.0.1:1"]\n  - name: x\n    backends: [ { endpoints: ["a:1"] }\nfrontend: { listen: "127.0.0.1:0"\n', { source: 't', baseDir: '/' })
+  t.same(cascade.ok ? [] : cascade.errors.map((e) => [e.code, e.message]), [['ERR_SPIFFE_CONFIG_SYNTAX', 'not valid yaml at line 5, column 28: missing closing "quote']],
+    'a syntax error alone, with its line and column')
   t.same(text('- a\n- b\n'), ['|ERR_SPIFFE_CONFIG_TYPE'], 'not a mapping')
   const dup = `workloadIdentityPools:
   - id: demo-pool
