@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,6 +69,8 @@ for (const overlay of OVERLAYS) {
     const pod = deployment.spec.template.spec
     const c = pod.containers[0] as Container
     t.match(pod, { securityContext: { runAsNonRoot: true, runAsUser: 65532 } })
+    // kustomize's images: entry names a registry: a bare `spiffe-lb` is pullable by no cluster.
+    t.match(c.image, /^[a-z0-9.-]+\.[a-z]+(:\d+)?\/[a-z0-9./-]*spiffe-lb:\d+\.\d+\.\d+$/, `the image comes from a registry: ${String(c.image)}`)
     t.match(c, {
       securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
       readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
@@ -134,3 +136,10 @@ async function checkConfig (t: Test, overlay: string, text: string, socket: stri
   t.match(r.stdout, /^config ok: /)
   t.match(r.stdout, socket === undefined ? /^credentials ok: spiffe:\/\//m : /^credentials not checked: .*workload api/m, 'the credentials were read as serve reads them')
 }
+
+t.test('the README says to push the image and where the kustomize images: entry is', async (t) => {
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8')
+  t.match(readme, /push it to a registry your\s+nodes can reach, then name it in `deploy\/kubernetes\/base\/kustomization\.yaml`/)
+  t.match(await readFile(join(REPO, 'deploy/kubernetes/base/kustomization.yaml'), 'utf8'), /images:\n {2}- name: spiffe-lb\n {4}newName: \S+\n {4}newTag: /)
+  t.notMatch(readme, /once that source is built in/, 'the Workload API source is built in')
+})
