@@ -93,7 +93,7 @@ async function probe (port: number, ...extra: string[]): Promise<{ code: number,
   return { code, stdout }
 }
 
-interface Report { verdict: string, failures: Array<{ code: string, message: string }>, http?: { status: number }, refusedUs?: unknown, connectionError?: { stage: string, code?: string } }
+interface Report { clientCertificateRequest?: { requested: boolean, caNames: string[] }, verdict: string, failures: Array<{ code: string, message: string }>, http?: { status: number }, refusedUs?: unknown, connectionError?: { stage: string, code?: string } }
 
 t.test('probe: nginx that does not trust the proxy is a reject with its own code; one that does is an accept with its status', async (t) => {
   const refusing = await startNginx(t, 'refusing', f('other-td.pem'))
@@ -106,6 +106,7 @@ t.test('probe: nginx that does not trust the proxy is a reject with its own code
   t.same(report.failures.map((x) => x.code), ['ERR_SPIFFE_TLS_SVID_REFUSED_AFTER_HANDSHAKE'])
   t.match(report.failures[0]?.message, /refused our svid after the handshake: it answered the request with 400 "400 The SSL certificate error"/)
   t.equal(report.http?.status, 400)
+  t.same(report.clientCertificateRequest, { requested: true, caNames: ['CN=other.test root, O=spiffe-lb test'] }, 'nginx asked for a client certificate of the other CA')
   const text = await probe(refusing)
   t.match(text.stdout, /http answer: +400 Bad Request/)
   t.match(text.stdout, /ERR_SPIFFE_TLS_SVID_REFUSED_AFTER_HANDSHAKE/)
@@ -114,6 +115,7 @@ t.test('probe: nginx that does not trust the proxy is a reject with its own code
   t.equal(good.code, 0, good.stdout)
   const ok = JSON.parse(good.stdout) as Report
   t.same([ok.verdict, ok.http?.status, ok.failures], ['accept', 200, []])
+  t.same(ok.clientCertificateRequest, { requested: true, caNames: ['CN=example.org root, O=spiffe-lb test'] }, 'and this one of the proxy\'s CA')
 })
 
 t.test('probe --json: a refused tcp connection is a connection error, not a refusal of our svid', async (t) => {

@@ -13,7 +13,7 @@ if (Number(found.split('.')[0]) !== REQUIRED_NODE_MAJOR) {
   const { pinnedNode, runUnder } = await import('../internal/pinned-node.ts')
   const pinned = pinnedNode(import.meta.url, REQUIRED_NODE_MAJOR)
   if (pinned !== undefined) {
-    process.exitCode = await runUnder(pinned, process.argv.slice(1))
+    process.exitCode = await runUnder(pinned, process.argv.slice(1), (message) => { process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: ${message}\n`) })
   } else {
     process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js ${REQUIRED_NODE_MAJOR}, found ${JSON.stringify(found)} (${process.execPath}), ` +
       `and no node@${REQUIRED_NODE_MAJOR} package beside it: run it with Node.js ${REQUIRED_NODE_MAJOR} (npx -y -p node@${REQUIRED_NODE_MAJOR} -- spiffe-lb …), or npm ci in the project first\n`)

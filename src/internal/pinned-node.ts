@@ -21,16 +21,16 @@ export function pinnedNode (from: string, major: number): string | undefined {
 /**
  * Runs `node args…` under `bin` with this process's stdio and environment, passing on the
  * signals a supervisor sends (SIGTERM drains, SIGHUP reloads); returns the child's exit code
- * (128 + signal number when a signal ended it).
+ * (128 + signal number when a signal ended it; 2 after `onError` when it could not start).
  */
-export async function runUnder (bin: string, args: readonly string[]): Promise<number> {
+export async function runUnder (bin: string, args: readonly string[], onError: (message: string) => void): Promise<number> {
   const child = spawn(bin, [...process.execArgv, ...args], { stdio: 'inherit' })
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP']
   const forward = (sig: NodeJS.Signals): void => { child.kill(sig) }
   for (const sig of signals) process.on(sig, forward)
   return await new Promise((resolve) => {
     child.once('error', (err) => {
-      process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: cannot start ${bin}: ${err.message}\n`)
+      onError(`cannot start ${bin}: ${err.message}`)
       resolve(2)
     })
     child.once('exit', (code, signal) => {

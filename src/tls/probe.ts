@@ -11,6 +11,7 @@ import type { X509Svid } from '../spiffe/x509-svid.ts'
 import { checkTlsParameters, contextOptions, type TlsParameters } from './context-cache.ts'
 import { TLS_ERROR } from './errors.ts'
 import { probeConnection, type BackendRefusal, type NegotiatedTls } from './probe-connection.ts'
+import type { CertificateRequestSeen } from './certificate-request.ts'
 
 /** What `probe` needs: the target, our identity and trust, and the proxy's TLS settings. */
 export interface ProbeOptions extends TlsParameters {
@@ -74,6 +75,8 @@ export interface ProbeReport {
   refusedUs: BackendRefusal | undefined
   /** Set when no TLS handshake completed for another reason than an alert: refused or timed-out connection, reset. */
   connectionError: { stage: 'connect' | 'handshake', code: string | undefined, message: string } | undefined
+  /** Whether the backend asked for a client certificate, and from which CAs; undefined when its handshake could not be read. */
+  clientCertificateRequest: CertificateRequestSeen | undefined
   /** The backend's answer to the probe's request (`request`): status and reason phrase; undefined when none was sent or none came. */
   http: { status: number, reason: string } | undefined
 }
@@ -136,7 +139,7 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     settleMs: opts.settleMs ?? PROBE_SETTLE_MS
   }
   const target = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
-  const first = await probeConnection({ ...connectOpts, ...(opts.request === undefined ? {} : { request: opts.request }) })
+  const first = await probeConnection({ ...connectOpts, watchCertificateRequest: true, ...(opts.request === undefined ? {} : { request: opts.request }) })
   if (!first.ok) {
     const code = first.refused.code === 'ETIMEDOUT' ? TLS_ERROR.HANDSHAKE_TIMEOUT
       : first.stage === 'connect' ? TLS_ERROR.CONNECT_FAILED
@@ -145,7 +148,7 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     const refusedUs = code === TLS_ERROR.REFUSED_BY_PEER ? first.refused : undefined
     return {
       target, connected: false, tcpMs: first.tcpMs, handshakeMs: undefined, tls: undefined, chain: [], spiffeId: undefined,
-      trustDomain: undefined, bundle: undefined, verdict: 'reject', resumption: undefined, refusedUs, http: undefined,
+      trustDomain: undefined, bundle: undefined, verdict: 'reject', resumption: undefined, refusedUs, http: undefined, clientCertificateRequest: undefined,
       connectionError: refusedUs === undefined ? { stage: first.stage, code: first.refused.code, message: first.refused.message } : undefined,
       failures: [{ code, message: `${what}: ${first.refused.message}` }]
     }
@@ -197,6 +200,7 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     resumption,
     refusedUs: http === undefined ? first.refused : undefined,
     connectionError: undefined,
+    clientCertificateRequest: first.certificateRequest,
     http
   }
 }
