@@ -1,12 +1,17 @@
 /**
  * Every numeric default of spiffe-lb, in one place (docs/architecture.md#formats-and-defaults).
  * A leaf: it imports nothing, and every layer may import it. Durations are milliseconds; a CLI
- * flag shows one with {@link flagSeconds}. Config-file defaults the cloud documents (seed
+ * flag shows one with `formatDuration` (internal/duration.ts). Config-file defaults the cloud documents (seed
  * values such as `timeoutSec: 30`) stay in config/schema.ts next to the field they belong to.
  */
 
-const SECOND = 1000
-const DAY = 86_400 * SECOND
+/** Milliseconds in a second, a minute, an hour and a day: the one place they are spelt. */
+export const SECOND_MS = 1000
+export const MINUTE_MS = 60 * SECOND_MS
+export const HOUR_MS = 60 * MINUTE_MS
+export const DAY_MS = 24 * HOUR_MS
+const SECOND = SECOND_MS
+const DAY = DAY_MS
 
 /** How long a stop (SIGTERM, `close()`) waits for in-flight requests before cutting them. */
 export const DRAIN_TIMEOUT_MS = 10 * SECOND
@@ -44,6 +49,11 @@ export const SESSION_REFRESH_MS = 60 * SECOND
 export const PEER_CHAIN_MEMORY_SIZE = 1024
 /** Idle keep-alive connection to a backend. */
 export const BACKEND_KEEP_ALIVE_TIMEOUT_MS = 4 * SECOND
+/**
+ * After the proxy sent a WebSocket client its own Close frame (trust in the backend withdrawn),
+ * how long the client has to close its side before the connection is cut.
+ */
+export const WEBSOCKET_CLOSE_GRACE_MS = 1 * SECOND
 /** Concurrent streams on one HTTP/2 backend connection (`connectionPool.maxConcurrentStreams`). */
 export const BACKEND_MAX_CONCURRENT_STREAMS = 100
 /** Waiting for a one-shot backend's response headers, and between body chunks. */
@@ -70,6 +80,8 @@ export const FRONTEND_KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND
 export const FRONTEND_MAX_HEADER_SIZE = 16_384
 /** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
 export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
+/** How long a client connection is kept after the answer to a refused upgrade, for the client to close first. */
+export const UPGRADE_REFUSED_LINGER_MS = 2 * SECOND
 
 /** The largest credential file read (a chain, key or bundle map is a few KiB). */
 export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024
@@ -90,6 +102,8 @@ export const BACKOFF_MAX_MS = 300 * SECOND
 export const WORKLOAD_API_RETRY_MAX_MS = 30 * SECOND
 /** How long `backend --workload-api` waits for the first message to learn its identity. */
 export const WORKLOAD_API_FIRST_MESSAGE_TIMEOUT_MS = 30 * SECOND
+/** Mode of the Workload API server's Unix socket: only its own user may connect (and get the key). */
+export const WORKLOAD_API_SOCKET_MODE = 0o600
 /** Back-off of a restarting worker and of a failing directory read: first and longest wait. */
 export const RESTART_BACKOFF_INITIAL_MS = 500
 export const RESTART_BACKOFF_MAX_MS = 30 * SECOND
@@ -131,26 +145,59 @@ export const WORKER_STABLE_MS = 10 * SECOND
 
 /** Grace period of a test backend's stop before connections are cut. */
 export const ECHO_BACKEND_GRACE_MS = 5 * SECOND
+/** Period of the test backend's long-lived streams (`/ticks`, gRPC `Ticks`). */
+export const ECHO_TICK_MS = 100
 
 /** How long a CRL published by `ca revoke` stays fresh (its nextUpdate). */
 export const CRL_VALIDITY_MS = DAY
 
 /** Longest wait between two fetches of a CRL url (sooner when its nextUpdate is near). */
-export const CRL_REFRESH_MAX_MS = 5 * 60_000
+export const CRL_REFRESH_MAX_MS = 5 * MINUTE_MS
 
 /** Wait before fetching a CRL url again after a failed fetch (the last good CRL stays). */
-export const CRL_RETRY_MS = 10_000
+export const CRL_RETRY_MS = 10 * SECOND
 
 /** How long a CRL fetch may take. */
-export const CRL_FETCH_TIMEOUT_MS = 10_000
+export const CRL_FETCH_TIMEOUT_MS = 10 * SECOND
 
 /** How long `probe` waits, after a TLS 1.3 handshake, for the backend's verdict on our certificate. */
 export const PROBE_SETTLE_MS = SECOND
 
-/** Returns a default duration as a CLI flag value in the cloud's form: 10000 → `"10s"`. */
-export function flagSeconds (ms: number): string {
-  return `${ms / SECOND}s`
-}
+/** Quiet time after a change of the `serve` config file before it is read (editors write in several steps). */
+export const CONFIG_DEBOUNCE_MS = 200
+/** The `directory` source's wait before reading again after a read raced the agent's swap. */
+export const DIRECTORY_REREAD_DELAY_MS = 50
+/** Backend verdicts each connector keeps for repeated leaves (`tls/verified-peers.ts`). */
+export const VERIFIED_PEERS_SIZE = 256
+/** Backend endpoints whose last handshake `/debug/peers` remembers. */
+export const PEER_LOG_SIZE = 1024
+/** Random spread of the issuer's rotation point, as a fraction of the SVID's lifetime. */
+export const ROTATION_JITTER_FRACTION = 0.02
+/** Growth of each retry wait over the previous one, and its random spread (a fraction). */
+export const BACKOFF_FACTOR = 2
+export const BACKOFF_JITTER = 0.2
+/** Passive ejection without an `outlierDetection` block: every endpoint may be ejected (at least one stays tried). */
+export const PASSIVE_MAX_EJECTION_PERCENT = 100
+/** RSA key size when a key of the same kind as an RSA leaf is generated and its size is unknown. */
+export const RSA_MODULUS_BITS = 2048
+
+/** `metadata` source: shortest wait between polls driven by an SVID's validity, so a nearly expired one is not hammered. */
+export const METADATA_MIN_POLL_MS = 1 * SECOND
+/** The buffered log destination: bytes gathered before a write; a line is never held longer than the interval. */
+export const LOG_MIN_WRITE_BYTES = 4096
+export const LOG_FLUSH_INTERVAL_MS = 1 * SECOND
+
+/** Benchmarks: how long a spiffe-lb or peer child may take to announce it is ready, and to stop. */
+export const BENCH_CHILD_START_TIMEOUT_MS = 30 * SECOND
+export const BENCH_CHILD_STOP_GRACE_MS = 5 * SECOND
+/** Benchmarks: a backend's counters are settled when two reads this far apart agree (at most the second). */
+export const BENCH_SETTLE_POLL_MS = 25
+export const BENCH_SETTLE_MAX_MS = 2 * SECOND
+/** `bench handshake`: closing gives up waiting for the peer after this long; the end of a slice waits this long for handshakes in flight. */
+export const BENCH_CLOSE_TIMEOUT_MS = 5 * SECOND
+export const BENCH_DRAIN_WATCHDOG_MS = 15 * SECOND
+/** `bench proxy`: one GET checking that a frontend answers before it is measured. */
+export const BENCH_PROBE_TIMEOUT_MS = 15 * SECOND
 
 /** How long `serve --check` waits for a delivering credential source's first answer before it says "not reachable". */
 export const CHECK_CREDENTIALS_TIMEOUT_MS = 3 * SECOND

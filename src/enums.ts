@@ -35,3 +35,12 @@ export type BundleEndpointProfile = typeof BUNDLE_ENDPOINT_PROFILES[number]
 export function oneOfText (values: readonly string[]): string {
   return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1) ?? ''}`
 }
+
+/**
+ * What a CRL past its nextUpdate means for the backends of its trust domain
+ * (`revocation.trustDomains[].staleCrl`, `verify --stale-crl`): `fail-closed` rejects them,
+ * `fail-open` admits them with a warning.
+ */
+export const STALE_CRL_POLICIES = ['fail-closed', 'fail-open'] as const
+/** One of {@link STALE_CRL_POLICIES}. */
+export type StaleCrlPolicy = typeof STALE_CRL_POLICIES[number]

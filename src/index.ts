@@ -27,9 +27,9 @@ export type {
   WorkloadApiSourceOptions, WorkloadApiConnection, WorkloadApiEndpoint
 } from './credentials/index.ts'
 
-export { createBackendConnector, peerIdentity, verifiedPeer, TLS_ERROR, TlsPeerRejectedError } from './tls/index.ts'
+export { createBackendConnector, peerIdentity, verifiedPeer, TLS_ERROR, TlsPeerRejectedError, TlsTrustWithdrawnError } from './tls/index.ts'
 export type {
-  BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent, VerifiedPeer, TlsErrorCode
+  BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent, TrustWithdrawnEvent, VerifiedPeer, TlsErrorCode
 } from './tls/index.ts'
 
 export { createProxy, plainConnector, compileUrlMap, normalizeHost, createBalancer, LB_POLICIES } from './proxy/index.ts'

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBenchPki } from '../src/bench/bench-pki.ts'
 import { cliArgs, startChild } from '../src/bench/child-process.ts'
-import { runHandshakeBench } from '../src/bench/handshake-bench.ts'
-import { parseHandshakeFlags } from '../src/bench/handshake-options.ts'
-import type { HandshakeSample } from '../src/bench/report.ts'
+import { runHandshakeBench } from '../src/bench/handshake/handshake-bench.ts'
+import { parseHandshakeFlags } from '../src/bench/handshake/handshake-options.ts'
+import type { HandshakeSample } from '../src/bench/report-model.ts'
 import { runCli } from '../src/cli/program.ts'
 
 //: a tiny matrix end to end (one cell in both modes, 300 ms slices) through the

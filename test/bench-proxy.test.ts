@@ -6,9 +6,9 @@ import { execFile } from 'node:child_process'
 import { readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { promisify } from 'node:util'
-import { runProxyBench } from '../src/bench/proxy-bench.ts'
-import type { ProxySample } from '../src/bench/report.ts'
-import { availablePeers } from '../src/bench/peer-proxies.ts'
+import { runProxyBench } from '../src/bench/proxy/proxy-bench.ts'
+import type { ProxySample } from '../src/bench/report-model.ts'
+import { availablePeers } from '../src/bench/proxy/peer-proxies.ts'
 
 const CONNECTIONS = 4
 const SLICES = 2

@@ -5,8 +5,8 @@ import t from 'tap'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runSoakBench } from '../src/bench/soak-bench.ts'
-import { writeReport } from '../src/bench/write-report.ts'
+import { runSoakBench } from '../src/bench/soak/soak-bench.ts'
+import { writeReport } from '../src/bench/report/write-report.ts'
 
 t.test('a short soak rotates the SVID under mixed load and samples memory', async (t) => {
   const report = await runSoakBench({ durationMs: 4000, warmupMs: 1000, rotateEveryMs: 1000, sampleEveryMs: 500, connections: 4 })

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { stringify } from 'yaml'
-import { baseDoc, edit, rootPem } from '../src/config/testing/fixtures.ts'
+import { baseDoc, edit, rootPem } from '../src/config/testing/config-fixtures.ts'
 import { makeDomain, makeSvid, tempDir, writeCredentials } from './tls-fixtures.ts'
 
 const run = promisify(execFile)

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createDemoWorld, demoConfigYaml } from '../src/server/up-world.ts'
+import { createDemoWorld, demoConfigYaml } from '../src/testbed/up-world.ts'
 
 // One duration syntax (internal/duration.ts) for every flag and every config duration, driven
 // through the CLI as a user types it.

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { buildProgram } from '../src/cli/program.ts'
-import { commandPath } from '../src/cli/help-examples.ts'
+import { commandPath } from '../src/commands/help-examples.ts'
 
 // The operator's first contact: --help of every command (examples, required options, one
 // placeholder style), usage errors as one line, bare `spiffe-lb`, and the README's command table

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
-import { baseDoc, edit, rootPem } from '../src/config/testing/fixtures.ts'
+import { baseDoc, edit, rootPem } from '../src/config/testing/config-fixtures.ts'
 import { makeDomain, makeSvid, tempDir, writeCredentials } from './tls-fixtures.ts'
 
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname

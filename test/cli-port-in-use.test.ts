@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDemoWorld, demoConfigYaml } from '../src/server/up-world.ts'
+import { createDemoWorld, demoConfigYaml } from '../src/testbed/up-world.ts'
 
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
 

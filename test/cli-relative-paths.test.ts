@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { rootPem } from '../src/config/testing/fixtures.ts'
+import { rootPem } from '../src/config/testing/config-fixtures.ts'
 
 // Where relative paths resolve: a file argument against the directory the user typed the command
 // in (also through `npm run cli`, which npm runs in the package's directory), a path inside a

@@ -9,10 +9,10 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { isSpiffeLbError } from '../src/internal/errors.ts'
-import { runCaCreate } from '../src/server/ca-create.ts'
-import { runCaRevoke } from '../src/server/ca-revoke.ts'
-import { runSvidIssue } from '../src/server/svid-issue.ts'
-import { runVerify, type VerifyCommandOptions } from '../src/server/verify-chain.ts'
+import { runCaCreate } from '../src/commands/ca/ca-create.ts'
+import { runCaRevoke } from '../src/commands/ca/ca-revoke.ts'
+import { runSvidIssue } from '../src/commands/svid/svid-issue.ts'
+import { runVerify, type VerifyCommandOptions } from '../src/commands/verify/verify-chain.ts'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-crl-'))
@@ -68,7 +68,7 @@ t.test('a stale CRL fails closed by default, open when asked (with a warning)', 
   const closed = await verify({ chain: p('kept', 'certificates.pem'), crl: [p('root', 'crl.pem')], now: later })
   t.equal(closed.code, 1)
   t.match(closed.stdout, /^reject: crl of "CN=Test Root, O=Test" .* is stale: its nextUpdate .* has passed .*fail closed \(ERR_SPIFFE_VERIFY_CRL_STALE\)\n$/)
-  const open = await verify({ chain: p('kept', 'certificates.pem'), crl: [p('root', 'crl.pem')], now: later, staleCrl: 'open' })
+  const open = await verify({ chain: p('kept', 'certificates.pem'), crl: [p('root', 'crl.pem')], now: later, staleCrl: 'fail-open' })
   t.equal(open.code, 0)
   t.match(open.stderr, /^warning: crl of .* is stale.*fail open\n$/)
 })

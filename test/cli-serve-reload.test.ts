@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDemoWorld, demoConfigYaml } from '../src/server/up-world.ts'
+import { createDemoWorld, demoConfigYaml } from '../src/testbed/up-world.ts'
 
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
 

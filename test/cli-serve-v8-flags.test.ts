@@ -5,8 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DATA_PLANE_V8_FLAGS } from '../src/defaults.ts'
-import { isReadyMessage } from '../src/server/ready-message.ts'
-import { createDemoWorld, demoConfigYaml } from '../src/server/up-world.ts'
+import { isReadyMessage } from '../src/process/ready-message.ts'
+import { createDemoWorld, demoConfigYaml } from '../src/testbed/up-world.ts'
 
 // `serve` starts over (same pid) with the V8 heap flags of the data plane, unless the operator
 // set them or a parent holds it by IPC; `--workers` passes them to every worker.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startDemoBackends } from './demo-backends.ts'
-import { createDemoWorld, demoConfigYaml, DEMO } from '../src/server/up-world.ts'
+import { createDemoWorld, demoConfigYaml, DEMO } from '../src/testbed/up-world.ts'
 
 const run = promisify(execFile)
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { startBackendCommand, type RunningBackend } from '../src/server/backend.ts'
-import { createDemoWorld, type DemoWorld } from '../src/server/up-world.ts'
+import { startBackendCommand, type RunningBackend } from '../src/testbed/backend-starter.ts'
+import { createDemoWorld, type DemoWorld } from '../src/testbed/up-world.ts'
 
 const quiet = new Writable({ write (_c, _e, done) { done() } })
 

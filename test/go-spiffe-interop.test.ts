@@ -9,9 +9,9 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { runCaCreate } from '../src/server/ca-create.ts'
-import { runSvidIssue } from '../src/server/svid-issue.ts'
-import { startWorkloadApiCommand } from '../src/server/workload-api.ts'
+import { runCaCreate } from '../src/commands/ca/ca-create.ts'
+import { runSvidIssue } from '../src/commands/svid/svid-issue.ts'
+import { startWorkloadApiCommand } from '../src/testbed/workload-api-runner.ts'
 import { buildGoModule, goModulesUnavailable } from './go-build.ts'
 
 const missing = await goModulesUnavailable()

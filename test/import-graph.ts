@@ -41,6 +41,27 @@ export function layerOf (rel: string): string {
   return rel.includes('/') ? rel.split('/')[0] ?? '' : rel.replace(/\.ts$/, '')
 }
 
+/**
+ * Returns the folder of a path relative to `src/`, the node of the folder-level graph: its
+ * directory (`commands/ca`, `bench/proxy`, `runtime`), with a `testing/` fixture folder counted
+ * as its parent; a root file is its own folder (`defaults`).
+ */
+export function folderOf (rel: string): string {
+  const parts = rel.split('/').slice(0, -1).filter((p) => p !== 'testing')
+  return parts.length === 0 ? rel.replace(/\.ts$/, '') : parts.join('/')
+}
+
+/**
+ * Returns a message per import from one subfolder of `parent` into another (`commands/probe`
+ * importing `commands/verify`): such subfolders are independent, and what two of them share
+ * lives in `parent` itself.
+ */
+export function siblingImports (edges: readonly Use[], parent: string): string[] {
+  const sub = (folder: string): string | undefined => folder.startsWith(`${parent}/`) ? folder : undefined
+  return edges.filter((e) => sub(e.from) !== undefined && sub(e.to) !== undefined && e.from !== e.to)
+    .map((e) => `${e.file} imports ${e.to} (${e.from} and ${e.to} are sibling folders of ${parent}/)`)
+}
+
 /** Returns the package name of a bare specifier: `node:` for built-ins, `@scope/name` or `name`. */
 export function packageOf (spec: string): string {
   if (spec.startsWith('node:')) return 'node:'

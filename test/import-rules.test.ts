@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
-  edgeViolations, findCycles, findImports, layerOf, packageOf, packageViolations, parseRuleTable, unusedAllowances,
+  edgeViolations, findCycles, findImports, folderOf, layerOf, siblingImports, packageOf, packageViolations, parseRuleTable, unusedAllowances,
   type LayerRule, type Use
 } from './import-graph.ts'
 
@@ -29,6 +29,8 @@ const rules = parseRuleTable(readFileSync(join(root, 'docs/architecture.md'), 'u
 const edges: Use[] = []
 const packages: Use[] = []
 const graph = new Map<string, string[]>()
+const folders = new Map<string, Set<string>>()
+const folderEdges: Use[] = []
 const commandImports: string[] = []
 for (const file of files(src)) {
   const rel = relative(src, file)
@@ -37,14 +39,21 @@ for (const file of files(src)) {
     if (spec.startsWith('.')) {
       const target = relative(src, resolve(dirname(file), spec))
       targets.push(target)
-      if (/^cli\/.*-command\.ts$/.test(target) && rel !== 'cli/commands.ts') commandImports.push(`${rel} imports ${target}`)
+      if (/^commands\/[^/]+\/[^/]+-command\.ts$/.test(target) && rel !== 'cli/command-registry.ts') commandImports.push(`${rel} imports ${target}`)
       if (!isTestSupport(rel) && layerOf(target) !== layerOf(rel)) edges.push({ from: layerOf(rel), to: layerOf(target), file: rel })
+      if (!isTestSupport(rel) && folderOf(target) !== folderOf(rel)) {
+        folderEdges.push({ from: folderOf(rel), to: folderOf(target), file: rel })
+        const out = folders.get(folderOf(rel)) ?? new Set<string>()
+        folders.set(folderOf(rel), out.add(folderOf(target)))
+      }
     } else if (!isTestSupport(rel)) {
       packages.push({ from: layerOf(rel), to: packageOf(spec), file: rel })
     }
   }
   graph.set(rel, targets)
+  if (!folders.has(folderOf(rel))) folders.set(folderOf(rel), new Set())
 }
+const folderGraph = new Map([...folders].map(([f, to]) => [f, [...to]]))
 
 t.test('the code follows docs/architecture.md#import-rules', async (t) => {
   t.ok(rules.size >= 10, 'the table was found and parsed')
@@ -52,7 +61,9 @@ t.test('the code follows docs/architecture.md#import-rules', async (t) => {
   t.same(packageViolations(packages, rules), [], 'no external package outside a layer\'s list')
   t.same(unusedAllowances(edges, packages, rules), [], 'every allowed edge and package is used')
   t.same(findCycles(graph), [], 'no cycle between files')
-  t.same(commandImports, [], 'nothing but the registry imports a command file')
+  t.same(findCycles(folderGraph), [], 'no two folders import each other, directly or around a loop')
+  t.same(siblingImports(folderEdges, 'commands'), [], 'a command folder imports no other command folder')
+  t.same(commandImports, [], 'nothing but the registry imports a command adapter (commands/<name>/<name>-command.ts)')
 })
 
 t.test('each check fails on a tiny bad input', async (t) => {
@@ -78,7 +89,12 @@ t.test('each check fails on a tiny bad input', async (t) => {
   t.same(findImports("import type { X } from './t.ts'\nimport { y } from './y.ts'\nexport type { Z } from './z.ts'").map((i) => i.kind),
     ['type', 'static', 'type'], 'type-only imports load nothing at run time')
 
-  t.same([layerOf('proxy/proxy.ts'), layerOf('defaults.ts')], ['proxy', 'defaults'])
+  t.same([layerOf('proxy/proxy.ts'), layerOf('defaults.ts'), layerOf('commands/ca/ca-create.ts')], ['proxy', 'defaults', 'commands'])
+  t.same(['commands/ca/ca-create.ts', 'commands/trust-inputs.ts', 'bench/proxy/proxy-world.ts', 'spiffe/testing/spiffe-fixtures.ts', 'enums.ts'].map(folderOf),
+    ['commands/ca', 'commands', 'bench/proxy', 'spiffe', 'enums'])
+  t.same(siblingImports([{ from: 'commands/probe', to: 'commands/verify', file: 'commands/probe/p.ts' },
+    { from: 'commands/probe', to: 'commands', file: 'commands/probe/q.ts' }, { from: 'bench/soak', to: 'bench/proxy', file: 'bench/soak/s.ts' }], 'commands'),
+  ['commands/probe/p.ts imports commands/verify (commands/probe and commands/verify are sibling folders of commands/)'])
   t.same(['node:fs', '@peculiar/x509/sub', 'undici'].map(packageOf), ['node:', '@peculiar/x509', 'undici'])
 
   t.same(edgeViolations([{ from: 'a', to: 'b', file: 'a/x.ts' }], table), ['a/x.ts imports b (a → b is not allowed)'])
@@ -90,4 +106,5 @@ t.test('each check fails on a tiny bad input', async (t) => {
   t.same(findCycles(new Map([['x', ['y']], ['y', ['z']], ['z', ['x']], ['w', ['x']]])), [['x', 'y', 'z']])
   t.same(findCycles(new Map([['x', ['x']]])), [['x']], 'a file importing itself')
   t.same(findCycles(new Map([['x', ['y']], ['y', []]])), [])
+  t.same(findCycles(new Map([['commands', ['runtime']], ['runtime', ['commands']]])), [['commands', 'runtime']], 'two folders importing each other')
 })

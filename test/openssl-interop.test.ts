@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import type { CommandOutput } from '../src/server/command-output.ts'
-import { runVerify } from '../src/server/verify-chain.ts'
+import type { CommandOutput } from '../src/process/command-output.ts'
+import { runVerify } from '../src/commands/verify/verify-chain.ts'
 import {
   KEY_ALGORITHMS, createRootCa, createSubordinateCa, generateKeys, issueSvidCertificate, type KeyAlgorithm
 } from '../src/pki/index.ts'

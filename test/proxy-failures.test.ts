@@ -94,7 +94,7 @@ forEachPoolMode(t, (t, svc) => {
 
   t.test('504 when the backend does not answer within the service timeout', async (t) => {
     const aborted = gate()
-    const slow = await backend(t, 'slow', (req, res) => {
+    const slow = await backend(t, 'slow', (_req, res) => {
       res.on('close', () => { if (!res.writableEnded) aborted.open() })
     })
     const { port, log } = await startTestProxy(t, {

@@ -3,7 +3,7 @@
 // never carries a request past a trust change or an SVID rotation (old one drains and closes).
 import t, { type Test } from 'tap'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
-import { startEchoBackend, type EchoBackend } from '../src/tls/echo-backend.ts'
+import { startEchoBackend, type EchoBackend } from '../src/testbed/echo-backend.ts'
 import { eventually, fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import type { ServiceOptions } from '../src/proxy/types.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'

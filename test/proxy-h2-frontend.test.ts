@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { createRootCa, issueCertificate } from '../src/pki/index.ts'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
-import { startEchoBackend } from '../src/tls/echo-backend.ts'
+import { startEchoBackend } from '../src/testbed/echo-backend.ts'
 import { eventually, fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
 

@@ -7,7 +7,7 @@ import { ManualClock } from '../src/internal/clock.ts'
 import { issueSvidCertificate } from '../src/pki/index.ts'
 import { X509Svid } from '../src/spiffe/x509-svid.ts'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
-import { startEchoBackend, type EchoBackend } from '../src/tls/echo-backend.ts'
+import { startEchoBackend, type EchoBackend } from '../src/testbed/echo-backend.ts'
 import { eventually, fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
 

@@ -10,7 +10,7 @@ import { BundleSet } from '../src/spiffe/bundle-set.ts'
 import { SpiffeId } from '../src/spiffe/spiffe-id.ts'
 import { X509Svid } from '../src/spiffe/x509-svid.ts'
 import { createBackendConnector, type BackendConnector, type HandshakeEvent } from '../src/tls/backend-connector.ts'
-import { startEchoBackend } from '../src/tls/echo-backend.ts'
+import { startEchoBackend } from '../src/testbed/echo-backend.ts'
 import { fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
 

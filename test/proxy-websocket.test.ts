@@ -5,7 +5,7 @@
 import t from 'tap'
 import WebSocket from 'ws'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
-import { startEchoBackend } from '../src/tls/echo-backend.ts'
+import { startEchoBackend } from '../src/testbed/echo-backend.ts'
 import { eventually, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
 

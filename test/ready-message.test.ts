@@ -6,7 +6,7 @@ import { createBenchPki } from '../src/bench/bench-pki.ts'
 import { spiffeLbChild, startChild } from '../src/bench/child-process.ts'
 
 // A spiffe-lb process started with an IPC channel tells its parent where it listens as a
-// structured message (server/ready-message.ts): the benchmarks rely on it instead of stdout.
+// structured message (process/ready-message.ts): the benchmarks rely on it instead of stdout.
 
 t.test('spiffe-lb backend announces its address over IPC', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-ready-'))

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startDemoBackends } from './demo-backends.ts'
-import { demoConfigYaml } from '../src/server/up-world.ts'
+import { demoConfigYaml } from '../src/testbed/up-world.ts'
 
 const run = promisify(execFile)
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname

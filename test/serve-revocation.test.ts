@@ -8,7 +8,7 @@ import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startDemoBackends } from './demo-backends.ts'
-import { demoConfigYaml } from '../src/server/up-world.ts'
+import { demoConfigYaml } from '../src/testbed/up-world.ts'
 import { loadCaDir } from '../src/control/ca-layout.ts'
 import { createCrl } from '../src/pki/crl.ts'
 

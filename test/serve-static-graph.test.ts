@@ -29,13 +29,13 @@ function staticClosure (entry: string): { files: Set<string>, packages: Set<stri
 }
 
 t.test('serve loads statically neither gRPC nor the sources, control plane or cluster it may not use', async (t) => {
-  const { files, packages } = staticClosure('cli/serve-command.ts')
+  const { files, packages } = staticClosure('commands/serve/serve-command.ts')
   t.ok(files.has('proxy/proxy.ts') && files.has('tls/backend-connector.ts'), 'the walk reaches the proxy and the connector')
   for (const pkg of ['@grpc/grpc-js', '@grpc/proto-loader', 'autocannon', 'ws', 'grpc-health-check', 'pino-pretty']) {
     t.notOk(packages.has(pkg), `${pkg} is not in serve's static graph`)
   }
   for (const file of ['credentials/workload-api-source.ts', 'credentials/issuer-source.ts', 'credentials/metadata-source.ts',
-    'credentials/directory-source.ts', 'control/pool-issuance.ts', 'server/cluster-primary.ts', 'config/describe.ts', 'config/derived.ts',
+    'credentials/directory-source.ts', 'control/pool-issuance.ts', 'runtime/cluster-primary.ts', 'config/describe.ts', 'config/derived.ts',
     'credentials/revocation-feed.ts']) {
     t.notOk(files.has(file), `${file} is loaded only when used`)
   }

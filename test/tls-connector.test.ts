@@ -283,3 +283,24 @@ t.test('a backend leaf is verified once per trust generation; each reuse still c
   const r = await dial(connector, backend.port)
   t.equal(r.error?.reason, 'ERR_SPIFFE_SVID_EXPIRED')
 })
+
+t.test('an IPv6 backend is labelled [::1]:port in handshake events, as host:port is written everywhere', async (t) => {
+  const svid = await makeSvid(a, '/backend-v6')
+  const server = tls.createServer({ cert: svid.chainPem(), key: svid.privateKeyPem(), requestCert: true, rejectUnauthorized: false, ca: [] }, (s) => {
+    s.on('data', () => { s.write('pong') })
+    s.on('error', () => {})
+  })
+  server.listen(0, '::1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const port = (server.address() as AddressInfo).port
+  const { connector, events } = setup()
+  for (const hostname of ['::1', '[::1]']) {
+    const r = await new Promise<Dialed>((resolve) => {
+      connector({ hostname, protocol: 'https:', port: String(port) }, (err, socket) => { resolve(err === null ? { socket: socket as TLSSocket } : { error: err }) })
+    })
+    t.equal(r.error, undefined, `connected to ${hostname}`)
+    r.socket?.destroy()
+  }
+  t.same(events.map((e) => [e.result, e.endpoint]), [['ok', `[::1]:${port}`], ['ok', `[::1]:${port}`]])
+})

@@ -11,6 +11,7 @@ import type { TLSSocket } from 'node:tls'
 import { createRootCa, issueCertificate, issueSvidCertificate } from '../src/pki/index.ts'
 import type { CertificateAuthority, CertificateProfile } from '../src/pki/index.ts'
 import { BundleSet } from '../src/spiffe/bundle-set.ts'
+import type { RevocationByDomain } from '../src/spiffe/revocation.ts'
 import type { X509Snapshot, X509SnapshotSource } from '../src/spiffe/snapshot.ts'
 import { TrustDomain } from '../src/spiffe/trust-domain.ts'
 import { X509Bundle } from '../src/spiffe/x509-bundle.ts'
@@ -69,18 +70,20 @@ export class TestSnapshots implements X509SnapshotSource {
     return () => { this.#listeners.delete(listener) }
   }
 
-  /** Publishes a snapshot replacing the SVID and/or the bundles. */
-  publish (next: { svid?: X509Svid, bundles?: Iterable<X509Bundle> }): X509Snapshot {
+  /** Publishes a snapshot replacing the SVID, the bundles and/or the CRLs (a CRL change moves the bundle generation). */
+  publish (next: { svid?: X509Svid, bundles?: Iterable<X509Bundle>, revocation?: RevocationByDomain }): X509Snapshot {
     const prev = this.#current
     const svid = next.svid ?? prev?.svid
     if (svid === undefined) throw new Error('first publish needs an svid')
     const bundles = next.bundles === undefined ? (prev?.bundles ?? BundleSet.of([])) : BundleSet.of(next.bundles)
+    const revocation = next.revocation ?? prev?.revocation
     const snapshot: X509Snapshot = {
       svid,
       bundles,
       generation: (prev?.generation ?? 0) + 1,
       svidGeneration: (prev?.svidGeneration ?? 0) + (next.svid === undefined ? 0 : 1),
-      bundleGeneration: (prev?.bundleGeneration ?? 0) + (next.bundles === undefined ? 0 : 1)
+      bundleGeneration: (prev?.bundleGeneration ?? 0) + (next.bundles === undefined && next.revocation === undefined ? 0 : 1),
+      ...(revocation === undefined ? {} : { revocation })
     }
     this.#current = snapshot
     for (const l of this.#listeners) l(snapshot)

@@ -9,9 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { startBackendCommand } from '../src/server/backend.ts'
-import { startMetadataServerCommand } from '../src/server/metadata-server.ts'
-import { createDemoWorld, demoConfigYaml } from '../src/server/up-world.ts'
+import { startBackendCommand } from '../src/testbed/backend-starter.ts'
+import { startMetadataServerCommand } from '../src/testbed/metadata-server-runner.ts'
+import { createDemoWorld, demoConfigYaml } from '../src/testbed/up-world.ts'
 
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
 const quiet = new Writable({ write (_c, _e, cb) { cb() } })

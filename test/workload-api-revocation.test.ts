@@ -6,10 +6,10 @@
 import t from 'tap'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startWorkloadApiCommand } from '../src/server/workload-api.ts'
-import { runCaRevoke } from '../src/server/ca-revoke.ts'
-import { runCaCreate } from '../src/server/ca-create.ts'
-import { DEMO } from '../src/server/up-world.ts'
+import { startWorkloadApiCommand } from '../src/testbed/workload-api-runner.ts'
+import { runCaRevoke } from '../src/commands/ca/ca-revoke.ts'
+import { runCaCreate } from '../src/commands/ca/ca-create.ts'
+import { DEMO } from '../src/testbed/up-world.ts'
 import { createWapiWorld, curl, quiet, spawnServe, waitFor } from './workload-api-world.ts'
 
 t.test('a CRL in the Workload API stream revokes a backend; a bad one is refused and the last good kept', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { startWorkloadApiCommand } from '../src/server/workload-api.ts'
+import { startWorkloadApiCommand } from '../src/testbed/workload-api-runner.ts'
 import type { WorkloadApiServer } from '../src/control/workload-api-server.ts'
-import { DEMO } from '../src/server/up-world.ts'
+import { DEMO } from '../src/testbed/up-world.ts'
 import { IDENTITY, createWapiWorld, curl, quiet, spawnServe, waitFor } from './workload-api-world.ts'
 
 // `spiffe-lb workload-api` (the control plane's Workload API server) feeding `spiffe-lb serve`

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { promisify } from 'node:util'
 import { startDemoBackends } from './demo-backends.ts'
-import { demoConfigYaml, DEMO, type DemoWorld } from '../src/server/up-world.ts'
+import { demoConfigYaml, DEMO, type DemoWorld } from '../src/testbed/up-world.ts'
 
 const run = promisify(execFile)
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { ManualClock } from '../internal/clock.ts'
 import { createAdminServer } from './admin-server.ts'
 import { createMetrics } from './metrics.ts'
@@ -115,4 +116,29 @@ t.test('unknown paths are 404, writes are 405', async (t) => {
   t.match(await get('/nope'), { status: 404, body: /no admin endpoint \/nope/ })
   t.match(await get('/readyz', 'POST'), { status: 405 })
   t.match(await get('/metrics?x=1'), { status: 200 })
+})
+
+/** Sends one raw request with `hostLine` (or none) and returns the status code. */
+async function statusFor (listenPort: number, hostLine: string | undefined, version = '1.1'): Promise<number> {
+  const socket = connect(listenPort, '127.0.0.1')
+  let text = ''
+  socket.on('data', (d: Buffer) => { text += d.toString('latin1') })
+  socket.write(`GET /status HTTP/${version}\r\n${hostLine === undefined ? '' : `Host: ${hostLine}\r\n`}Connection: close\r\n\r\n`)
+  await new Promise((resolve) => { socket.once('close', resolve) })
+  return Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0)
+}
+
+t.test('only an ip literal, localhost or a configured name is answered as Host (DNS rebinding)', async (t) => {
+  const named = createAdminServer({ host: '127.0.0.1', port: 0, metrics: createMetrics({ clock }), providers, clock, allowedHosts: ['Metrics.Internal.Example'] })
+  const { port: namedPort } = await named.listen()
+  t.teardown(() => named.close())
+  const answered = ['127.0.0.1', `127.0.0.1:${port}`, '10.1.2.3:9901', '[::1]', `[::1]:${port}`, '[2001:db8::1]:9901', 'localhost', `LOCALHOST:${port}`]
+  for (const host of answered) t.equal(await statusFor(port, host), 200, `Host: ${host}`)
+  const refused = ['evil.example', `evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io', 'metrics.internal.example',
+    '[::1', '[evil.example]:80', '127.0.0.1:80:80', '127.0.0.1:http', '::1', '']
+  for (const host of refused) t.equal(await statusFor(port, host), 421, `Host: ${JSON.stringify(host)}`)
+  t.equal(await statusFor(port, undefined, '1.0'), 421, 'an HTTP/1.0 request without Host')
+  t.equal(await statusFor(namedPort, 'metrics.internal.example:9901'), 200, 'a configured name (any case)')
+  t.equal(await statusFor(namedPort, 'other.internal.example'), 421)
+  t.equal(await statusFor(namedPort, '127.0.0.1'), 200)
 })

@@ -2,11 +2,14 @@
  * The admin listener (docs/metrics.md): `/metrics` (Prometheus text), `/healthz` (liveness),
  * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON), `/debug/peers` (the last
  * verdict per backend endpoint, JSON). Read-only: it only calls
- * the providers it is given, so it can be exposed to monitoring without control power.
+ * the providers it is given, so it can be exposed to monitoring without control power. It
+ * answers only a `Host` that is an IP literal, `localhost` or a configured name (421 otherwise).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { systemClock, type Clock } from '../internal/clock.ts'
+import { quote } from '../internal/errors.ts'
+import { isAdminHost } from './admin-host.ts'
 import type { SpiffeLbMetrics } from './metrics.ts'
 import type { PeerRecord } from './peer-record.ts'
 import { readiness, statusDocument, type AdminProviders } from './status.ts'
@@ -17,6 +20,11 @@ export interface AdminServerOptions {
   port: number
   metrics: SpiffeLbMetrics
   providers: AdminProviders
+  /**
+   * Names answered besides IP literals and `localhost` (`admin.allowedHosts`, lowercase); any
+   * other `Host` gets 421 (see admin-host.ts).
+   */
+  allowedHosts?: readonly string[]
   /** The last verdict per backend endpoint, served as `/debug/peers`; absent = no such page. */
   peers?: () => PeerRecord[]
   clock?: Clock
@@ -59,7 +67,12 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
     }
   }
 
+  const allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()))
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!isAdminHost(req.headers.host, allowedHosts)) {
+      send(res, 421, 'text/plain; charset=utf-8', `host ${quote(req.headers.host ?? '')} is not an admin host: use an ip address, localhost or a name of admin.allowedHosts\n`)
+      return
+    }
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const route = routes[path]
     if (route === undefined) { send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try /metrics /healthz /readyz /status\n`); return }

@@ -7,7 +7,7 @@
  */
 import { AggregatorRegistry, Counter, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 import type { ProxyMetrics } from '../proxy/types.ts'
-import { METRICS, instrumentOptions } from './metric-definitions.ts'
+import { METRICS, instrumentOptions, metricsMerged } from './metric-definitions.ts'
 import { METRIC_NAMES, type SpiffeLbMetrics } from './metrics.ts'
 
 /** The metric only a cluster exposes. */
@@ -15,18 +15,21 @@ export const CLUSTER_METRIC_NAMES = {
   workerRequests: METRICS.workerRequests.name
 } as const
 
-/** Recorded by the primary, which owns the credential sources; workers never expose them. */
-const PRIMARY_METRICS: readonly string[] = [METRIC_NAMES.svidExpiry, METRIC_NAMES.svidNextRotation, METRIC_NAMES.credentialReloads, METRIC_NAMES.federatedBundleAge]
+/** Recorded by the primary, which owns the credential sources; workers never expose them (`merge: 'primary'`). */
+const PRIMARY_METRICS: readonly string[] = metricsMerged('primary')
+/** Merged with `min` over the workers rather than summed (`merge: 'min'`). */
+const MIN_METRICS: readonly string[] = metricsMerged('min')
 
 /**
- * A worker's registry as the primary aggregates it. `spiffe_lb_endpoint_healthy` is a 0/1
- * gauge per endpoint: summed over workers it would read N, so it is aggregated with `min`
- * instead: 1 only when every worker routes to the endpoint, 0 when any has ejected it.
+ * A worker's registry as the primary aggregates it. A `merge: 'min'` metric such as
+ * `spiffe_lb_endpoint_healthy` is a 0/1 gauge per endpoint: summed over workers it would read N,
+ * so it is aggregated with `min` instead: 1 only when every worker routes to the endpoint, 0
+ * when any has ejected it.
  */
 class WorkerRegistry extends Registry {
   override async getMetricsAsJSON (): Promise<Array<MetricObjectWithValues<MetricValue<string>>>> {
     const metrics = await super.getMetricsAsJSON()
-    return metrics.map((m) => m.name === METRIC_NAMES.endpointHealthy ? { ...m, aggregator: 'min' as const } : m)
+    return metrics.map((m) => MIN_METRICS.includes(m.name) ? { ...m, aggregator: 'min' as const } : m)
   }
 }
 

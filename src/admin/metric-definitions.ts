@@ -1,8 +1,11 @@
 /**
  * The one list of spiffe-lb's Prometheus metrics (docs/metrics.md): name, type, help and labels.
- * `createMetrics()` and `workerMetrics()` create their instruments from it and docs/metrics.md
- * is generated from it. Names and labels are public API: dashboards and alerts depend on them,
- * so they only ever gain, never change.
+ * `createMetrics()` and `workerMetrics()` create their instruments from it (names, help, labels,
+ * buckets), their label types derive from it ({@link LabelsOf}), `serve --workers N` merges each
+ * metric over the workers as its `merge` says, and docs/metrics.md is generated from it. Names
+ * and labels are public API: dashboards and alerts depend on them, so they only ever gain, never
+ * change. Add a metric: an entry here, its instrument and recording method in metrics.ts,
+ * `npm run docs` (docs/architecture.md, where to start a change).
  */
 
 /** One metric as exported. `help` is the `# HELP` line and the meaning in docs/metrics.md. */
@@ -13,6 +16,14 @@ export interface MetricDefinition {
   readonly labelNames: readonly string[]
   /** Only in a cluster (`serve --workers N`). */
   readonly clusterOnly?: boolean
+  /** A histogram's bucket upper bounds, in the metric's unit. */
+  readonly buckets?: readonly number[]
+  /**
+   * How `serve --workers N` shows it: `sum` over the workers (the default: counters, histograms),
+   * `min` over them (a 0/1 gauge reads 1 only when every worker says 1), or `primary`: recorded
+   * by the primary alone (the credential metrics), never taken from a worker.
+   */
+  readonly merge?: 'sum' | 'min' | 'primary'
 }
 
 /** Every metric, by the key the metrics object uses for it. */
@@ -27,25 +38,35 @@ export const METRICS = {
     name: 'spiffe_lb_backend_handshake_duration_seconds',
     type: 'histogram',
     help: 'Backend connect + TLS handshake + SPIFFE verification time.',
-    labelNames: ['resumed']
+    labelNames: ['resumed'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+  },
+  backendConnectionsWithdrawn: {
+    name: 'spiffe_lb_backend_connections_withdrawn_total',
+    type: 'counter',
+    help: 'Open backend connections ended, with every stream on them, because trust was withdrawn: by error code (the backend no longer verifies, or our SVID is unusable) and the precise rule broken (docs/errors.md).',
+    labelNames: ['code', 'reason']
   },
   svidExpiry: {
     name: 'spiffe_lb_svid_expiry_seconds',
     type: 'gauge',
     help: 'Seconds until the X.509-SVID in force expires (negative once expired; absent without an SVID).',
-    labelNames: ['spiffe_id']
+    labelNames: ['spiffe_id'],
+    merge: 'primary'
   },
   svidNextRotation: {
     name: 'spiffe_lb_svid_next_rotation_seconds',
     type: 'gauge',
     help: 'Seconds until the next scheduled SVID rotation (absent when none is scheduled).',
-    labelNames: ['spiffe_id']
+    labelNames: ['spiffe_id'],
+    merge: 'primary'
   },
   credentialReloads: {
     name: 'spiffe_lb_credential_reloads_total',
     type: 'counter',
     help: 'Credential reload attempts by result.',
-    labelNames: ['result']
+    labelNames: ['result'],
+    merge: 'primary'
   },
   credentialSource: {
     name: 'spiffe_lb_credential_source_info',
@@ -57,7 +78,8 @@ export const METRICS = {
     name: 'spiffe_lb_federated_bundle_age_seconds',
     type: 'gauge',
     help: 'Per trust domain federated by bundle endpoint: seconds since its last good fetch (-1 before the first), with the poller\'s state (pending, fresh, stale, withdrawn) and the code of its last error (empty after a good fetch).',
-    labelNames: ['trust_domain', 'state', 'last_error']
+    labelNames: ['trust_domain', 'state', 'last_error'],
+    merge: 'primary'
   },
   requests: {
     name: 'spiffe_lb_requests_total',
@@ -75,13 +97,15 @@ export const METRICS = {
     name: 'spiffe_lb_request_duration_seconds',
     type: 'histogram',
     help: 'Time from request received to response finished, by backend service.',
-    labelNames: ['service']
+    labelNames: ['service'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
   },
   endpointHealthy: {
     name: 'spiffe_lb_endpoint_healthy',
     type: 'gauge',
     help: '1 when the endpoint receives traffic (healthy), 0 when ejected.',
-    labelNames: ['service', 'endpoint']
+    labelNames: ['service', 'endpoint'],
+    merge: 'min'
   },
   circuitBreakerTrips: {
     name: 'spiffe_lb_circuit_breaker_trips_total',
@@ -98,7 +122,17 @@ export const METRICS = {
   }
 } as const satisfies Record<string, MetricDefinition>
 
-/** Returns the prom-client options (name, help, labelNames) of `def`. */
-export function instrumentOptions<const D extends MetricDefinition> (def: D): { name: D['name'], help: string, labelNames: D['labelNames'] } {
-  return { name: def.name, help: def.help, labelNames: def.labelNames }
+/** The key of a metric in {@link METRICS}. */
+export type MetricKey = keyof typeof METRICS
+/** The label names of metric `K`, as prom-client's instrument types take them: `Counter<LabelsOf<'requests'>>`. */
+export type LabelsOf<K extends MetricKey> = (typeof METRICS)[K]['labelNames'][number]
+
+/** Returns the prom-client options (name, help, labelNames, and a histogram's buckets) of `def`. */
+export function instrumentOptions<const D extends MetricDefinition> (def: D): { name: D['name'], help: string, labelNames: D['labelNames'], buckets?: number[] } {
+  return { name: def.name, help: def.help, labelNames: def.labelNames, ...(def.buckets === undefined ? {} : { buckets: [...def.buckets] }) }
+}
+
+/** Returns the names of the metrics whose {@link MetricDefinition.merge} is `merge` (`sum` when unset). */
+export function metricsMerged (merge: NonNullable<MetricDefinition['merge']>): string[] {
+  return Object.values(METRICS as Record<string, MetricDefinition>).filter((d) => (d.merge ?? 'sum') === merge).map((d) => d.name)
 }

@@ -3,14 +3,18 @@ import { register as defaultRegistry } from 'prom-client'
 import { ManualClock } from '../internal/clock.ts'
 import type { ProxyMetrics } from '../proxy/types.ts'
 import type { HandshakeEvent } from '../tls/backend-connector.ts'
+import type { TrustWithdrawnEvent } from '../tls/live-connections.ts'
+import { METRICS, metricsMerged } from './metric-definitions.ts'
 import { METRIC_NAMES, createMetrics, type HandshakeObservation } from './metrics.ts'
 
 // Compile-time: the metrics object is what the proxy takes, and the TLS connector's
 // handshake events can be passed straight to observeHandshake.
 const asProxyMetrics: (m: ReturnType<typeof createMetrics>) => ProxyMetrics = (m) => m
 const asObservation: (e: HandshakeEvent) => HandshakeObservation = (e) => e
+const asWithdrawal: (e: TrustWithdrawnEvent) => Parameters<ReturnType<typeof createMetrics>['observeTrustWithdrawn']>[0] = (e) => e
 void asProxyMetrics
 void asObservation
+void asWithdrawal
 
 t.test('exposes every public metric name with its type, in its own registry', async (t) => {
   const m = createMetrics()
@@ -18,6 +22,7 @@ t.test('exposes every public metric name with its type, in its own registry', as
   const types: Record<string, string> = {
     spiffe_lb_backend_handshakes_total: 'counter',
     spiffe_lb_backend_handshake_duration_seconds: 'histogram',
+    spiffe_lb_backend_connections_withdrawn_total: 'counter',
     spiffe_lb_svid_expiry_seconds: 'gauge',
     spiffe_lb_svid_next_rotation_seconds: 'gauge',
     spiffe_lb_credential_reloads_total: 'counter',
@@ -111,4 +116,26 @@ t.test('each federated domain is one age series with its state and last error co
   const text = await m.text()
   t.ok(text.includes('spiffe_lb_federated_bundle_age_seconds{trust_domain="a.test",state="stale",last_error="ERR_SPIFFE_CREDENTIALS_BUNDLE_ENDPOINT_UNREACHABLE"} 60'), text)
   t.ok(text.includes('spiffe_lb_federated_bundle_age_seconds{trust_domain="b.test",state="pending",last_error=""} -1'), 'never fetched: -1')
+})
+
+t.test('counts backend connections ended by a trust withdrawal by code and rule', async (t) => {
+  const m = createMetrics()
+  m.observeTrustWithdrawn({ code: 'ERR_SPIFFE_TLS_PEER_UNTRUSTED', reason: 'ERR_SPIFFE_VERIFY_REVOKED' })
+  m.observeTrustWithdrawn({ code: 'ERR_SPIFFE_TLS_PEER_UNTRUSTED', reason: 'ERR_SPIFFE_VERIFY_REVOKED' })
+  m.observeTrustWithdrawn({ code: 'ERR_SPIFFE_TLS_SVID_UNUSABLE', reason: 'ERR_SPIFFE_TLS_SVID_UNUSABLE' })
+  const text = await m.text()
+  t.match(text, /spiffe_lb_backend_connections_withdrawn_total\{code="ERR_SPIFFE_TLS_PEER_UNTRUSTED",reason="ERR_SPIFFE_VERIFY_REVOKED"\} 2/)
+  t.match(text, /spiffe_lb_backend_connections_withdrawn_total\{code="ERR_SPIFFE_TLS_SVID_UNUSABLE",reason="ERR_SPIFFE_TLS_SVID_UNUSABLE"\} 1/)
+})
+
+t.test('each metric is defined once: instruments, label types, buckets and cluster merge all come from METRICS', async (t) => {
+  for (const d of Object.values(METRICS) as Array<{ type: string, buckets?: readonly number[] }>) {
+    if (d.type === 'histogram') t.ok((d.buckets ?? []).length > 0, 'a histogram names its buckets')
+  }
+  t.same(metricsMerged('primary').sort(), [METRIC_NAMES.credentialReloads, METRIC_NAMES.federatedBundleAge, METRIC_NAMES.svidExpiry, METRIC_NAMES.svidNextRotation].sort())
+  t.same(metricsMerged('min'), [METRIC_NAMES.endpointHealthy])
+  const m = createMetrics()
+  m.observeRequest({ service: 'web', endpoint: '127.0.0.1:1', code: 200, durationSeconds: 0.002 })
+  const top = METRICS.requestDuration.buckets.at(-1)
+  t.match(await m.text(), new RegExp(`^${METRIC_NAMES.requestDuration}_bucket\\{le="${top}",service="web"\\} 1$`, 'm'), 'the buckets of the definition')
 })

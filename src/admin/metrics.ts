@@ -5,24 +5,15 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { systemClock, type Clock } from '../internal/clock.ts'
-import { METRICS, instrumentOptions } from './metric-definitions.ts'
+import { METRICS, instrumentOptions, type LabelsOf, type MetricKey } from './metric-definitions.ts'
 import type { FederatedDomainStatus, IdentityProvider } from './status.ts'
 
-/** Every metric name, as exported (from {@link METRICS}, except the cluster-only one). */
-export const METRIC_NAMES = {
-  backendHandshakes: METRICS.backendHandshakes.name,
-  backendHandshakeDuration: METRICS.backendHandshakeDuration.name,
-  svidExpiry: METRICS.svidExpiry.name,
-  svidNextRotation: METRICS.svidNextRotation.name,
-  credentialReloads: METRICS.credentialReloads.name,
-  credentialSource: METRICS.credentialSource.name,
-  federatedBundleAge: METRICS.federatedBundleAge.name,
-  requests: METRICS.requests.name,
-  requestProtocols: METRICS.requestProtocols.name,
-  requestDuration: METRICS.requestDuration.name,
-  endpointHealthy: METRICS.endpointHealthy.name,
-  circuitBreakerTrips: METRICS.circuitBreakerTrips.name
-} as const
+/** The metrics {@link createMetrics} records: every one of {@link METRICS} but the cluster-only one. */
+type RecordedKey = Exclude<MetricKey, 'workerRequests'>
+
+/** Every metric name {@link createMetrics} exports, by its key in {@link METRICS} (derived: nothing to add here). */
+export const METRIC_NAMES = Object.fromEntries(Object.entries(METRICS).filter(([, d]) => !('clusterOnly' in d)).map(([k, d]) => [k, d.name])) as
+  { readonly [K in RecordedKey]: (typeof METRICS)[K]['name'] }
 
 /** One backend handshake as the TLS connector reports it (`HandshakeEvent` fits). */
 export interface HandshakeObservation {
@@ -37,18 +28,21 @@ export interface HandshakeObservation {
 /** The metrics object: prom-client instruments plus the recording methods the modules call. */
 export interface SpiffeLbMetrics {
   readonly registry: Registry
-  readonly backendHandshakes: Counter<'result' | 'trust_domain' | 'resumed'>
-  readonly backendHandshakeDuration: Histogram<'resumed'>
-  readonly svidExpiry: Gauge<'spiffe_id'>
-  readonly svidNextRotation: Gauge<'spiffe_id'>
-  readonly credentialReloads: Counter<'result'>
-  readonly credentialSource: Gauge<'spiffe_id' | 'source' | 'state' | 'last_error'>
-  readonly requests: Counter<'service' | 'code' | 'endpoint'>
-  readonly requestDuration: Histogram<'service'>
-  readonly endpointHealthy: Gauge<'service' | 'endpoint'>
-  readonly circuitBreakerTrips: Counter<'service' | 'reason'>
+  readonly backendHandshakes: Counter<LabelsOf<'backendHandshakes'>>
+  readonly backendHandshakeDuration: Histogram<LabelsOf<'backendHandshakeDuration'>>
+  readonly backendConnectionsWithdrawn: Counter<LabelsOf<'backendConnectionsWithdrawn'>>
+  readonly svidExpiry: Gauge<LabelsOf<'svidExpiry'>>
+  readonly svidNextRotation: Gauge<LabelsOf<'svidNextRotation'>>
+  readonly credentialReloads: Counter<LabelsOf<'credentialReloads'>>
+  readonly credentialSource: Gauge<LabelsOf<'credentialSource'>>
+  readonly requests: Counter<LabelsOf<'requests'>>
+  readonly requestDuration: Histogram<LabelsOf<'requestDuration'>>
+  readonly endpointHealthy: Gauge<LabelsOf<'endpointHealthy'>>
+  readonly circuitBreakerTrips: Counter<LabelsOf<'circuitBreakerTrips'>>
   /** Records a backend handshake (wire to the connector's `onHandshake`). */
   observeHandshake (event: HandshakeObservation): void
+  /** Counts an open backend connection ended because trust was withdrawn (wire to the connector's `onTrustWithdrawn`). */
+  observeTrustWithdrawn (event: { code: string, reason: string }): void
   /** Records a credential reload attempt (`accepted`, `unchanged`, `rejected`, …). */
   observeCredentialReload (result: string): void
   /** Records a finished proxied request (the proxy's `ProxyMetrics`). */
@@ -84,7 +78,10 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   })
   const backendHandshakeDuration = new Histogram({
     ...instrumentOptions(METRICS.backendHandshakeDuration),
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers
+  })
+  const backendConnectionsWithdrawn = new Counter({
+    ...instrumentOptions(METRICS.backendConnectionsWithdrawn),
     registers
   })
   const svidExpiry = new Gauge({
@@ -143,7 +140,6 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   })
   const requestDuration = new Histogram({
     ...instrumentOptions(METRICS.requestDuration),
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers
   })
   const endpointHealthy = new Gauge({
@@ -170,6 +166,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     circuitBreakerTrips,
     backendHandshakes,
     backendHandshakeDuration,
+    backendConnectionsWithdrawn,
     svidExpiry,
     svidNextRotation,
     credentialReloads,
@@ -182,6 +179,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
       handshakeCounters(e.result, e.trustDomain ?? '', resumed).inc()
       handshakeDurations(resumed).observe(e.durationMs / 1000)
     },
+    observeTrustWithdrawn (e) { backendConnectionsWithdrawn.inc({ code: e.code, reason: e.reason }) },
     observeCredentialReload (result) { credentialReloads.inc({ result }) },
     observeRequest (r) {
       requestCounters(r.service, String(r.code), r.endpoint).inc()

@@ -1,4 +1,4 @@
-// The shape of `/debug/peers`: the admin listener serves what the runtime records (server/peer-log.ts).
+// The shape of `/debug/peers`: the admin listener serves what the runtime records (runtime/peer-log.ts).
 
 /** One certificate of a peer's chain, as `/debug/peers` shows it. */
 export interface PeerCertificateSummary {

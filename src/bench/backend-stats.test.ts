@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from 'undici'
 import { staticSnapshotSource } from '../spiffe/snapshot.ts'
-import { startEchoBackend } from '../tls/echo-backend.ts'
+import { startEchoBackend } from '../testbed/echo-backend.ts'
 import { createBenchPki } from './bench-pki.ts'
 import { backendCounts, openBackendStats, sumBackendCounts } from './backend-stats.ts'
 

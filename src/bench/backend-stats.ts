@@ -7,8 +7,9 @@
  */
 import { Client, buildConnector } from 'undici'
 import { quote } from '../internal/errors.ts'
-import type { BackendCounts } from './report.ts'
+import type { BackendCounts } from './report-model.ts'
 import { benchError } from './errors.ts'
+import { BENCH_SETTLE_MAX_MS, BENCH_SETTLE_POLL_MS } from '../defaults.ts'
 
 /** The backend's counters at one moment, minus what this reader caused. */
 export interface StatsSnapshot {
@@ -61,7 +62,7 @@ export function openBackendStats (address: string, certPem: string, keyPem: stri
   }
   return {
     read,
-    async settle (intervalMs = 25, maxMs = 2000) {
+    async settle (intervalMs = BENCH_SETTLE_POLL_MS, maxMs = BENCH_SETTLE_MAX_MS) {
       const end = performance.now() + maxMs
       let last = await read()
       for (;;) {

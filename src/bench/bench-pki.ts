@@ -6,6 +6,7 @@ import { BundleSet } from '../spiffe/bundle-set.ts'
 import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
+import { DAY_MS } from '../defaults.ts'
 
 /** The trust domain every benchmark identity lives in (a managed workload identity pool's shape). */
 export const BENCH_TRUST_DOMAIN = 'bench-pool.global.123456789012.workload.id.goog'
@@ -52,7 +53,7 @@ export async function createBenchPki (dir: string, keyAlgorithm: KeyAlgorithm, c
   await writeFile(rootFile, root.certPem)
   const identity = async (name: string): Promise<BenchIdentity> => {
     const spiffeId = `spiffe://${BENCH_TRUST_DOMAIN}/ns/bench/sa/${name}`
-    const issued = await issueSvidCertificate(issuer, { uri: spiffeId, keyAlgorithm, lifetimeMs: 86_400_000, dnsNames: ['localhost'] })
+    const issued = await issueSvidCertificate(issuer, { uri: spiffeId, keyAlgorithm, lifetimeMs: DAY_MS, dnsNames: ['localhost'] })
     const certFile = join(dir, `${name}.pem`)
     const keyFile = join(dir, `${name}-key.pem`)
     await writeFile(certFile, issued.chainPem)
@@ -69,6 +70,6 @@ export async function createBenchPki (dir: string, keyAlgorithm: KeyAlgorithm, c
     bundles: BundleSet.of([X509Bundle.fromPem(trustDomain, root.certPem, rootFile)]),
     client,
     server,
-    reissueClient: async () => await issueSvidCertificate(issuer, { uri: client.spiffeId, keyAlgorithm, lifetimeMs: 86_400_000, dnsNames: ['localhost'] })
+    reissueClient: async () => await issueSvidCertificate(issuer, { uri: client.spiffeId, keyAlgorithm, lifetimeMs: DAY_MS, dnsNames: ['localhost'] })
   }
 }

@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { SpiffeLbError, quote } from '../internal/errors.ts'
 import { v8FlagsFor } from '../internal/v8-flags.ts'
-import { isReadyMessage, type ReadyMessage } from '../server/ready-message.ts'
+import { isReadyMessage, type ReadyMessage } from '../process/ready-message.ts'
 import { benchError } from './errors.ts'
+import { BENCH_CHILD_START_TIMEOUT_MS, BENCH_CHILD_STOP_GRACE_MS } from '../defaults.ts'
 
 /** A process a benchmark started (backend, proxy, baseline forwarder, openssl s_server). */
 export interface BenchChild {
@@ -26,7 +27,7 @@ export interface StartChildOptions {
   args: readonly string[]
   /**
    * Resolves once a stdout or stderr line matches, or, with `'ipc'`, once a spiffe-lb child
-   * sends its readiness message (server/ready-message.ts) over an IPC channel.
+   * sends its readiness message (process/ready-message.ts) over an IPC channel.
    */
   ready: RegExp | 'ipc'
   /** Give up (and kill the child) after this long; default 30 000 ms. */
@@ -88,7 +89,7 @@ export async function startChild (options: StartChildOptions): Promise<BenchChil
         `${options.name} ${why} before ${expected}: ${quote(stderr.trim(), 600)}`, { at: options.name }))
     }
     const onExit = (code: number | null): void => { fail(`exited with ${String(code)}`) }
-    const timer = setTimeout(() => { fail(`did not start within ${options.timeoutMs ?? 30_000} ms`) }, options.timeoutMs ?? 30_000)
+    const timer = setTimeout(() => { fail(`did not start within ${options.timeoutMs ?? BENCH_CHILD_START_TIMEOUT_MS} ms`) }, options.timeoutMs ?? BENCH_CHILD_START_TIMEOUT_MS)
     const onMessage = (message: unknown): void => {
       if (!isReadyMessage(message)) return
       announced = message
@@ -116,7 +117,7 @@ export async function startChild (options: StartChildOptions): Promise<BenchChil
     ready,
     ...(announced === undefined ? {} : { announced }),
     stderr: () => stderr,
-    async stop (graceMs = 5000) {
+    async stop (graceMs = BENCH_CHILD_STOP_GRACE_MS) {
       if (exited) return
       child.kill('SIGTERM')
       const timer = setTimeout(() => { child.kill('SIGKILL') }, graceMs)

@@ -1,6 +1,6 @@
 import os from 'node:os'
 import { packageVersion } from '../internal/package-version.ts'
-import type { BenchEnvironment } from './report.ts'
+import type { BenchEnvironment } from './report-model.ts'
 
 /**
  * Returns the versions (spiffe-lb, Node, OpenSSL, undici) and machine facts (CPU model and

@@ -1,11 +1,11 @@
 import { Command, CommanderError, Help } from 'commander'
 import { isSpiffeLbError } from '../internal/errors.ts'
 import { packageVersion } from '../internal/package-version.ts'
-import { EXIT } from '../server/command-output.ts'
-import { COMMANDS, type CommandContext } from './commands.ts'
-import { addExamples, commandPath } from './help-examples.ts'
-import { listenError } from '../server/listen-error.ts'
-import { unexpectedError, usageError } from '../server/command-errors.ts'
+import { EXIT } from '../process/command-output.ts'
+import { COMMANDS, type CommandContext } from './command-registry.ts'
+import { addExamples, commandPath } from '../commands/help-examples.ts'
+import { listenError } from '../runtime/listen-error.ts'
+import { unexpectedError, usageError } from '../process/command-errors.ts'
 
 /** Returns what `--version` prints: the spiffe-lb, Node.js and OpenSSL versions, one per line. */
 export function versionText (): string {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { checkAttestation, matchesAttestationRule } from './attestation.ts'
 import { parseIdentity } from './identity.ts'
-import { BACKEND_SERVICE_RULE, IDENTITY, NUMBER, baseDoc, edit, load, rootPem } from './testing/fixtures.ts'
+import { BACKEND_SERVICE_RULE, IDENTITY, NUMBER, baseDoc, edit, load, rootPem } from './testing/config-fixtures.ts'
 import type { SpiffeLbConfig } from './types.ts'
 
 t.test('parseIdentity maps //TD/ns/NS/sa/ID to spiffe://TD/ns/NS/sa/ID', async (t) => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FEDERATION_MAX_BUNDLE_AGE_MS } from '../defaults.ts'
-import { baseDoc, edit, load, rootPem, NUMBER, type Doc } from './testing/fixtures.ts'
+import { baseDoc, edit, load, rootPem, NUMBER, type Doc } from './testing/config-fixtures.ts'
 
 const pem = await rootPem()
 const base = baseDoc(pem)

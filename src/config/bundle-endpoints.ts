@@ -9,6 +9,7 @@ import type { ConfigPath, IssueList } from './issues.ts'
 import type { RawBundleEndpoint, RawTrustStoreMap } from './schema.ts'
 import type { BundleEndpointConfig } from './types.ts'
 import { parseDuration } from './values.ts'
+import { configError } from './errors.ts'
 
 /**
  * Returns the `bundleEndpoint` entries of a trust bundle map (an extension of
@@ -120,7 +121,7 @@ function readPemFile (file: string, at: ConfigPath, baseDir: string, list: Issue
 function certificatesOf (td: TrustDomain, text: string, source: string, at: ConfigPath, list: IssueList): X509Bundle | undefined {
   try {
     const bundle = X509Bundle.fromPem(td, text, source)
-    if (bundle.authorities.length === 0) throw new Error(`no certificate in ${quote(source)}`)
+    if (bundle.authorities.length === 0) throw configError('ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_PEM', `not a usable pem of ca certificates: no certificate in ${quote(source)}`)
     return bundle
   } catch (err) {
     list.addError(at, 'ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_PEM', 'not a usable pem of ca certificates', err)

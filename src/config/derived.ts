@@ -158,7 +158,7 @@ function anchorPems (bundle: X509Bundle): string[] {
 function leafExpireTime (pem: string, service: string): string {
   try {
     const block = parsePem(pem, `certificate of ${service}`).find((b) => b.type === 'CERTIFICATE')
-    if (block === undefined) throw new Error('no CERTIFICATE block')
+    if (block === undefined) throw configError('ERR_SPIFFE_CONFIG_DERIVE_INPUT', 'no CERTIFICATE block')
     return new X509Certificate(block.der).validToDate.toISOString().replace(/\.\d{3}Z$/, 'Z')
   } catch (err) {
     throw configError('ERR_SPIFFE_CONFIG_DERIVE_INPUT', `current certificate of backend service ${quote(service)} is not usable`, { cause: err })

@@ -7,8 +7,8 @@ import { createRootCa, issueSvidCertificate } from '../pki/index.ts'
 import { deriveResources } from './derived.ts'
 import { describeResources, renderDescribe } from './describe.ts'
 import { readDeriveInputs } from './state-view.ts'
-import { fileStateView } from '../control/state-view.ts'
-import { CA_POOL, IDENTITY, NUMBER, baseDoc, edit, load, rootPem } from './testing/fixtures.ts'
+import { fileStateView } from '../control/disk-state-view.ts'
+import { CA_POOL, IDENTITY, NUMBER, baseDoc, edit, load, rootPem } from './testing/config-fixtures.ts'
 import type { SpiffeLbConfig } from './types.ts'
 
 const TD = `demo-pool.global.${NUMBER}.workload.id.goog`

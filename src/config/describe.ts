@@ -4,7 +4,7 @@ import { quote } from '../internal/errors.ts'
 import { toPem } from '../internal/pem.ts'
 import { deriveResources, type DeriveInputs, type DerivedResources } from './derived.ts'
 import type { BackendServiceConfig, SpiffeLbConfig, WorkloadIdentityPoolConfig } from './types.ts'
-import { formatDuration } from './values.ts'
+import { formatDuration } from '../internal/duration.ts'
 import { configError } from './errors.ts'
 import { closestKey } from './key-suggestion.ts'
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { deriveResources } from './derived.ts'
 import { loadConfigFile } from './load.ts'
-import { rootPem } from './testing/fixtures.ts'
+import { rootPem } from './testing/config-fixtures.ts'
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples')
 

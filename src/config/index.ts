@@ -9,7 +9,8 @@ export type {
   ResolvedIdentity, BackendServiceConfig, LocalityLbPolicy, UrlMapConfig, CredentialsConfig, CredentialSourceKind
 } from './types.ts'
 export type { HostPort } from '../internal/host-port.ts'
-export { parseDuration, formatDuration } from './values.ts'
+export { parseDuration } from './values.ts'
+export { formatDuration } from '../internal/duration.ts'
 export { parseIdentity, parseManagedIdentity, poolTrustDomain, identityName } from './identity.ts'
 export { checkAttestation, matchesAttestationRule, findManagedIdentity, backendServiceResource } from './attestation.ts'
 export { deriveResources, derivedId } from './derived.ts'

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { stringify } from 'yaml'
 import { reloadConfig } from './reload.ts'
-import { IDENTITY, baseDoc, edit, load, rootPem, type Doc } from './testing/fixtures.ts'
+import { IDENTITY, baseDoc, edit, load, rootPem, type Doc } from './testing/config-fixtures.ts'
 
 const partner = await rootPem()
 const base = baseDoc(partner)

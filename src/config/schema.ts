@@ -1,7 +1,9 @@
+// Over 250 lines: the whole config file format is one zod schema, so one reading shows every
+// field with its type and its cloud-documented default.
 import { z } from 'zod'
 import type { ConfigErrorCode } from './errors.ts'
 import { BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
-import { BACKEND_PROTOCOLS, BUNDLE_ENDPOINT_PROFILES, CREDENTIAL_SOURCES, LB_POLICIES } from '../enums.ts'
+import { BACKEND_PROTOCOLS, BUNDLE_ENDPOINT_PROFILES, CREDENTIAL_SOURCES, LB_POLICIES, STALE_CRL_POLICIES } from '../enums.ts'
 
 /**
  * The shape of a spiffe-lb config file (config/schema.ts), in the cloud's own keys and value
@@ -204,7 +206,7 @@ const revocation = z.strictObject({
   trustDomains: z.record(z.string(), z.strictObject({
     crlFiles: z.array(z.string().min(1)).default([]),
     crlUrls: z.array(z.string().min(1)).default([]),
-    staleCrl: z.enum(['fail-closed', 'fail-open']).default('fail-closed')
+    staleCrl: z.enum(STALE_CRL_POLICIES).default('fail-closed')
   }))
 })
 
@@ -233,7 +235,11 @@ export const configSchema = z.strictObject({
       maxHeaderSize: z.int().min(1024).optional()
     }).optional()
   }).prefault({}),
-  admin: z.strictObject({ listen: z.string().default('127.0.0.1:9901') }).prefault({}),
+  admin: z.strictObject({
+    listen: z.string().default('127.0.0.1:9901'),
+    /** Extension: dns names answered as `Host` besides ip literals and localhost (421 otherwise). */
+    allowedHosts: z.array(z.string()).default([])
+  }).prefault({}),
   credentials: credentials.prefault({}),
   /**
    * Extension: trust bundles (anchors or bundle endpoints) for a SPIFFE-ID identity outside every

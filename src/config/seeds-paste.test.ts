@@ -3,7 +3,7 @@ import { parse } from 'yaml'
 import { deriveResources } from './derived.ts'
 import { renderDescribe } from './describe.ts'
 import { parseConfig } from './load.ts'
-import { rootPem } from './testing/fixtures.ts'
+import { rootPem } from './testing/config-fixtures.ts'
 
 // Copied verbatim from the seeds (gcloud describe outputs and JSON files of "Set up backend mTLS
 // using managed workload identity"), placeholders included. The pool output's PEM blocks are

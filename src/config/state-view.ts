@@ -17,7 +17,7 @@ export interface ControlPlaneStateView {
 }
 
 
-/** Returns the {@link DeriveInputs} `view` knows for `config` (control/state-view.ts reads them from disk). */
+/** Returns the {@link DeriveInputs} `view` knows for `config` (control/disk-state-view.ts reads them from disk). */
 export async function readDeriveInputs (config: SpiffeLbConfig, view: ControlPlaneStateView): Promise<DeriveInputs> {
   const caRootsPem = new Map<string, string>()
   const certificatePem = new Map<string, string>()

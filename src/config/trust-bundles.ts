@@ -6,6 +6,7 @@ import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import type { ConfigPath, IssueList } from './issues.ts'
 import type { RawTrustStoreMap } from './schema.ts'
+import { configError } from './errors.ts'
 
 /**
  * Returns `pem` with literal `\n` sequences turned into newlines: gcloud prints one-line PEMs
@@ -62,7 +63,7 @@ export function resolveTrustStores (map: RawTrustStoreMap, path: ConfigPath, bas
       if (pem === undefined) return
       try {
         const parsed = X509Bundle.fromPem(td, unescapePem(pem.text), pem.source)
-        if (parsed.authorities.length === 0) throw new Error('no certificate in it')
+        if (parsed.authorities.length === 0) throw configError('ERR_SPIFFE_CONFIG_TRUST_ANCHOR_INVALID', 'trust anchor is not a usable pem certificate: no certificate in it')
         bundle = bundle === undefined ? parsed : bundle.withAuthorities(parsed.authorities)
       } catch (err) {
         list.addError([...anchorAt, pem.field], 'ERR_SPIFFE_CONFIG_TRUST_ANCHOR_INVALID', 'trust anchor is not a usable pem certificate', err)

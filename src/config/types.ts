@@ -4,7 +4,7 @@ import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
-import type { CredentialSourceKind, LbPolicy } from '../enums.ts'
+import type { BackendProtocol, CredentialSourceKind, LbPolicy, StaleCrlPolicy } from '../enums.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 
 /**
@@ -24,7 +24,8 @@ export interface SpiffeLbConfig {
   backendServices: BackendServiceConfig[]
   urlMap: UrlMapConfig
   frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
-  admin: { listen: HostPort }
+  /** `allowedHosts`: lowercase dns names the admin listener answers besides ip literals and localhost. */
+  admin: { listen: HostPort, allowedHosts: string[] }
   credentials: CredentialsConfig
   /**
    * Extension: trust bundles for identities outside every workload identity pool (a SPIFFE-ID
@@ -41,8 +42,8 @@ export interface RevocationConfig {
     trustDomain: string
     crlFiles: string[]
     crlUrls: string[]
-    /** `fail-closed` → `closed` (the default), `fail-open` → `open`. */
-    staleCrl: 'closed' | 'open'
+    /** `fail-closed` (the default) or `fail-open`. */
+    staleCrl: StaleCrlPolicy
   }>
 }
 
@@ -170,7 +171,7 @@ export interface BackendServiceConfig {
   /** `//compute.googleapis.com/projects/N/type/BackendService/NAME`: what attestation rules match. */
   resource: string
   /** `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`). */
-  protocol: 'HTTPS' | 'HTTP2'
+  protocol: Exclude<BackendProtocol, 'HTTP'>
   localityLbPolicy: LocalityLbPolicy
   timeoutMs: number
   tlsSettings: {

@@ -6,7 +6,7 @@ t.test('uuidV5 matches RFC 9562 / Python uuid.uuid5 vectors', async (t) => {
   const dns = '6ba7b810-9dad-11d1-80b4-00c04fd430c8'
   t.equal(uuidV5(dns, 'python.org'), '886313e1-3b8a-5372-9b90-0c9aee199e5d')
   t.equal(uuidV5(dns, 'www.example.com'), '2ed6657d-e927-568b-95e1-2665a8aea6a2')
-  t.throws(() => uuidV5('not-a-uuid', 'x'), TypeError)
+  t.throws(() => uuidV5('not-a-uuid', 'x'), { code: 'ERR_SPIFFE_CONFIG_DERIVE_INPUT' })
 })
 
 t.test('derived IDs are stable per project and service, and differ otherwise', async (t) => {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { quote } from '../internal/errors.ts'
+import { configError } from './errors.ts'
 
 /**
  * The namespace of spiffe-lb's derived resource IDs. Fixed forever: changing it renames every
@@ -12,7 +14,7 @@ export const DERIVED_RESOURCE_NAMESPACE = '8accf588-74cf-4bd8-b130-424b611782ba'
  */
 export function uuidV5 (namespace: string, name: string): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex')
-  if (ns.length !== 16) throw new TypeError(`namespace ${JSON.stringify(namespace)} is not a uuid`)
+  if (ns.length !== 16) throw configError('ERR_SPIFFE_CONFIG_DERIVE_INPUT', `uuid namespace must be a uuid, got ${quote(namespace)}`)
   const hash = createHash('sha1').update(ns).update(name, 'utf8').digest()
   const bytes = hash.subarray(0, 16)
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50

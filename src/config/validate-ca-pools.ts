@@ -5,8 +5,8 @@ import type { ConfigPath, IssueList } from './issues.ts'
 import type { RawConfig } from './schema.ts'
 import type { CaPoolConfig } from './types.ts'
 import { CA_ID, parseDuration } from './values.ts'
+import { DAY_MS } from '../defaults.ts'
 
-const DAY_MS = 86_400_000
 // The pool ID also names the local CA's directory (src/control: `<stateDir>/ca-pools/<poolId>`),
 // hence the lowercase rule, stricter than the cloud's.
 const CA_POOL_NAME = /^projects\/([^/]+)\/locations\/([a-z0-9-]+)\/caPools\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)$/

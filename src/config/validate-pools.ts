@@ -10,10 +10,10 @@ import { resolveBundleEndpoints } from './bundle-endpoints.ts'
 import type { BundleEndpointConfig, CaPoolConfig, CertificateIssuanceConfig, ManagedIdentityConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { caPoolLocation, durationAt, findCaPool, type PoolContext } from './validate-ca-pools.ts'
 import { NAMESPACE_ID, POOL_ID, idRuleMessage } from './values.ts'
+import { DAY_MS } from '../defaults.ts'
 
 // The seeds print `projects/N/name/locations/…` in one describe output; accept it when pasted.
 const POOL_NAME = /^projects\/([^/]+)\/(?:name\/)?locations\/global\/workloadIdentityPools\/([^/]+)$/
-const DAY_MS = 86_400_000
 
 /** Returns the workload identity pools resolved; records every rule broken. */
 export function resolvePools (raw: readonly RawPool[], caPools: readonly CaPoolConfig[], ctx: PoolContext): WorkloadIdentityPoolConfig[] {

@@ -5,6 +5,7 @@ import type { IssueList } from './issues.ts'
 import type { RawConfig } from './schema.ts'
 import type { RevocationConfig } from './types.ts'
 import { isHttpUrl } from './values.ts'
+import { configError } from './errors.ts'
 
 /**
  * Resolves the `revocation` extension block: each key must be a trust domain, each url http(s),
@@ -18,7 +19,7 @@ export function resolveRevocation (raw: RawConfig['revocation'], baseDir: string
     let td: TrustDomain | undefined
     try {
       td = TrustDomain.fromString(key)
-      if (key.startsWith('spiffe://')) throw new Error('write the bare trust domain name')
+      if (key.startsWith('spiffe://')) throw configError('ERR_SPIFFE_CONFIG_REVOCATION_TRUST_DOMAIN', 'write the bare trust domain name')
     } catch (err) {
       list.add(at, 'ERR_SPIFFE_CONFIG_REVOCATION_TRUST_DOMAIN', `revocation key ${quote(key)} is not a trust domain name: ${(err as Error).message}`)
     }
@@ -30,7 +31,7 @@ export function resolveRevocation (raw: RawConfig['revocation'], baseDir: string
       trustDomain: td.name,
       crlFiles: entry.crlFiles.map((f) => isAbsolute(f) ? f : resolve(baseDir, f)),
       crlUrls: entry.crlUrls,
-      staleCrl: entry.staleCrl === 'fail-open' ? 'open' : 'closed'
+      staleCrl: entry.staleCrl
     })
   }
   return { trustDomains }

@@ -1,7 +1,9 @@
+// Over 250 lines: one table of every broken config rule (path, code, message), read whole by the
+// check that each rule has its own code.
 import t from 'tap'
 import type { ConfigIssue } from './issues.ts'
 import { parseConfig } from './load.ts'
-import { BACKEND_SERVICE_RULE, CA_POOL, IDENTITY, NUMBER, baseDoc, edit, load, rootPem, type Doc } from './testing/fixtures.ts'
+import { BACKEND_SERVICE_RULE, CA_POOL, IDENTITY, NUMBER, baseDoc, edit, load, rootPem, type Doc } from './testing/config-fixtures.ts'
 
 const pem = await rootPem()
 const base = baseDoc(pem)
@@ -179,6 +181,10 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
     ['admin.listen', 'ERR_SPIFFE_CONFIG_LISTEN', 'address must be "host:port" (IPv6 as "[::1]:port") with port 0-65535: port 99999 is out of range, got "[::1]:99999"']]],
   ['listen conflict', edit(base, [['admin', 'listen'], '127.0.0.1:8080']),
     [['admin.listen', 'ERR_SPIFFE_CONFIG_LISTEN_CONFLICT', 'admin and frontend cannot both listen on "127.0.0.1:8080"']]],
+  ['admin allowed hosts', edit(base, [['admin', 'allowedHosts'], ['metrics.example', 'http://x.example', 'x.example:9901', '-bad.example']]), [
+    ['admin.allowedHosts[1]', 'ERR_SPIFFE_CONFIG_ADMIN_HOST', 'admin.allowedHosts[1] must be a dns name without port or scheme, got "http://x.example"'],
+    ['admin.allowedHosts[2]', 'ERR_SPIFFE_CONFIG_ADMIN_HOST', 'admin.allowedHosts[2] must be a dns name without port or scheme, got "x.example:9901"'],
+    ['admin.allowedHosts[3]', 'ERR_SPIFFE_CONFIG_ADMIN_HOST', 'admin.allowedHosts[3] must be a dns name without port or scheme, got "-bad.example"']]],
   // credentials
   ['credentials', edit(base, [['credentials'], { source: 'metadata', metadataUrl: 'ftp://x', pollInterval: '0s' }]), [
     ['credentials.metadataUrl', 'ERR_SPIFFE_CONFIG_METADATA_URL', 'metadata url must be an http or https url, got "ftp://x"'],

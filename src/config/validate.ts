@@ -12,6 +12,8 @@ import { resolveTrustStores } from './trust-bundles.ts'
 import { resolveBundleEndpoints } from './bundle-endpoints.ts'
 import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
+/** A dns name: dot-separated labels of letters, digits and inner hyphens (RFC 1123). */
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/
 
 /** Returns `pool`, `pool/ns`, `pool/ns/id` for everything written, valid or not. */
@@ -101,6 +103,12 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
       frontendListen.port === adminListen.port && frontendListen.host === adminListen.host) {
     list.add(['admin', 'listen'], 'ERR_SPIFFE_CONFIG_LISTEN_CONFLICT', `admin and frontend cannot both listen on ${quote(raw.admin.listen)}`)
   }
+  const allowedHosts = raw.admin.allowedHosts.map((h, i) => {
+    if (!DNS_NAME.test(h)) {
+      list.add(['admin', 'allowedHosts', i], 'ERR_SPIFFE_CONFIG_ADMIN_HOST', `admin.allowedHosts[${i}] must be a dns name without port or scheme, got ${quote(h)}`)
+    }
+    return h.toLowerCase()
+  })
   const creds = raw.credentials
   if (!isHttpUrl(creds.metadataUrl)) {
     list.add(['credentials', 'metadataUrl'], 'ERR_SPIFFE_CONFIG_METADATA_URL', `metadata url must be an http or https url, got ${quote(creds.metadataUrl)}`)
@@ -140,7 +148,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
       backendServices,
       urlMap,
       frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits, allowTrace: raw.frontend.allowTrace },
-      admin: { listen: adminListen },
+      admin: { listen: adminListen, allowedHosts },
       credentials: {
         source,
         directory: path(creds.directory),

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { configError } from './errors.ts'
-import { formatDuration, isHttpUrl, parseDuration } from './values.ts'
+import { formatDuration } from '../internal/duration.ts'
+import { isHttpUrl, parseDuration } from './values.ts'
 import { parseHostPort } from '../internal/host-port.ts'
 
 t.test('parseDuration reads the cloud form and formatDuration writes it back', async (t) => {

@@ -30,10 +30,6 @@ export function parseDuration (text: string): number {
   return ms
 }
 
-/** Returns milliseconds as a duration in the cloud's form: 86400000 → `"86400s"`. */
-export function formatDuration (ms: number): string {
-  return `${ms / 1000}s`
-}
 
 
 /** Returns true when `text` is an http(s) URL (the metadata server base URL). */

@@ -89,7 +89,7 @@ function loadStored (certFile: string, certText: string | undefined, keyFile: st
   }
   try {
     const certs = parsePem(certText, certFile).filter((b) => b.type === 'CERTIFICATE')
-    if (certs.length === 0) throw new Error('no CERTIFICATE block')
+    if (certs.length === 0) throw controlError('ERR_SPIFFE_CONTROL_STATE_CORRUPT', 'no CERTIFICATE block')
     for (const b of certs) new X509Certificate(b.der) // eslint-disable-line no-new
   } catch (err) {
     throw corrupt(certFile, err)

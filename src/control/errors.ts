@@ -16,6 +16,9 @@ export const CONTROL_ERRORS = {
   ERR_SPIFFE_CONTROL_AGENT_IDENTITIES: e('the metadata server\'s workload-identities does not hold exactly one identity', 'an instance bound to none or to several identities', 'bind exactly one managed identity to the instance'),
   ERR_SPIFFE_CONTROL_AGENT_NO_OWN_ANCHORS: e('the metadata server\'s trust-anchors has no entry for the identity\'s own trust domain', 'a trust config that omits the workload\'s own domain', 'deliver the own domain\'s anchors with the identity'),
   ERR_SPIFFE_CONTROL_REVOKED_LIST: e('a ca directory\'s revoked.json cannot be read or is not a list of {serialHex, revokedAt}', 'a hand-edited or truncated file, or file permissions', 'fix or restore revoked.json from backup (it is the source of the published crl)'),
+  ERR_SPIFFE_CONTROL_SOCKET_DIR_MISSING: e('the directory of the workload api unix socket does not exist or is not a directory', 'a typo in --listen, or a runtime directory not created yet', 'create the directory, writable by the spiffe-lb user only (mkdir -m 700)'),
+  ERR_SPIFFE_CONTROL_SOCKET_DIR_UNSAFE: e('the directory of the workload api unix socket is writable by its group or by every user, so another user could replace the socket', 'a socket in /tmp or another shared directory', 'use a directory writable by the spiffe-lb user only (mkdir -m 700 /run/spiffe-lb)'),
+  ERR_SPIFFE_CONTROL_SOCKET_BIND: e('the workload api unix socket cannot be created in its directory', 'a directory this user may not write, a path too long for a unix socket, or another file at the path', 'give a path in a directory this user owns, short enough (about 100 bytes)'),
   ERR_SPIFFE_CONTROL_SERIAL: e('a serial number to revoke is not 1 to 40 hex digits (colons allowed)', 'a decimal serial or a fingerprint given as --serial', 'take the serial from openssl x509 -serial, or use --cert FILE')
 } as const satisfies ErrorRegistry
 

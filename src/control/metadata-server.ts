@@ -8,6 +8,8 @@ import { GCE_WORKLOAD_CERTIFICATES_PATH } from '../credentials/gce-files.ts'
 import { configStatusDocument, trustAnchorsDocument, workloadIdentitiesDocument } from '../credentials/metadata-documents.ts'
 import { RotatingCredential, type IssueParams, type IssuedPem, type RotationPolicy } from './rotating-credential.ts'
 import { controlError } from './errors.ts'
+import { RSA_MODULUS_BITS } from '../defaults.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** Misbehaviour a test can switch on and off at run time (the object is live). */
 export interface MetadataServerFaults {
@@ -115,13 +117,12 @@ export async function createMetadataServer (opts: MetadataServerOptions): Promis
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => {
       reject(controlError('ERR_SPIFFE_CONTROL_LISTEN',
-        `metadata server cannot listen on ${quote(`${opts.listen.host}:${opts.listen.port}`)}: ${err.message}`, { cause: err }))
+        `metadata server cannot listen on ${quote(formatHostPort(opts.listen.host, opts.listen.port))}: ${err.message}`, { cause: err }))
     })
     server.listen(opts.listen.port, opts.listen.host, resolve)
   })
   const addr = server.address() as AddressInfo
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-  const url = `http://${host}:${addr.port}`
+  const url = `http://${formatHostPort(addr.address, addr.port)}`
   credential.start(opts.firstIssueDelayMs ?? 0)
 
   return {
@@ -155,7 +156,7 @@ function otherKeyPem (chainPem: string): string {
   const leaf = new X509Certificate(chainPem)
   const details = leaf.publicKey.asymmetricKeyDetails ?? {}
   const { privateKey } = leaf.publicKey.asymmetricKeyType === 'rsa'
-    ? generateKeyPairSync('rsa', { modulusLength: details.modulusLength ?? 2048 })
+    ? generateKeyPairSync('rsa', { modulusLength: details.modulusLength ?? RSA_MODULUS_BITS })
     : generateKeyPairSync('ec', { namedCurve: details.namedCurve ?? 'prime256v1' })
   return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 }

@@ -69,7 +69,7 @@ export class PoolBundle {
     })
     try {
       const bundle = X509Bundle.fromPem(this.#td, text.t, text.file)
-      if (bundle.authorities.length === 0) throw new Error('no certificate')
+      if (bundle.authorities.length === 0) throw controlError('ERR_SPIFFE_CONTROL_STATE_CORRUPT', 'no certificate')
       return bundle
     } catch (err) {
       const why = isSpiffeLbError(err) ? `${err.code}: ${err.message}` : (err as Error).message

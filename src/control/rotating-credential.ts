@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
+import { MINUTE_MS } from '../defaults.ts'
 
 /** PEM material as the metadata server hands it out. */
 export interface IssuedPem { chainPem: string, keyPem: string }
@@ -96,7 +97,7 @@ export class RotatingCredential {
         this.#onIssued?.(current)
       } catch (err) {
         this.#onError(err)
-        this.#schedule(Math.min(60_000, Math.max(100, this.#policy.lifetimeMs / 10)))
+        this.#schedule(Math.min(MINUTE_MS, Math.max(100, this.#policy.lifetimeMs / 10)))
       }
     })()
     this.#inflight = run

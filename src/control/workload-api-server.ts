@@ -1,16 +1,23 @@
 import { createPrivateKey } from 'node:crypto'
-import { lstatSync, unlinkSync } from 'node:fs'
 import { Server, ServerCredentials, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js'
+import { WORKLOAD_API_SOCKET_MODE } from '../defaults.ts'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { parsePem } from '../internal/pem.ts'
 import type { WorkloadApiEndpoint } from '../credentials/workload-api-endpoint.ts'
 import { WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE, workloadApiService, type X509BundlesResponse, type X509SvidResponse } from '../credentials/workload-api-wire.ts'
+import { bindPrivateSocket, removeStaleSocket } from './workload-api-socket.ts'
 import { RotatingCredential, type CurrentCredential, type IssueParams, type IssuedPem, type RotationPolicy } from './rotating-credential.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** Options of {@link createWorkloadApiServer}. */
 export interface WorkloadApiServerOptions {
-  /** Where to listen (parse with `parseWorkloadApiEndpoint`); a stale Unix socket file is replaced. */
+  /**
+   * Where to listen (parse with `parseWorkloadApiEndpoint`); a stale Unix socket file is
+   * replaced. A Unix socket's directory must exist and be writable by its owner only.
+   */
   listen: WorkloadApiEndpoint
+  /** Mode of a Unix socket, whatever the umask; default 0600 (only this user may connect). */
+  socketMode?: number
   /** The SPIFFE ID served (`spiffe_id` of the one SVID). */
   identity: string
   /** The SVID's trust domain name: its anchors go into the SVID's `bundle`, all others are federated. */
@@ -100,15 +107,23 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
     FetchX509SVID: open(svidStreams, () => { const c = credential.current(); return c === undefined ? undefined : svidMessage(c) }),
     FetchX509Bundles: open(bundleStreams, () => credential.current() === undefined ? undefined : bundlesMessage())
   })
-  if (opts.listen.kind === 'unix') removeStaleSocket(opts.listen.path)
   const listen = opts.listen
-  const host = listen.kind === 'tcp' && listen.host.includes(':') ? `[${listen.host}]` : listen.kind === 'tcp' ? listen.host : ''
-  const grpcAddress = listen.kind === 'unix' ? listen.target : `${host}:${listen.port}`
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(grpcAddress, ServerCredentials.createInsecure(), (err, p) => { if (err === null) resolve(p); else reject(err) })
+  const bind = async (address: string): Promise<number> => await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => { if (err === null) resolve(p); else reject(err) })
   })
+  let port = 0
+  if (listen.kind === 'unix') {
+    try {
+      await bindPrivateSocket(listen.path, opts.socketMode ?? WORKLOAD_API_SOCKET_MODE, async (path) => { await bind(`unix://${path}`) })
+    } catch (err) {
+      server.forceShutdown()
+      throw err
+    }
+  } else {
+    port = await bind(formatHostPort(listen.host, listen.port))
+  }
   credential.start()
-  const address = listen.kind === 'unix' ? listen.address : `tcp://${host}:${port}`
+  const address = listen.kind === 'unix' ? listen.address : `tcp://${formatHostPort(listen.host, port)}`
   return {
     address,
     get serial () { return credential.current()?.serial ?? 0 },
@@ -121,6 +136,7 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
       for (const s of [...svidStreams, ...bundleStreams]) s.end()
       await new Promise<void>((resolve) => { server.tryShutdown(() => { resolve() }) })
       server.forceShutdown()
+      if (listen.kind === 'unix') removeStaleSocket(listen.path)
     }
   }
 }
@@ -128,11 +144,4 @@ export async function createWorkloadApiServer (opts: WorkloadApiServerOptions): 
 /** Returns the CERTIFICATE blocks of `pem` as concatenated DER (the Workload API's encoding). */
 function derOf (pem: string): Buffer {
   return Buffer.concat(parsePem(pem).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der))
-}
-
-/** A socket file left by a previous run would make the bind fail; anything else is left alone. */
-function removeStaleSocket (path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path)
-  } catch {}
 }

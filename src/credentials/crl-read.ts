@@ -1,6 +1,6 @@
 import { request } from 'undici'
 import { CRL_FETCH_TIMEOUT_MS, MAX_CREDENTIAL_FILE_BYTES } from '../defaults.ts'
-import { quote } from '../internal/errors.ts'
+import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import { credentialsError } from './errors.ts'
 import { readFile, stat } from 'node:fs/promises'
 
@@ -11,14 +11,21 @@ import { readFile, stat } from 'node:fs/promises'
  */
 export async function readCrlBytes (kind: 'file' | 'url', source: string): Promise<Buffer> {
   if (kind === 'file') {
+    const unreadable = (reason: string, cause?: unknown): Error =>
+      credentialsError('ERR_SPIFFE_CREDENTIALS_CRL_UNREADABLE', `cannot read crl ${quote(source)}: ${reason}`, { at: source, ...(cause === undefined ? {} : { cause }) })
+    let size: number
     try {
       const st = await stat(source)
-      if (!st.isFile()) throw new Error('not a regular file')
-      if (st.size > MAX_CREDENTIAL_FILE_BYTES) throw new Error(`larger than ${MAX_CREDENTIAL_FILE_BYTES} bytes`)
+      if (!st.isFile()) throw unreadable('not a regular file')
+      size = st.size
+    } catch (err) {
+      throw isSpiffeLbError(err) ? err : unreadable((err as NodeJS.ErrnoException).code ?? (err as Error).message, err)
+    }
+    if (size > MAX_CREDENTIAL_FILE_BYTES) throw unreadable(`larger than ${MAX_CREDENTIAL_FILE_BYTES} bytes`)
+    try {
       return await readFile(source)
     } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-      throw credentialsError('ERR_SPIFFE_CREDENTIALS_CRL_UNREADABLE', `cannot read crl ${quote(source)}: ${reason}`, { at: source, cause: err })
+      throw unreadable((err as NodeJS.ErrnoException).code ?? (err as Error).message, err)
     }
   }
   let status: number

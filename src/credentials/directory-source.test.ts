@@ -9,7 +9,7 @@ import { createDirectorySource, type DirectorySourceOptions } from './directory-
 import { GCE_FILES } from './gce-files.ts'
 import { nextOutcome, runSourceSuite } from './source-suite.ts'
 import { CredentialStore } from './store.ts'
-import { IDENTITY, OWN_TD, fixtures, type Material } from './testing/fixtures.ts'
+import { IDENTITY, OWN_TD, fixtures, type Material } from './testing/credential-fixtures.ts'
 import { TrackingClock } from './testing/tracking-clock.ts'
 
 /** Renders `m` as the GCE files; `trust_bundles.json` is written by hand so a domain can repeat. */

@@ -4,10 +4,10 @@ import { Backoff, type BackoffOptions } from '../internal/backoff.ts'
 import { systemClock, type Clock, type TimerHandle } from '../internal/clock.ts'
 import { readCredentialDirectory } from './read-directory.ts'
 import { RefreshLoop } from './refresh-loop.ts'
-import type { CredentialSource } from './source.ts'
+import type { CredentialSource } from './credential-source.ts'
 import type { CredentialStore } from './store.ts'
-import type { CredentialCandidate } from './validate.ts'
-import { DIRECTORY_DEBOUNCE_MS, DIRECTORY_POLL_INTERVAL_MS, RESTART_BACKOFF_INITIAL_MS, RESTART_BACKOFF_MAX_MS } from '../defaults.ts'
+import type { CredentialCandidate } from './validate-credentials.ts'
+import { DIRECTORY_DEBOUNCE_MS, DIRECTORY_POLL_INTERVAL_MS, RESTART_BACKOFF_INITIAL_MS, RESTART_BACKOFF_MAX_MS, DIRECTORY_REREAD_DELAY_MS } from '../defaults.ts'
 import { credentialsError } from './errors.ts'
 
 /** Options of {@link createDirectorySource}. */
@@ -102,7 +102,7 @@ export class DirectorySource implements CredentialSource {
     } catch {
       // Also for a missing directory: resolving the symlink while the agent swaps it and
       // deletes the old target can fail once (realpath is not atomic).
-      await this.#sleep(this.#opts.rereadDelayMs ?? 50)
+      await this.#sleep(this.#opts.rereadDelayMs ?? DIRECTORY_REREAD_DELAY_MS)
       return await readCredentialDirectory(this.#opts.dir, own)
     }
   }

@@ -8,7 +8,7 @@ import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { createIssuerSource, rotationTime } from './issuer-source.ts'
 import { runSourceSuite } from './source-suite.ts'
 import { CredentialStore } from './store.ts'
-import { IDENTITY, fixtures, type Material } from './testing/fixtures.ts'
+import { IDENTITY, fixtures, type Material } from './testing/credential-fixtures.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

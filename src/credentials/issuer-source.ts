@@ -6,9 +6,10 @@ import { BundleSet } from '../spiffe/bundle-set.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { RefreshLoop } from './refresh-loop.ts'
-import type { CredentialSource } from './source.ts'
+import type { CredentialSource } from './credential-source.ts'
 import type { CredentialStore } from './store.ts'
 import { credentialsError } from './errors.ts'
+import { ROTATION_JITTER_FRACTION } from '../defaults.ts'
 
 /** What the issuer asks to be signed. */
 export interface IssueRequest {
@@ -137,7 +138,7 @@ export class IssuerSource implements CredentialSource {
     this.#rotateAt = rotationTime(issuedAt, svid.notAfter, {
       lifetimeMs: this.#opts.lifetimeMs,
       rotationWindowPercentage: this.#opts.rotationWindowPercentage,
-      jitterFraction: this.#opts.jitterFraction ?? 0.02,
+      jitterFraction: this.#opts.jitterFraction ?? ROTATION_JITTER_FRACTION,
       random: this.#random
     })
     store.setNextRefreshAt(this.#rotateAt)

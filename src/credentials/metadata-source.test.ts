@@ -6,7 +6,7 @@ import { workloadCertificatesBase } from './metadata-client.ts'
 import { createMetadataSource, rotationDelay } from './metadata-source.ts'
 import { nextOutcome, runSourceSuite } from './source-suite.ts'
 import { CredentialStore } from './store.ts'
-import { IDENTITY, OWN_TD, fixtures, type Material } from './testing/fixtures.ts'
+import { IDENTITY, OWN_TD, fixtures, type Material } from './testing/credential-fixtures.ts'
 import { TrackingClock } from './testing/tracking-clock.ts'
 
 /**

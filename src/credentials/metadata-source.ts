@@ -7,10 +7,10 @@ import { assertConfigStatusClean } from './gce-files.ts'
 import { MetadataClient } from './metadata-client.ts'
 import { expectOk, parseTrustAnchors, parseWorkloadIdentities, trustAnchorsToBundles } from './metadata-documents.ts'
 import { RefreshLoop } from './refresh-loop.ts'
-import type { CredentialSource } from './source.ts'
+import type { CredentialSource } from './credential-source.ts'
 import type { CredentialStore } from './store.ts'
-import type { CredentialCandidate } from './validate.ts'
-import { BACKOFF_INITIAL_MS, METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
+import type { CredentialCandidate } from './validate-credentials.ts'
+import { BACKOFF_INITIAL_MS, METADATA_MIN_POLL_MS, METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 import { credentialsError } from './errors.ts'
 
 /** Options of {@link createMetadataSource}. */
@@ -118,8 +118,6 @@ export class MetadataSource implements CredentialSource {
   }
 }
 
-/** Shortest wait between polls driven by an SVID's validity, so a nearly expired one is not hammered. */
-const MIN_ROTATION_POLL_MS = 1_000
 
 /**
  * Returns how long to wait before polling for the successor of `svid` at `now`: until half its
@@ -130,7 +128,7 @@ const MIN_ROTATION_POLL_MS = 1_000
 export function rotationDelay (svid: { notBefore: number, notAfter: number }, now: number): number {
   const half = svid.notBefore + (svid.notAfter - svid.notBefore) / 2
   const wait = now < half ? half - now : (svid.notAfter - now) / 2
-  return Math.max(MIN_ROTATION_POLL_MS, Math.floor(wait))
+  return Math.max(METADATA_MIN_POLL_MS, Math.floor(wait))
 }
 
 function sameId (written: string, identity: SpiffeId): boolean {

@@ -1,6 +1,6 @@
 import { isSpiffeLbError } from '../internal/errors.ts'
 import type { CredentialsErrorCode } from './errors.ts'
-import type { CredentialSnapshot } from './snapshot.ts'
+import type { CredentialSnapshot } from './credential-snapshot.ts'
 
 /** Outcome of one load attempt; `rejected` covers fetch, parse and validation failures alike. */
 export type ReloadResult = 'accepted' | 'unchanged' | 'rejected'

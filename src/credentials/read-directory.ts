@@ -10,7 +10,7 @@ import { GCE_FILES, assertConfigStatusClean } from './gce-files.ts'
 import { assertKeyFileSafe } from './key-file-mode.ts'
 import { readCredentialFile } from './read-file.ts'
 import { parseStrictJson } from './strict-json.ts'
-import type { CredentialCandidate } from './validate.ts'
+import type { CredentialCandidate } from './validate-credentials.ts'
 import { credentialsError } from './errors.ts'
 
 /**

@@ -12,7 +12,7 @@ import { CRL_REFRESH_MAX_MS, CRL_RETRY_MS } from '../defaults.ts'
 import { RevocationFeed } from './revocation-feed.ts'
 import { snapshotFromMessage, snapshotToMessage } from './snapshot-message.ts'
 import { CredentialStore } from './store.ts'
-import { IDENTITY, fixtures, type Material } from './testing/fixtures.ts'
+import { IDENTITY, fixtures, type Material } from './testing/credential-fixtures.ts'
 
 const candidate = (m: Material) => ({
   svid: X509Svid.fromPem(m.chainPem, m.keyPem),
@@ -44,7 +44,7 @@ t.test('a CRL url is fetched, refreshed, kept when a fetch fails, and moves the 
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/peer.crl`
 
   const before = store.current()
-  const feed = new RevocationFeed([{ trustDomain: 'peer.test', files: [], urls: [url], staleCrl: 'open' }], store, { clock })
+  const feed = new RevocationFeed([{ trustDomain: 'peer.test', files: [], urls: [url], staleCrl: 'fail-open' }], store, { clock })
   t.teardown(() => { feed.stop() })
   await feed.start()
   const first = store.current()
@@ -53,8 +53,8 @@ t.test('a CRL url is fetched, refreshed, kept when a fetch fails, and moves the 
   t.equal(first.svidGeneration, before.svidGeneration, 'not the svid generation')
   t.same([...changedTrustDomains(before, first)], ['peer.test'], 'only the CRL\'s domain retires its connections')
   t.same([...(first.revocation?.get('peer.test')?.lists[0]?.revokedSerials ?? [])], ['a'])
-  t.equal(first.revocation?.get('peer.test')?.staleCrl, 'open')
-  t.match(feed.status(), [{ trustDomain: 'peer.test', source: url, staleCrl: 'open', revoked: 1, stale: false }])
+  t.equal(first.revocation?.get('peer.test')?.staleCrl, 'fail-open')
+  t.match(feed.status(), [{ trustDomain: 'peer.test', source: url, staleCrl: 'fail-open', revoked: 1, stale: false }])
 
   const copy = snapshotFromMessage(JSON.parse(JSON.stringify(snapshotToMessage(IDENTITY.toString(), first))))
   t.same([...(copy.revocation?.get('peer.test')?.lists[0]?.revokedSerials ?? [])], ['a'], 'the CRLs cross to cluster workers')
@@ -82,7 +82,7 @@ t.test('a CRL of a domain signed by another domain\'s CA is refused at start', a
   const server = createServer((_req, res) => { res.end(crl) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => { server.close() })
-  const feed = new RevocationFeed([{ trustDomain: 'peer.test', files: [], urls: [`http://127.0.0.1:${(server.address() as AddressInfo).port}/`], staleCrl: 'closed' }], store, { clock })
+  const feed = new RevocationFeed([{ trustDomain: 'peer.test', files: [], urls: [`http://127.0.0.1:${(server.address() as AddressInfo).port}/`], staleCrl: 'fail-closed' }], store, { clock })
   await t.rejects(feed.start(), { code: 'ERR_SPIFFE_PKI_CRL_UNVERIFIED' })
   feed.stop()
   t.equal(store.current()?.revocation, undefined)

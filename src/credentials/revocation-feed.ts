@@ -173,6 +173,6 @@ export class RevocationFeed {
     const good = e.good
     if (good?.nextUpdate === undefined || this.#clock.now() <= good.nextUpdate || e.warned === good) return
     e.warned = good
-    this.#warn(`crl ${quote(e.source)} of trust domain ${quote(e.input.trustDomain)} is stale (nextUpdate ${new Date(good.nextUpdate).toISOString()}): ${e.input.staleCrl === 'open' ? 'its backends are still admitted (fail open)' : 'its backends are rejected (fail closed)'}`)
+    this.#warn(`crl ${quote(e.source)} of trust domain ${quote(e.input.trustDomain)} is stale (nextUpdate ${new Date(good.nextUpdate).toISOString()}): ${e.input.staleCrl === 'fail-open' ? 'its backends are still admitted (fail open)' : 'its backends are rejected (fail closed)'}`)
   }
 }

@@ -5,7 +5,7 @@ import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { SnapshotReplica, snapshotFromMessage, snapshotToMessage, type SnapshotMessage } from './snapshot-message.ts'
 import { CredentialStore } from './store.ts'
-import { IDENTITY, fixtures, type Material } from './testing/fixtures.ts'
+import { IDENTITY, fixtures, type Material } from './testing/credential-fixtures.ts'
 
 const candidate = (m: Material) => ({
   svid: X509Svid.fromPem(m.chainPem, m.keyPem),

@@ -12,6 +12,7 @@ import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { notifyAll } from '../internal/notify.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { credentialsError } from './errors.ts'
+import type { StaleCrlPolicy } from '../spiffe/revocation.ts'
 
 /**
  * A snapshot as plain JSON data. It holds the SVID's PRIVATE KEY in PEM: send it only over a
@@ -29,7 +30,7 @@ export interface SnapshotMessage {
   svidGeneration: number
   bundleGeneration: number
   /** The CRLs in force per trust domain (already verified by the owning process); absent = none. */
-  revocation?: Array<{ trustDomain: string, staleCrl: 'closed' | 'open', lists: Array<{ issuerFingerprint: string, serials: string[], thisUpdate: number, nextUpdate: number | null, source: string }> }>
+  revocation?: Array<{ trustDomain: string, staleCrl: StaleCrlPolicy, lists: Array<{ issuerFingerprint: string, serials: string[], thisUpdate: number, nextUpdate: number | null, source: string }> }>
 }
 
 /** Returns `snapshot`, published for `identity`, as a {@link SnapshotMessage}. */
@@ -47,7 +48,7 @@ export function snapshotToMessage (identity: string, snapshot: X509Snapshot): Sn
       : {
           revocation: [...snapshot.revocation].map(([trustDomain, r]) => ({
             trustDomain,
-            staleCrl: r.staleCrl ?? 'closed',
+            staleCrl: r.staleCrl ?? 'fail-closed',
             lists: r.lists.map((l) => ({ issuerFingerprint: l.issuerFingerprint, serials: [...l.revokedSerials], thisUpdate: l.thisUpdate, nextUpdate: l.nextUpdate ?? null, source: l.source }))
           }))
         })

@@ -3,10 +3,10 @@ import { createPublicKey } from 'node:crypto'
 import t from 'tap'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import { verifyX509Svid } from '../spiffe/verify-x509-svid.ts'
-import type { CredentialSnapshot } from './snapshot.ts'
-import type { CredentialSource } from './source.ts'
+import type { CredentialSnapshot } from './credential-snapshot.ts'
+import type { CredentialSource } from './credential-source.ts'
 import { CredentialStore, type AttemptOutcome } from './store.ts'
-import { IDENTITY, fixtures, type Material } from './testing/fixtures.ts'
+import { IDENTITY, fixtures, type Material } from './testing/credential-fixtures.ts'
 import { TrackingClock } from './testing/tracking-clock.ts'
 
 /** What a source's test hands the suite. */

@@ -6,7 +6,7 @@ import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { mergeTrustBundles } from './merge-bundles.ts'
 import { CredentialStore } from './store.ts'
-import { IDENTITY, OWN_TD, fixtures, svidPem, type Material } from './testing/fixtures.ts'
+import { IDENTITY, OWN_TD, fixtures, svidPem, type Material } from './testing/credential-fixtures.ts'
 
 const own = TrustDomain.fromString(OWN_TD)
 const candidate = (m: Material) => ({

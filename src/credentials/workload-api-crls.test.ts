@@ -6,7 +6,7 @@ import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import type { CertificateAuthority } from '../pki/ca-types.ts'
-import { OWN_TD, fixtures } from './testing/fixtures.ts'
+import { OWN_TD, fixtures } from './testing/credential-fixtures.ts'
 import { withDeliveredCrls } from './workload-api-crls.ts'
 
 const fx = await fixtures()

@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto'
 import { loadCrl } from '../pki/crl.ts'
 import { normalizeSerial, type RevocationList } from '../spiffe/revocation.ts'
 import { credentialsError } from './errors.ts'
-import type { CredentialCandidate } from './validate.ts'
+import type { CredentialCandidate } from './validate-credentials.ts'
 
 /**
  * Returns `candidate` with the CRLs of a Workload API message kept by trust domain (SPIFFE

@@ -7,7 +7,7 @@ import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { X509Svid } from '../spiffe/x509-svid.ts'
 import { credentialsError } from './errors.ts'
-import type { CredentialCandidate } from './validate.ts'
+import type { CredentialCandidate } from './validate-credentials.ts'
 import type { X509SvidResponse } from './workload-api-wire.ts'
 
 const SEQUENCE_TAG = 0x30

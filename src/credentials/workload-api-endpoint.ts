@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path'
 import { isIP } from 'node:net'
 import { quote } from '../internal/errors.ts'
 import { credentialsError } from './errors.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** The environment variable that names the Workload API endpoint (SPIFFE Workload Endpoint §4). */
 export const SPIFFE_ENDPOINT_SOCKET = 'SPIFFE_ENDPOINT_SOCKET'
@@ -47,7 +48,7 @@ export function parseWorkloadApiEndpoint (address: string, where: string): Workl
     if (url.port === '') bad('has no port')
     const port = Number(url.port)
     if (port === 0) bad('has port 0')
-    return { kind: 'tcp', host, port, address, target: family === 4 ? `ipv4:${host}:${port}` : `ipv6:[${host}]:${port}` }
+    return { kind: 'tcp', host, port, address, target: `${family === 4 ? 'ipv4' : 'ipv6'}:${formatHostPort(host, port)}` }
   }
   return bad(`has scheme ${quote(url.protocol.slice(0, -1))}; only "unix" and "tcp" are allowed`)
 }

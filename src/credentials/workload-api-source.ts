@@ -4,7 +4,7 @@ import { Backoff, type BackoffOptions } from '../internal/backoff.ts'
 import { systemClock, type Clock, type TimerHandle } from '../internal/clock.ts'
 import { quote, type SpiffeLbError } from '../internal/errors.ts'
 import { credentialsError } from './errors.ts'
-import type { CredentialSource } from './source.ts'
+import type { CredentialSource } from './credential-source.ts'
 import type { CredentialStore } from './store.ts'
 import { candidateFromResponse } from './workload-api-decode.ts'
 import { withDeliveredCrls } from './workload-api-crls.ts'
@@ -162,7 +162,7 @@ export class WorkloadApiSource implements CredentialSource {
 /** Opens `FetchX509SVID` on `client` with the `workload.spiffe.io: true` header. */
 export function openFetchX509Svid (client: Client): ClientReadableStream<X509SvidResponse> {
   const method = workloadApiService().FetchX509SVID
-  if (method === undefined) throw new Error('workload.proto lacks FetchX509SVID')
+  if (method === undefined) throw credentialsError('ERR_SPIFFE_CREDENTIALS_WORKLOAD_API_RPC', 'workload.proto lacks the FetchX509SVID method')
   const metadata = new Metadata()
   metadata.set(WORKLOAD_API_HEADER, WORKLOAD_API_HEADER_VALUE)
   return client.makeServerStreamRequest<object, X509SvidResponse>(method.path,

@@ -1,4 +1,4 @@
-import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS } from '../defaults.ts'
+import { BACKOFF_FACTOR, BACKOFF_INITIAL_MS, BACKOFF_JITTER, BACKOFF_MAX_MS } from '../defaults.ts'
 /** Options of {@link Backoff}. */
 export interface BackoffOptions {
   /** First delay in ms (default 1000). */
@@ -28,8 +28,8 @@ export class Backoff {
   constructor (options: BackoffOptions = {}) {
     this.#initialMs = Math.max(0, options.initialMs ?? BACKOFF_INITIAL_MS)
     this.#maxMs = Math.max(this.#initialMs, options.maxMs ?? BACKOFF_MAX_MS)
-    this.#factor = Math.max(1, options.factor ?? 2)
-    this.#jitter = Math.min(1, Math.max(0, options.jitter ?? 0.2))
+    this.#factor = Math.max(1, options.factor ?? BACKOFF_FACTOR)
+    this.#jitter = Math.min(1, Math.max(0, options.jitter ?? BACKOFF_JITTER))
     this.#random = options.random ?? Math.random
   }
 

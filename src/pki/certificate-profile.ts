@@ -7,6 +7,7 @@ import { caSigner, keyIdentifier, selfSigner, signCertificate, toSeconds, type S
 import { parseSubject } from './subject.ts'
 import { x509 } from './x509.ts'
 import { pkiError } from './errors.ts'
+import { DAY_MS } from '../defaults.ts'
 
 /** RFC 5280 section 4.2.1.3 key usage bits. */
 export type KeyUsageName = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' |
@@ -89,8 +90,6 @@ export interface IssuedCertificate extends SignedCertificate {
   privateKey: KeyObject
   keyPem: string
 }
-
-const DAY_MS = 86_400_000
 
 const EKU_OIDS: Readonly<Record<string, string>> = {
   serverAuth: '1.3.6.1.5.5.7.3.1',

@@ -49,7 +49,7 @@ export async function loadCrl (text: Buffer | string, source: string, candidates
   try {
     const s = typeof text === 'string' ? text : text.toString('latin1')
     const der = s.includes('-----BEGIN') ? parsePem(s, source).find((b) => b.type === 'X509 CRL')?.der : Buffer.from(text)
-    if (der === undefined) throw new Error('no pem "X509 CRL" block')
+    if (der === undefined) throw pkiError('ERR_SPIFFE_PKI_CRL_INVALID', 'no pem "X509 CRL" block')
     crl = new x509.X509Crl(toArrayBuffer(der))
   } catch (err) {
     throw pkiError('ERR_SPIFFE_PKI_CRL_INVALID', `${quote(source)} is not an x.509 crl: ${err instanceof Error ? err.message : String(err)}`, { at: source, cause: err })

@@ -53,8 +53,7 @@ export async function issueSvidCertificate (ca: CertificateAuthority, opts: Svid
       `issuing ca ${quote(subjectText(ca.cert))} expires at ${ca.cert.validToDate.toISOString()}, before the svid could start`)
   }
   const generated = opts.publicKey === undefined ? (await generateKeys(opts.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM)).privateKey : undefined
-  const key = opts.publicKey ?? generated
-  if (key === undefined) throw new Error('unreachable: a key was either given or generated')
+  const key = generated ?? opts.publicKey as KeyObject // one of the two is set: generated exactly when no key was given
   const alg = keyAlgorithmOf(key)
   const profile: CertificateProfile = {
     subject: opts.subject ?? '',

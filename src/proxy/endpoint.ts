@@ -4,7 +4,8 @@
  * ejection decide it (docs/architecture.md#layers proxy). A credential change that concerns the pool's
  * connections (SVID rotated or expired, the backend's trust domain changed or gone: docs/architecture.md
  * security) retires the pool: new requests go to a fresh one at once, the old one
- * finishes what runs on it and closes.
+ * finishes what runs on it and closes. Over 250 lines: the pool, its retirement and the health
+ * state share the endpoint's fields and lifecycle; apart, each would reach into the others.
  */
 import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
@@ -13,6 +14,8 @@ import type { CredentialChange, CredentialChanges } from '../tls/credential-chan
 import { OneShotDispatcher, type RequestDispatcher } from './one-shot-dispatcher.ts'
 import type { ConnectFn, EndpointAddress, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS, BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
+import { formatHostPort } from '../internal/host-port.ts'
+import type { BackendProtocol } from '../enums.ts'
 
 /** Called when an endpoint turns healthy or unhealthy. */
 export type HealthListener = (endpoint: Endpoint, healthy: boolean, reason: string | undefined) => void
@@ -46,7 +49,7 @@ interface PoolTag {
 
 /** Returns `host:port`, bracketing IPv6 hosts: the endpoint's name in logs, metrics, errors. */
 export function endpointKey (a: EndpointAddress): string {
-  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+  return formatHostPort(a.host, a.port)
 }
 
 /** A backend endpoint with its pool and health state. */
@@ -73,7 +76,7 @@ export class Endpoint {
    */
   readonly servername: string
   /** `HTTP2`: requests multiplex over HTTP/2 connections (ALPN `h2` required). */
-  readonly protocol: 'HTTP' | 'HTTPS' | 'HTTP2'
+  readonly protocol: BackendProtocol
   readonly #connect: ConnectFn
   readonly #peerIdentity: PeerIdentity
   /** Proxied requests currently using this endpoint (LEAST_REQUEST reads it). */

@@ -2,6 +2,8 @@
  * One client request relayed to a backend service: endpoint choice, one retry on a different
  * endpoint when the connection or handshake failed before anything was sent, the service
  * timeout, and streaming in both directions with backpressure (undici `dispatch` handler API).
+ * Over 250 lines: one request's state machine, whose undici handler callbacks share its fields
+ * and whose transitions (attempt, retry, timeout, either side closing) are read together.
  */
 import type { Http2ServerRequest } from 'node:http2'
 import { PassThrough } from 'node:stream'
@@ -13,7 +15,8 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
 import { backendFailure, type Failure } from './failure.ts'
 import { mayBeSvidRefusal, svidRefusal } from './ssl-refusal.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
-import { grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
+import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
+import { isTrustWithdrawn } from './trust-withdrawal.ts'
 
 /** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
@@ -242,6 +245,12 @@ export class Exchange {
     if (this.#res.headersSent) {
       // Mid-body: the status line is gone, so the only honest signal left is a cut connection.
       this.#settle({ status: this.#status, endpoint: attempt.endpoint, attempts: this.#attempts, error: failure.message, completed: false })
+      // A gRPC call whose backend lost our trust still ends with a status naming why.
+      if (this.#grpc && !this.#res.writableEnded && isTrustWithdrawn(err)) {
+        this.#res.addTrailers(grpcTrailers(GRPC_STATUS.UNAVAILABLE, failure.message))
+        this.#res.end()
+        return
+      }
       this.#res.destroy(err)
       return
     }

@@ -51,6 +51,11 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
     // endpoint counts as failed (outlier detection), and its page is not the application's answer.
     return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'gateway' }
   }
+  if (code === TLS_ERROR.PEER_UNTRUSTED || code === TLS_ERROR.SVID_UNUSABLE) {
+    // Trust in an open connection was withdrawn (the message names the backend and the rule):
+    // new connections meet the same verdict at their handshake, which ejects as it should.
+    return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
+  }
   if (started) {
     return { status: 502, message: `backend ${key} failed: ${describeError(err)}`, eject: false, retryable: false, kind: 'gateway' }
   }

@@ -127,7 +127,9 @@ export class OneShotDispatcher implements RequestDispatcher {
       setHost: false
     })
     socket.setTimeout(headersTimeout, () => { controller.abort(timeoutError('headers', headersTimeout)) })
-    req.on('error', (err) => { finish(err) })
+    // A socket the connector destroyed on purpose (trust withdrawn) carries the reason: prefer it
+    // to the generic reset Node reports.
+    req.on('error', (err) => { finish(socket.errored ?? err) })
     req.on('response', (res) => {
       onResponse(res)
       socket.setTimeout(bodyTimeout, () => { controller.abort(timeoutError('body', bodyTimeout)) })
@@ -136,8 +138,8 @@ export class OneShotDispatcher implements RequestDispatcher {
       if (controller.paused) res.pause()
       res.on('data', (chunk: Buffer) => { handler.onResponseData?.(controller, chunk) })
       res.on('end', () => { socket.setTimeout(0); finish(undefined); socket.destroy() })
-      res.on('error', (err) => { finish(err) })
-      res.on('aborted', () => { finish(new errors.SocketError('the backend closed the connection mid-response')) })
+      res.on('error', (err) => { finish(socket.errored ?? err) })
+      res.on('aborted', () => { finish(socket.errored ?? new errors.SocketError('the backend closed the connection mid-response')) })
     })
     const body = options.body
     if (body !== null && body !== undefined && typeof body === 'object' && 'pipe' in body) {

@@ -4,7 +4,7 @@
  * 503, 504, connect failures, timeouts, resets) eject an endpoint for `baseEjectionTime` times its ejections in
  * a row. Without the block, only an endpoint that cannot be connected to is ejected, at once.
  */
-import { PASSIVE_EJECTION_MS } from '../defaults.ts'
+import { PASSIVE_EJECTION_MS, PASSIVE_MAX_EJECTION_PERCENT } from '../defaults.ts'
 import type { OutlierDetectionOptions } from './types.ts'
 
 /** What one attempt on an endpoint came to, as outlier detection counts it. */
@@ -63,7 +63,7 @@ export class OutlierDetector {
 
   /** Returns how many of `total` endpoints may be ejected at once (at least one). */
   maxEjected (total: number): number {
-    const percent = this.#options?.maxEjectionPercent ?? 100
+    const percent = this.#options?.maxEjectionPercent ?? PASSIVE_MAX_EJECTION_PERCENT
     return Math.max(1, Math.floor(total * percent / 100))
   }
 }

@@ -6,6 +6,7 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { errors } from 'undici'
 import type { ConnectFn } from './types.ts'
 import { HANDSHAKE_TIMEOUT_MS } from '../defaults.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** Returns an undici connector that opens plain TCP sockets whatever the origin's scheme. */
 export function plainConnector (options: { timeoutMs?: number } = {}): ConnectFn {
@@ -20,7 +21,7 @@ export function plainConnector (options: { timeoutMs?: number } = {}): ConnectFn
     }
     const onTimeout = (): void => {
       // undici's own class: the proxy classifies a connect timeout the same on every connector.
-      fail(new errors.ConnectTimeoutError(`connect to ${opts.hostname}:${port} timed out after ${timeoutMs} ms`))
+      fail(new errors.ConnectTimeoutError(`connect to ${formatHostPort(opts.hostname, port)} timed out after ${timeoutMs} ms`))
     }
     const onConnect = (): void => {
       cleanup()

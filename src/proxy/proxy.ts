@@ -26,7 +26,7 @@ export interface ReverseProxy {
   listen (): Promise<AddressInfo>
   /**
    * Stops accepting connections, lets in-flight requests finish for up to `deadlineMs`
-   * (default 30 s), then cuts whatever is left and closes every backend pool.
+   * (default {@link DRAIN_TIMEOUT_MS}, 10 s), then cuts whatever is left and closes every backend pool.
    */
   close (deadlineMs?: number): Promise<void>
   /**

@@ -8,7 +8,7 @@ import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChanges } from '../tls/credential-changes.ts'
 
-import type { LbPolicy } from '../enums.ts'
+import type { BackendProtocol, LbPolicy } from '../enums.ts'
 
 export type { LbPolicy } from '../enums.ts'
 
@@ -56,7 +56,7 @@ export interface ServiceOptions {
    * mTLS connector). `HTTP2`: HTTP/2 over the mTLS connector, ALPN must select `h2`.
    * `HTTP` is for plain-TCP connectors in tests of the proxy logic.
    */
-  protocol?: 'HTTP' | 'HTTPS' | 'HTTP2'
+  protocol?: BackendProtocol
   healthCheck?: HealthCheckOptions
   connectionPool: ConnectionPoolOptions
   /**

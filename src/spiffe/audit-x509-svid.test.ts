@@ -2,7 +2,7 @@ import t from 'tap'
 import type { X509Certificate } from 'node:crypto'
 import { isSpiffeLbError } from '../internal/errors.ts'
 import { BundleSet } from './bundle-set.ts'
-import { DAY, HOUR, NOW, domain, leaf, presented } from './testing/fixtures.ts'
+import { DAY, HOUR, NOW, domain, leaf, presented } from './testing/spiffe-fixtures.ts'
 import { auditX509Svid, verifyX509Svid, type VerifyOptions } from './verify-x509-svid.ts'
 
 // auditX509Svid names every broken rule; verifyX509Svid (the proxy's) throws the first of them.

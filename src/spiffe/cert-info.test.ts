@@ -1,7 +1,7 @@
 import t from 'tap'
 import { X509Certificate } from 'node:crypto'
 import { OID, certInfo, certLabel, parseCertInfo } from './cert-info.ts'
-import { domain, leaf, nameConstraints, tlv, withExtensions } from './testing/fixtures.ts'
+import { domain, leaf, nameConstraints, tlv, withExtensions } from './testing/spiffe-fixtures.ts'
 
 const a = await domain('a.test', { intermediate: true })
 

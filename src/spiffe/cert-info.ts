@@ -129,7 +129,7 @@ export function parseCertInfo (der: Buffer): CertInfo {
   const seen = new Set<string>()
   for (const ext of children(expect(children(extensions)[0], Tag.SEQUENCE, 'an extensions sequence'))) {
     const parts = children(expect(ext, Tag.SEQUENCE, 'an extension'))
-    if (parts.length < 2 || parts.length > 3) throw new Error('an extension must have 2 or 3 fields')
+    if (parts.length < 2 || parts.length > 3) throw spiffeError('ERR_SPIFFE_CERT_MALFORMED', 'an extension must have 2 or 3 fields')
     const oid = readOid(parts[0] as DerElement)
     const critical = isUniversal(parts[1], Tag.BOOLEAN) ? readBoolean(parts[1]) : false
     const octets = expect(parts[parts.length - 1], Tag.OCTET_STRING, 'an extension value').value

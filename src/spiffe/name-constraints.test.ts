@@ -1,7 +1,7 @@
 import t from 'tap'
 import { BundleSet } from './bundle-set.ts'
 import { checkNameConstraints } from './name-constraints.ts'
-import { NOW, domain, leaf, nameConstraints, presented, withExtensions } from './testing/fixtures.ts'
+import { NOW, domain, leaf, nameConstraints, presented, withExtensions } from './testing/spiffe-fixtures.ts'
 import { verifyX509Svid } from './verify-x509-svid.ts'
 
 const a = await domain('a.test', { intermediate: true })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { X509Certificate } from 'node:crypto'
-import { HOUR, NOW, domain, leaf, presented } from './testing/fixtures.ts'
+import { HOUR, NOW, domain, leaf, presented } from './testing/spiffe-fixtures.ts'
 import { earliestNextUpdate, normalizeSerial, revocationKey, type RevocationByDomain, type RevocationList } from './revocation.ts'
 import { BundleSet } from './bundle-set.ts'
 import { auditX509Svid, verifyX509Svid } from './verify-x509-svid.ts'
@@ -26,7 +26,7 @@ const cases: Array<{ name: string, revocation: RevocationByDomain, code?: string
   { name: 'nothing: the CRL is another domain\'s', revocation: new Map([['b.test', { lists: [crl(intermediate, [leafCert])] }]]) },
   { name: 'nothing: a CRL of the issuer that lists other serials', revocation: new Map([['a.test', { lists: [crl(intermediate, [intermediate])] }]]) },
   { name: 'a stale CRL, closed by default', revocation: new Map([['a.test', { lists: [crl(intermediate, [], NOW - 1)] }]]), code: 'ERR_SPIFFE_VERIFY_CRL_STALE' },
-  { name: 'a stale CRL under fail-open: accepted with a warning', revocation: new Map([['a.test', { lists: [crl(intermediate, [], NOW - 1)], staleCrl: 'open' }]]), warnings: 1 },
+  { name: 'a stale CRL under fail-open: accepted with a warning', revocation: new Map([['a.test', { lists: [crl(intermediate, [], NOW - 1)], staleCrl: 'fail-open' }]]), warnings: 1 },
   { name: 'a CRL without nextUpdate never goes stale', revocation: new Map([['a.test', { lists: [crl(intermediate, [], undefined)] }]]) }
 ]
 
@@ -45,7 +45,7 @@ t.test('revocationKey tells CRL sets apart; earliestNextUpdate', async (t) => {
   const one = { lists: [crl(intermediate, [leafCert])] }
   t.equal(revocationKey(one), revocationKey({ lists: [crl(intermediate, [leafCert])] }), 'same content, same key')
   t.not(revocationKey(one), revocationKey({ lists: [crl(intermediate, [])] }), 'another serial list')
-  t.not(revocationKey(one), revocationKey({ ...one, staleCrl: 'open' }), 'another stale policy')
+  t.not(revocationKey(one), revocationKey({ ...one, staleCrl: 'fail-open' }), 'another stale policy')
   t.equal(revocationKey(undefined), '')
   t.equal(earliestNextUpdate({ lists: [crl(intermediate, [], NOW + 2 * HOUR), crl(a.root.cert, [], NOW + HOUR), crl(a.root.cert, [], undefined)] }), NOW + HOUR)
   t.equal(earliestNextUpdate(undefined), undefined)

@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto'
 import { quote, type SpiffeLbError } from '../internal/errors.ts'
 import { certLabel } from './cert-info.ts'
 import { spiffeError } from './errors.ts'
+import type { StaleCrlPolicy } from '../enums.ts'
 
 /**
  * One CRL (RFC 5280 §5) already parsed and whose signature was verified against the key of
@@ -21,10 +22,11 @@ export interface RevocationList {
 }
 
 /**
- * What to do when the only CRL of an issuer is past its nextUpdate: `closed` (the default)
- * rejects, because a revocation published since cannot be seen; `open` accepts and warns.
+ * What to do when the only CRL of an issuer is past its nextUpdate (enums.ts spells the values):
+ * `fail-closed` (the default) rejects, because a revocation published since cannot be seen;
+ * `fail-open` accepts and warns.
  */
-export type StaleCrlPolicy = 'closed' | 'open'
+export type { StaleCrlPolicy }
 
 /** Revocation data for a verification. */
 export interface RevocationOptions {
@@ -61,7 +63,7 @@ export function checkRevocation (path: readonly X509Certificate[], opts: Revocat
     for (const l of lists) {
       if (l.nextUpdate === undefined || now <= l.nextUpdate) continue
       const message = `crl of ${quote(certLabel(issuer))} from ${quote(l.source)} is stale: its nextUpdate ${new Date(l.nextUpdate).toISOString()} has passed (now ${new Date(now).toISOString()})`
-      if ((opts.staleCrl ?? 'closed') === 'closed') broken(spiffeError('ERR_SPIFFE_VERIFY_CRL_STALE', `${message}; stale crls fail closed`))
+      if ((opts.staleCrl ?? 'fail-closed') === 'fail-closed') broken(spiffeError('ERR_SPIFFE_VERIFY_CRL_STALE', `${message}; stale crls fail closed`))
       else warn(`${message}; accepted because stale crls fail open`)
     }
   }
@@ -81,7 +83,7 @@ export type RevocationByDomain = ReadonlyMap<string, RevocationOptions>
 export function revocationKey (opts: RevocationOptions | undefined): string {
   if (opts === undefined) return ''
   const lists = opts.lists.map((l) => `${l.issuerFingerprint};${l.thisUpdate};${l.nextUpdate ?? ''};${[...l.revokedSerials].sort().join(',')}`).sort()
-  return `${opts.staleCrl ?? 'closed'}|${lists.join('|')}`
+  return `${opts.staleCrl ?? 'fail-closed'}|${lists.join('|')}`
 }
 
 /** Returns the earliest nextUpdate among `opts`' CRLs (a verdict reached with them is good until then), or undefined. */

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { parse as parseYaml } from 'yaml'
-import { domain, leaf } from './testing/fixtures.ts'
+import { domain, leaf } from './testing/spiffe-fixtures.ts'
 import { parseSpiffeBundleMap, parseSpiffeTrustStores, parseTrustBundlesMap } from './trust-stores.ts'
 
 const a = await domain('a.test')

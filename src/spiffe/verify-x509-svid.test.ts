@@ -6,7 +6,7 @@ import { OID, certInfo } from './cert-info.ts'
 import { MAX_CANDIDATES } from './path-builder.ts'
 import {
   DAY, HOUR, NOW, ca, domain, leaf, presented, tamper, tlv, withExtensions
-} from './testing/fixtures.ts'
+} from './testing/spiffe-fixtures.ts'
 import { TrustDomain } from './trust-domain.ts'
 import { verifyX509Svid, type VerifyOptions } from './verify-x509-svid.ts'
 import { X509Bundle } from './x509-bundle.ts'

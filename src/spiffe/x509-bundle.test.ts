@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { BundleSet } from './bundle-set.ts'
-import { domain, leaf } from './testing/fixtures.ts'
+import { domain, leaf } from './testing/spiffe-fixtures.ts'
 import { TrustDomain } from './trust-domain.ts'
 import { X509Bundle } from './x509-bundle.ts'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { X509Certificate, createPublicKey } from 'node:crypto'
-import { HOUR, NOW, domain, leaf } from './testing/fixtures.ts'
+import { HOUR, NOW, domain, leaf } from './testing/spiffe-fixtures.ts'
 import { X509Svid } from './x509-svid.ts'
 
 const a = await domain('a.test', { intermediate: true })

@@ -9,14 +9,16 @@ import { SecureContextCache, checkTlsParameters } from './context-cache.ts'
 import { watchCredentialChanges } from './credential-changes.ts'
 import type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 import { explainRefusal } from './refusal.ts'
-import { TLS_ERROR, reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
+import { reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
 import { readPeerChain } from './peer-chain.ts'
 import { recordPeer } from './peer-identity.ts'
 import { SessionCache } from './session-cache.ts'
 import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
+import { LiveConnections, followTrust } from './live-connections.ts'
 import { DEFAULT_BACKEND_GROUPS, HANDSHAKE_TIMEOUT_MS, MAX_CACHED_SESSIONS, SESSION_REFRESH_MS } from '../defaults.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 export type { BackendConnector, BackendConnectorOptions, ConnectCallback, ConnectOptions, HandshakeEvent } from './connector-types.ts'
 
@@ -35,7 +37,7 @@ export type { BackendConnector, BackendConnectorOptions, ConnectCallback, Connec
 export function createBackendConnector (options: BackendConnectorOptions): BackendConnector {
   const params = { ...options, groups: options.groups !== undefined && options.groups.length > 0 ? options.groups : DEFAULT_BACKEND_GROUPS }
   checkTlsParameters(params)
-  const { snapshots, onHandshake } = options
+  const { snapshots, onHandshake, onTrustWithdrawn } = options
   const clock = options.clock ?? systemClock
   const resumption = options.sessionResumption ?? true
   const timeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
@@ -43,6 +45,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   const contexts = new SecureContextCache(params, options.createSecureContext)
   const sessions = new SessionCache(options.maxCachedSessions ?? MAX_CACHED_SESSIONS)
   const verdicts = new VerifiedPeers()
+  const live = new LiveConnections()
 
   // Rotation and trust changes are handled here, off the hot path: build the new context once
   // and drop sessions made under older generations.
@@ -56,6 +59,8 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
   if (first !== undefined) prepare(first)
   // Pools built on this connector follow it to retire connections made under older credentials.
   const changes = watchCredentialChanges(snapshots, clock)
+  // Open connections follow trust too, not only the pooled idle ones.
+  const unfollow = followTrust(live, snapshots, changes, clock, (e) => { onTrustWithdrawn?.(e) })
 
   const connect = (opts: ConnectOptions, callback: ConnectCallback): void => {
     // Durations use the monotonic high-resolution timer: handshakes take about a millisecond, so
@@ -63,7 +68,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     const started = performance.now()
     const host = stripBrackets(opts.hostname)
     const port = Number(opts.port === '' ? 443 : opts.port)
-    const endpoint = `${host}:${port}`
+    const endpoint = formatHostPort(host, port)
     const servername = opts.servername ?? (isIP(host) === 0 ? host : undefined)
     const sessionEndpoint = `${servername ?? ''}@${endpoint}`
     const report = (event: Omit<HandshakeEvent, 'endpoint' | 'durationMs'>): void => {
@@ -73,7 +78,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
     const snapshot = snapshots.current()
     let context: tls.SecureContext
     try {
-      if (snapshot === undefined) throw new Error('no credential snapshot has been published yet')
+      if (snapshot === undefined) throw tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', 'no credential snapshot has been published yet')
       usableSnapshot(snapshots, snapshot, clock.now())
       sessions.advance(snapshot.svidGeneration, snapshot.bundleGeneration)
       context = contexts.get(snapshot)
@@ -190,6 +195,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
         verifiedChain = chain
         leafFingerprint = fp
         recordPeer(socket, { id: peer.id, chain, resumed })
+        live.add(socket, endpoint, { id: peer.id, chain, resumed })
         if (pendingSession !== undefined) store(pendingSession)
         // No TCP keep-alive probes (undici's own connector sets them): idle pooled connections
         // close after the pool's keep-alive timeout and a silent backend hits the service
@@ -206,7 +212,7 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
 
   Object.defineProperty(connect, 'cachedSessions', { get: () => sessions.size })
   return Object.assign(connect, {
-    close: (): void => { unsubscribe(); changes.close(); sessions.clear(); verdicts.clear() },
+    close: (): void => { unsubscribe(); unfollow(); changes.close(); sessions.clear(); verdicts.clear() },
     onCredentialChange: changes.onCredentialChange,
     svidNotAfter: changes.svidNotAfter
   }) as BackendConnector

@@ -6,6 +6,7 @@ import type { X509SnapshotSource } from '../spiffe/snapshot.ts'
 import type { SecureContextFactory, TlsParameters } from './context-cache.ts'
 import type { CredentialChanges } from './credential-changes.ts'
 import type { PeerAuthorizer } from './peer-authorizer.ts'
+import type { TrustWithdrawnEvent } from './live-connections.ts'
 
 /** One finished (or failed) backend handshake, for metrics and logs (docs/metrics.md). */
 export interface HandshakeEvent {
@@ -43,6 +44,11 @@ export interface BackendConnectorOptions extends TlsParameters {
   alpnProtocols?: string[]
   clock?: Clock
   onHandshake?: (event: HandshakeEvent) => void
+  /**
+   * Called once per open connection the connector ends because trust in it was withdrawn: a
+   * new snapshot under which the peer's recorded chain no longer verifies, or our SVID expired.
+   */
+  onTrustWithdrawn?: (event: TrustWithdrawnEvent) => void
   /** Which verified backends are allowed (`authorization.allowedPeers`); default any verified one. */
   authorize?: PeerAuthorizer
   /** Builds SecureContexts; default `tls.createSecureContext` (tests count calls). */

@@ -14,6 +14,8 @@ export interface CredentialChange {
   trustDomains: ReadonlySet<string>
   /** One line for the log: what changed. */
   reason: string
+  /** True when the change is the SVID in force passing its notAfter (not a new snapshot). */
+  expired?: boolean
 }
 
 /** Something that announces {@link CredentialChange}s (a backend connector implements it). */
@@ -67,7 +69,7 @@ export function watchCredentialChanges (snapshots: X509SnapshotSource, clock: Cl
       timer = undefined
       if (last !== snapshot) return
       if (clock.now() < snapshot.svid.notAfter) { arm(); return }
-      emit({ svid: true, trustDomains: new Set(), reason: `svid ${snapshot.svid.id.toString()} expired` })
+      emit({ svid: true, trustDomains: new Set(), reason: `svid ${snapshot.svid.id.toString()} expired`, expired: true })
     }, Math.min(left + 1, MAX_TIMER_MS))
     timer.unref()
   }

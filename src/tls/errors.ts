@@ -16,6 +16,8 @@ export const TLS_ERRORS = {
   ERR_SPIFFE_TLS_REFUSED_BY_PEER: e('the peer refused our svid: it sent a tls alert (unknown ca, certificate required; named in the message) or, after a tls 1.3 handshake, closed before answering', 'the peer lacks the bundle of our trust domain, does not allow our id, or our svid is expired or lacks the eku it requires', 'read the alert and the peer\'s logs; give the peer our trust domain\'s bundle, allow our id, or fix our svid'),
   ERR_SPIFFE_TLS_CONNECT_FAILED: e('the tcp connection to the peer could not be established (the system error is passed on)', 'nothing listens on the endpoint, or it is unreachable', 'check the endpoint address and that the backend runs'),
   ERR_SPIFFE_TLS_ALPN_MISMATCH: e('the backend verified but alpn did not select the protocol the service requires (h2 for an HTTP2 backend service)', 'a backend that does not speak http/2 over tls, or whose alpn offers only http/1.1', 'fix the backend\'s alpn setup, or set the service\'s protocol to HTTPS'),
+  ERR_SPIFFE_TLS_PEER_UNTRUSTED: e('an open backend connection was ended because its peer\'s recorded x.509-svid no longer verifies under new credentials; `reason` holds the precise ERR_SPIFFE_VERIFY_/SVID_ rule', 'the backend\'s trust domain was removed or its bundle replaced, or a crl now revokes its certificate', 'nothing if intended: new connections are refused the same way; otherwise restore the bundle or withdraw the revocation'),
+  ERR_SPIFFE_TLS_SVID_UNUSABLE: e('an open backend connection was ended because the svid the proxy presents is no longer usable (past its notAfter, with no replacement)', 'the credential source stopped delivering rotated svids (see /status and the credential alarm)', 'fix the credential source; connections fail closed until a usable svid arrives'),
   ERR_SPIFFE_TLS_BAD_PARAMETERS: e('minVersion, maxVersion or groups cannot work together', 'minVersion above maxVersion, or a group this node/openssl does not support', 'fix the tls settings the message names'),
   ERR_SPIFFE_TLS_BAD_LISTEN_ADDRESS: e('a test backend\'s listen address is not host:port with a port from 0 to 65535', 'a missing port or a url', 'write "127.0.0.1:9443"')
 } as const satisfies ErrorRegistry
@@ -48,9 +50,23 @@ export class TlsPeerRejectedError extends SpiffeLbError<TlsErrorCode> {
   }
 }
 
+/**
+ * An open backend connection ended because trust in it was withdrawn: `code` is
+ * `ERR_SPIFFE_TLS_PEER_UNTRUSTED` or `ERR_SPIFFE_TLS_SVID_UNUSABLE`, `reason` the precise rule.
+ * The connector destroys the socket with it, so whatever relays over the socket learns why.
+ */
+export class TlsTrustWithdrawnError extends SpiffeLbError<TlsErrorCode> {
+  readonly reason: string
+  constructor (code: 'ERR_SPIFFE_TLS_PEER_UNTRUSTED' | 'ERR_SPIFFE_TLS_SVID_UNUSABLE', reason: string, message: string, options: ErrorOptions = {}) {
+    super(code, message, options)
+    this.name = 'TlsTrustWithdrawnError'
+    this.reason = reason
+  }
+}
+
 /** Returns the most precise stable reason for `err`: a peer rejection's rule, else its code. */
 export function reasonOf (err: unknown, fallback: string): string {
-  if (err instanceof TlsPeerRejectedError) return err.reason
+  if (err instanceof TlsPeerRejectedError || err instanceof TlsTrustWithdrawnError) return err.reason
   if (err instanceof SpiffeLbError) return err.code
   return fallback
 }

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
 import { PEER_CHAIN_MEMORY_SIZE } from '../defaults.ts'
+import { Lru } from '../internal/lru.ts'
 
 /**
  * Returns the certificate chain the peer of `socket` presented, leaf first, ordered by issuer
@@ -28,34 +29,24 @@ export function readPeerChain (from: TLSSocket | X509Certificate | undefined): X
  * Bounded: the least recently used entry is dropped first.
  */
 export class PeerChainMemory {
-  readonly #max: number
-  readonly #chains = new Map<string, readonly X509Certificate[]>()
+  readonly #chains: Lru<string, readonly X509Certificate[]>
 
   constructor (max = PEER_CHAIN_MEMORY_SIZE) {
-    this.#max = max
+    this.#chains = new Lru(max)
   }
 
   /** Stores `chain` (leaf first) under its leaf's fingerprint. */
   remember (chain: readonly X509Certificate[]): void {
     const leaf = chain[0]
     if (leaf === undefined || chain.length < 2) return
-    this.#chains.delete(leaf.fingerprint256)
     this.#chains.set(leaf.fingerprint256, chain)
-    if (this.#chains.size > this.#max) {
-      const oldest = this.#chains.keys().next()
-      if (oldest.done !== true) this.#chains.delete(oldest.value)
-    }
   }
 
   /** Returns `chain` completed with remembered intermediates when only its leaf is known. */
   complete (chain: readonly X509Certificate[]): readonly X509Certificate[] {
     const leaf = chain[0]
     if (leaf === undefined || chain.length > 1) return chain
-    const known = this.#chains.get(leaf.fingerprint256)
-    if (known === undefined) return chain
-    this.#chains.delete(leaf.fingerprint256)
-    this.#chains.set(leaf.fingerprint256, known)
-    return known
+    return this.#chains.get(leaf.fingerprint256) ?? chain
   }
 
   /** Forgets everything (used when trust changes). */

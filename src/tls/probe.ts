@@ -12,6 +12,7 @@ import { checkTlsParameters, contextOptions, type TlsParameters } from './contex
 import { TLS_ERROR } from './errors.ts'
 import { probeConnection, type BackendRefusal, type NegotiatedTls } from './probe-connection.ts'
 import type { CertificateRequestSeen } from './certificate-request.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** What `probe` needs: the target, our identity and trust, and the proxy's TLS settings. */
 export interface ProbeOptions extends TlsParameters {
@@ -138,7 +139,7 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     timeoutMs: opts.timeoutMs ?? HANDSHAKE_TIMEOUT_MS,
     settleMs: opts.settleMs ?? PROBE_SETTLE_MS
   }
-  const target = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`
+  const target = formatHostPort(opts.host, opts.port)
   const first = await probeConnection({ ...connectOpts, watchCertificateRequest: true, ...(opts.request === undefined ? {} : { request: opts.request }) })
   if (!first.ok) {
     const code = first.refused.code === 'ETIMEDOUT' ? TLS_ERROR.HANDSHAKE_TIMEOUT

@@ -14,6 +14,7 @@ import { PeerChainMemory, readPeerChain } from './peer-chain.ts'
 import { recordPeer } from './peer-identity.ts'
 import type { VerifiedPeer } from './peer-identity.ts'
 import { checkAllowed, verifyPeer } from './verify-peer.ts'
+import { formatHostPort } from '../internal/host-port.ts'
 
 /** Why a client was turned away (logged by test backends). */
 export interface RejectEvent {
@@ -108,7 +109,7 @@ export function createSpiffeTlsServer (options: SpiffeTlsServerOptions): tls.Ser
   }
 
   server.on('secureConnection', (socket: TLSSocket) => {
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    const remote = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0)
     const resumed = socket.isSessionReused()
     try {
       const snapshot = snapshots.current()
@@ -128,7 +129,7 @@ export function createSpiffeTlsServer (options: SpiffeTlsServerOptions): tls.Ser
     }
   })
   server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    const remote = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0)
     socket.destroy()
     onReject?.({ remote, code: 'ERR_SPIFFE_TLS_HANDSHAKE_FAILED' satisfies TlsErrorCode, reason: err.code ?? 'ERR_SPIFFE_TLS_HANDSHAKE_FAILED' satisfies TlsErrorCode, message: err.message, resumed: false })
   })

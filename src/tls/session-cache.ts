@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto'
 import { MAX_CACHED_SESSIONS } from '../defaults.ts'
+import { Lru } from '../internal/lru.ts'
 
 /** A TLS client session worth resuming, plus what was verified when it was established. */
 export interface CachedSession {
@@ -21,13 +22,12 @@ export interface CachedSession {
  * `advance()` also drops stale entries eagerly so they do not linger until evicted.
  */
 export class SessionCache {
-  readonly #max: number
-  readonly #entries = new Map<string, CachedSession>()
+  readonly #entries: Lru<string, CachedSession>
   #svidGeneration = -1
   #bundleGeneration = -1
 
   constructor (max = MAX_CACHED_SESSIONS) {
-    this.#max = max
+    this.#entries = new Lru(max)
   }
 
   /** Returns the cache key of `endpoint` (`servername@host:port`) under the given generations. */
@@ -48,7 +48,7 @@ export class SessionCache {
 
   /** Returns the session for `endpoint` under the given generations, or undefined. */
   get (endpoint: string, svidGeneration: number, bundleGeneration: number): CachedSession | undefined {
-    return this.#entries.get(SessionCache.key(endpoint, svidGeneration, bundleGeneration))
+    return this.#entries.peek(SessionCache.key(endpoint, svidGeneration, bundleGeneration))
   }
 
   /**
@@ -58,12 +58,7 @@ export class SessionCache {
   set (endpoint: string, svidGeneration: number, bundleGeneration: number, entry: CachedSession): boolean {
     if (svidGeneration !== this.#svidGeneration || bundleGeneration !== this.#bundleGeneration) return false
     const key = SessionCache.key(endpoint, svidGeneration, bundleGeneration)
-    this.#entries.delete(key)
     this.#entries.set(key, entry)
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next()
-      if (oldest.done !== true) this.#entries.delete(oldest.value)
-    }
     return true
   }
 

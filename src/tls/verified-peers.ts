@@ -1,6 +1,8 @@
 import type { X509Certificate } from 'node:crypto'
 import type { X509BundleSource } from '../spiffe/source.ts'
 import type { VerifiedSvid } from '../spiffe/verify-x509-svid.ts'
+import { VERIFIED_PEERS_SIZE } from '../defaults.ts'
+import { Lru } from '../internal/lru.ts'
 
 interface Entry {
   readonly peer: VerifiedSvid
@@ -22,11 +24,10 @@ interface Entry {
  * verdicts are cached; a rejected chain is verified again each time. Bounded LRU.
  */
 export class VerifiedPeers {
-  readonly #max: number
-  readonly #entries = new Map<string, Entry>()
+  readonly #entries: Lru<string, Entry>
 
-  constructor (max = 256) {
-    this.#max = max
+  constructor (max = VERIFIED_PEERS_SIZE) {
+    this.#entries = new Lru(max)
   }
 
   /**
@@ -34,14 +35,12 @@ export class VerifiedPeers {
    * verified path is valid at `now`; otherwise undefined (and an expired entry is dropped).
    */
   get (leafFingerprint: string, bundles: X509BundleSource, now: number): VerifiedSvid | undefined {
-    const entry = this.#entries.get(leafFingerprint)
+    const entry = this.#entries.get(leafFingerprint) // a hit becomes the most recently used
     if (entry === undefined) return undefined
     if (entry.bundles !== bundles || now < entry.notBefore || now > entry.notAfter) {
       this.#entries.delete(leafFingerprint)
       return undefined
     }
-    this.#entries.delete(leafFingerprint) // most recently used moves to the end
-    this.#entries.set(leafFingerprint, entry)
     return entry.peer
   }
 
@@ -56,12 +55,7 @@ export class VerifiedPeers {
       notBefore = Math.max(notBefore, validity(cert).from)
       notAfter = Math.min(notAfter, validity(cert).to)
     }
-    this.#entries.delete(leafFingerprint)
     this.#entries.set(leafFingerprint, { peer, bundles, notBefore, notAfter })
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next()
-      if (oldest.done !== true) this.#entries.delete(oldest.value)
-    }
   }
 
   /** Forgets every verdict. */

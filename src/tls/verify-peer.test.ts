@@ -4,7 +4,7 @@ import { TrustDomain } from '../spiffe/trust-domain.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { TLS_ERROR } from './errors.ts'
 import { checkAllowed, verifyPeer } from './verify-peer.ts'
-import { parseListen } from './echo-backend.ts'
+import { parseListen } from '../testbed/echo-backend.ts'
 
 const id = SpiffeId.fromString('spiffe://a.test/client')
 const cases: Array<[string, string[], string[], boolean]> = [

@@ -7,7 +7,7 @@ import type { X509Snapshot } from '../spiffe/snapshot.ts'
 import type { RevocationByDomain } from '../spiffe/revocation.ts'
 import { verifyX509Svid } from '../spiffe/verify-x509-svid.ts'
 import type { VerifiedSvid } from '../spiffe/verify-x509-svid.ts'
-import { TlsPeerRejectedError, type TlsErrorCode } from './errors.ts'
+import { TlsPeerRejectedError, tlsError, type TlsErrorCode } from './errors.ts'
 
 /**
  * Returns the verified SVID of a TLS peer: `chain` (leaf first) must verify against the bundle of
@@ -58,6 +58,6 @@ export function usableSnapshot (source: { usable?(now: number): boolean }, snaps
     ? source.usable(now)
     : now >= snapshot.svid.notBefore && now <= snapshot.svid.notAfter
   if (!ok) {
-    throw new Error(`svid ${quote(snapshot.svid.id.toString())} is not usable at ${new Date(now).toISOString()}`)
+    throw tlsError('ERR_SPIFFE_TLS_NO_CREDENTIALS', `svid ${quote(snapshot.svid.id.toString())} is not usable at ${new Date(now).toISOString()}`)
   }
 }

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { runAgentOnce } from '../../src/server/agent.ts'
-import { startBackendCommand } from '../../src/server/backend.ts'
-import { startMetadataServerCommand } from '../../src/server/metadata-server.ts'
-import { createDemoWorld, demoConfigYaml, DEMO } from '../../src/server/up-world.ts'
+import { runAgentOnce } from '../../src/testbed/agent-runner.ts'
+import { startBackendCommand } from '../../src/testbed/backend-starter.ts'
+import { startMetadataServerCommand } from '../../src/testbed/metadata-server-runner.ts'
+import { createDemoWorld, demoConfigYaml, DEMO } from '../../src/testbed/up-world.ts'
 
 // The top-level Dockerfile, built with podman on the offline stand-in for the official Node 24
 // slim image (test/container/base-image.sh, tag in SPIFFE_LB_BASE_IMAGE) and run as users run

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Server, ServerCredentials, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js'
 import { WORKLOAD_API_HEADER, workloadApiService, type X509SvidResponseInit } from '../workload-api-wire.ts'
-import type { Material } from './fixtures.ts'
+import type { Material } from './credential-fixtures.ts'
 
 /** A running fake; every field is live. */
 export interface FakeWorkloadApi {

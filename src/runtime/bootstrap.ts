@@ -1,0 +1,113 @@
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import type { SpiffeLbMetrics } from '../admin/metrics.ts'
+import { reloadConfig } from '../config/reload.ts'
+import type { SpiffeLbConfig } from '../config/types.ts'
+import type { Clock } from '../internal/clock.ts'
+import { systemClock } from '../internal/clock.ts'
+import { createProxy } from '../proxy/proxy.ts'
+import type { BackendConnector } from '../tls/connector-types.ts'
+import { PeerLog } from './peer-log.ts'
+import { createConnectorPool, logTrustWithdrawn } from './connector-pool.ts'
+import type { IdentityCredentials } from './credentials-wiring.ts'
+import { applyTrustBundles } from './owned-credentials.ts'
+import { prepareRevocation } from './credentials-wiring.ts'
+import { frontendFromConfig, routingFromConfig } from './proxy-wiring.ts'
+import { newIdentity } from './routing-plan.ts'
+import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
+import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
+
+/** The running data plane: proxy, admin listener and the credentials they follow. */
+export interface ServerHandle extends RunningServer {
+  readonly metrics: SpiffeLbMetrics
+  readonly credentials: readonly IdentityCredentials[]
+}
+
+export interface StartOptions {
+  logger: Logger
+  clock?: Clock
+}
+
+/**
+ * Starts the data plane for a validated `config`: credentials per managed identity, one SPIFFE
+ * mTLS connector per backend service (so each presents its own identity and keeps its own
+ * session-resumption setting), the proxy and the admin listener. Returns once all listen.
+ */
+export async function startServer (config: SpiffeLbConfig, options: StartOptions): Promise<ServerHandle> {
+  const clock = options.clock ?? systemClock
+  const log = options.logger
+  const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
+
+  const peers = new PeerLog()
+  const pool = createConnectorPool({
+    snapshotsFor: (identity) => credentials.find((c) => c.identity.toString() === identity)?.store,
+    onHandshake: (e) => { metrics.observeHandshake(e); peers.record(e, clock.now()) },
+    onTrustWithdrawn: (e) => { metrics.observeTrustWithdrawn(e); logTrustWithdrawn(log, e) },
+    clock
+  })
+  const connectFor = (running: SpiffeLbConfig) => (service: string): BackendConnector => {
+    const svc = running.backendServices.find((s) => s.name === service)
+    if (svc === undefined) throw newIdentity(service, '')
+    return pool.connect(service, svc.tlsSettings.identity?.spiffeId.toString() ?? '', svc.connectionPool.tlsSessionResumption,
+      svc.connectionPool.keyExchangeGroups, svc.authorization?.allowedPeers.map(String))
+  }
+
+  let running = config
+  // Every service brings its own connector, and assertServeable refused a config without one.
+  const proxy = createProxy({
+    frontend: await frontendFromConfig(config),
+    ...routingFromConfig(config, connectFor(config)),
+    logger: log,
+    metrics,
+    clock
+  })
+  const admin = createRuntimeAdmin(config, { metrics, credentials, services: () => proxy.status().services, peers: () => peers.view(), clock })
+  let proxyAddress: AddressInfo
+  let adminAddress: AddressInfo
+  try {
+    proxyAddress = await proxy.listen()
+    adminAddress = await admin.listen()
+  } catch (err) {
+    await proxy.close(0).catch(() => {})
+    await stopSources()
+    throw err
+  }
+
+  return {
+    proxyAddress,
+    adminAddress,
+    metrics,
+    credentials,
+    get config () { return running },
+    async reload (): Promise<ServerReload> {
+      const result = await reloadConfig(running, { file: running.source })
+      if (!result.ok) return { ok: false, errors: result.errors }
+      let commitRevocation: () => void
+      try {
+        commitRevocation = await prepareRevocation(credentials, result.config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') })
+      } catch (err) {
+        return refusedReload(err)
+      }
+      let swapped: Promise<void>
+      try {
+        // createProxy validates synchronously inside reload; the promise then only tracks
+        // the old pools draining, which must not hold up the reload's answer.
+        swapped = proxy.reload(routingFromConfig(result.config, connectFor(result.config)))
+        await Promise.race([swapped, new Promise((resolve) => setImmediate(resolve))])
+      } catch (err) {
+        return refusedReload(err)
+      }
+      await applyTrustBundles(credentials, result.config)
+      commitRevocation()
+      swapped.catch((err: unknown) => { log.warn({ err }, 'closing the previous backend pools failed') })
+      running = result.config
+      return { ok: true, changes: result.changes }
+    },
+    async close (deadlineMs = DRAIN_TIMEOUT_MS): Promise<void> {
+      await proxy.close(deadlineMs)
+      await admin.close()
+      await stopSources()
+      pool.close()
+    }
+  }
+}
