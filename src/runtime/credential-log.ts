@@ -37,8 +37,8 @@ export function logCredentialChanges (store: CredentialStore, log: Logger): () =
       const key = `${e?.code ?? ''}\0${e?.where ?? ''}\0${e?.message ?? ''}`
       if (key === lastRejection) return
       lastRejection = key
-      // An SVID of another identity will not fix itself: say it at error, not as a passing warning.
-      const level = e?.code === CREDENTIALS_ERROR.WRONG_IDENTITY ? 'error' : 'warn'
+      // An SVID of another identity (or none for ours) will not fix itself: say it at error, not as a passing warning.
+      const level = e?.code === CREDENTIALS_ERROR.WRONG_IDENTITY || e?.code === CREDENTIALS_ERROR.IDENTITY_NOT_DELIVERED ? 'error' : 'warn'
       log[level]({ identity, source: o.source, code: e?.code, where: e?.where, reason: e?.message },
         `credential update rejected: ${e?.message ?? 'unknown reason'} (${e?.code ?? 'no code'}); the last good credentials stay`)
       return
