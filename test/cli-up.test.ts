@@ -38,6 +38,7 @@ t.test('spiffe-lb up serves the demo and curl shows accepted and rejected backen
   t.ok(proxy, 'summary names the proxy address')
   t.ok(admin, 'summary names the admin address')
   t.match(output, /backend untrusted\s+127\.0\.0\.1:\d+\s+spiffe:\/\/untrusted\.example\/ns\/web\/sa\/rogue\s+no/)
+  t.match(output, /any trust domain \(SPIRE-style, no pools\): tlsSettings\.identity: spiffe:\/\/example\.org\/ns\/lb\/sa\/frontend/, 'up shows the SPIRE-style identity next to the GCP one')
 
   const own = await curl(`${proxy ?? ''}/hello`)
   t.equal(own.code, 200, own.body)

@@ -84,5 +84,7 @@ try:
   curl -s ${proxy}/hello              # accepted: backend in the pool's own trust domain echoes the proxy's ID
   curl -s ${proxy}/partner/hello      # accepted: partner domain trusted through additionalTrustBundles
   curl -s ${proxy}/untrusted/hello    # 502: the backend's trust domain has no bundle
-  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health`
+  curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health
+any trust domain (SPIRE-style, no pools): tlsSettings.identity: spiffe://example.org/ns/lb/sa/frontend
+  with credentials.source workload-api, directory or metadata (README: Running with a SPIRE agent)`
 }
