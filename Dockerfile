@@ -26,7 +26,8 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+COPY scripts/copy-assets.ts ./scripts/
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json && node scripts/copy-assets.ts
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \

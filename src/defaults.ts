@@ -201,3 +201,12 @@ export const BENCH_PROBE_TIMEOUT_MS = 15 * SECOND
 
 /** How long `serve --check` waits for a delivering credential source's first answer before it says "not reachable". */
 export const CHECK_CREDENTIALS_TIMEOUT_MS = 3 * SECOND
+
+/** How often the admin dashboard samples the metrics and pushes a point to open pages. */
+export const DASHBOARD_SAMPLE_INTERVAL_MS = SECOND
+
+/** How far back the admin dashboard's traffic charts reach (the sampler keeps this much). */
+export const DASHBOARD_WINDOW_MS = 10 * 60_000
+
+/** How many SVID rotations the admin dashboard's identity history keeps (the oldest go first). */
+export const DASHBOARD_ROTATION_HISTORY = 50

@@ -37,6 +37,8 @@ t.test('spiffe-lb up serves the demo and curl shows accepted and rejected backen
   const admin = /curl -s (http:\/\/127\.0\.0\.1:\d+)\/status/.exec(output)?.[1]
   t.ok(proxy, 'summary names the proxy address')
   t.ok(admin, 'summary names the admin address')
+  // The summary is one log record: its line breaks are escaped in JSON lines.
+  t.ok(output.includes(`dashboard:\\n  ${admin ?? ''}/ `) || output.includes(`dashboard:\n  ${admin ?? ''}/ `), 'summary names the dashboard url')
   t.match(output, /backend untrusted\s+127\.0\.0\.1:\d+\s+spiffe:\/\/untrusted\.example\/ns\/web\/sa\/rogue\s+no/)
   t.match(output, /any trust domain \(SPIRE-style, no pools\): tlsSettings\.identity: spiffe:\/\/example\.org\/ns\/lb\/sa\/frontend/, 'up shows the SPIRE-style identity next to the GCP one')
 
@@ -58,6 +60,10 @@ t.test('spiffe-lb up serves the demo and curl shows accepted and rejected backen
   const status = await curl(`${admin ?? ''}/status`)
   t.equal(status.code, 200)
   t.match(status.body, /partner\.example/)
+
+  const dashboard = await curl(`${admin ?? ''}/`)
+  t.equal(dashboard.code, 200)
+  t.match(dashboard.body, /<title>spiffe-lb dashboard<\/title>/)
 
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'exits 0 on SIGTERM')

@@ -1,9 +1,10 @@
 /**
  * The admin listener (docs/metrics.md): `/metrics` (Prometheus text), `/healthz` (liveness),
  * `/readyz` (valid SVID and a healthy endpoint), `/status` (JSON), `/debug/peers` (the last
- * verdict per backend endpoint, JSON). Read-only: it only calls
- * the providers it is given, so it can be exposed to monitoring without control power. It
- * answers only a `Host` that is an IP literal, `localhost` or a configured name (421 otherwise).
+ * verdict per backend endpoint, JSON), and `/` the dashboard over them (dashboard.ts).
+ * Read-only: it only calls the providers it is given, so it can be exposed to monitoring
+ * without control power. It answers only a `Host` that is an IP literal, `localhost` or a
+ * configured name (421 otherwise).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,6 +14,7 @@ import { isAdminHost } from './admin-host.ts'
 import type { SpiffeLbMetrics } from './metrics.ts'
 import type { PeerRecord } from './peer-record.ts'
 import { readiness, statusDocument, type AdminProviders } from './status.ts'
+import { createDashboard, type AdminRoute } from './dashboard.ts'
 
 /** Options of {@link createAdminServer}. */
 export interface AdminServerOptions {
@@ -47,7 +49,11 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
   metrics.setIdentityProvider(providers.identity)
   if (providers.federation !== undefined) metrics.setFederationProvider(providers.federation)
 
-  const routes: Record<string, (res: ServerResponse) => Promise<void> | void> = {
+  const dashboard = createDashboard({
+    status: () => statusDocument(providers, clock.now()), peers: options.peers, metricsText: async () => await metrics.text(), clock
+  })
+  const routes: Record<string, AdminRoute> = {
+    ...dashboard.routes,
     '/healthz': (res) => { send(res, 200, 'text/plain; charset=utf-8', 'ok\n') },
     '/readyz': (res) => {
       const r = readiness(providers, clock.now())
@@ -75,13 +81,13 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
     }
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const route = routes[path]
-    if (route === undefined) { send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try /metrics /healthz /readyz /status\n`); return }
+    if (route === undefined) { send(res, 404, 'text/plain; charset=utf-8', `no admin endpoint ${path}; try / /metrics /healthz /readyz /status\n`); return }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD')
       send(res, 405, 'text/plain; charset=utf-8', 'admin endpoints are read-only (GET, HEAD)\n')
       return
     }
-    Promise.resolve(route(res)).catch((err: unknown) => {
+    Promise.resolve(route(res, req)).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `${err instanceof Error ? err.message : String(err)}\n`)
       else res.destroy()
     })
@@ -97,6 +103,7 @@ export function createAdminServer (options: AdminServerOptions): AdminServer {
       })
     }),
     close: () => new Promise<void>((resolve) => {
+      dashboard.close()
       if (!server.listening) { resolve(); return }
       server.close(() => { resolve() })
       server.closeAllConnections()

@@ -19,7 +19,29 @@ export interface IdentityStatus {
   generation?: number
   /** The last failed reload, one line. */
   lastError?: string
+  /** The leaf's serial number (hex). */
+  serial?: string
+  /** The SVID's certificates, leaf first (certificates only: never the key). */
+  chain?: readonly CertificateView[]
+  /** The SVIDs accepted since start, oldest first (bounded). */
+  rotations?: readonly RotationView[]
 }
+
+/** One certificate as the dashboard and `/status` show it (times: ISO 8601). */
+export interface CertificateView {
+  subject: string
+  spiffeId?: string
+  issuer: string
+  serial: string
+  notBefore: string
+  notAfter: string
+}
+
+/** One accepted SVID: when it was accepted, which and until when (times: ISO 8601). */
+export interface RotationView { at: string, spiffeId: string, serial: string, notAfter: string }
+
+/** One trust anchor: its SHA-256 fingerprint (hex), subject and expiry (ISO 8601). */
+export interface AnchorView { fingerprint: string, subject: string, notAfter: string }
 
 /** One trust domain the proxy trusts backends of. */
 export interface TrustDomainStatus {
@@ -28,6 +50,11 @@ export interface TrustDomainStatus {
   fingerprints: readonly string[]
   /** The CRLs its backends are checked against (configured or delivered), when any. */
   crls?: readonly CrlView[]
+  /** Where its bundle comes from: the pool's own CA, `additionalTrustBundles`, a bundle endpoint, the Workload API, files. */
+  source?: string
+  anchors?: readonly AnchorView[]
+  /** When its bundle was last refreshed (accepted by the store, or fetched from its endpoint), ms since the epoch. */
+  refreshedAt?: number
 }
 
 /** One CRL of a trust domain: where it comes from, its validity, how many it revokes, its last error. */
@@ -130,11 +157,17 @@ export function statusDocument (providers: AdminProviders, now: number): object 
           ...(id.source === undefined ? {} : { source: id.source }),
           ...(id.sourceState === undefined ? {} : { sourceState: id.sourceState }),
           ...(id.generation === undefined ? {} : { generation: id.generation }),
-          ...(id.lastError === undefined ? {} : { lastError: id.lastError })
+          ...(id.lastError === undefined ? {} : { lastError: id.lastError }),
+          ...(id.serial === undefined ? {} : { serial: id.serial }),
+          ...(id.chain === undefined ? {} : { chain: id.chain.map((c) => ({ ...c })) }),
+          ...(id.rotations === undefined ? {} : { rotations: id.rotations.map((r) => ({ ...r })) })
         },
     trustDomains: providers.trustDomains().map((td) => ({
       trustDomain: td.trustDomain,
       anchorFingerprints: [...td.fingerprints],
+      ...(td.source === undefined ? {} : { source: td.source }),
+      ...(td.anchors === undefined ? {} : { anchors: td.anchors.map((a) => ({ ...a })) }),
+      ...(td.refreshedAt === undefined ? {} : { lastRefresh: new Date(td.refreshedAt).toISOString() }),
       ...(td.crls === undefined ? {} : { crls: td.crls.map((c) => ({ ...c })) })
     })),
     ...federationSection(providers.federation?.() ?? []),

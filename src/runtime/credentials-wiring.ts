@@ -13,6 +13,7 @@ import { X509Bundle } from '../spiffe/x509-bundle.ts'
 import type { RevocationFeed, DomainCrlInput } from '../credentials/revocation-feed.ts'
 import type { Logger } from 'pino'
 import { FederatedTrust } from './federated-trust.ts'
+import { RotationLog } from './rotation-log.ts'
 
 /** The credentials of one managed identity: the store the TLS layer reads, and what feeds it. */
 export interface IdentityCredentials {
@@ -27,6 +28,8 @@ export interface IdentityCredentials {
   poolCrl?: DomainCrlInput[]
   /** The configured inline and bundle-endpoint trust (the pool's, or the top-level `trustBundles`). */
   federation?: FederatedTrust
+  /** The SVIDs the store accepted since start. */
+  rotations?: RotationLog
 }
 
 /**
@@ -45,7 +48,9 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
       federation.attach(store)
       const poolCrl: DomainCrlInput[] = []
       const source = await createSource(config, identity, services, clock, poolCrl).catch((err: unknown) => { federation.stop(); throw err })
-      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl, federation }
+      const rotations = new RotationLog()
+      rotations.follow(store)
+      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl, rotations, federation }
       out.push(creds)
       await source.start(store)
       const inputs = revocationInputs(config, poolCrl)

@@ -1,6 +1,8 @@
 import type { CrlView, FederatedDomainStatus, IdentityStatus, TrustDomainStatus } from '../admin/status.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { configuredTrust, type IdentityCredentials } from './credentials-wiring.ts'
+import { certificateView } from './rotation-log.ts'
+import { certLabel } from '../spiffe/cert-info.ts'
 
 // What the process that owns the credential stores (the single server, or the cluster primary)
 // reports about them and does with them on a config reload.
@@ -23,7 +25,10 @@ export function identityStatus (credentials: readonly IdentityCredentials[], now
           ...state,
           generation: snap.generation,
           ...(c.store.nextRefreshAt === undefined ? {} : { nextRotationAt: c.store.nextRefreshAt }),
-          ...(err === undefined ? {} : { lastError: `${err.code}: ${err.message}` })
+          ...(err === undefined ? {} : { lastError: `${err.code}: ${err.message}` }),
+          serial: snap.svid.leaf.serialNumber.toLowerCase(),
+          chain: snap.svid.chain.map((cert, i) => certificateView(cert, i === 0 ? snap.svid.id.toString() : undefined)),
+          ...(c.rotations === undefined ? {} : { rotations: c.rotations.list() })
         }
     if (best === undefined || status.notAfter < best.notAfter || (snap !== undefined && !c.store.usable(now))) best = status
   }
@@ -58,6 +63,8 @@ export function trustDomainStatus (credentials: readonly IdentityCredentials[], 
   for (const c of credentials) {
     const snap = c.store.current()
     const configured = c.revocation?.status() ?? []
+    const federated = new Map((c.federation?.status() ?? []).map((f) => [f.trustDomain, f]))
+    const inline = new Set((c.federation?.bundles().trustDomains() ?? []).map((td) => td.name))
     for (const bundle of snap?.bundles ?? []) {
       const td = bundle.trustDomain.name
       const crls: CrlView[] = configured.filter((s) => s.trustDomain === td).map(({ trustDomain: _, lastError, staleCrl, ...rest }) => ({
@@ -75,10 +82,31 @@ export function trustDomainStatus (credentials: readonly IdentityCredentials[], 
           stale: l.nextUpdate !== undefined && now > l.nextUpdate
         })
       }
-      out.set(td, { trustDomain: td, fingerprints: bundle.fingerprints(), ...(crls.length === 0 ? {} : { crls }) })
+      const fps = bundle.fingerprints()
+      const endpoint = federated.get(td)
+      const refreshedAt = endpoint === undefined ? snap?.loadedAt : endpoint.lastSuccessAt
+      out.set(td, {
+        trustDomain: td,
+        fingerprints: fps,
+        ...(crls.length === 0 ? {} : { crls }),
+        source: endpoint !== undefined ? `bundle endpoint ${endpoint.endpoint}` : inline.has(td) ? 'additionalTrustBundles' : sourceLabel(snap?.source ?? c.source.name),
+        anchors: bundle.authorities.map((a, i) => ({ fingerprint: fps[i] ?? '', subject: certLabel(a), notAfter: a.validToDate.toISOString() })),
+        ...(refreshedAt === undefined ? {} : { refreshedAt })
+      })
     }
   }
   return [...out.values()].sort((a, b) => a.trustDomain.localeCompare(b.trustDomain))
+}
+
+/** Returns where a credential source's bundles come from, in the words of the docs. */
+function sourceLabel (source: string): string {
+  switch (source) {
+    case 'issuer': return 'workload identity pool (local CA)'
+    case 'directory': return 'credential files'
+    case 'metadata': return 'metadata server'
+    case 'workload-api': return 'SPIFFE Workload API'
+    default: return source
+  }
 }
 
 /**

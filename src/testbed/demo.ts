@@ -85,6 +85,8 @@ try:
   curl -s ${proxy}/partner/hello      # accepted: partner domain trusted through additionalTrustBundles
   curl -s ${proxy}/untrusted/hello    # 502: the backend's trust domain has no bundle
   curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health
+dashboard:
+  ${admin}/                    # open in a browser: identity, trust, backends, peers, live traffic
 any trust domain (SPIRE-style, no pools): tlsSettings.identity: spiffe://example.org/ns/lb/sa/frontend
   with credentials.source workload-api, directory or metadata (README: Running with a SPIRE agent)`
 }

@@ -119,6 +119,8 @@ t.test('up inside the container serves the demo on the host network; stop drains
   t.equal(hello.status, 200, 'curl through the demo proxy', { body: hello.body })
   t.match(JSON.parse(hello.body), { peer: FRONTEND })
   t.equal((await curl(`http://127.0.0.1:${port}/untrusted/hello`)).status, 502, 'an untrusted backend is still refused')
+  const dashboard = await curl(`http://127.0.0.1:${adminPort}/dashboard/app.js`)
+  t.equal(dashboard.status, 200, 'the admin dashboard\'s files are in the image')
   // The image's HEALTHCHECK (node's fetch, no curl) against the demo's admin port.
   const health = await podman('healthcheck', 'run', name)
   t.equal(health.code, 0, 'podman healthcheck run: the image HEALTHCHECK passes', { output: health.stdout + health.stderr })

@@ -29,6 +29,7 @@ t.test('npm pack installs into an empty directory and its bin runs', async (t) =
   const report = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string, files: Array<{ path: string }> }>
   const files = report[0]?.files.map((f) => f.path) ?? []
   t.ok(files.includes('dist/cli/main.js'), 'the bin is in the tarball')
+  t.ok(['index.html', 'app.js', 'dom.js', 'charts.js', 'app.css', 'icon.svg'].every((f) => files.includes(`dist/admin/dashboard/${f}`)), 'the admin dashboard\'s files are in the tarball')
   t.same(files.filter((f) => /\.test\.|(^|\/)testing\/|^src\/|^test\//.test(f)), [], 'no tests, fixtures or sources')
 
   const app = join(dir, 'app')
