@@ -105,6 +105,7 @@ for (const overlay of OVERLAYS) {
       const at = c.volumeMounts?.find((m) => m.name === volume?.name)
       t.ok(at !== undefined && socket.startsWith(`unix://${at.mountPath}/`), `SPIFFE_ENDPOINT_SOCKET ${socket} is inside the mounted socket directory`)
       t.match(configMap.data['config.yaml'], /source: workload-api/)
+      t.match(configMap.data['config.yaml'], /identity: spiffe:\/\/example\.org\//, 'a SPIRE-style identity, no pools')
     }
   })
 }
