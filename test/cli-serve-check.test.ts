@@ -88,6 +88,14 @@ credentials: ${credentials}
   t.equal(other.code, 2)
   t.match(other.stderr, /is not the configured identity "spiffe:\/\/example\.org\/ns\/lb\/sa\/other" \(ERR_SPIFFE_CREDENTIALS_WRONG_IDENTITY\)$/m)
 
+  // A configured CRL serve cannot read: serve refuses to start, and the check says so with its code.
+  const crl = await config('crl', '{ source: directory, directory: creds }\nrevocation: { trustDomains: { example.org: { crlFiles: [no-such-crl.pem] } } }')
+  for (const args of [['serve', '--check', '-c', crl], ['serve', '-c', crl]]) {
+    const r = await cli(args)
+    t.equal(r.code, 2, args.join(' '))
+    t.match(r.stderr, /cannot read crl ".*no-such-crl\.pem": ENOENT.*ERR_SPIFFE_CREDENTIALS_CRL_UNREADABLE|ERR_SPIFFE_CREDENTIALS_CRL_UNREADABLE.*no-such-crl\.pem/, args.join(' '))
+  }
+
   // No endpoint and no SPIFFE_ENDPOINT_SOCKET: serve cannot start the source, and the check says so with serve's code.
   const noEndpoint = await config('no-endpoint', '{ source: workload-api }')
   const env = { ...process.env, SPIFFE_ENDPOINT_SOCKET: '' }

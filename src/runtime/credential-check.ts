@@ -5,7 +5,7 @@ import { CREDENTIALS_ERROR } from '../credentials/errors.ts'
 import { toCredentialError, type CredentialError } from '../credentials/outcome.ts'
 import { CHECK_CREDENTIALS_TIMEOUT_MS } from '../defaults.ts'
 import { systemClock } from '../internal/clock.ts'
-import { configuredTrust, createCredentialSource, identitiesOf } from './credentials-wiring.ts'
+import { configuredTrust, createCredentialSource, identitiesOf, revocationInputs } from './credentials-wiring.ts'
 
 /** What `serve --check` found for one identity's credentials. */
 export interface CredentialCheck {
@@ -55,7 +55,17 @@ export async function checkCredentials (config: SpiffeLbConfig, timeoutMs = CHEC
       clearTimeout(timer)
       await source.stop()
     }
-    const error = store.lastError
+    let error = store.lastError
+    // serve refuses to start on a configured CRL it cannot read or verify: so does the check.
+    const inputs = revocationInputs(config, [])
+    if (store.current() !== undefined && error === undefined && inputs.length > 0) {
+      const { RevocationFeed } = await import('../credentials/revocation-feed.ts')
+      try {
+        await new RevocationFeed(inputs, store, { clock: systemClock }).load()
+      } catch (err) {
+        error = toCredentialError(err, 'revocation', Date.now())
+      }
+    }
     if (store.current() !== undefined && error === undefined) {
       out.push({ identity: name, result: 'ok', warnings: [...store.warnings] })
     } else if (error === undefined || UNREACHABLE.has(error.code)) {

@@ -106,7 +106,7 @@ export async function prepareRevocation (credentials: readonly IdentityCredentia
  * Returns the CRL inputs of one identity's store: the `revocation` block's, then the local CA
  * pool's own CRL (published by `ca revoke`) for the pool's domain, under that domain's policy.
  */
-function revocationInputs (config: SpiffeLbConfig, poolCrl: readonly DomainCrlInput[]): DomainCrlInput[] {
+export function revocationInputs (config: SpiffeLbConfig, poolCrl: readonly DomainCrlInput[]): DomainCrlInput[] {
   const configured: DomainCrlInput[] = config.revocation.trustDomains.map((d) => ({ trustDomain: d.trustDomain, files: d.crlFiles, urls: d.crlUrls, staleCrl: d.staleCrl }))
   return [...configured, ...poolCrl.map((p) => ({ ...p, staleCrl: configured.find((c) => c.trustDomain === p.trustDomain)?.staleCrl ?? p.staleCrl }))]
 }
