@@ -213,6 +213,9 @@ export const BENCH_DRAIN_WATCHDOG_MS = 15 * SECOND
 /** `bench proxy`: one GET checking that a frontend answers before it is measured. */
 export const BENCH_PROBE_TIMEOUT_MS = 15 * SECOND
 
+/** How long `serve --check` waits for a delivering credential source's first answer before it says "not reachable". */
+export const CHECK_CREDENTIALS_TIMEOUT_MS = 3 * SECOND
+
 /** How often the admin dashboard samples the metrics and pushes a point to open pages. */
 export const DASHBOARD_SAMPLE_INTERVAL_MS = SECOND
 

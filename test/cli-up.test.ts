@@ -40,6 +40,7 @@ t.test('spiffe-lb up serves the demo and curl shows accepted and rejected backen
   // The summary is one log record: its line breaks are escaped in JSON lines.
   t.ok(output.includes(`dashboard:\\n  ${admin ?? ''}/ `) || output.includes(`dashboard:\n  ${admin ?? ''}/ `), 'summary names the dashboard url')
   t.match(output, /backend untrusted\s+127\.0\.0\.1:\d+\s+spiffe:\/\/untrusted\.example\/ns\/web\/sa\/rogue\s+no/)
+  t.match(output, /any trust domain \(SPIRE-style, no pools\): tlsSettings\.identity: spiffe:\/\/example\.org\/ns\/lb\/sa\/frontend/, 'up shows the SPIRE-style identity next to the GCP one')
 
   const own = await curl(`${proxy ?? ''}/hello`)
   t.equal(own.code, 200, own.body)

@@ -215,10 +215,11 @@ const revocation = z.strictObject({
 
 /** The whole config file. */
 export const configSchema = z.strictObject({
+  /** Required by the cloud's form (pools, CA pools, `//…` identities, the local issuer); validate.ts says when. */
   project: z.strictObject({
     id: z.string(),
     number: z.union([z.string(), z.int().min(0)])
-  }),
+  }).optional(),
   caPools: z.array(caPool).default([]),
   workloadIdentityPools: z.array(workloadIdentityPool).default([]),
   backendServices: z.array(backendService).min(1),
@@ -263,6 +264,11 @@ export const configSchema = z.strictObject({
     allowedHosts: z.array(z.string()).default([])
   }).prefault({}),
   credentials: credentials.prefault({}),
+  /**
+   * Extension: trust bundles (anchors or bundle endpoints) for a SPIFFE-ID identity outside every
+   * workload identity pool, merged with the bundles its credential source delivers.
+   */
+  trustBundles: trustStoreMap.optional(),
   revocation: revocation.optional()
 })
 

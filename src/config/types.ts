@@ -1,3 +1,7 @@
+/**
+ * Over 250 lines: the resolved config model is one vocabulary that every layer reads; split, it
+ * would be read across files for every change.
+ */
 import type { KeyAlgorithm } from '../pki/key-algorithm.ts'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
@@ -17,7 +21,8 @@ export interface SpiffeLbConfig {
   source: string
   /** Relative paths in the file were resolved against this directory. */
   baseDir: string
-  project: { id: string, number: string }
+  /** Absent only when no part of the config is in the cloud's form (a SPIFFE-ID identity, a delivering source, no pools). */
+  project: { id: string, number: string } | undefined
   caPools: CaPoolConfig[]
   workloadIdentityPools: WorkloadIdentityPoolConfig[]
   backendServices: BackendServiceConfig[]
@@ -33,6 +38,11 @@ export interface SpiffeLbConfig {
   /** `allowedHosts`: lowercase dns names the admin listener answers besides ip literals and localhost. */
   admin: { listen: HostPort, allowedHosts: string[] }
   credentials: CredentialsConfig
+  /**
+   * Extension: trust bundles for identities outside every workload identity pool (a SPIFFE-ID
+   * `tlsSettings.identity`), merged with what the credential source delivers.
+   */
+  trustBundles: { additionalTrustBundles: BundleSet, bundleEndpoints: BundleEndpointConfig[] }
   /** Extension: CRLs per trust domain (empty when the block is absent). */
   revocation: RevocationConfig
 }
@@ -128,13 +138,28 @@ export interface CertificateIssuanceConfig {
 /** A managed identity `spiffe://TD/ns/NS/sa/ID` and who may be issued a certificate for it. */
 export interface ManagedIdentityConfig {
   id: string
-  identity: ResolvedIdentity
+  identity: ManagedIdentityName
   /** `googleCloudResource` patterns; `*` matches one path segment or its tail. */
   attestationRules: Array<{ googleCloudResource: string }>
 }
 
+/**
+ * A `tlsSettings.identity`: a managed identity of a workload identity pool (the cloud's form), or
+ * any SPIFFE ID delivered by a credential source (`spiffe://example.org/ns/lb/sa/frontend`).
+ */
+export type ResolvedIdentity = ManagedIdentityName | SpiffeIdentityName
+
+/** Any SPIFFE ID, as written: the credential source delivers its SVID and bundles. */
+export interface SpiffeIdentityName {
+  form: 'spiffe'
+  /** As written (`spiffe://…`). */
+  name: string
+  spiffeId: SpiffeId
+}
+
 /** An identity in both forms: `//POOL.global.N.workload.id.goog/ns/NS/sa/ID` and the SPIFFE ID. */
-export interface ResolvedIdentity {
+export interface ManagedIdentityName {
+  form: 'managed'
   /** The cloud's form, as in `tlsSettings.identity`. */
   name: string
   spiffeId: SpiffeId

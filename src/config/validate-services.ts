@@ -2,7 +2,8 @@ import { quote } from '../internal/errors.ts'
 import { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import { configError, type ConfigErrorCode } from './errors.ts'
 import { backendServiceResource, checkAttestation } from './attestation.ts'
-import { parseIdentity } from './identity.ts'
+import { isPoolTrustDomain, parseIdentity, parseManagedIdentity } from './identity.ts'
+import type { CredentialSourceKind } from '../enums.ts'
 import { IssueList, type ConfigPath } from './issues.ts'
 import { checkCleartext, parseCustomHeaders } from './validate-inbound.ts'
 import type { RawBackendService, RawConfig } from './schema.ts'
@@ -16,6 +17,8 @@ export interface ServiceContext {
   /** False when the project number itself is broken: identity references are not checked. */
   projectNumberOk: boolean
   pools: readonly WorkloadIdentityPoolConfig[]
+  /** Where the proxy's SVID comes from: a SPIFFE-ID identity needs a source that delivers it. */
+  source: CredentialSourceKind
   /**
    * `pool`, `pool/ns` and `pool/ns/id` keys of everything written in the file, invalid entries
    * included: a reference to an entry already reported as broken is not reported again.
@@ -141,13 +144,31 @@ export function hostPortAt (text: string, path: ConfigPath, code: ConfigErrorCod
  */
 function resolveServiceIdentity (text: string, resource: string, at: ConfigPath, ctx: ServiceContext): ResolvedIdentity | undefined {
   const { list, project } = ctx
-  let identity: ResolvedIdentity
+  let parsed: ResolvedIdentity
   try {
-    identity = parseIdentity(text)
+    parsed = parseIdentity(text)
   } catch (err) {
-    list.addError(at, 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'identity is not a managed identity', err)
+    list.addError(at, 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'identity is not a spiffe id or a managed identity', err)
     return undefined
   }
+  if (parsed.form === 'spiffe') {
+    // A SPIFFE ID in a declared pool's domain is that pool's managed identity: all its checks apply.
+    const td = parsed.spiffeId.trustDomain
+    if (!(isPoolTrustDomain(td) && ctx.pools.some((p) => p.trustDomain.equals(td)))) {
+      if (ctx.source === 'issuer') {
+        list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_SOURCE',
+          `identity ${quote(text)} is outside every workload identity pool, so the local issuer cannot issue it: use credentials.source directory, metadata or workload-api, which deliver the svid`)
+      }
+      return parsed
+    }
+    try {
+      parsed = parseManagedIdentity(text.slice('spiffe:'.length))
+    } catch (err) {
+      list.addError(at, 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'identity is in a pool\'s trust domain but not a managed identity', err)
+      return undefined
+    }
+  }
+  const identity = parsed
   if (!ctx.projectNumberOk) return identity
   if (identity.projectNumber !== project.number) {
     list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_PROJECT_MISMATCH',

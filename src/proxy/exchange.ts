@@ -15,6 +15,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
 import { withCustomHeaders } from './client-cert-headers.ts'
 import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
+import { mayBeSvidRefusal, svidRefusal } from './ssl-refusal.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
 import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
 import { isTrustWithdrawn } from './trust-withdrawal.ts'
@@ -188,22 +189,12 @@ export class Exchange {
       onResponseStart: (controller, statusCode, headers, statusMessage) => {
         if (statusCode < 200) return // 1xx: Node's server sends its own 100-continue
         if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
-        // timeoutSec bounds the whole response, body included (the cloud's backend service
-        // timeout): the timer keeps running until the last byte.
-        this.#status = statusCode
-        const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
-        this.#service.record(endpoint, outcome, `answered ${statusCode}`)
-        const out = downstreamResponseHeaders(headers)
-        const res = this.#res
-        // HTTP/2 has no reason phrase; Node warns when given one.
-        for (const [name, value] of Object.entries(out)) res.setHeader(name, value)
-        res.statusCode = statusCode
-        if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
-        // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
-        // frame that ends the stream: leave the head for end() to send.
-        if (!(this.#grpc && headers['grpc-status'] !== undefined)) sendHead(res, statusCode)
+        // A small 400 page may be the backend refusing our SVID: read it before forwarding.
+        if (mayBeSvidRefusal(statusCode, headers)) { held = { statusCode, headers, statusMessage, chunks: [] }; return }
+        start(statusCode, headers, statusMessage)
       },
       onResponseData: (controller, chunk) => {
+        if (held !== undefined) { held.chunks.push(chunk); return }
         if (this.#res.destroyed) return
         if (!writeChunk(this.#res, chunk) && !controller.paused) {
           controller.pause()
@@ -211,15 +202,23 @@ export class Exchange {
         }
       },
       onResponseEnd: (_controller, trailers) => {
-        if (!end()) return
-        if (this.#settled) return
-        // gRPC puts its status in trailers; HTTP/1.1 clients get them only on chunked answers.
-        const out = downstreamResponseHeaders(trailers)
-        if (Object.keys(out).length > 0 && !this.#res.destroyed) this.#res.addTrailers(out as Record<string, string>)
-        this.#res.end()
-        this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
+        if (held !== undefined) {
+          const h = held
+          held = undefined
+          const refused = svidRefusal(endpoint.key, Buffer.concat(h.chunks).toString('latin1'))
+          if (refused !== undefined) {
+            if (!end() || this.#settled) return
+            if (body !== null) { this.#req.unpipe(body); body.destroy() }
+            this.#attemptFailed(attempt, refused)
+            return
+          }
+          start(h.statusCode, h.headers, h.statusMessage)
+          for (const chunk of h.chunks) writeChunk(this.#res, chunk)
+        }
+        respondEnd(trailers)
       },
       onResponseError: (_controller, err) => {
+        held = undefined
         if (!end()) return
         if (body !== null) { this.#req.unpipe(body); body.destroy() }
         if (err instanceof NotSent) return
@@ -230,6 +229,33 @@ export class Exchange {
         }
         this.#attemptFailed(attempt, err)
       }
+    }
+    type Head = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[2]
+    let held: { statusCode: number, headers: Head, statusMessage: string | undefined, chunks: Buffer[] } | undefined
+    const start = (statusCode: number, headers: Head, statusMessage: string | undefined): void => {
+      // timeoutSec bounds the whole response, body included (the cloud's backend service
+      // timeout): the timer keeps running until the last byte.
+      this.#status = statusCode
+      const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
+      this.#service.record(endpoint, outcome, `answered ${statusCode}`)
+      const out = downstreamResponseHeaders(headers)
+      const res = this.#res
+      // HTTP/2 has no reason phrase; Node warns when given one.
+      for (const [name, value] of Object.entries(out)) res.setHeader(name, value)
+      res.statusCode = statusCode
+      if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
+      // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
+      // frame that ends the stream: leave the head for end() to send.
+      if (!(this.#grpc && headers['grpc-status'] !== undefined)) sendHead(res, statusCode)
+    }
+    const respondEnd = (trailers: Head): void => {
+      if (!end()) return
+      if (this.#settled) return
+      // gRPC puts its status in trailers; HTTP/1.1 clients get them only on chunked answers.
+      const out = downstreamResponseHeaders(trailers)
+      if (Object.keys(out).length > 0 && !this.#res.destroyed) this.#res.addTrailers(out as Record<string, string>)
+      this.#res.end()
+      this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
     }
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: this.#req.method ?? 'GET',

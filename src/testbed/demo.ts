@@ -111,5 +111,7 @@ try:
   curl -s ${proxy}/shop/orders        # proxy -> spiffe-lb inbound (partner domain, verifies the proxy's SVID) -> plain app
   curl -s ${admin}/status             # identity, SVID expiry, trust domains, endpoint health
 dashboard:
-  ${admin}/                    # open in a browser: identity, trust, backends, peers, live traffic`
+  ${admin}/                    # open in a browser: identity, trust, backends, peers, live traffic
+any trust domain (SPIRE-style, no pools): tlsSettings.identity: spiffe://example.org/ns/lb/sa/frontend
+  with credentials.source workload-api, directory or metadata (README: Running with a SPIRE agent)`
 }

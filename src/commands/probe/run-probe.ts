@@ -34,8 +34,9 @@ export interface ProbeCommandOptions {
   timeout: string
   /** `server` (default): judge a backend; `client`: call an inbound listener as a caller, one request included. */
   role?: string
-  /** The request path of `--role client` (default `/`). */
+  /** The request sent after the handshake: path (default `/`) and Host (default the target). */
   path?: string
+  host?: string
 }
 
 /** What the proxy would present and trust for the probe, and what it enforces beyond that. */
@@ -74,9 +75,17 @@ async function fileIdentity (opts: ProbeCommandOptions): Promise<Identity> {
   return { svid, bundles, close: async () => {} }
 }
 
+/** Returns `--path` checked: an origin-form path (`/…`) without spaces or line breaks. */
+function requestPath (path: string | undefined): string {
+  if (path === undefined) return '/'
+  if (!/^\/[^\s]*$/.test(path)) throw cliError('ERR_SPIFFE_CLI_PROBE_PATH', `--path must start with "/" and hold no spaces, got ${quote(path)}`, { at: '--path' })
+  return path
+}
+
 /**
  * `probe HOST:PORT`: connects to a live backend as the proxy would and prints the TLS parameters,
- * the presented chain, the bundle used and the verdict with every broken rule (text, or `--json`).
+ * the presented chain, the bundle used, the HTTP status of one `GET` sent over the verified
+ * connection (as the proxy forwards) and the verdict with every broken rule (text, or `--json`).
  * Returns 0 when the proxy would accept the backend, 1 when it would not (including when the
  * backend refuses our certificate), 2 when no TLS handshake could start (connection refused,
  * timeout). Bad arguments throw a coded error (exit 2).
@@ -110,7 +119,9 @@ export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, c
       ...(authorizer === undefined ? {} : { authorize: (id) => authorizer.deny(id, target.address) }),
       ...(lists.length === 0 ? {} : { revocation: { lists } }),
       now,
-      timeoutMs
+      timeoutMs,
+      // As a caller (`--role client`) the one request is made below, where a 403 is read too.
+      ...(role === 'client' ? {} : { request: { path: requestPath(opts.path), host: opts.host ?? target.address } })
     })
     // As a caller of an inbound listener: does it let us in? It judges our certificate only
     // after the handshake, so one request tells (an answer, a 403, or the connection closed).
