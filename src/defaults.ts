@@ -78,6 +78,17 @@ export const FRONTEND_REQUEST_TIMEOUT_MS = 60 * SECOND
 export const FRONTEND_KEEP_ALIVE_TIMEOUT_MS = 5 * SECOND
 /** `frontend.limits`: the largest request head in bytes (Node's own default). */
 export const FRONTEND_MAX_HEADER_SIZE = 16_384
+/** `frontend.limits`: HTTP/2 streams one client connection may have open at once (nginx's default). */
+export const FRONTEND_HTTP2_MAX_CONCURRENT_STREAMS = 128
+/**
+ * `frontend.limits`: HTTP/2 streams a client may reset before their response began, per
+ * connection and window, before the connection is sent GOAWAY ENHANCE_YOUR_CALM and closed
+ * (rapid reset). Stricter than nghttp2's own last resort (a burst of 1000, then 33 a second).
+ */
+export const FRONTEND_HTTP2_MAX_RESET_STREAMS = 200
+export const FRONTEND_HTTP2_RESET_STREAMS_WINDOW_MS = 10 * SECOND
+/** How long a client sent GOAWAY ENHANCE_YOUR_CALM keeps its connection (to read the GOAWAY) before it is cut. */
+export const FRONTEND_HTTP2_GOAWAY_GRACE_MS = 1 * SECOND
 /** How often the frontend's headers and request timeouts are checked (Node's default is 30 s). */
 export const FRONTEND_TIMEOUT_CHECK_MS = 1 * SECOND
 /** How long a client connection is kept after the answer to a refused upgrade, for the client to close first. */
@@ -160,6 +171,9 @@ export const CRL_RETRY_MS = 10 * SECOND
 /** How long a CRL fetch may take. */
 export const CRL_FETCH_TIMEOUT_MS = 10 * SECOND
 
+/** How often the inbound listener's certificate files (serverCertificate certFile/keyFile) are checked for a change. */
+export const INBOUND_CERT_POLL_MS = 2 * SECOND
+
 /** How long `probe` waits, after a TLS 1.3 handshake, for the backend's verdict on our certificate. */
 export const PROBE_SETTLE_MS = SECOND
 
@@ -198,6 +212,9 @@ export const BENCH_CLOSE_TIMEOUT_MS = 5 * SECOND
 export const BENCH_DRAIN_WATCHDOG_MS = 15 * SECOND
 /** `bench proxy`: one GET checking that a frontend answers before it is measured. */
 export const BENCH_PROBE_TIMEOUT_MS = 15 * SECOND
+
+/** How long `serve --check` waits for a delivering credential source's first answer before it says "not reachable". */
+export const CHECK_CREDENTIALS_TIMEOUT_MS = 3 * SECOND
 
 /** How often the admin dashboard samples the metrics and pushes a point to open pages. */
 export const DASHBOARD_SAMPLE_INTERVAL_MS = SECOND

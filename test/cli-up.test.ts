@@ -40,6 +40,7 @@ t.test('spiffe-lb up serves the demo and curl shows accepted and rejected backen
   // The summary is one log record: its line breaks are escaped in JSON lines.
   t.ok(output.includes(`dashboard:\\n  ${admin ?? ''}/ `) || output.includes(`dashboard:\n  ${admin ?? ''}/ `), 'summary names the dashboard url')
   t.match(output, /backend untrusted\s+127\.0\.0\.1:\d+\s+spiffe:\/\/untrusted\.example\/ns\/web\/sa\/rogue\s+no/)
+  t.match(output, /any trust domain \(SPIRE-style, no pools\): tlsSettings\.identity: spiffe:\/\/example\.org\/ns\/lb\/sa\/frontend/, 'up shows the SPIRE-style identity next to the GCP one')
 
   const own = await curl(`${proxy ?? ''}/hello`)
   t.equal(own.code, 200, own.body)
@@ -55,6 +56,12 @@ t.test('spiffe-lb up serves the demo and curl shows accepted and rejected backen
   const untrusted = await curl(`${proxy ?? ''}/untrusted/hello`)
   t.equal(untrusted.code, 502)
   t.match(untrusted.body, /rejected: .*untrusted\.example.*\(ERR_SPIFFE_VERIFY_NO_BUNDLE\)/)
+
+  // The other end of the handshake: proxy -> spiffe-lb inbound (partner domain) -> plain app.
+  const shop = await curl(`${proxy ?? ''}/shop/orders`)
+  t.equal(shop.code, 200, shop.body)
+  t.same(JSON.parse(shop.body), { app: 'shop', path: '/shop/orders', clientCertPresent: 'true', chainVerified: 'true', caller: 'spiffe://demo-pool.global.123456789012.workload.id.goog/ns/lb/sa/frontend' })
+  t.match(output, /spiffe-lb inbound \(shop\)\s+127\.0\.0\.1:\d+\s+spiffe:\/\/partner\.example\/ns\/shop\/sa\/api/)
 
   const status = await curl(`${admin ?? ''}/status`)
   t.equal(status.code, 200)

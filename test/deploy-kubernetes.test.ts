@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,9 +38,9 @@ const missing = kustomizeAvailable()
 if (missing !== undefined && process.env.CI === 'true') t.fail(`${missing}: the manifest test is required in CI`)
 
 interface Run { code: number, stdout: string, stderr: string }
-async function run (cmd: string, args: string[]): Promise<Run> {
+async function run (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return await new Promise((resolve) => {
-    execFile(cmd, args, { cwd: REPO }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: REPO, env }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
     })
   })
@@ -69,6 +69,8 @@ for (const overlay of OVERLAYS) {
     const pod = deployment.spec.template.spec
     const c = pod.containers[0] as Container
     t.match(pod, { securityContext: { runAsNonRoot: true, runAsUser: 65532 } })
+    // kustomize's images: entry names a registry: a bare `spiffe-lb` is pullable by no cluster.
+    t.match(c.image, /^[a-z0-9.-]+\.[a-z]+(:\d+)?\/[a-z0-9./-]*spiffe-lb:\d+\.\d+\.\d+$/, `the image comes from a registry: ${String(c.image)}`)
     t.match(c, {
       securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
       readinessProbe: { httpGet: { path: '/readyz', port: 'admin' } },
@@ -88,7 +90,7 @@ for (const overlay of OVERLAYS) {
       t.same(args.slice(0, 3), ['up', '--host', '0.0.0.0'])
     } else {
       t.same(args.slice(0, 3), ['serve', '-c', '/etc/spiffe-lb/config.yaml'])
-      await checkConfig(t, overlay, configMap.data['config.yaml'] ?? '')
+      await checkConfig(t, overlay, configMap.data['config.yaml'] ?? '', c.env?.find((e) => e.name === 'SPIFFE_ENDPOINT_SOCKET')?.value)
     }
     if (overlay === 'overlays/gce-files') {
       const dir = '/var/run/secrets/workload-spiffe-credentials'
@@ -103,17 +105,42 @@ for (const overlay of OVERLAYS) {
       const at = c.volumeMounts?.find((m) => m.name === volume?.name)
       t.ok(at !== undefined && socket.startsWith(`unix://${at.mountPath}/`), `SPIFFE_ENDPOINT_SOCKET ${socket} is inside the mounted socket directory`)
       t.match(configMap.data['config.yaml'], /source: workload-api/)
+      t.match(configMap.data['config.yaml'], /identity: spiffe:\/\/example\.org\//, 'a SPIRE-style identity, no pools')
     }
   })
 }
 
-/** `serve --check` on the rendered config: the ConfigMap must be a config `serve` accepts. */
-async function checkConfig (t: Test, overlay: string, text: string): Promise<void> {
+/**
+ * `serve --check` on the rendered config: the ConfigMap must be a config `serve` accepts. The
+ * check reads the credentials as the pod would: the node's credential directory is stood in for
+ * by one holding an SVID of the config's identity; the Workload API socket of the pod's
+ * environment is not there, which the check says without failing (the agent may come later).
+ */
+async function checkConfig (t: Test, overlay: string, text: string, socket: string | undefined): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-k8s-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const file = join(dir, 'config.yaml')
-  await writeFile(file, text)
-  const r = await run(process.execPath, ['src/cli/main.ts', 'serve', '--check', '-c', file])
+  const node = '/var/run/secrets/workload-spiffe-credentials'
+  const identity = /identity: \/\/(\S+)/.exec(text)?.[1]
+  if (text.includes(node) && identity !== undefined) {
+    const cli = async (...args: string[]): Promise<void> => {
+      const r = await run(process.execPath, ['src/cli/main.ts', ...args])
+      if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`)
+    }
+    await cli('ca', 'create-root', '--out', join(dir, 'ca'))
+    await cli('svid', 'issue', '--ca', join(dir, 'ca'), '--id', `spiffe://${identity}`, '--out', join(dir, 'creds'))
+  }
+  await writeFile(file, text.replaceAll(node, join(dir, 'creds')))
+  const env = { ...process.env, SPIFFE_ENDPOINT_SOCKET: socket ?? '' }
+  const r = await run(process.execPath, ['src/cli/main.ts', 'serve', '--check', '-c', file], env)
   t.equal(r.code, 0, `serve --check of the ${overlay} ConfigMap`, { stderr: r.stderr })
   t.match(r.stdout, /^config ok: /)
+  t.match(r.stdout, socket === undefined ? /^credentials ok: spiffe:\/\//m : /^credentials not checked: .*workload api/m, 'the credentials were read as serve reads them')
 }
+
+t.test('the README says to push the image and where the kustomize images: entry is', async (t) => {
+  const readme = await readFile(join(REPO, 'README.md'), 'utf8')
+  t.match(readme, /push it to a registry your\s+nodes can reach, then name it in `deploy\/kubernetes\/base\/kustomization\.yaml`/)
+  t.match(await readFile(join(REPO, 'deploy/kubernetes/base/kustomization.yaml'), 'utf8'), /images:\n {2}- name: spiffe-lb\n {4}newName: \S+\n {4}newTag: /)
+  t.notMatch(readme, /once that source is built in/, 'the Workload API source is built in')
+})

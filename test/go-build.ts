@@ -45,3 +45,37 @@ export async function buildGoProgram (name: string): Promise<string> {
   renameSync(partial, bin)
   return bin
 }
+
+/**
+ * Returns why a Go module program (test/go/<name> with its own go.mod) cannot be built here, or
+ * undefined: it needs `go` and a module proxy (`go env GOPROXY` not "off").
+ */
+export async function goModulesUnavailable (): Promise<string | undefined> {
+  const which = ['/usr/bin/go', '/usr/lib/go/bin/go', '/usr/local/go/bin/go'].find((p) => existsSync(p))
+  if (which === undefined) return 'go is not installed'
+  const { stdout } = await run('go', ['env', 'GOPROXY'])
+  if (stdout.trim() === '' || stdout.trim() === 'off') return 'no Go module proxy (go env GOPROXY is off)'
+  return undefined
+}
+
+/**
+ * Builds the Go module `test/go/<name>` (its go.mod and go.sum pin the versions): `go mod
+ * download` from the module proxy into the user's module cache, then `go build`. The binary is
+ * cached under the temp dir by a hash of go.mod, go.sum and the sources, so reruns (and CI
+ * reruns on one machine) reuse it; returns its path.
+ */
+export async function buildGoModule (name: string): Promise<string> {
+  const dir = join(GO_DIR, name)
+  const hash = createHash('sha256')
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum').sort()) hash.update(f).update(readFileSync(join(dir, f)))
+  const root = join(tmpdir(), 'spiffe-lb-go')
+  const bin = join(root, `${name}-${hash.digest('hex').slice(0, 16)}`)
+  if (existsSync(bin)) return bin
+  mkdirSync(root, { recursive: true })
+  const env = { ...process.env, GO111MODULE: 'on', GOFLAGS: '-mod=readonly', GOCACHE: join(root, 'cache') }
+  await run('go', ['mod', 'download'], { cwd: dir, env, timeout: 300_000 })
+  const partial = `${bin}.${process.pid}.tmp`
+  await run('go', ['build', '-o', partial, '.'], { cwd: dir, env, timeout: 300_000 })
+  renameSync(partial, bin)
+  return bin
+}

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { createServer } from 'node:net'
 import { ManualClock } from '../src/internal/clock.ts'
 import {
   forEachPoolMode, eventually, fetchText, gate, startBackend, startTestProxy, testService, type TestBackend
@@ -145,4 +146,17 @@ t.test('one request per connection: the access log names the identity of the con
   t.not(ports.get('/slow'), ports.get('/fast'), 'two connections')
   t.equal(logged.get('/slow'), `spiffe://t.test/conn/${ports.get('/slow') ?? ''}`, 'not the later connection\'s identity')
   t.equal(logged.get('/fast'), `spiffe://t.test/conn/${ports.get('/fast') ?? ''}`)
+})
+
+t.test('a revived backend takes its port back even when something held it meanwhile', async (t) => {
+  const b = await backend(t, 'phoenix')
+  await b.kill()
+  // Something else holds the port for a moment; revive keeps trying instead of failing.
+  const squatter = createServer(() => {})
+  await new Promise<void>((resolve) => squatter.listen(b.port, '127.0.0.1', resolve))
+  const revived = b.revive()
+  setTimeout(() => { squatter.close() }, 200)
+  await revived
+  const { port } = await startTestProxy(t, { services: [testService('web', [b])], urlMap: { defaultService: 'web' } })
+  t.equal((await fetchText(port, '/back')).body, 'phoenix GET /back', 'the same port, the backend again')
 })

@@ -67,6 +67,7 @@ export function workerMetrics (metrics: SpiffeLbMetrics, worker: string): Worker
       },
       setEndpointHealthy (service, endpoint, healthy) { metrics.setEndpointHealthy(service, endpoint, healthy) },
       observeCircuitBreaker (service, reason) { metrics.observeCircuitBreaker(service, reason) },
+      observeFrontendLimit (limit) { metrics.observeFrontendLimit(limit) },
       removeEndpoint (service, endpoint) { metrics.removeEndpoint(service, endpoint) }
     },
     json: async () => await registry.getMetricsAsJSON()

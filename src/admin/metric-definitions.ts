@@ -81,6 +81,18 @@ export const METRICS = {
     labelNames: ['trust_domain', 'state', 'last_error'],
     merge: 'primary'
   },
+  inboundHandshakes: {
+    name: 'spiffe_lb_inbound_handshakes_total',
+    type: 'counter',
+    help: 'Client connections to the inbound mTLS listener (frontend.serverTlsPolicy) by outcome (accepted, forwarded, not-allowed, refused, ended), the rule broken (empty when accepted) and the client\'s verified trust domain (empty when not verified).',
+    labelNames: ['outcome', 'code', 'trust_domain']
+  },
+  inboundRequests: {
+    name: 'spiffe_lb_inbound_requests_total',
+    type: 'counter',
+    help: 'Requests over the inbound mTLS listener by the client\'s verified trust domain (empty when not verified) and status code sent.',
+    labelNames: ['trust_domain', 'code']
+  },
   requests: {
     name: 'spiffe_lb_requests_total',
     type: 'counter',
@@ -112,6 +124,12 @@ export const METRICS = {
     type: 'counter',
     help: 'Requests answered 503 by a backend service circuit breaker, by the limit reached.',
     labelNames: ['service', 'reason']
+  },
+  frontendLimitHits: {
+    name: 'spiffe_lb_frontend_limit_hits_total',
+    type: 'counter',
+    help: 'Clients that hit a frontend.limits limit, by limit: http2MaxResetStreams (connection sent GOAWAY ENHANCE_YOUR_CALM and closed), maxHeaderSize (HTTP/2 request answered 431), requestTimeout (HTTP/2 request cancelled).',
+    labelNames: ['limit']
   },
   workerRequests: {
     name: 'spiffe_lb_worker_requests_total',

@@ -32,7 +32,10 @@ t.test('exposes every public metric name with its type, in its own registry', as
     spiffe_lb_endpoint_healthy: 'gauge',
     spiffe_lb_circuit_breaker_trips_total: 'counter',
     spiffe_lb_credential_source_info: 'gauge',
-    spiffe_lb_federated_bundle_age_seconds: 'gauge'
+    spiffe_lb_federated_bundle_age_seconds: 'gauge',
+    spiffe_lb_frontend_limit_hits_total: 'counter',
+    spiffe_lb_inbound_handshakes_total: 'counter',
+    spiffe_lb_inbound_requests_total: 'counter'
   }
   t.same(Object.values(METRIC_NAMES).sort(), Object.keys(types).sort())
   for (const [name, type] of Object.entries(types)) {

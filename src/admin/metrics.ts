@@ -39,6 +39,7 @@ export interface SpiffeLbMetrics {
   readonly requestDuration: Histogram<LabelsOf<'requestDuration'>>
   readonly endpointHealthy: Gauge<LabelsOf<'endpointHealthy'>>
   readonly circuitBreakerTrips: Counter<LabelsOf<'circuitBreakerTrips'>>
+  readonly frontendLimitHits: Counter<LabelsOf<'frontendLimitHits'>>
   /** Records a backend handshake (wire to the connector's `onHandshake`). */
   observeHandshake (event: HandshakeObservation): void
   /** Counts an open backend connection ended because trust was withdrawn (wire to the connector's `onTrustWithdrawn`). */
@@ -50,6 +51,12 @@ export interface SpiffeLbMetrics {
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   /** Counts a request a circuit breaker refused with 503; `reason` names the limit. */
   observeCircuitBreaker (service: string, reason: string): void
+  /** Counts a client that hit the `frontend.limits` limit `limit`. */
+  observeFrontendLimit (limit: string): void
+  /** Counts a judged client connection of the inbound listener (the proxy's `ProxyMetrics`). */
+  observeInboundHandshake (outcome: string, code: string, trustDomain: string): void
+  /** Counts a request over the inbound listener by its client's verified trust domain. */
+  observeInboundRequest (trustDomain: string, code: number): void
   removeEndpoint (service: string, endpoint: string): void
   /** Sets where the SVID expiry and rotation gauges read from at scrape time. */
   setIdentityProvider (provider: IdentityProvider): void
@@ -150,6 +157,12 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     ...instrumentOptions(METRICS.circuitBreakerTrips),
     registers
   })
+  const frontendLimitHits = new Counter({
+    ...instrumentOptions(METRICS.frontendLimitHits),
+    registers
+  })
+  const inboundHandshakes = new Counter({ ...instrumentOptions(METRICS.inboundHandshakes), registers })
+  const inboundRequests = new Counter({ ...instrumentOptions(METRICS.inboundRequests), registers })
 
   // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
   // visible share of pooled CPU: the children are bound once per label combination and kept.
@@ -164,6 +177,7 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   return {
     registry,
     circuitBreakerTrips,
+    frontendLimitHits,
     backendHandshakes,
     backendHandshakeDuration,
     backendConnectionsWithdrawn,
@@ -189,6 +203,9 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },
     observeCircuitBreaker (service, reason) { circuitBreakerTrips.inc({ service, reason }) },
+    observeFrontendLimit (limit) { frontendLimitHits.inc({ limit }) },
+    observeInboundHandshake (outcome, code, trustDomain) { inboundHandshakes.inc({ outcome, code, trust_domain: trustDomain }) },
+    observeInboundRequest (trustDomain, code) { inboundRequests.inc({ trust_domain: trustDomain, code: String(code) }) },
     setIdentityProvider (provider) { identity = provider },
     setFederationProvider (provider) { federation = provider },
     text: async () => await registry.metrics()

@@ -8,7 +8,7 @@ export interface PeerCertificateSummary {
   notAfter: string
 }
 
-/** The last verdict on one backend endpoint. */
+/** The last verdict on one backend endpoint, or on one client address of the inbound listener. */
 export interface PeerRecord {
   endpoint: string
   /** `accept`, or `reject` with the rule in `reasons`. */
@@ -22,6 +22,8 @@ export interface PeerRecord {
   resumed: boolean
   /** ISO 8601 time of the handshake. */
   seenAt: string
+  /** `inbound`: a client of the inbound mTLS listener (endpoint `inbound IP`); absent for backends. */
+  direction?: 'inbound'
   /** With `serve --workers N`: the worker whose handshake this was. */
   worker?: string
 }

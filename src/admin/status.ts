@@ -97,6 +97,22 @@ export interface EndpointHealth {
 /** One backend service's endpoints (the proxy's `ServiceStatus` fits). */
 export interface ServiceHealth { name: string, policy?: string, endpoints: readonly EndpointHealth[] }
 
+/** The inbound mTLS listener (`frontend.serverTlsPolicy`), as the runtime reports it. */
+export interface InboundStatus {
+  /** `REJECT_INVALID` or `ALLOW_INVALID_OR_MISSING_CLIENT_CERT`. */
+  clientValidationMode: string
+  /** The SPIFFE ID presented (identity), or the certificate file. */
+  serverCertificate: string
+  /** Allowed client patterns; empty = any verified client. */
+  allowedPeers: readonly string[]
+  /** Verified client connections open now. */
+  openConnections: number
+  /** Judged client connections by outcome (accepted, forwarded, not-allowed, refused, ended). */
+  connections: Readonly<Record<string, number>>
+  /** The latest refusal, one line with its code. */
+  lastRefusal?: string
+}
+
 /** Returns the identity in force, or undefined when no SVID has been accepted. */
 export type IdentityProvider = () => IdentityStatus | undefined
 
@@ -107,6 +123,8 @@ export interface AdminProviders {
   /** Federated trust domains fed by bundle endpoints; absent or empty when there are none. */
   federation?: () => readonly FederatedDomainStatus[]
   services: () => readonly ServiceHealth[]
+  /** The inbound mTLS listener; absent when the frontend has no serverTlsPolicy. */
+  inbound?: () => InboundStatus
 }
 
 /** The `/readyz` verdict. */
@@ -171,6 +189,7 @@ export function statusDocument (providers: AdminProviders, now: number): object 
       ...(td.crls === undefined ? {} : { crls: td.crls.map((c) => ({ ...c })) })
     })),
     ...federationSection(providers.federation?.() ?? []),
+    ...(providers.inbound === undefined ? {} : { inbound: { ...providers.inbound() } }),
     services: providers.services().map((s) => ({
       name: s.name,
       ...(s.policy === undefined ? {} : { policy: s.policy }),

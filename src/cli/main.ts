@@ -8,8 +8,17 @@ const REQUIRED_NODE_MAJOR = 24
 
 const found = process.versions.node
 if (Number(found.split('.')[0]) !== REQUIRED_NODE_MAJOR) {
-  process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js ${REQUIRED_NODE_MAJOR}, found ${JSON.stringify(found)} (${process.execPath})\n`)
-  process.exitCode = 2
+  // The project pins its Node as the `node` dev dependency: started by another Node (the
+  // system's 20, say), run the same command under the pinned one instead of refusing.
+  const { pinnedNode, runUnder } = await import('../internal/pinned-node.ts')
+  const pinned = pinnedNode(import.meta.url, REQUIRED_NODE_MAJOR)
+  if (pinned !== undefined) {
+    process.exitCode = await runUnder(pinned, process.argv.slice(1), (message) => { process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: ${message}\n`) })
+  } else {
+    process.stderr.write(`spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js ${REQUIRED_NODE_MAJOR}, found ${JSON.stringify(found)} (${process.execPath}), ` +
+      `and no node@${REQUIRED_NODE_MAJOR} package beside it: run it with Node.js ${REQUIRED_NODE_MAJOR} (npx -y -p node@${REQUIRED_NODE_MAJOR} -- spiffe-lb …), or npm ci in the project first\n`)
+    process.exitCode = 2
+  }
 } else {
   // V8 reads its heap sizing only at start: a data-plane command that lacks its flags replaces
   // this process with one that has them (same pid, same stdio) before loading anything else.

@@ -60,6 +60,25 @@ function addressedCommand (program: Command, argv: readonly string[]): Command {
   return cmd
 }
 
+/** Returns the first option in `argv` that `cmd` (and the program) does not know, if any. */
+function firstUnknownOption (cmd: Command, argv: readonly string[]): string | undefined {
+  const known = new Set<string>(['-h', '--help'])
+  for (let c: Command | null = cmd; c !== null; c = c.parent) {
+    for (const o of c.options) {
+      if (o.long !== undefined) known.add(o.long)
+      if (o.short !== undefined) known.add(o.short)
+      if (o.negate && o.long !== undefined) known.add(o.long)
+    }
+  }
+  for (const arg of argv) {
+    if (arg === '--') break
+    if (!arg.startsWith('-') || arg === '-') continue
+    const flag = arg.startsWith('--') ? arg.split('=')[0] ?? arg : arg.slice(0, 2)
+    if (!known.has(flag)) return flag
+  }
+  return undefined
+}
+
 /**
  * Writes an error as the user asked for it and returns `exit`: with `--json` on a command that
  * has it, `{"error":{"code","message"}}` on stdout (scripts read one stream); else one
@@ -85,7 +104,10 @@ export async function runCli (argv: readonly string[]): Promise<number> {
       // Help shown because no command was given (bare `spiffe-lb`, `spiffe-lb ca`) is a usage error.
       if (err.code === 'commander.help') return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
       const path = ['spiffe-lb', commandPath(cmd)].filter((p) => p !== '').join(' ')
-      const usage = usageError(`${err.message.replace(/^error: /, '').replace(/\s+/g, ' ')} (see ${path} --help)`, err)
+      // Commander checks required options before unknown ones; a typo is the first thing to fix.
+      const unknown = err.code === 'commander.missingMandatoryOptionValue' ? firstUnknownOption(cmd, argv) : undefined
+      const message = unknown === undefined ? err.message.replace(/^error: /, '').replace(/\s+/g, ' ') : `unknown option '${unknown}'`
+      const usage = usageError(`${message} (see ${path} --help)`, err)
       return reportError(cmd, argv, usage.code, usage.message, EXIT.USAGE)
     }
     const coded = listenError(err) ?? err

@@ -7,12 +7,17 @@ import type { SpiffeLbConfig } from './types.ts'
 t.test('parseIdentity maps //TD/ns/NS/sa/ID to spiffe://TD/ns/NS/sa/ID', async (t) => {
   const id = parseIdentity(IDENTITY)
   t.equal(id.spiffeId.toString(), `spiffe://demo-pool.global.${NUMBER}.workload.id.goog/ns/lb/sa/frontend`)
-  t.same({ ...id, spiffeId: undefined }, { name: IDENTITY, spiffeId: undefined, poolId: 'demo-pool', projectNumber: NUMBER, namespace: 'lb', managedIdentity: 'frontend' })
+  t.same({ ...id, spiffeId: undefined }, { form: 'managed', name: IDENTITY, spiffeId: undefined, poolId: 'demo-pool', projectNumber: NUMBER, namespace: 'lb', managedIdentity: 'frontend' })
+})
+
+t.test('parseIdentity takes any spiffe id as it is', async (t) => {
+  const id = parseIdentity('spiffe://example.org/ns/lb/sa/frontend')
+  t.same({ form: id.form, name: id.name, spiffeId: id.spiffeId.toString() }, { form: 'spiffe', name: 'spiffe://example.org/ns/lb/sa/frontend', spiffeId: 'spiffe://example.org/ns/lb/sa/frontend' })
+  t.throws(() => parseIdentity('spiffe://Example.org/x'), { code: 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', message: /identity must be a spiffe id/ })
 })
 
 t.test('parseIdentity refuses other forms', async (t) => {
   const cases: Array<[string, RegExp]> = [
-    [`spiffe:${IDENTITY}`, /write "\/\/…" instead of "spiffe:\/\/…"/],
     ['demo-pool.global.1.workload.id.goog/ns/a/sa/b', /it must start with "\/\/"/],
     ['//example.org/ns/lb/sa/frontend', /not a workload identity pool domain/],
     [`//demo-pool.global.${NUMBER}.workload.id.goog/ns/lb`, /the path must be \/ns\/NAMESPACE\/sa\/MANAGED_IDENTITY/],

@@ -3,7 +3,7 @@ import { quote } from '../internal/errors.ts'
 import { parsePem, toPem } from '../internal/pem.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import { X509Bundle } from '../spiffe/x509-bundle.ts'
-import type { BackendServiceConfig, ResolvedIdentity, SpiffeLbConfig, WorkloadIdentityPoolConfig } from './types.ts'
+import type { BackendServiceConfig, ManagedIdentityName, SpiffeLbConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { DERIVED_RESOURCE_NAMESPACE, uuidV5 } from './uuid.ts'
 import { findCaPool } from './validate-ca-pools.ts'
 import { configError } from './errors.ts'
@@ -28,7 +28,7 @@ export interface SpiffeTrustStore { trustDomain: string, anchorsPem: string[] }
  */
 export interface DerivedResources {
   backendService: string
-  identity: ResolvedIdentity
+  identity: ManagedIdentityName
   backendAuthenticationConfig: {
     id: string
     name: string
@@ -70,17 +70,18 @@ export function deriveResources (config: SpiffeLbConfig, inputs: DeriveInputs = 
   const out: DerivedResources[] = []
   for (const svc of config.backendServices) {
     const identity = svc.tlsSettings.identity
-    if (identity === undefined) continue
+    // Only a managed identity has derived cloud resources; a SPIFFE ID's come from its source.
+    if (identity?.form !== 'managed' || config.project === undefined) continue
     const pool = config.workloadIdentityPools.find((p) => p.id === identity.poolId)
     if (pool === undefined) continue // validation guarantees it exists
-    out.push(deriveForService(config, svc, identity, pool, inputs))
+    out.push(deriveForService(config, config.project, svc, identity, pool, inputs))
   }
   return out
 }
 
-function deriveForService (config: SpiffeLbConfig, svc: BackendServiceConfig, identity: ResolvedIdentity,
+function deriveForService (config: SpiffeLbConfig, project: { id: string, number: string }, svc: BackendServiceConfig, identity: ManagedIdentityName,
   pool: WorkloadIdentityPoolConfig, inputs: DeriveInputs): DerivedResources {
-  const { id: projectId, number } = config.project
+  const { id: projectId, number } = project
   const bacId = derivedId(number, svc.name, 'bac')
   const crtId = derivedId(number, svc.name, 'crt')
   const tcId = derivedId(number, svc.name, 'tc')
@@ -108,7 +109,7 @@ function deriveForService (config: SpiffeLbConfig, svc: BackendServiceConfig, id
     trustConfig: {
       id: tcId,
       name: `projects/${projectId}/locations/global/trustConfigs/${tcId}`,
-      ...trustStores(config, pool, inputs)
+      ...trustStores(config, project, pool, inputs)
     }
   }
 }
@@ -119,12 +120,12 @@ function deriveForService (config: SpiffeLbConfig, svc: BackendServiceConfig, id
  * bundles"): its own domain trusts its CA pools' roots implicitly, plus any anchors listed for
  * it in `additionalTrustBundles`.
  */
-function trustStores (config: SpiffeLbConfig, pool: WorkloadIdentityPoolConfig, inputs: DeriveInputs):
+function trustStores (config: SpiffeLbConfig, project: { id: string, number: string }, pool: WorkloadIdentityPoolConfig, inputs: DeriveInputs):
 { spiffeTrustStores: SpiffeTrustStore[], bundles: BundleSet } {
   const td = pool.trustDomain
   const ownPem: string[] = []
   for (const ref of Object.values(pool.inlineCertificateIssuanceConfig?.caPools ?? {})) {
-    const caPool = findCaPool(config.caPools, ref, config.project)
+    const caPool = findCaPool(config.caPools, ref, project)
     const roots = caPool === undefined ? undefined : inputs.caRootsPem?.get(caPool.name)
     if (roots !== undefined) ownPem.push(roots)
   }

@@ -123,9 +123,10 @@ function serviceBody (config: SpiffeLbConfig, svc: BackendServiceConfig, derived
     localityLbPolicy: svc.localityLbPolicy,
     name: svc.name,
     protocol: svc.protocol,
-    selfLink: `https://www.googleapis.com/compute/beta/projects/${config.project.id}/global/backendServices/${svc.name}`,
     timeoutSec: svc.timeoutMs / 1000
   }
+  // Without a project (a SPIFFE-ID config) there is no cloud resource to link to.
+  if (config.project !== undefined) body.selfLink = `https://www.googleapis.com/compute/beta/projects/${config.project.id}/global/backendServices/${svc.name}`
   if (Object.keys(tlsSettings).length > 0) body.tlsSettings = tlsSettings
   if (hc !== undefined) {
     body.healthCheck = {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -76,3 +76,55 @@ t.test('(d) federation by bundle endpoint', async (t) => {
   t.same(pool?.bundleEndpoints.map((e) => [e.trustDomain.name, e.profile, e.maxBundleAgeMs]),
     [['partner.example', 'https_web', 86_400_000], ['other.example', 'https_spiffe', 3_600_000]])
 })
+
+t.test('(g) inbound mTLS in front of a loopback application', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-example-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'inbound-mtls.yaml')
+  await copyFile(join(examples, 'inbound-mtls.yaml'), file)
+  await mkdir(join(dir, 'certs'))
+  await writeFile(join(dir, 'certs', 'lb-pool-root.pem'), await rootPem('CN=LB Pool Root'))
+  const r = await loadConfigFile(file)
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  const p = r.config.frontend.serverTlsPolicy
+  t.equal(p?.clientValidationMode, 'REJECT_INVALID')
+  t.same(p?.allowedPeers?.map(String), ['spiffe://lb-pool.global.111111111111.workload.id.goog/ns/lb/sa/frontend'])
+  t.equal(r.config.backendServices[0]?.protocol, 'HTTP')
+  t.same(r.config.backendServices[0]?.customRequestHeaders.map((h) => h.name), ['x-client-cert-present', 'x-client-cert-chain-verified', 'x-client-cert-error', 'x-client-cert-spiffe', 'x-client-cert-hash'])
+})
+t.test('(e) SPIRE: any trust domain from a Workload API, no project and no pools', async (t) => {
+  const r = await loadConfigFile(join(examples, 'spire-workload-api.yaml'))
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  t.equal(r.config.project, undefined)
+  t.same(r.config.workloadIdentityPools, [])
+  t.equal(r.config.credentials.source, 'workload-api')
+  t.equal(r.config.credentials.endpoint, 'unix:///run/spire/sockets/agent.sock')
+  const identity = r.config.backendServices[0]?.tlsSettings.identity
+  t.same([identity?.form, identity?.spiffeId.toString()], ['spiffe', 'spiffe://example.org/ns/lb/sa/frontend'])
+  t.same(deriveResources(r.config), [], 'no cloud resources derive from a spiffe id')
+})
+
+t.test('(f) any trust domain from a directory, a partner domain from trustBundles', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-example-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'any-trust-domain-directory.yaml')
+  await copyFile(join(examples, 'any-trust-domain-directory.yaml'), file)
+  await mkdir(join(dir, 'certs'))
+  await writeFile(join(dir, 'certs', 'partner-root.pem'), await rootPem('CN=Partner Root'))
+  const r = await loadConfigFile(file)
+  if (!r.ok) throw new Error(JSON.stringify(r.errors, null, 2))
+  t.equal(r.config.project, undefined)
+  t.equal(r.config.credentials.directory, join(dir, 'creds'))
+  t.same(r.config.trustBundles.additionalTrustBundles.trustDomains().map((d) => d.name), ['partner.example'])
+  t.equal(r.config.backendServices[0]?.tlsSettings.identity?.name, 'spiffe://example.org/ns/lb/sa/frontend')
+  const issuer = await issuerCodes(await readFile(file, 'utf8'), dir)
+  t.same(issuer, ['ERR_SPIFFE_CONFIG_REQUIRED', 'ERR_SPIFFE_CONFIG_IDENTITY_SOURCE'], 'the local issuer cannot issue a spiffe id outside every pool')
+})
+
+/** Returns the codes of the config `text` with `credentials.source: issuer`, loaded in `dir`. */
+async function issuerCodes (text: string, dir: string): Promise<string[]> {
+  const file = join(dir, 'issuer.yaml')
+  await writeFile(file, text.replace('source: directory', 'source: issuer'))
+  const r = await loadConfigFile(file)
+  return r.ok ? [] : r.errors.map((e) => e.code)
+}

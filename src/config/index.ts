@@ -11,7 +11,7 @@ export type {
 export type { HostPort } from '../internal/host-port.ts'
 export { parseDuration } from './values.ts'
 export { formatDuration } from '../internal/duration.ts'
-export { parseIdentity, poolTrustDomain, identityName } from './identity.ts'
+export { parseIdentity, parseManagedIdentity, poolTrustDomain, identityName } from './identity.ts'
 export { checkAttestation, matchesAttestationRule, findManagedIdentity, backendServiceResource } from './attestation.ts'
 export { deriveResources, derivedId } from './derived.ts'
 export type { DeriveInputs, DerivedResources, SpiffeTrustStore } from './derived.ts'

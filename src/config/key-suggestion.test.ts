@@ -16,7 +16,7 @@ t.test('closestKey ignores case and gives up when nothing is close', async (t) =
 })
 
 t.test('knownKeysAt walks objects, lists, records, optionals and defaults of the config schema', async (t) => {
-  t.same(knownKeysAt(configSchema, ['frontend']), ['listen', 'tls', 'allowTrace', 'limits'])
+  t.same(knownKeysAt(configSchema, ['frontend']), ['listen', 'tls', 'serverTlsPolicy', 'allowTrace', 'limits'])
   t.ok(knownKeysAt(configSchema, ['backendServices', 0]).includes('timeoutSec'))
   t.same(knownKeysAt(configSchema, ['backendServices', 0, 'healthCheck']), ['requestPath', 'checkIntervalSec', 'timeoutSec', 'healthyThreshold', 'unhealthyThreshold'])
   t.same(knownKeysAt(configSchema, ['no', 'such', 'place']), [])

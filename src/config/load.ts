@@ -42,10 +42,16 @@ export function parseConfig (text: string, opts: ParseOptions): ConfigResult {
   // JSON is parsed as YAML as well: JSON.parse silently keeps the last of two equal keys,
   // and a trust domain listed twice must be an error.
   const doc = parseDocument(repairPastedPemBlocks(text), { uniqueKeys: false, prettyErrors: true })
-  for (const err of doc.errors) {
-    list.add([], 'ERR_SPIFFE_CONFIG_SYNTAX', `not valid yaml: ${err.message.split('\n')[0] ?? ''}`.toLowerCase())
+  // Only the first syntax error: the parser's later ones are consequences of it (one unclosed
+  // quote yields a dozen), and its line and column is where the fix goes.
+  const first = doc.errors[0]
+  if (first !== undefined) {
+    const at = first.linePos?.[0]
+    const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`
+    const why = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '').toLowerCase()
+    list.add([], 'ERR_SPIFFE_CONFIG_SYNTAX', `not valid yaml${where}: ${why}`)
+    return { ok: false, errors: list.issues }
   }
-  if (list.size > 0) return { ok: false, errors: list.issues }
   findDuplicateKeys(doc.contents, [], list)
   if (list.size > 0) return { ok: false, errors: list.issues }
   const data: unknown = doc.toJS({ maxAliasCount: 100 })

@@ -56,6 +56,10 @@ export async function reloadConfig (running: SpiffeLbConfig, next: ReloadInput):
   for (const old of running.backendServices) {
     if (!config.backendServices.some((s) => s.name === old.name)) changes.push(`backend service ${quote(old.name)} removed`)
   }
+  // The inbound listener's certificate source, mode and peers are set when it starts.
+  if (JSON.stringify(sortable(running.frontend.serverTlsPolicy ?? null)) !== JSON.stringify(sortable(config.frontend.serverTlsPolicy ?? null))) {
+    errors.push({ path: 'frontend.serverTlsPolicy', code: 'ERR_SPIFFE_CONFIG_SERVER_TLS_POLICY_RESTART' satisfies ConfigErrorCode, message: 'frontend.serverTlsPolicy cannot change while serving: restart serve to apply it' })
+  }
   for (const key of ['workloadIdentityPools', 'caPools', 'urlMap', 'frontend', 'admin', 'credentials', 'revocation'] as const) {
     if (JSON.stringify(sortable(running[key])) !== JSON.stringify(sortable(config[key]))) changes.push(`${key} changed`)
   }

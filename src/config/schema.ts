@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import type { ConfigErrorCode } from './errors.ts'
 import { BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
-import { BACKEND_PROTOCOLS, BUNDLE_ENDPOINT_PROFILES, CREDENTIAL_SOURCES, LB_POLICIES, STALE_CRL_POLICIES } from '../enums.ts'
+import { BACKEND_PROTOCOLS, BUNDLE_ENDPOINT_PROFILES, CLIENT_VALIDATION_MODES, CREDENTIAL_SOURCES, LB_POLICIES, STALE_CRL_POLICIES } from '../enums.ts'
 
 /**
  * The shape of a spiffe-lb config file (config/schema.ts), in the cloud's own keys and value
@@ -111,8 +111,11 @@ const duration = z.strictObject({ seconds: z.int().min(0), nanos: z.int().min(0)
 const backendService = z.strictObject({
   name: z.string(),
   description: z.string().optional(),
-  // HTTP is accepted here only so validation can say why it is refused (backend mTLS needs TLS).
+  // HTTP is allowed only to a loopback application behind frontend.serverTlsPolicy; elsewhere
+  // it is accepted here only so validation can say why it is refused (backend mTLS needs TLS).
   protocol: z.enum(BACKEND_PROTOCOLS).default('HTTPS'),
+  /** The cloud's `customRequestHeaders`: `"Name:value"`, the value may hold `{client_cert_…}` variables. */
+  customRequestHeaders: z.array(z.string()).optional(),
   localityLbPolicy: z.enum(LB_POLICIES).default('ROUND_ROBIN'),
   timeoutSec: z.int().min(1).default(30),
   tlsSettings: z.strictObject({
@@ -212,10 +215,11 @@ const revocation = z.strictObject({
 
 /** The whole config file. */
 export const configSchema = z.strictObject({
+  /** Required by the cloud's form (pools, CA pools, `//…` identities, the local issuer); validate.ts says when. */
   project: z.strictObject({
     id: z.string(),
     number: z.union([z.string(), z.int().min(0)])
-  }),
+  }).optional(),
   caPools: z.array(caPool).default([]),
   workloadIdentityPools: z.array(workloadIdentityPool).default([]),
   backendServices: z.array(backendService).min(1),
@@ -223,6 +227,23 @@ export const configSchema = z.strictObject({
   frontend: z.strictObject({
     listen: z.string().default('127.0.0.1:8080'),
     tls: z.strictObject({ certFile: z.string(), keyFile: z.string() }).optional(),
+    /**
+     * The cloud's ServerTlsPolicy: the frontend terminates mTLS in front of an application
+     * (inbound mode). `serverCertificate` is an identity from the credential source or files.
+     */
+    serverTlsPolicy: z.strictObject({
+      serverCertificate: z.strictObject({
+        identity: z.string().optional(),
+        certFile: z.string().optional(),
+        keyFile: z.string().optional()
+      }),
+      mtlsPolicy: z.strictObject({
+        clientValidationMode: z.enum(CLIENT_VALIDATION_MODES).default('REJECT_INVALID'),
+        /** Extension: trust domains or SPIFFE IDs (patterns) let in; absent = any verified client. */
+        allowedPeers: z.array(z.string()).min(1).optional()
+      }).prefault({}),
+      ...outputOnly
+    }).optional(),
     /** Extension: forward TRACE requests (default: refused with 405). */
     allowTrace: z.boolean().default(false),
     /** Extension: client connection limits; absent fields take the proxy's defaults. */
@@ -231,7 +252,10 @@ export const configSchema = z.strictObject({
       headersTimeout: z.string().optional(),
       requestTimeout: z.string().optional(),
       keepAliveTimeout: z.string().optional(),
-      maxHeaderSize: z.int().min(1024).optional()
+      maxHeaderSize: z.int().min(1024).optional(),
+      http2MaxConcurrentStreams: z.int().min(1).optional(),
+      http2MaxResetStreams: z.int().min(1).optional(),
+      http2ResetStreamsWindow: z.string().optional()
     }).optional()
   }).prefault({}),
   admin: z.strictObject({
@@ -240,6 +264,11 @@ export const configSchema = z.strictObject({
     allowedHosts: z.array(z.string()).default([])
   }).prefault({}),
   credentials: credentials.prefault({}),
+  /**
+   * Extension: trust bundles (anchors or bundle endpoints) for a SPIFFE-ID identity outside every
+   * workload identity pool, merged with the bundles its credential source delivers.
+   */
+  trustBundles: trustStoreMap.optional(),
   revocation: revocation.optional()
 })
 
@@ -258,5 +287,6 @@ export const ENUM_CODES: Readonly<Record<string, ConfigErrorCode>> = {
   localityLbPolicy: 'ERR_SPIFFE_CONFIG_LB_POLICY',
   source: 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE',
   staleCrl: 'ERR_SPIFFE_CONFIG_REVOCATION_STALE_CRL',
-  profile: 'ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_PROFILE'
+  profile: 'ERR_SPIFFE_CONFIG_BUNDLE_ENDPOINT_PROFILE',
+  clientValidationMode: 'ERR_SPIFFE_CONFIG_CLIENT_VALIDATION_MODE'
 }

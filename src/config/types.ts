@@ -1,10 +1,14 @@
+/**
+ * Over 250 lines: the resolved config model is one vocabulary that every layer reads; split, it
+ * would be read across files for every change.
+ */
 import type { KeyAlgorithm } from '../pki/key-algorithm.ts'
 import type { BundleSet } from '../spiffe/bundle-set.ts'
 import type { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import type { SpiffeId } from '../spiffe/spiffe-id.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { HostPort } from '../internal/host-port.ts'
-import type { BackendProtocol, CredentialSourceKind, LbPolicy, StaleCrlPolicy } from '../enums.ts'
+import type { BackendProtocol, ClientCertVariable, ClientValidationMode, CredentialSourceKind, LbPolicy, StaleCrlPolicy } from '../enums.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 
 /**
@@ -17,15 +21,28 @@ export interface SpiffeLbConfig {
   source: string
   /** Relative paths in the file were resolved against this directory. */
   baseDir: string
-  project: { id: string, number: string }
+  /** Absent only when no part of the config is in the cloud's form (a SPIFFE-ID identity, a delivering source, no pools). */
+  project: { id: string, number: string } | undefined
   caPools: CaPoolConfig[]
   workloadIdentityPools: WorkloadIdentityPoolConfig[]
   backendServices: BackendServiceConfig[]
   urlMap: UrlMapConfig
-  frontend: { listen: HostPort, tls: { certFile: string, keyFile: string } | undefined, limits: FrontendLimitsConfig, allowTrace: boolean }
+  frontend: {
+    listen: HostPort
+    tls: { certFile: string, keyFile: string } | undefined
+    limits: FrontendLimitsConfig
+    allowTrace: boolean
+    /** Inbound mode: the frontend terminates mTLS in front of an application. */
+    serverTlsPolicy: ServerTlsPolicyConfig | undefined
+  }
   /** `allowedHosts`: lowercase dns names the admin listener answers besides ip literals and localhost. */
   admin: { listen: HostPort, allowedHosts: string[] }
   credentials: CredentialsConfig
+  /**
+   * Extension: trust bundles for identities outside every workload identity pool (a SPIFFE-ID
+   * `tlsSettings.identity`), merged with what the credential source delivers.
+   */
+  trustBundles: { additionalTrustBundles: BundleSet, bundleEndpoints: BundleEndpointConfig[] }
   /** Extension: CRLs per trust domain (empty when the block is absent). */
   revocation: RevocationConfig
 }
@@ -40,6 +57,21 @@ export interface RevocationConfig {
     staleCrl: StaleCrlPolicy
   }>
 }
+
+/** `frontend.serverTlsPolicy`, resolved. */
+export interface ServerTlsPolicyConfig {
+  /** The SVID of `identity` from the credential source, or a certificate and key file (absolute). */
+  serverCertificate: { identity: SpiffeId } | { certFile: string, keyFile: string }
+  clientValidationMode: ClientValidationMode
+  /** Client IDs let in (a trust domain is `spiffe://TD/**`); undefined = any verified client. */
+  allowedPeers: SpiffeIdPattern[] | undefined
+}
+
+/** One piece of a custom header value: literal text or a `{variable}`. */
+export type HeaderPart = { text: string } | { variable: ClientCertVariable }
+
+/** One `customRequestHeaders` entry, parsed: the header name (lowercase) and its value template. */
+export interface CustomHeaderConfig { name: string, parts: HeaderPart[] }
 
 /** A CA Service pool and its root CAs, created locally on first use. */
 export interface CaPoolConfig {
@@ -106,13 +138,28 @@ export interface CertificateIssuanceConfig {
 /** A managed identity `spiffe://TD/ns/NS/sa/ID` and who may be issued a certificate for it. */
 export interface ManagedIdentityConfig {
   id: string
-  identity: ResolvedIdentity
+  identity: ManagedIdentityName
   /** `googleCloudResource` patterns; `*` matches one path segment or its tail. */
   attestationRules: Array<{ googleCloudResource: string }>
 }
 
+/**
+ * A `tlsSettings.identity`: a managed identity of a workload identity pool (the cloud's form), or
+ * any SPIFFE ID delivered by a credential source (`spiffe://example.org/ns/lb/sa/frontend`).
+ */
+export type ResolvedIdentity = ManagedIdentityName | SpiffeIdentityName
+
+/** Any SPIFFE ID, as written: the credential source delivers its SVID and bundles. */
+export interface SpiffeIdentityName {
+  form: 'spiffe'
+  /** As written (`spiffe://…`). */
+  name: string
+  spiffeId: SpiffeId
+}
+
 /** An identity in both forms: `//POOL.global.N.workload.id.goog/ns/NS/sa/ID` and the SPIFFE ID. */
-export interface ResolvedIdentity {
+export interface ManagedIdentityName {
+  form: 'managed'
   /** The cloud's form, as in `tlsSettings.identity`. */
   name: string
   spiffeId: SpiffeId
@@ -132,6 +179,9 @@ export interface FrontendLimitsConfig {
   requestTimeoutMs?: number
   keepAliveTimeoutMs?: number
   maxHeaderSize?: number
+  http2MaxConcurrentStreams?: number
+  http2MaxResetStreams?: number
+  http2ResetStreamsWindowMs?: number
 }
 
 /** `outlierDetection` as configured; absent fields take the cloud's defaults (src/proxy/limits.ts). */
@@ -149,8 +199,13 @@ export interface BackendServiceConfig {
   name: string
   /** `//compute.googleapis.com/projects/N/type/BackendService/NAME`: what attestation rules match. */
   resource: string
-  /** `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`). */
-  protocol: Exclude<BackendProtocol, 'HTTP'>
+  /**
+   * `HTTPS`: HTTP/1.1 over mTLS; `HTTP2`: HTTP/2 over mTLS (ALPN must select `h2`); `HTTP`:
+   * cleartext HTTP/1.1 to a loopback application, only behind `frontend.serverTlsPolicy`.
+   */
+  protocol: BackendProtocol
+  /** `customRequestHeaders`: added to every forwarded request after same-named client headers are removed. */
+  customRequestHeaders: CustomHeaderConfig[]
   localityLbPolicy: LocalityLbPolicy
   timeoutMs: number
   tlsSettings: {

@@ -2,7 +2,7 @@ import { quote } from '../internal/errors.ts'
 import { KEY_ALGORITHMS } from '../pki/key-algorithm.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
-import { identityName, parseIdentity, poolTrustDomain } from './identity.ts'
+import { identityName, parseManagedIdentity, poolTrustDomain } from './identity.ts'
 import type { ConfigPath } from './issues.ts'
 import type { RawPool } from './schema.ts'
 import { resolveTrustStores } from './trust-bundles.ts'
@@ -146,7 +146,7 @@ function resolveNamespaces (pool: RawPool, id: string, at: ConfigPath, { project
         }
       })
       try {
-        const identity = parseIdentity(identityName(id, project.number, ns.id, mi.id))
+        const identity = parseManagedIdentity(identityName(id, project.number, ns.id, mi.id))
         identities.push({ id: mi.id, identity, attestationRules: mi.attestationRules.map((r) => ({ googleCloudResource: r.googleCloudResource })) })
       } catch (err) {
         list.addError([...miAt, 'id'], 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'managed identity is not a valid spiffe id', err)

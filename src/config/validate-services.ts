@@ -2,8 +2,10 @@ import { quote } from '../internal/errors.ts'
 import { SpiffeIdPattern } from '../spiffe/id-pattern.ts'
 import { configError, type ConfigErrorCode } from './errors.ts'
 import { backendServiceResource, checkAttestation } from './attestation.ts'
-import { parseIdentity } from './identity.ts'
-import type { ConfigPath, IssueList } from './issues.ts'
+import { isPoolTrustDomain, parseIdentity, parseManagedIdentity } from './identity.ts'
+import type { CredentialSourceKind } from '../enums.ts'
+import { IssueList, type ConfigPath } from './issues.ts'
+import { checkCleartext, parseCustomHeaders } from './validate-inbound.ts'
 import type { RawBackendService, RawConfig } from './schema.ts'
 import type { BackendServiceConfig, ResolvedIdentity, UrlMapConfig, WorkloadIdentityPoolConfig } from './types.ts'
 import { parseHostPort, type HostPort } from '../internal/host-port.ts'
@@ -15,12 +17,16 @@ export interface ServiceContext {
   /** False when the project number itself is broken: identity references are not checked. */
   projectNumberOk: boolean
   pools: readonly WorkloadIdentityPoolConfig[]
+  /** Where the proxy's SVID comes from: a SPIFFE-ID identity needs a source that delivers it. */
+  source: CredentialSourceKind
   /**
    * `pool`, `pool/ns` and `pool/ns/id` keys of everything written in the file, invalid entries
    * included: a reference to an entry already reported as broken is not reported again.
    */
   written: ReadonlySet<string>
   list: IssueList
+  /** True when the frontend terminates mTLS (`serverTlsPolicy`): cleartext to loopback is allowed. */
+  inbound?: boolean
 }
 
 /** Returns the parsed `allowedPeers` patterns; records each invalid one under its path. */
@@ -72,14 +78,22 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
           `health check timeoutSec must not exceed checkIntervalSec (${hc.checkIntervalSec}), got ${quote(hc.timeoutSec)}`)
       }
     }
+    const backends = svc.backends.map((b, j) => ({
+      endpoints: b.endpoints.flatMap((e, k) => hostPortAt(e, [...at, 'backends', j, 'endpoints', k], 'ERR_SPIFFE_CONFIG_ENDPOINT', 1, list) ?? [])
+    }))
     if (svc.protocol === 'HTTP') {
-      list.add([...at, 'protocol'], 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT',
-        `protocol ${quote(svc.protocol)} is cleartext: the proxy proves its SVID and verifies the backend's only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS`)
+      const located = svc.backends.flatMap((b, j) => b.endpoints.flatMap((e, k) => {
+        const where = [...at, 'backends', j, 'endpoints', k]
+        const endpoint = hostPortAt(e, where, 'ERR_SPIFFE_CONFIG_ENDPOINT', 1, new IssueList())
+        return endpoint === undefined ? [] : [{ endpoint, at: where }]
+      }))
+      checkCleartext(located, at, ctx.inbound === true, list)
     }
     out.push({
       name: svc.name,
       resource,
-      protocol: svc.protocol === 'HTTP2' ? 'HTTP2' : 'HTTPS',
+      protocol: svc.protocol,
+      customRequestHeaders: parseCustomHeaders(svc.customRequestHeaders, [...at, 'customRequestHeaders'], list),
       localityLbPolicy: svc.localityLbPolicy,
       timeoutMs: svc.timeoutSec * 1000,
       tlsSettings: {
@@ -88,9 +102,7 @@ export function resolveServices (raw: readonly RawBackendService[], ctx: Service
         subjectAltNames: tls.subjectAltNames ?? [],
         authenticationConfig: tls.authenticationConfig
       },
-      backends: svc.backends.map((b, j) => ({
-        endpoints: b.endpoints.flatMap((e, k) => hostPortAt(e, [...at, 'backends', j, 'endpoints', k], 'ERR_SPIFFE_CONFIG_ENDPOINT', 1, list) ?? [])
-      })),
+      backends,
       healthCheck: hc === undefined
         ? undefined
         : { requestPath: hc.requestPath, checkIntervalMs: hc.checkIntervalSec * 1000, timeoutMs: hc.timeoutSec * 1000, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
@@ -132,13 +144,31 @@ export function hostPortAt (text: string, path: ConfigPath, code: ConfigErrorCod
  */
 function resolveServiceIdentity (text: string, resource: string, at: ConfigPath, ctx: ServiceContext): ResolvedIdentity | undefined {
   const { list, project } = ctx
-  let identity: ResolvedIdentity
+  let parsed: ResolvedIdentity
   try {
-    identity = parseIdentity(text)
+    parsed = parseIdentity(text)
   } catch (err) {
-    list.addError(at, 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'identity is not a managed identity', err)
+    list.addError(at, 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'identity is not a spiffe id or a managed identity', err)
     return undefined
   }
+  if (parsed.form === 'spiffe') {
+    // A SPIFFE ID in a declared pool's domain is that pool's managed identity: all its checks apply.
+    const td = parsed.spiffeId.trustDomain
+    if (!(isPoolTrustDomain(td) && ctx.pools.some((p) => p.trustDomain.equals(td)))) {
+      if (ctx.source === 'issuer') {
+        list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_SOURCE',
+          `identity ${quote(text)} is outside every workload identity pool, so the local issuer cannot issue it: use credentials.source directory, metadata or workload-api, which deliver the svid`)
+      }
+      return parsed
+    }
+    try {
+      parsed = parseManagedIdentity(text.slice('spiffe:'.length))
+    } catch (err) {
+      list.addError(at, 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', 'identity is in a pool\'s trust domain but not a managed identity', err)
+      return undefined
+    }
+  }
+  const identity = parsed
   if (!ctx.projectNumberOk) return identity
   if (identity.projectNumber !== project.number) {
     list.add(at, 'ERR_SPIFFE_CONFIG_IDENTITY_PROJECT_MISMATCH',

@@ -108,8 +108,12 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
     [['backendServices[0].tlsSettings.identity', 'ERR_SPIFFE_CONFIG_IDENTITY_NOT_FOUND', `identity "${IDENTITY.replace('/sa/frontend', '/sa/backend')}" names managed identity "backend", which is not defined in namespace "lb"`]]],
   ['identity of another project', edit(base, ...withIdentity(IDENTITY.replace(NUMBER, '999'))),
     [['backendServices[0].tlsSettings.identity', 'ERR_SPIFFE_CONFIG_IDENTITY_PROJECT_MISMATCH', `identity "${IDENTITY.replace(NUMBER, '999')}" is in project number "999", but this config's project number is "${NUMBER}"`]]],
-  ['identity as spiffe://', edit(base, ...withIdentity(`spiffe:${IDENTITY}`)),
-    [['backendServices[0].tlsSettings.identity', 'ERR_SPIFFE_CONFIG_IDENTITY_FORMAT', `identity must be "//POOL.global.PROJECT_NUMBER.workload.id.goog/ns/NAMESPACE/sa/MANAGED_IDENTITY": write "//…" instead of "spiffe://…", got "spiffe:${IDENTITY}"`]]],
+  ['identity as a spiffe id outside every pool, with the local issuer', edit(base, ...withIdentity('spiffe://example.org/ns/lb/sa/frontend')),
+    [['backendServices[0].tlsSettings.identity', 'ERR_SPIFFE_CONFIG_IDENTITY_SOURCE', 'identity "spiffe://example.org/ns/lb/sa/frontend" is outside every workload identity pool, so the local issuer cannot issue it: use credentials.source directory, metadata or workload-api, which deliver the svid']]],
+  ['identity as spiffe:// in a pool\'s domain gets the managed identity checks', edit(base, ...withIdentity(`spiffe:${IDENTITY.replace('/sa/frontend', '/sa/backend')}`)),
+    [['backendServices[0].tlsSettings.identity', 'ERR_SPIFFE_CONFIG_IDENTITY_NOT_FOUND', `identity "spiffe:${IDENTITY.replace('/sa/frontend', '/sa/backend')}" names managed identity "backend", which is not defined in namespace "lb"`]]],
+  ['no project, with pools', edit(base, [['project'], undefined]),
+    [['project', 'ERR_SPIFFE_CONFIG_REQUIRED', 'is required: workloadIdentityPools are declared']]],
   // seeds: identity excludes sni, subjectAltNames, authenticationConfig
   ...(['sni', 'subjectAltNames', 'authenticationConfig'].map((key): [string, Doc, Array<[string, string, string]>] => [
     `identity with ${key}`, edit(base, [[...TLS, key], key === 'subjectAltNames' ? [{ dnsName: 'backend.example' }] : 'x']),
@@ -167,7 +171,7 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
     ['backendServices[0].healthCheck.requestPath', 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_PATH', 'request path must start with "/", got "healthz"'],
     ['backendServices[0].healthCheck.timeoutSec', 'ERR_SPIFFE_CONFIG_HEALTH_CHECK_TIMEOUT', 'health check timeoutSec must not exceed checkIntervalSec (2), got "3"']]],
   ['cleartext protocol', edit(base, [[...BS, 'protocol'], 'HTTP']), [
-    ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT', 'protocol "HTTP" is cleartext: the proxy proves its SVID and verifies the backend\'s only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS']]],
+    ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL_CLEARTEXT', 'protocol "HTTP" is cleartext: without frontend.serverTlsPolicy the proxy proves its SVID and verifies the backend\'s only inside a TLS handshake, so use HTTPS (HTTP/1.1) or HTTP2 over mTLS']]],
   ['protocol and policy', edit(base, [[...BS, 'protocol'], 'GRPC'], [[...BS, 'localityLbPolicy'], 'MAGLEV']), [
     ['backendServices[0].protocol', 'ERR_SPIFFE_CONFIG_PROTOCOL', 'must be one of HTTPS, HTTP2, HTTP, got "GRPC"'],
     ['backendServices[0].localityLbPolicy', 'ERR_SPIFFE_CONFIG_LB_POLICY', 'must be one of ROUND_ROBIN, LEAST_REQUEST, RANDOM, got "MAGLEV"']]],
@@ -188,14 +192,13 @@ const cases: Array<[string, Doc, Array<[string, string, string]>]> = [
   ['credentials source', edit(base, [['credentials', 'source'], 'vault']),
     [['credentials.source', 'ERR_SPIFFE_CONFIG_CREDENTIALS_SOURCE', 'must be one of issuer, directory, metadata, workload-api, got "vault"']]],
   // structure
-  ['structure', edit(base, [['project'], undefined], [[...BS, 'timeoutsec'], 3], [[...BS, 'timeoutSec'], '30'], [[...BS, 'backends'], []]), [
-    ['project', 'ERR_SPIFFE_CONFIG_REQUIRED', 'is required'],
+  ['structure', edit(base, [[...BS, 'timeoutsec'], 3], [[...BS, 'timeoutSec'], '30'], [[...BS, 'backends'], []]), [
     ['backendServices[0].timeoutSec', 'ERR_SPIFFE_CONFIG_TYPE', 'must be a number, got string "30"'],
     ['backendServices[0].backends', 'ERR_SPIFFE_CONFIG_EMPTY', 'must not be empty'],
     ['backendServices[0].timeoutsec', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "timeoutsec": did you mean "timeoutSec"?']]],
   ['unknown keys, near one and far from all', edit(base, [[...BS, 'healthCheck'], { requestPth: '/healthz' }], [['frontend', 'zzz'], 1]), [
     ['backendServices[0].healthCheck.requestPth', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "requestPth": did you mean "requestPath"?'],
-    ['frontend.zzz', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "zzz" (misspelt, or not supported here; known keys: listen, tls, allowTrace, limits)']]],
+    ['frontend.zzz', 'ERR_SPIFFE_CONFIG_UNKNOWN_KEY', 'unknown key "zzz" (misspelt, or not supported here; known keys: listen, tls, serverTlsPolicy, allowTrace, limits)']]],
   ['range', edit(base, [[...BS, 'timeoutSec'], 0]),
     [['backendServices[0].timeoutSec', 'ERR_SPIFFE_CONFIG_RANGE', 'must be at least 1, got "0"']]]
 ]
@@ -257,6 +260,10 @@ t.test('text-level problems', async (t) => {
   }
   t.same(text('project: [\n'), ['|ERR_SPIFFE_CONFIG_SYNTAX'], 'yaml syntax')
   t.same(text('{"project": }', 'json'), ['|ERR_SPIFFE_CONFIG_SYNTAX'], 'json syntax')
+  // One unclosed quote makes the parser report a dozen errors; only the first is the user's.
+  const cascade = parseConfig('project: { id: demo-project, number: "1" }\nbackendServices:\n  - name: web\n    tlsSettings:\n      identity: "//unclosed\n    backends:\n      - endpoints: ["127.0.0.1:1"]\n  - name: x\n    backends: [ { endpoints: ["a:1"] }\nfrontend: { listen: "127.0.0.1:0"\n', { source: 't', baseDir: '/' })
+  t.same(cascade.ok ? [] : cascade.errors.map((e) => [e.code, e.message]), [['ERR_SPIFFE_CONFIG_SYNTAX', 'not valid yaml at line 5, column 28: missing closing "quote']],
+    'a syntax error alone, with its line and column')
   t.same(text('- a\n- b\n'), ['|ERR_SPIFFE_CONFIG_TYPE'], 'not a mapping')
   const dup = `workloadIdentityPools:
   - id: demo-pool

@@ -8,6 +8,9 @@ import { resolvePools } from './validate-pools.ts'
 import { defined, hostPortAt, resolveServices, resolveUrlMap } from './validate-services.ts'
 import { isHttpUrl } from './values.ts'
 import { resolveRevocation } from './validate-revocation.ts'
+import { resolveServerTlsPolicy } from './validate-inbound.ts'
+import { resolveTrustStores } from './trust-bundles.ts'
+import { resolveBundleEndpoints } from './bundle-endpoints.ts'
 import { METADATA_POLL_INTERVAL_MS } from '../defaults.ts'
 
 /** A dns name: dot-separated labels of letters, digits and inner hyphens (RFC 1123). */
@@ -29,35 +32,65 @@ function writtenKeys (raw: RawConfig): Set<string> {
 }
 
 /**
+ * Returns why the config needs `project` (the cloud's form: pools, CA pools, a managed identity,
+ * the local issuer), or undefined when nothing in it is in the cloud's form.
+ */
+function projectNeededBy (raw: RawConfig): string | undefined {
+  if (raw.workloadIdentityPools.length > 0) return 'workloadIdentityPools are declared'
+  if (raw.caPools.length > 0) return 'caPools are declared'
+  if (raw.credentials.source === 'issuer') return 'credentials.source "issuer" issues from the project\'s pools (a spiffe id identity needs source directory, metadata or workload-api)'
+  const managed = raw.backendServices.find((s) => s.tlsSettings?.identity?.startsWith('//') === true)
+  if (managed !== undefined) return `backend service ${quote(managed.name)} has a managed identity "//…" (write a spiffe id "spiffe://…" to use any trust domain)`
+  return undefined
+}
+
+/** Returns the top-level `trustBundles` extension resolved: inline anchors and bundle endpoints. */
+function resolveTrustBundles (raw: RawConfig['trustBundles'], baseDir: string, list: IssueList): SpiffeLbConfig['trustBundles'] {
+  const map = raw ?? {}
+  return {
+    additionalTrustBundles: resolveTrustStores(map, ['trustBundles'], baseDir, list),
+    bundleEndpoints: resolveBundleEndpoints(map, ['trustBundles'], undefined, baseDir, list)
+  }
+}
+
+/**
  * Checks every rule of the seeds and of config/schema.ts on a structurally valid config and
  * returns the resolved config, or every issue found (all at once, each with its path).
  */
 export function validateConfig (raw: RawConfig, opts: { source: string, baseDir: string }):
 { ok: true, config: SpiffeLbConfig } | { ok: false, issues: IssueList } {
   const list = new IssueList()
-  const project = { id: raw.project.id, number: String(raw.project.number) }
-  const projectNumberOk = /^[0-9]+$/.test(project.number)
-  if (!projectNumberOk) {
-    list.add(['project', 'number'], 'ERR_SPIFFE_CONFIG_PROJECT_NUMBER', `project number must be digits only, got ${quote(project.number)}`)
-  }
-  if (!PROJECT_ID.test(project.id)) {
+  const source = raw.credentials.source
+  const project = { id: raw.project?.id ?? '', number: String(raw.project?.number ?? '') }
+  const needsProject = projectNeededBy(raw)
+  if (raw.project === undefined) {
+    if (needsProject !== undefined) list.add(['project'], 'ERR_SPIFFE_CONFIG_REQUIRED', `is required: ${needsProject}`)
+  } else if (!PROJECT_ID.test(project.id)) {
     list.add(['project', 'id'], 'ERR_SPIFFE_CONFIG_PROJECT_ID',
       `project id must be 6 to 30 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen, got ${quote(project.id)}`)
   }
+  // Without a project nothing is compared against its number (the one error above says why).
+  const projectNumberOk = raw.project !== undefined && /^[0-9]+$/.test(project.number)
+  if (raw.project !== undefined && !projectNumberOk) {
+    list.add(['project', 'number'], 'ERR_SPIFFE_CONFIG_PROJECT_NUMBER', `project number must be digits only, got ${quote(project.number)}`)
+  }
   const ctx = { project, projectNumberOk, baseDir: opts.baseDir, list }
   const caPools = resolveCaPools(raw.caPools, ctx)
-  const pools = resolvePools(raw.workloadIdentityPools, caPools, ctx)
-  const backendServices = resolveServices(raw.backendServices, { project, projectNumberOk, pools, written: writtenKeys(raw), list })
+  // A pool's trust domain and names derive from the project number: without it, only the missing project is reported.
+  const pools = raw.project === undefined ? [] : resolvePools(raw.workloadIdentityPools, caPools, ctx)
+  const serverTlsPolicy = resolveServerTlsPolicy(raw.frontend, opts.baseDir, list)
+  const backendServices = resolveServices(raw.backendServices, { project, projectNumberOk, pools, source, written: writtenKeys(raw), list, inbound: raw.frontend.serverTlsPolicy !== undefined })
   const urlMap = resolveUrlMap(raw.urlMap, backendServices, list)
+  const trustBundles = resolveTrustBundles(raw.trustBundles, opts.baseDir, list)
 
   // Seeds: a pool's certificates come from the CA pools of its inline certificate issuance
   // config. The local issuer needs one for every pool a backend service takes an identity
   // from; a directory or metadata source delivers the certificates (and the pool's bundle).
-  const source = raw.credentials.source
   if (source === 'issuer') {
     const reported = new Set<string>()
     backendServices.forEach((svc, i) => {
-      const pool = pools.find((p) => p.id === svc.tlsSettings.identity?.poolId)
+      const id = svc.tlsSettings.identity
+      const pool = id?.form === 'managed' ? pools.find((p) => p.id === id.poolId) : undefined
       if (pool === undefined || pool.inlineCertificateIssuanceConfig !== undefined || reported.has(pool.id)) return
       reported.add(pool.id)
       const at = ['workloadIdentityPools', pools.indexOf(pool), 'inlineCertificateIssuanceConfig']
@@ -86,7 +119,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
   if (pollIntervalMs === 0) list.add(['credentials', 'pollInterval'], 'ERR_SPIFFE_CONFIG_POLL_INTERVAL', 'poll interval must be more than 0s, got "0s"')
 
   const rawLimits = raw.frontend.limits ?? {}
-  const limitMs = (key: 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'): number | undefined => {
+  const limitMs = (key: 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'http2ResetStreamsWindow'): number | undefined => {
     const text = rawLimits[key]
     if (text === undefined) return undefined
     const ms = durationAt(text, ['frontend', 'limits', key], list)
@@ -98,7 +131,10 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
     headersTimeoutMs: limitMs('headersTimeout'),
     requestTimeoutMs: limitMs('requestTimeout'),
     keepAliveTimeoutMs: limitMs('keepAliveTimeout'),
-    maxHeaderSize: rawLimits.maxHeaderSize
+    maxHeaderSize: rawLimits.maxHeaderSize,
+    http2MaxConcurrentStreams: rawLimits.http2MaxConcurrentStreams,
+    http2MaxResetStreams: rawLimits.http2MaxResetStreams,
+    http2ResetStreamsWindowMs: limitMs('http2ResetStreamsWindow')
   })
 
   const revocation = resolveRevocation(raw.revocation, opts.baseDir, list)
@@ -111,12 +147,12 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
     config: {
       source: opts.source,
       baseDir: opts.baseDir,
-      project,
+      project: raw.project === undefined ? undefined : project,
       caPools,
       workloadIdentityPools: pools,
       backendServices,
       urlMap,
-      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits, allowTrace: raw.frontend.allowTrace },
+      frontend: { listen: frontendListen, tls: tls === undefined ? undefined : { certFile: path(tls.certFile), keyFile: path(tls.keyFile) }, limits, allowTrace: raw.frontend.allowTrace, serverTlsPolicy },
       admin: { listen: adminListen, allowedHosts },
       credentials: {
         source,
@@ -126,6 +162,7 @@ export function validateConfig (raw: RawConfig, opts: { source: string, baseDir:
         stateDir: path(creds.stateDir),
         ...(creds.endpoint === undefined ? {} : { endpoint: creds.endpoint })
       },
+      trustBundles,
       revocation
     }
   }

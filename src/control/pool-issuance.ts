@@ -51,7 +51,7 @@ export async function openPoolCa (config: SpiffeLbConfig, pool: WorkloadIdentity
   }
   const regions = Object.keys(cic.caPools).sort()
   const ref = regions.length === 0 ? undefined : cic.caPools[regions[0] ?? '']
-  const caPool = ref === undefined ? undefined : findCaPool(config.caPools, ref, config.project, true)
+  const caPool = ref === undefined ? undefined : findCaPool(config.caPools, ref, config.project ?? { id: '', number: '' }, true)
   const authority = caPool?.certificateAuthorities[0]
   if (caPool === undefined || authority === undefined) {
     throw controlError('ERR_SPIFFE_CONTROL_NO_CA_POOL',

@@ -1,19 +1,30 @@
-import { quote } from '../internal/errors.ts'
+import { quote, type SpiffeLbError } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
 import type { TrustDomain } from '../spiffe/trust-domain.ts'
 import type { X509Bundle } from '../spiffe/x509-bundle.ts'
 import { credentialsError } from './errors.ts'
 
+/** What {@link mergeTrustBundles} made, and the configured domains it set aside. */
+export interface MergedBundles {
+  bundles: BundleSet
+  /** One `ERR_SPIFFE_CREDENTIALS_TRUST_DOMAIN_OVERRIDDEN` warning per configured domain the source overrode. */
+  warnings: SpiffeLbError[]
+}
+
 /**
- * Returns `delivered` with the configured `additionalTrustBundles` merged in, one bundle per
- * trust domain. Extra anchors for the workload's own domain are added to its bundle (the
- * inline trust config may name the own pool); any other domain present in both is refused
- * with `ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN`, because silently picking one of two
- * anchor lists would let the wrong CA vouch for a domain (docs/architecture.md#security-model).
+ * Returns `delivered` with the configured bundles (`additionalTrustBundles`, `trustBundles`)
+ * merged in, one bundle per trust domain, by one rule (docs/architecture.md#security-model):
+ * - extra anchors for the workload's own domain are added to its bundle (the inline trust
+ *   config may name the own pool);
+ * - another domain with the same anchors from both is one bundle, silently;
+ * - another domain with other anchors: the delivering source wins over static config (it is
+ *   kept current by whoever runs that domain's federation; a config is edited by hand), and a
+ *   warning names the domain. The anchor lists are never pooled, and no credentials are refused.
  */
-export function mergeTrustBundles (delivered: BundleSet, additional: BundleSet | undefined, own: TrustDomain): BundleSet {
-  if (additional === undefined || additional.size === 0) return delivered
+export function mergeTrustBundles (delivered: BundleSet, additional: BundleSet | undefined, own: TrustDomain): MergedBundles {
+  if (additional === undefined || additional.size === 0) return { bundles: delivered, warnings: [] }
   const out: X509Bundle[] = [...delivered]
+  const warnings: SpiffeLbError[] = []
   for (const extra of additional) {
     const i = out.findIndex((b) => b.trustDomain.equals(extra.trustDomain))
     const existing = out[i]
@@ -21,11 +32,11 @@ export function mergeTrustBundles (delivered: BundleSet, additional: BundleSet |
       out.push(extra)
     } else if (extra.trustDomain.equals(own)) {
       out[i] = existing.withAuthorities(extra.authorities)
-    } else {
-      throw credentialsError('ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN',
-        `trust domain ${quote(extra.trustDomain.name)} is delivered by the credential source and also configured in additionalTrustBundles`,
-        { at: `additionalTrustBundles.${extra.trustDomain.name}` })
+    } else if (!existing.equals(extra)) {
+      warnings.push(credentialsError('ERR_SPIFFE_CREDENTIALS_TRUST_DOMAIN_OVERRIDDEN',
+        `trust domain ${quote(extra.trustDomain.name)} is delivered by the credential source with other anchors than the config gives; the delivered bundle is used and the configured one ignored`,
+        { at: `additionalTrustBundles.${extra.trustDomain.name}` }))
     }
   }
-  return BundleSet.of(out)
+  return { bundles: BundleSet.of(out), warnings }
 }

@@ -25,6 +25,8 @@ export interface AttemptOutcome {
   /** The snapshot in force after the attempt. */
   snapshot: CredentialSnapshot | undefined
   error?: CredentialError
+  /** What was put in force anyway but deserves a word (a configured trust domain the source overrode). */
+  warnings?: CredentialError[]
 }
 
 /** Returns `err` as a {@link CredentialError}; errors without a code get `ERR_SPIFFE_CREDENTIALS_SOURCE_FAILED`. */

@@ -112,6 +112,11 @@ function kind (stats: Stats): string {
 }
 
 function unreadable (path: string, name: string, err: unknown): SpiffeLbError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error'
+  // Permission problems are fixed by whoever owns the file: say which user must be able to read it.
+  const who = code === 'EACCES' || code === 'EPERM'
+    ? `: this process runs as uid ${process.getuid?.() ?? '?'} (gid ${process.getgid?.() ?? '?'}), which needs read access to the file and search access to its directories`
+    : ''
   return credentialsError('ERR_SPIFFE_CREDENTIALS_FILE_UNREADABLE',
-    `cannot read credential file ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { at: path, cause: err })
+    `cannot read credential file ${name} (${code})${who}`, { at: path, cause: err })
 }

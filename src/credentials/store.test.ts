@@ -78,17 +78,28 @@ t.test('status and usable() follow the validity period', async (t) => {
   t.ok(store.usable((s?.svid.notAfter ?? 0) - 1), 'usable(now) takes an explicit time')
 })
 
-t.test('additionalTrustBundles: own-domain anchors are added, a foreign duplicate is an error', async (t) => {
+t.test('additionalTrustBundles: own-domain anchors are added; a domain from both: same anchors merged, other anchors the source wins', async (t) => {
   const fx = await fixtures()
   const delivered = BundleSet.of([X509Bundle.fromPem(own, fx.root.rootPem)])
   const extraOwn = BundleSet.of([X509Bundle.fromPem(own, fx.peerRoot.rootPem)])
   const merged = mergeTrustBundles(delivered, extraOwn, own)
-  t.equal(merged.size, 1)
-  t.equal(merged.get(own)?.authorities.length, 2)
+  t.equal(merged.bundles.size, 1)
+  t.equal(merged.bundles.get(own)?.authorities.length, 2)
   const merged2 = mergeTrustBundles(delivered, fx.additional, own)
-  t.same(merged2.trustDomains().map((d) => d.name).sort(), [OWN_TD, 'other.test'].sort())
-  const clash = BundleSet.of([...delivered, X509Bundle.fromPem(TrustDomain.fromString('other.test'), fx.root.rootPem)])
-  t.throws(() => mergeTrustBundles(clash, fx.additional, own), { code: 'ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN' })
+  t.same(merged2.bundles.trustDomains().map((d) => d.name).sort(), [OWN_TD, 'other.test'].sort())
+  const other = TrustDomain.fromString('other.test')
+  const same = mergeTrustBundles(BundleSet.of([...delivered, X509Bundle.fromPem(other, fx.otherRoot.rootPem)]), fx.additional, own)
+  t.same([same.bundles.get(other)?.authorities.length, same.warnings], [1, []], 'identical anchors: one bundle, no word')
+  const clash = BundleSet.of([...delivered, X509Bundle.fromPem(other, fx.root.rootPem)])
+  const won = mergeTrustBundles(clash, fx.additional, own)
+  t.same(won.bundles.get(other)?.fingerprints(), clash.get(other)?.fingerprints(), 'the delivered anchors are in force')
+  t.same(won.warnings.map((w) => [w.code, w.message]), [['ERR_SPIFFE_CREDENTIALS_TRUST_DOMAIN_OVERRIDDEN',
+    'trust domain "other.test" is delivered by the credential source with other anchors than the config gives; the delivered bundle is used and the configured one ignored']])
+  const store = new CredentialStore({ identity: IDENTITY, additionalTrustBundles: fx.additional })
+  const svid = X509Svid.fromPem(fx.good[0].chainPem, fx.good[0].keyPem, 'good')
+  const outcome = store.offer('test', { svid, bundles: clash })
+  t.equal(outcome.result, 'accepted', 'the credentials are put in force')
+  t.same(outcome.warnings?.map((w) => w.code), ['ERR_SPIFFE_CREDENTIALS_TRUST_DOMAIN_OVERRIDDEN'])
 })
 
 t.test('a throwing subscriber does not stop publication', async (t) => {

@@ -43,6 +43,7 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
   /** CRLs configured per trust domain (config, local CA pool), merged with delivered ones. */
   #revocation: RevocationByDomain | undefined
   #lastError: CredentialError | undefined
+  #warnings: readonly CredentialError[] = []
   #nextRefreshAt: number | undefined
   readonly #listeners = new Set<(s: CredentialSnapshot) => void>()
   readonly #attemptListeners = new Set<(o: AttemptOutcome) => void>()
@@ -60,6 +61,9 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
 
   /** The last failed attempt, cleared by the next accepted or unchanged one. */
   get lastError (): CredentialError | undefined { return this.#lastError }
+
+  /** The warnings of the credentials in force (configured trust domains the source overrode). */
+  get warnings (): readonly CredentialError[] { return this.#warnings }
 
   /** When the source plans its next refresh (rotation or poll), for metrics; undefined if unknown. */
   get nextRefreshAt (): number | undefined { return this.#nextRefreshAt }
@@ -132,7 +136,7 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
    * lets a source detect a half-rotated read and read again before reporting.
    */
   check (candidate: CredentialCandidate): void {
-    const bundles = mergeTrustBundles(candidate.bundles, this.#additional, this.identity.trustDomain)
+    const { bundles } = mergeTrustBundles(candidate.bundles, this.#additional, this.identity.trustDomain)
     validateCandidate({ svid: candidate.svid, bundles }, { identity: this.identity, now: this.clock.now() })
   }
 
@@ -144,8 +148,11 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
   offer (source: string, candidate: CredentialCandidate): AttemptOutcome {
     const now = this.clock.now()
     let bundles: BundleSet
+    let warnings: CredentialError[]
     try {
-      bundles = mergeTrustBundles(candidate.bundles, this.#additional, this.identity.trustDomain)
+      const merged = mergeTrustBundles(candidate.bundles, this.#additional, this.identity.trustDomain)
+      bundles = merged.bundles
+      warnings = merged.warnings.map((w) => toCredentialError(w, source, now))
       validateCandidate({ svid: candidate.svid, bundles }, { identity: this.identity, now })
     } catch (err) {
       return this.fail(source, err)
@@ -156,10 +163,11 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
     const revocationFp = revocationFingerprint(revocation)
     const prev = this.#current
     this.#delivered = candidate
+    this.#warnings = warnings
     const sameTrust = prev?.bundlesFingerprint === bundlesFp && prev.revocationFingerprint === revocationFp
     if (prev !== undefined && prev.svidFingerprint === svidFp && sameTrust) {
       this.#lastError = undefined
-      return this.#finish({ result: 'unchanged', source, snapshot: prev })
+      return this.#finish({ result: 'unchanged', source, snapshot: prev, ...(warnings.length === 0 ? {} : { warnings }) })
     }
     const next = new CredentialSnapshot({
       svid: candidate.svid,
@@ -177,7 +185,7 @@ export class CredentialStore implements X509SnapshotSource, X509SvidSource, X509
     this.#current = next
     this.#lastError = undefined
     notifyAll(this.#listeners, next, 'credential store')
-    return this.#finish({ result: 'accepted', source, snapshot: next })
+    return this.#finish({ result: 'accepted', source, snapshot: next, ...(warnings.length === 0 ? {} : { warnings }) })
   }
 
   /**

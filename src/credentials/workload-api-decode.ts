@@ -65,16 +65,20 @@ export function bundleKeyDomain (key: string, at: string): TrustDomain {
 /**
  * Returns the bundles of a Workload API bundle map, one per trust domain. A domain named twice
  * (`spiffe://td` and `td`) is `ERR_SPIFFE_CREDENTIALS_BUNDLE_KEY`; a domain already in `taken`
- * (the SVID's own bundle) is `ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN`.
+ * (the SVID's own bundle) is left out when its anchors are the same, else it is
+ * `ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN`.
  */
 export function bundlesOfMap (map: Readonly<Record<string, Buffer>>, at: string, taken: readonly X509Bundle[] = []): X509Bundle[] {
   const out = [...taken]
   for (const [key, der] of Object.entries(map)) {
     const where = `${at}[${JSON.stringify(key)}]`
     const td = bundleKeyDomain(key, where)
-    if (taken.some((b) => b.trustDomain.equals(td))) {
+    const own = taken.find((b) => b.trustDomain.equals(td))
+    if (own !== undefined) {
+      // The same anchors twice is one bundle; two anchor lists from one server cannot be ranked.
+      if (own.equals(new X509Bundle(td, certificatesOf(der, where), where))) continue
       throw credentialsError('ERR_SPIFFE_CREDENTIALS_DUPLICATE_TRUST_DOMAIN',
-        `trust domain ${quote(td.name)} arrives both as the svid's own bundle and as a federated bundle`, { at: where })
+        `trust domain ${quote(td.name)} arrives both as the svid's own bundle and as a federated bundle, with other anchors`, { at: where })
     }
     if (out.some((b) => b.trustDomain.equals(td))) {
       throw credentialsError('ERR_SPIFFE_CREDENTIALS_BUNDLE_KEY', `trust domain ${quote(td.name)} has more than one bundle key`, { at: where })

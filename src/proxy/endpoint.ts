@@ -11,6 +11,7 @@ import { isIP, type Socket } from 'node:net'
 import { Pool, type buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChange, CredentialChanges } from '../tls/credential-changes.ts'
+import { guardH2Socket } from './h2-stream-guard.ts'
 import { Http1Transport } from './transport/http1-transport.ts'
 import type { Transport } from './transport/types.ts'
 import type { ConnectFn, EndpointAddress, PeerId, PeerIdentity, ServiceOptions } from './types.ts'
@@ -267,6 +268,7 @@ export class Endpoint {
       connect(options, (...args) => {
         const [err, socket] = args
         if (err === null && socket !== null) {
+          if (h2) guardH2Socket(socket)
           const peer = provedPeer(safeIdentity(peerIdentity, socket as Socket))
           this.#peerSpiffeId = peer?.id
           if (tag !== undefined) {

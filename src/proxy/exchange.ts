@@ -5,14 +5,17 @@
  * Over 250 lines: one request's state machine, whose undici handler callbacks share its fields
  * and whose transitions (attempt, retry, timeout, either side closing) are read together.
  */
-import type { Http2ServerRequest } from 'node:http2'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import { PassThrough } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
 import type { BackendService } from './backend-service.ts'
 import type { Endpoint } from './endpoint.ts'
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
+import { withCustomHeaders } from './client-cert-headers.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
+import { mayBeSvidRefusal, svidRefusal } from './ssl-refusal.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
 import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
 import { answerPlainText } from './plain-text.ts'
@@ -23,6 +26,24 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT'
 
 /** Codes of a connection lost under a request: the backend closed a pooled connection. */
 const CONNECTION_LOST: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+
+/**
+ * Thrown from `onRequestStart` for a request whose client went away while it waited in the
+ * pool's queue: undici then drops it unsent and keeps the connection, where `abort()` would
+ * cut an HTTP/1.1 connection (and its TLS session) the next request could have used.
+ */
+class NotSent extends Error {
+  constructor () { super('the client cancelled the request before it was sent') }
+}
+
+/** Returns true when the client already reset or closed the stream or connection `res` answers. */
+function clientGone (req: FrontRequest, res: FrontResponse): boolean {
+  if (req.httpVersionMajor === 2) {
+    const stream = (res as Http2ServerResponse).stream
+    return stream.closed || stream.destroyed
+  }
+  return req.socket.destroyed
+}
 
 /** How an exchange ended, for the access log and metrics. */
 export interface ExchangeResult {
@@ -58,6 +79,8 @@ export interface ExchangeOptions {
   clock: Clock
   /** The normalised request target the request was routed by and is forwarded with. */
   path: string
+  /** The inbound listener's judgement of the client certificate, for the service's custom request headers. */
+  verdict?: ClientVerdict | undefined
 }
 
 interface Attempt {
@@ -75,7 +98,11 @@ export class Exchange {
   readonly #grpc: boolean
   readonly #service: BackendService
   readonly #clock: Clock
-  readonly #headers: string[]
+  /** The forwarded header list, built when the first attempt is dispatched (never for a cancelled request). */
+  #headers: string[] | undefined
+  readonly #client: string | undefined
+  readonly #proto: 'http' | 'https'
+  readonly #verdict: ClientVerdict | undefined
   readonly #hasBody: boolean
   readonly #tried = new Set<Endpoint>()
   #attempts = 0
@@ -87,14 +114,16 @@ export class Exchange {
 
   readonly #path: string
 
-  constructor ({ req, res, client, service, proto, clock, path }: ExchangeOptions) {
+  constructor ({ req, res, client, service, proto, clock, path, verdict }: ExchangeOptions) {
     this.#req = req
     this.#path = path
     this.#res = res
     this.#service = service
     this.#clock = clock
     this.#grpc = isGrpcRequest(req.headers)
-    this.#headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: client, proto })
+    this.#client = client
+    this.#proto = proto
+    this.#verdict = verdict
     const cl = req.headers['content-length']
     // An HTTP/2 request has a body unless its HEADERS frame ended the stream.
     this.#hasBody = req.httpVersionMajor === 2
@@ -105,6 +134,11 @@ export class Exchange {
   /** Runs the exchange; never rejects. */
   run (): Promise<ExchangeResult> {
     const done = new Promise<ExchangeResult>((resolve) => { this.#resolve = resolve })
+    if (clientGone(this.#req, this.#res)) {
+      // Reset in the same read as its HEADERS (rapid reset): nothing is chosen, nothing sent.
+      this.#settle({ status: 499, endpoint: undefined, attempts: 0, error: 'client cancelled the request before it was forwarded' })
+      return done
+    }
     this.#arm(true)
     this.#res.on('close', () => {
       this.#arm(false)
@@ -155,10 +189,7 @@ export class Exchange {
         attempt.started = true
         const peer = (context as { peerSpiffeId?: unknown } | undefined)?.peerSpiffeId
         if (typeof peer === 'string') attempt.peerSpiffeId = peer
-        if (this.#settled || this.#attempt !== attempt) {
-          controller.abort(new Error('exchange already answered'))
-          return
-        }
+        if (this.#settled || this.#attempt !== attempt) throw new NotSent()
         // Only now may the client's body be consumed: a failed connect leaves it for the retry.
         // The client sets the upload's pace, so the service timeout pauses until it is sent.
         if (body !== null) { this.#arm(false); this.#req.pipe(body) }
@@ -169,22 +200,12 @@ export class Exchange {
       onResponseStart: (controller, statusCode, headers, statusMessage) => {
         if (statusCode < 200) return // 1xx: Node's server sends its own 100-continue
         if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
-        // timeoutSec bounds the whole response, body included (the cloud's backend service
-        // timeout): the timer keeps running until the last byte.
-        this.#status = statusCode
-        const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
-        this.#service.record(endpoint, outcome, `answered ${statusCode}`)
-        const out = downstreamResponseHeaders(headers)
-        const res = this.#res
-        // HTTP/2 has no reason phrase; Node warns when given one.
-        for (const [name, value] of Object.entries(out)) res.setHeader(name, value)
-        res.statusCode = statusCode
-        if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
-        // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
-        // frame that ends the stream: leave the head for end() to send.
-        if (!(this.#grpc && headers['grpc-status'] !== undefined)) sendHead(res, statusCode)
+        // A small 400 page may be the backend refusing our SVID: read it before forwarding.
+        if (mayBeSvidRefusal(statusCode, headers)) { held = { statusCode, headers, statusMessage, chunks: [] }; return }
+        start(statusCode, headers, statusMessage)
       },
       onResponseData: (controller, chunk) => {
+        if (held !== undefined) { held.chunks.push(chunk); return }
         if (this.#res.destroyed) return
         if (!writeChunk(this.#res, chunk) && !controller.paused) {
           controller.pause()
@@ -192,17 +213,26 @@ export class Exchange {
         }
       },
       onResponseEnd: (_controller, trailers) => {
-        if (!end()) return
-        if (this.#settled) return
-        // gRPC puts its status in trailers; HTTP/1.1 clients get them only on chunked answers.
-        const out = downstreamResponseHeaders(trailers)
-        if (Object.keys(out).length > 0 && !this.#res.destroyed) this.#res.addTrailers(out as Record<string, string>)
-        this.#res.end()
-        this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
+        if (held !== undefined) {
+          const h = held
+          held = undefined
+          const refused = svidRefusal(endpoint.key, Buffer.concat(h.chunks).toString('latin1'))
+          if (refused !== undefined) {
+            if (!end() || this.#settled) return
+            if (body !== null) { this.#req.unpipe(body); body.destroy() }
+            this.#attemptFailed(attempt, refused)
+            return
+          }
+          start(h.statusCode, h.headers, h.statusMessage)
+          for (const chunk of h.chunks) writeChunk(this.#res, chunk)
+        }
+        respondEnd(trailers)
       },
       onResponseError: (_controller, err) => {
+        held = undefined
         if (!end()) return
         if (body !== null) { this.#req.unpipe(body); body.destroy() }
+        if (err instanceof NotSent) return
         if (this.#settled) {
           // The client already has its answer (timeout, disconnect), but a dead endpoint is dead.
           this.#service.failed(endpoint, backendFailure(endpoint.key, err, attempt.started))
@@ -211,10 +241,37 @@ export class Exchange {
         this.#attemptFailed(attempt, err)
       }
     }
+    type Head = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[2]
+    let held: { statusCode: number, headers: Head, statusMessage: string | undefined, chunks: Buffer[] } | undefined
+    const start = (statusCode: number, headers: Head, statusMessage: string | undefined): void => {
+      // timeoutSec bounds the whole response, body included (the cloud's backend service
+      // timeout): the timer keeps running until the last byte.
+      this.#status = statusCode
+      const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
+      this.#service.record(endpoint, outcome, `answered ${statusCode}`)
+      const out = downstreamResponseHeaders(headers)
+      const res = this.#res
+      // HTTP/2 has no reason phrase; Node warns when given one.
+      for (const [name, value] of Object.entries(out)) res.setHeader(name, value)
+      res.statusCode = statusCode
+      if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
+      // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
+      // frame that ends the stream: leave the head for end() to send.
+      if (!(this.#grpc && headers['grpc-status'] !== undefined)) sendHead(res, statusCode)
+    }
+    const respondEnd = (trailers: Head): void => {
+      if (!end()) return
+      if (this.#settled) return
+      // gRPC puts its status in trailers; HTTP/1.1 clients get them only on chunked answers.
+      const out = downstreamResponseHeaders(trailers)
+      if (Object.keys(out).length > 0 && !this.#res.destroyed) this.#res.addTrailers(out as Record<string, string>)
+      this.#res.end()
+      this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
+    }
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       method: this.#req.method ?? 'GET',
       path: this.#path,
-      headers: this.#headers,
+      headers: this.#headers ??= withCustomHeaders(upstreamRequestHeaders(this.#req.rawHeaders, { clientAddress: this.#client, proto: this.#proto }), this.#service.options.customRequestHeaders, this.#verdict),
       body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

@@ -46,6 +46,11 @@ export function backendFailure (key: string, err: unknown, started: boolean): Fa
     // the same service most likely trusts the same bundles, so no retry and no ejection.
     return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'none' }
   }
+  if (code === TLS_ERROR.SVID_REFUSED_AFTER_HANDSHAKE) {
+    // The handshake passed, then the backend answered with its client-certificate error: the
+    // endpoint counts as failed (outlier detection), and its page is not the application's answer.
+    return { status: 502, message: describeError(err), eject: false, retryable: false, kind: 'gateway' }
+  }
   if (code === TLS_ERROR.PEER_UNTRUSTED || code === TLS_ERROR.SVID_UNUSABLE) {
     // Trust in an open connection was withdrawn (the message names the backend and the rule):
     // new connections meet the same verdict at their handshake, which ejects as it should.

@@ -10,21 +10,26 @@
  * first byte within headersTimeout is closed before any protocol is chosen; an HTTP/2 header
  * list above maxHeaderSize is refused; an HTTP/2 request not fully received within
  * requestTimeout is cancelled (408 when nothing was answered yet), as Node does for HTTP/1.1;
- * an HTTP/2 session without open streams for keepAliveTimeout is sent GOAWAY.
+ * an HTTP/2 session without open streams for keepAliveTimeout is sent GOAWAY; an HTTP/2
+ * client may have http2MaxConcurrentStreams streams open, and one that resets more than
+ * http2MaxResetStreams streams before their answer began is sent GOAWAY ENHANCE_YOUR_CALM and
+ * closed (h2-reset-budget.ts).
  */
 import http, { type IncomingMessage } from 'node:http'
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Stream, type ServerHttp2Session } from 'node:http2'
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { routeByPreface } from './h2c-sniff.ts'
+import { enforceResetBudget, type ResetBudget } from './h2-reset-budget.ts'
+import { installInbound, secureServerOptions, type InboundTls } from './inbound-tls.ts'
 import { createLeanFrontend } from './lean-frontend.ts'
 import type { LeanRequest } from './lean-request.ts'
 import { LeanResponse } from './lean-response.ts'
 import type { FrontResponse } from './front-response.ts'
-
-export type { FrontResponse } from './front-response.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
+
+export type { FrontResponse } from './front-response.ts'
 
 /** A frontend request: cleartext HTTP/1.1 (lean path), HTTP/1.1 over TLS, or HTTP/2 (compatibility API). */
 export type FrontRequest = LeanRequest | IncomingMessage | Http2ServerRequest
@@ -54,41 +59,64 @@ export interface Frontend {
   closeIdle (): void
   /** Cuts every connection. */
   closeAll (): void
+  /** The inbound mTLS side (`frontend.inbound`), when configured. */
+  readonly inbound: InboundTls | undefined
 }
+
+/** The `frontend.limits` keys the frontend reports hits of (HTTP/1.1's are enforced inside Node). */
+export type FrontendLimitName = 'http2MaxResetStreams' | 'maxHeaderSize' | 'requestTimeout'
+
+/** Called when a client hits the frontend limit `limit`; `client` is its address. */
+export type FrontendLimitListener = (limit: FrontendLimitName, client: string | undefined) => void
 
 /** Returns the frontend for `options`, not yet listening. */
 export function createFrontend (options: FrontendOptions, handle: (req: FrontRequest, res: FrontResponse) => void,
-  onUpgrade: (req: UpgradeHead, socket: Duplex, head: Buffer) => void): Frontend {
+  onUpgrade: (req: UpgradeHead, socket: Duplex, head: Buffer) => void, onLimit: FrontendLimitListener = () => {}): Frontend {
   const limits = frontendLimits(options.limits)
   const sessions = new Set<ServerHttp2Session>()
   const sockets = new Set<Duplex>()
   const addresses = new WeakMap<ServerHttp2Session, string | undefined>()
+  const budgets = new WeakMap<ServerHttp2Session, ResetBudget>()
   let accepting: string | undefined
   const track = (session: ServerHttp2Session): void => {
     addresses.set(session, accepting)
     sessions.add(session)
     session.once('close', () => sessions.delete(session))
     idleGoaway(session, limits.keepAliveTimeoutMs)
+    budgets.set(session, enforceResetBudget(session, limits, () => { onLimit('http2MaxResetStreams', addresses.get(session)) }))
+  }
+  const h2Client = (req: Http2ServerRequest): string | undefined => {
+    const session = req.stream.session
+    return (session === undefined ? undefined : addresses.get(session as ServerHttp2Session)) ?? req.socket.remoteAddress
   }
   const h2Handle = (req: FrontRequest, res: FrontResponse): void => {
     if (req.httpVersionMajor === 2) {
+      const stream = (res as Http2ServerResponse).stream
+      const gone = stream.closed || stream.destroyed
+      // A reset stream of a connection past its reset budget: nothing to answer, log or forward.
+      if (gone && budgets.get(stream.session as ServerHttp2Session)?.exceeded === true) return
       // The SETTINGS value only advises the client; Node does not enforce it on what arrives.
       if (headerListSize(req.rawHeaders) > limits.maxHeaderSize) {
         const text = `request header list above frontend.limits.maxHeaderSize (${limits.maxHeaderSize} bytes)\n`
+        onLimit('maxHeaderSize', h2Client(req as Http2ServerRequest))
         const h2res = res as Http2ServerResponse
         h2res.writeHead(431, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })
         h2res.end(text)
         return
       }
-      boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs)
+      // A stream the client already reset (rapid reset) needs no timer: the exchange ends at once.
+      if (!gone) {
+        boundRequestTime(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs, () => { onLimit('requestTimeout', h2Client(req as Http2ServerRequest)) })
+      }
     }
     handle(req, res)
   }
-  const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderSize } }
+  const h2Options = { settings: { maxHeaderListSize: limits.maxHeaderSize, maxConcurrentStreams: limits.http2MaxConcurrentStreams } }
 
   let server: net.Server
   let lean: ReturnType<typeof createLeanFrontend> | undefined
-  if (options.tls === undefined) {
+  let inbound: InboundTls | undefined
+  if (options.tls === undefined && options.inbound === undefined) {
     const h1 = createLeanFrontend(limits, { request: handle, upgrade: onUpgrade })
     lean = h1
     const h2 = http2.createServer(h2Options, h2Handle)
@@ -104,7 +132,8 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
       })
     })
   } else {
-    const secure = http2.createSecureServer({ ...h2Options, cert: options.tls.cert, key: options.tls.key, allowHTTP1: true }, h2Handle)
+    const secure = http2.createSecureServer({ ...h2Options, ...secureServerOptions(options), allowHTTP1: true }, h2Handle)
+    if (options.inbound !== undefined) inbound = installInbound(secure, options.inbound)
     // allowHTTP1 runs Node's HTTP/1.1 connection handling, which reads its limits from the server.
     Object.assign(secure, h1Options(limits))
     secure.on('session', (session: ServerHttp2Session) => { accepting = session.socket.remoteAddress; track(session); accepting = undefined })
@@ -117,12 +146,12 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
   }
   server.maxConnections = limits.maxConnections
 
+  if (inbound !== undefined) server.on('close', () => { inbound?.close() })
   return {
     server,
+    inbound,
     clientAddress (req) {
-      if (req.httpVersionMajor !== 2) return req.socket.remoteAddress
-      const session = (req as Http2ServerRequest).stream.session
-      return (session === undefined ? undefined : addresses.get(session as ServerHttp2Session)) ?? req.socket.remoteAddress
+      return req.httpVersionMajor === 2 ? h2Client(req as Http2ServerRequest) : req.socket.remoteAddress
     },
     closeIdle () {
       lean?.closeIdle()
@@ -161,10 +190,11 @@ function idleGoaway (session: ServerHttp2Session, idleMs: number): void {
  * Cancels an HTTP/2 request whose body has not fully arrived within `timeoutMs` (Node's
  * requestTimeout for HTTP/1.1): 408 when nothing was answered yet, else the stream is reset.
  */
-function boundRequestTime (req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number): void {
+function boundRequestTime (req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number, hit: () => void): void {
   if (req.complete) return
   const timer = setTimeout(() => {
     if (req.complete || res.stream.destroyed) return
+    hit()
     if (!res.headersSent) {
       const text = `request not received within frontend.limits.requestTimeout (${timeoutMs} ms)\n`
       res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) })

@@ -10,9 +10,11 @@ import type { Duplex } from 'node:stream'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
 import { peerIdentity } from '../tls/peer-identity.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 import type { BackendService, ServiceDeps } from './backend-service.ts'
 import { Exchange, originForm, type ExchangeResult } from './exchange.ts'
 import { createFrontend, type FrontRequest, type FrontResponse, type UpgradeHead } from './frontend.ts'
+import { LeanRequest } from './lean-request.ts'
 import { normalizeRequestPath } from './normalize-path.ts'
 import { answerPlainText } from './plain-text.ts'
 import { relayWebSocket } from './websocket-relay.ts'
@@ -61,14 +63,14 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
   }
   let table = new RoutingTable(options, deps)
   const retiring = new Set<RoutingTable>()
-  const proto = options.frontend.tls === undefined ? 'http' : 'https'
+  const proto = options.frontend.tls === undefined && options.frontend.inbound === undefined ? 'http' : 'https'
   let inFlight = 0
   let closing = false
   let onDrained: (() => void) | undefined
 
   /** Runs one client request or WebSocket relay; logs and counts it when `result` settles. */
   const track = (req: FrontRequest, client: string | undefined, serviceName: string | undefined,
-    run: () => Promise<ExchangeResult>, closed: Promise<void>): void => {
+    run: () => Promise<ExchangeResult>, closed: Promise<void>, verdict?: ClientVerdict): void => {
     const started = clock.now()
     const current = table
     current.acquire()
@@ -91,11 +93,13 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         attempts: r.attempts,
         ...(r.completed === false ? { completed: false } : {}),
         client,
+        ...(verdict === undefined ? {} : { clientSpiffeId: verdict.verified ? verdict.spiffeId : null }),
         protocol,
         backendProtocol: r.backendProtocol ?? null,
         ...(r.error === undefined ? {} : { error: r.error })
       }, 'request')
       metrics?.observeRequest({ service: serviceName ?? '', endpoint, code: r.status, durationSeconds: durationMs / 1000, protocol, backendProtocol: r.backendProtocol ?? '' })
+      if (verdict !== undefined) metrics?.observeInboundRequest?.(verdict.trustDomain, r.status)
       current.release()
       inFlight--
       if (inFlight === 0) onDrained?.()
@@ -123,7 +127,10 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     const { path, refusal, name, service } = route(req)
     const client = frontend.clientAddress(req)
     const closed = new Promise<void>((resolve) => { res.once('close', resolve) })
+    // The lean path serves cleartext only: no client certificate to judge there.
+    const verdict = req instanceof LeanRequest ? undefined : frontend.inbound?.verdictOf(req)
     track(req, client, name, async () => {
+      if (verdict !== undefined && verdict.verified && !verdict.allowed) return await answer(res, 403, `${verdict.code}: ${verdict.message}\n`)
       if (req.method === 'TRACE' && options.frontend.allowTrace !== true) {
         return await answer(res, 405, 'method TRACE is not allowed (frontend.allowTrace is off)\n', { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
       }
@@ -131,20 +138,26 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       if (service === undefined || path === undefined) {
         return await answer(res, 404, `no route for host ${quote(requestHost(req) ?? '')} path ${quote(req.url ?? '')}\n`)
       }
-      const r = await new Exchange({ req, res, client, service, proto, clock, path }).run()
+      const r = await new Exchange({ req, res, client, service, proto, clock, path, verdict }).run()
       return { ...r, routedPath: path }
-    }, closed)
+    }, closed, verdict)
   }
 
   const upgrade = (req: UpgradeHead, socket: Duplex, head: Buffer): void => {
     const { path, refusal, name, service } = route(req)
     const closed = new Promise<void>((resolve) => { socket.once('close', resolve) })
+    const verdict = req instanceof LeanRequest ? undefined : frontend.inbound?.verdictOf(req)
+    const denied = verdict !== undefined && verdict.verified && !verdict.allowed ? `${verdict.code}: ${verdict.message}` : undefined
     track(req, req.socket.remoteAddress, name, () => relayWebSocket({
-      req, socket, head, service: refusal === undefined ? service : undefined, proto, closing: () => closing, ...(path === undefined ? {} : { path }), ...(refusal === undefined ? {} : { refusal })
-    }), closed)
+      req, socket, head, service: refusal === undefined && denied === undefined ? service : undefined, proto, closing: () => closing, ...(path === undefined ? {} : { path }),
+      ...(refusal === undefined ? {} : { refusal }), ...(denied === undefined ? {} : { denied }), ...(verdict === undefined ? {} : { verdict })
+    }), closed, verdict)
   }
 
-  const frontend = createFrontend(options.frontend, handle, upgrade)
+  const frontend = createFrontend(options.frontend, handle, upgrade, (limit, client) => {
+    metrics?.observeFrontendLimit?.(limit)
+    if (limit === 'http2MaxResetStreams') logger.warn({ client, limit }, 'client connection closed (GOAWAY ENHANCE_YOUR_CALM): too many reset streams')
+  })
   const server = frontend.server
   table.start()
 
@@ -203,7 +216,8 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       return {
         listening: addr !== null && typeof addr === 'object' ? { address: addr.address, port: addr.port } : undefined,
         inFlight,
-        services: table.status()
+        services: table.status(),
+        ...(frontend.inbound === undefined ? {} : { inboundConnections: frontend.inbound.openConnections() })
       }
     },
 

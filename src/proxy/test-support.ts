@@ -51,10 +51,21 @@ export async function startBackend (name: string, handler: BackendHandler = echo
       handler(req, res, name)
     })
     server.on('connection', (s) => { accepted++; sockets.add(s); s.on('close', () => sockets.delete(s)) })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(boundPort, '127.0.0.1', () => { server.off('error', reject); resolve() })
-    })
+    // Reviving takes the killed port back: while another socket holds it (a client's
+    // ephemeral port, a parallel test), listen again until it is free rather than fail.
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(boundPort, '127.0.0.1', () => { server.off('error', reject); resolve() })
+        })
+        break
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || boundPort === 0 || Date.now() > deadline) throw err
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
     boundPort = (server.address() as AddressInfo).port
   }
   const kill = async (): Promise<void> => {

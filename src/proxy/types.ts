@@ -1,4 +1,6 @@
 /**
+ * Over 250 lines: every option type the proxy accepts sits in one place, so the config module's
+ * mapping has one file to read.
  * The proxy's own, narrow option types (docs/architecture.md#layers: proxy → tls, spiffe only). The config
  * module maps its YAML model (§4 `backendServices`, `urlMap`, `frontend`) onto these; the proxy
  * never imports config or credentials.
@@ -7,10 +9,12 @@ import type { Socket } from 'node:net'
 import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChanges } from '../tls/credential-changes.ts'
+import type { CustomHeader, InboundTlsOptions } from './inbound-types.ts'
 
 import type { BackendProtocol, LbPolicy } from '../enums.ts'
 
 export type { LbPolicy } from '../enums.ts'
+export type { CustomHeader, InboundEvent, InboundTlsOptions } from './inbound-types.ts'
 
 /** One backend address. */
 export interface EndpointAddress { host: string, port: number }
@@ -70,6 +74,11 @@ export interface ServiceOptions {
    * retires the pooled connections concerned before their next request. None: never retired.
    */
   credentialChanges?: CredentialChanges
+  /**
+   * `backendServices[].customRequestHeaders`: set on every forwarded request after the client's
+   * headers of the same names are removed; `{client_cert_*}` variables tell the inbound verdict.
+   */
+  customRequestHeaders?: readonly CustomHeader[]
   /**
    * How long a passively ejected endpoint stays out when the service has no active health
    * check to re-admit it (default 10000 ms). With a health check, only the check re-admits.
@@ -134,8 +143,10 @@ export interface UrlMapOptions {
 export interface FrontendOptions {
   host: string
   port: number
-  /** PEM certificate chain and key; without them the frontend speaks cleartext HTTP/1.1. */
+  /** PEM certificate chain and key; without them (or `inbound`) the frontend speaks cleartext HTTP/1.1. */
   tls?: { cert: string | Buffer, key: string | Buffer }
+  /** Inbound mTLS (`frontend.serverTlsPolicy`): the client verifier and mode; replaces `tls`. */
+  inbound?: InboundTlsOptions
   /** Client connection limits (extension `frontend.limits`); absent fields take the defaults. */
   limits?: Partial<FrontendLimits>
   /**
@@ -157,6 +168,16 @@ export interface FrontendLimits {
   keepAliveTimeoutMs: number
   /** Largest request head (request line and headers) in bytes; larger is answered 431. */
   maxHeaderSize: number
+  /** HTTP/2 streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number
+  /**
+   * HTTP/2 streams one client connection may reset (RST_STREAM) before their response began,
+   * within {@link http2ResetStreamsWindowMs}; one more and the connection is sent GOAWAY
+   * ENHANCE_YOUR_CALM and closed (the "rapid reset" attack).
+   */
+  http2MaxResetStreams: number
+  /** The window {@link http2MaxResetStreams} counts in. */
+  http2ResetStreamsWindowMs: number
 }
 
 /**
@@ -181,8 +202,14 @@ export type PeerIdentity = (socket: Socket) => PeerId | string | undefined
 export interface ProxyMetrics {
   /** `protocol` / `backendProtocol`: `HTTP/1.1` or `HTTP/2.0` on each side ('' when no backend answered). */
   observeRequest (r: { service: string, endpoint: string, code: number, durationSeconds: number, protocol?: string, backendProtocol?: string }): void
+  /** Counts a judged inbound client connection by outcome, rule (`''` when accepted) and peer trust domain. */
+  observeInboundHandshake? (outcome: string, code: string, trustDomain: string): void
+  /** Counts a request that arrived over the inbound listener by its client's verified trust domain ('' when none). */
+  observeInboundRequest? (trustDomain: string, code: number): void
   /** Counts a request refused by a circuit breaker; `reason` is the limit (`maxRequests`, …). */
   observeCircuitBreaker? (service: string, reason: string): void
+  /** Counts a client that hit a `frontend.limits` limit; `limit` is its key (`http2MaxResetStreams`, …). */
+  observeFrontendLimit? (limit: string): void
   setEndpointHealthy (service: string, endpoint: string, healthy: boolean): void
   removeEndpoint (service: string, endpoint: string): void
 }
@@ -232,4 +259,6 @@ export interface ProxyStatus {
   listening: { address: string, port: number } | undefined
   inFlight: number
   services: ServiceStatus[]
+  /** Verified client connections open on the inbound listener (only with `frontend.inbound`). */
+  inboundConnections?: number
 }

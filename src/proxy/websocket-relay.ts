@@ -17,6 +17,8 @@ import { originForm, type ExchangeResult } from './exchange.ts'
 import { backendFailure } from './failure.ts'
 import type { UpgradeHead } from './frontend.ts'
 import { upstreamRequestHeaders } from './headers.ts'
+import { withCustomHeaders } from './client-cert-headers.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { relayRefusedUpgrade } from './refused-upgrade.ts'
 import { closeClientWebSocket, isTrustWithdrawn, websocketClose } from './trust-withdrawal.ts'
 import { FrameBoundary } from './websocket-frames.ts'
@@ -33,6 +35,10 @@ export interface UpgradeRequest {
   path?: string
   /** Why the request target was refused (path normalisation): answered 400. */
   refusal?: string
+  /** Why the inbound listener refuses this client (allowedPeers): answered 403. */
+  denied?: string
+  /** The inbound listener's verdict on the client certificate, for the custom request headers. */
+  verdict?: ClientVerdict
 }
 
 /** Relays one WebSocket session; resolves when both sides are closed. Never rejects. */
@@ -45,6 +51,7 @@ export function relayWebSocket (u: UpgradeRequest): Promise<ExchangeResult> {
   }
   if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(400, `upgrade to ${JSON.stringify(req.headers.upgrade ?? '')} is not supported, only websocket`)
   if (u.refusal !== undefined) return refuse(400, u.refusal)
+  if (u.denied !== undefined) return refuse(403, u.denied)
   if (u.closing()) return refuse(503, 'proxy is shutting down')
   if (service === undefined) return refuse(404, `no route for host ${JSON.stringify(req.headers.host ?? '')} path ${JSON.stringify(req.url ?? '')}`)
   const endpoint = service.pick()
@@ -69,7 +76,7 @@ export function relayWebSocket (u: UpgradeRequest): Promise<ExchangeResult> {
 function relay (u: UpgradeRequest, endpoint: Endpoint, backend: Socket, resolve: (r: ExchangeResult) => void): void {
   const { req, socket } = u
   const method = req.method ?? 'GET'
-  const headers = upstreamRequestHeaders(req.rawHeaders, { clientAddress: req.socket.remoteAddress, proto: u.proto })
+  const headers = withCustomHeaders(upstreamRequestHeaders(req.rawHeaders, { clientAddress: req.socket.remoteAddress, proto: u.proto }), u.service?.options.customRequestHeaders, u.verdict)
   headers.push('connection', 'Upgrade', 'upgrade', 'websocket')
   // Node's client parser reads the answer: a 101 is an 'upgrade', anything else a 'response'
   // with its framing undone, so the two never get confused.

@@ -13,6 +13,7 @@ import type { IdentityCredentials } from './credentials-wiring.ts'
 import { applyTrustBundles } from './owned-credentials.ts'
 import { prepareRevocation } from './credentials-wiring.ts'
 import { frontendFromConfig, routingFromConfig } from './proxy-wiring.ts'
+import { inboundFromConfig } from './inbound-wiring.ts'
 import { newIdentity } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
 import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
@@ -53,15 +54,19 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
   }
 
   let running = config
+  const inbound = await inboundFromConfig(config, credentials, { clock, log, metrics, peers }).catch(async (err: unknown) => { await stopSources(); throw err })
   // Every service brings its own connector, and assertServeable refused a config without one.
   const proxy = createProxy({
-    frontend: await frontendFromConfig(config),
+    frontend: { ...await frontendFromConfig(config), ...(inbound === undefined ? {} : { inbound: inbound.options }) },
     ...routingFromConfig(config, connectFor(config)),
     logger: log,
     metrics,
     clock
   })
-  const admin = createRuntimeAdmin(config, { metrics, credentials, services: () => proxy.status().services, peers: () => peers.view(), clock })
+  const admin = createRuntimeAdmin(config, {
+    metrics, credentials, services: () => proxy.status().services, peers: () => peers.view(), clock,
+    ...(inbound === undefined ? {} : { inbound: () => inbound.status(proxy.status().inboundConnections ?? 0) })
+  })
   let proxyAddress: AddressInfo
   let adminAddress: AddressInfo
   try {
@@ -69,6 +74,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     adminAddress = await admin.listen()
   } catch (err) {
     await proxy.close(0).catch(() => {})
+    inbound?.stop()
     await stopSources()
     throw err
   }
@@ -105,6 +111,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     },
     async close (deadlineMs = DRAIN_TIMEOUT_MS): Promise<void> {
       await proxy.close(deadlineMs)
+      inbound?.stop()
       await admin.close()
       await stopSources()
       pool.close()

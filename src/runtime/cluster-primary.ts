@@ -55,6 +55,9 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
   const clock = options.clock ?? systemClock
   const log = options.logger
   assertServeable(config) // before reading the frontend's files, as a single process does
+  if (config.frontend.serverTlsPolicy !== undefined) {
+    throw serveError('ERR_SPIFFE_SERVE_INBOUND_WORKERS', 'frontend.serverTlsPolicy (the inbound listener) runs in a single process: start serve without --workers')
+  }
   const frontend = wireFrontend(await frontendFromConfig(config))
   const { metrics, credentials, stopSources } = await openRuntimeCore(config, clock, log)
   const loaded = credentials.map((c) => c.identity.toString())

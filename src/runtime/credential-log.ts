@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
-import type { AttemptOutcome, CredentialStore } from '../credentials/store.ts'
+import type { AttemptOutcome, CredentialError, CredentialStore } from '../credentials/store.ts'
 import type { CredentialSnapshot } from '../credentials/credential-snapshot.ts'
+import { CREDENTIALS_ERROR } from '../credentials/errors.ts'
 
 /**
  * Logs what happens to `store`'s credentials, each event once: a rejected update at `warn`
@@ -17,15 +18,29 @@ export function logCredentialChanges (store: CredentialStore, log: Logger): () =
     const change = describeChange(undefined, last)
     log.info({ identity: store.identity.toString(), source: last.source, generation: last.generation, ...change }, changeMessage(last, change, true))
   }
+  // A warning holds as long as the config and the source disagree: say it once per process.
+  const warned = new Set<string>()
+  const warn = (warnings: readonly CredentialError[]): void => {
+    for (const w of warnings) {
+      const key = `${w.code}\0${w.where ?? ''}\0${w.message}`
+      if (warned.has(key)) continue
+      warned.add(key)
+      log.warn({ identity: store.identity.toString(), source: w.source, code: w.code, where: w.where }, `${w.message} (${w.code})`)
+    }
+  }
+  warn(store.warnings)
   return store.onAttempt((o: AttemptOutcome) => {
     const identity = store.identity.toString()
+    warn(o.warnings ?? [])
     if (o.result === 'rejected') {
       const e = o.error
       const key = `${e?.code ?? ''}\0${e?.where ?? ''}\0${e?.message ?? ''}`
       if (key === lastRejection) return
       lastRejection = key
-      log.warn({ identity, source: o.source, code: e?.code, where: e?.where, reason: e?.message },
-        'credential update rejected; the last good credentials stay')
+      // An SVID of another identity (or none for ours) will not fix itself: say it at error, not as a passing warning.
+      const level = e?.code === CREDENTIALS_ERROR.WRONG_IDENTITY || e?.code === CREDENTIALS_ERROR.IDENTITY_NOT_DELIVERED ? 'error' : 'warn'
+      log[level]({ identity, source: o.source, code: e?.code, where: e?.where, reason: e?.message },
+        `credential update rejected: ${e?.message ?? 'unknown reason'} (${e?.code ?? 'no code'}); the last good credentials stay`)
       return
     }
     lastRejection = undefined

@@ -26,7 +26,7 @@ export interface IdentityCredentials {
   revocation?: RevocationFeed | undefined
   /** The local CA pool's own CRL input (issuer source), kept across reloads. */
   poolCrl?: DomainCrlInput[]
-  /** The pool's inline and bundle-endpoint trust (absent when the identity's pool is not in the config). */
+  /** The configured inline and bundle-endpoint trust (the pool's, or the top-level `trustBundles`). */
   federation?: FederatedTrust
   /** The SVIDs the store accepted since start. */
   rotations?: RotationLog
@@ -38,32 +38,19 @@ export interface IdentityCredentials {
  * issuer, every service using the identity must pass attestation before anything is signed.
  */
 export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Clock, warn?: (message: string) => void, log?: Logger): Promise<IdentityCredentials[]> {
-  const byIdentity = new Map<string, { identity: SpiffeId, services: BackendServiceConfig[] }>()
-  for (const svc of config.backendServices) {
-    const id = svc.tlsSettings.identity
-    if (id === undefined) continue
-    const key = id.spiffeId.toString()
-    const entry = byIdentity.get(key) ?? { identity: id.spiffeId, services: [] }
-    entry.services.push(svc)
-    byIdentity.set(key, entry)
-  }
   const out: IdentityCredentials[] = []
   try {
-    for (const { identity, services } of byIdentity.values()) {
-      const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain))
-      // Made for every pool, with or without endpoints, so a reload may add the first one.
-      const federation = pool === undefined ? undefined : await FederatedTrust.open(pool.additionalTrustBundles, pool.bundleEndpoints, clock, log)
-      const store = new CredentialStore({
-        identity,
-        clock,
-        ...(pool === undefined ? {} : { additionalTrustBundles: federation?.bundles() ?? pool.additionalTrustBundles })
-      })
-      federation?.attach(store)
+    for (const { identity, services } of identitiesOf(config)) {
+      const trust = configuredTrust(config, identity)
+      // Made for every identity, with or without endpoints, so a reload may add the first one.
+      const federation = await FederatedTrust.open(trust.additionalTrustBundles, trust.bundleEndpoints, clock, log)
+      const store = new CredentialStore({ identity, clock, additionalTrustBundles: federation.bundles() })
+      federation.attach(store)
       const poolCrl: DomainCrlInput[] = []
-      const source = await createSource(config, identity, services, clock, poolCrl).catch((err: unknown) => { federation?.stop(); throw err })
+      const source = await createSource(config, identity, services, clock, poolCrl).catch((err: unknown) => { federation.stop(); throw err })
       const rotations = new RotationLog()
       rotations.follow(store)
-      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl, rotations, ...(federation === undefined ? {} : { federation }) }
+      const creds: IdentityCredentials = { identity, store, source, services: services.map((s) => s.name), poolCrl, rotations, federation }
       out.push(creds)
       await source.start(store)
       const inputs = revocationInputs(config, poolCrl)
@@ -78,6 +65,15 @@ export async function openIdentityCredentials (config: SpiffeLbConfig, clock: Cl
     throw err
   }
   return out
+}
+
+/**
+ * Returns the trust configured for `identity`: its pool's `additionalTrustBundles` and bundle
+ * endpoints, or, for a SPIFFE ID outside every pool, the top-level `trustBundles`. Either is
+ * merged with what the credential source delivers.
+ */
+export function configuredTrust (config: SpiffeLbConfig, identity: SpiffeId): SpiffeLbConfig['trustBundles'] {
+  return config.workloadIdentityPools.find((p) => p.trustDomain.equals(identity.trustDomain)) ?? config.trustBundles
 }
 
 /**
@@ -110,10 +106,38 @@ export async function prepareRevocation (credentials: readonly IdentityCredentia
  * Returns the CRL inputs of one identity's store: the `revocation` block's, then the local CA
  * pool's own CRL (published by `ca revoke`) for the pool's domain, under that domain's policy.
  */
-function revocationInputs (config: SpiffeLbConfig, poolCrl: readonly DomainCrlInput[]): DomainCrlInput[] {
+export function revocationInputs (config: SpiffeLbConfig, poolCrl: readonly DomainCrlInput[]): DomainCrlInput[] {
   const configured: DomainCrlInput[] = config.revocation.trustDomains.map((d) => ({ trustDomain: d.trustDomain, files: d.crlFiles, urls: d.crlUrls, staleCrl: d.staleCrl }))
   return [...configured, ...poolCrl.map((p) => ({ ...p, staleCrl: configured.find((c) => c.trustDomain === p.trustDomain)?.staleCrl ?? p.staleCrl }))]
 }
+
+/**
+ * Returns the backend-service identities of `config`, each with the services that present it
+ * (services without an identity are left out).
+ */
+export function identitiesOf (config: SpiffeLbConfig): Array<{ identity: SpiffeId, services: BackendServiceConfig[] }> {
+  const byIdentity = new Map<string, { identity: SpiffeId, services: BackendServiceConfig[] }>()
+  for (const svc of config.backendServices) {
+    const id = svc.tlsSettings.identity
+    if (id === undefined) continue
+    const key = id.spiffeId.toString()
+    const entry = byIdentity.get(key) ?? { identity: id.spiffeId, services: [] }
+    entry.services.push(svc)
+    byIdentity.set(key, entry)
+  }
+  // The inbound listener's own SVID (frontend.serverTlsPolicy.serverCertificate.identity).
+  const inbound = config.frontend.serverTlsPolicy?.serverCertificate
+  if (inbound !== undefined && 'identity' in inbound && !byIdentity.has(inbound.identity.toString())) {
+    byIdentity.set(inbound.identity.toString(), { identity: inbound.identity, services: [] })
+  }
+  return [...byIdentity.values()]
+}
+
+/**
+ * Returns the configured source of `identity`'s credentials, not started. Exported for
+ * `serve --check`, which reads a delivering source once the way `serve` does.
+ */
+export { createSource as createCredentialSource }
 
 // Each source is imported only when the config selects it: the Workload API source brings gRPC
 // and protobuf, the issuer the control plane's CA store and @peculiar/x509. A serving process
@@ -153,7 +177,7 @@ async function createSource (config: SpiffeLbConfig, identity: SpiffeId, service
         ca: issuance.ca,
         // The cloud attests the backend service resource before it issues; so do we, per service.
         attest: () => {
-          for (const svc of services) checkAttestation(config, identity, backendServiceResource(config.project.number, svc.name))
+          for (const svc of services) checkAttestation(config, identity, backendServiceResource(config.project?.number ?? '', svc.name))
         },
         lifetimeMs: issuance.cic.lifetimeMs,
         rotationWindowPercentage: issuance.cic.rotationWindowPercentage,

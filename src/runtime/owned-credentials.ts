@@ -1,6 +1,6 @@
 import type { CrlView, FederatedDomainStatus, IdentityStatus, TrustDomainStatus } from '../admin/status.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
-import type { IdentityCredentials } from './credentials-wiring.ts'
+import { configuredTrust, type IdentityCredentials } from './credentials-wiring.ts'
 import { certificateView } from './rotation-log.ts'
 import { certLabel } from '../spiffe/cert-info.ts'
 
@@ -110,15 +110,15 @@ function sourceLabel (source: string): string {
 }
 
 /**
- * Hands each store the `additionalTrustBundles` of its pool in `config` (a reload); a store
+ * Hands each store the trust bundles `config` configures for it (its pool's
+ * `additionalTrustBundles`, or the top-level `trustBundles`; a reload); a store
  * re-publishes at once when they changed, so a removed trust domain is distrusted at once.
  */
 export async function applyTrustBundles (credentials: readonly IdentityCredentials[], config: SpiffeLbConfig): Promise<void> {
   for (const c of credentials) {
-    const pool = config.workloadIdentityPools.find((p) => p.trustDomain.equals(c.identity.trustDomain))
-    if (pool === undefined) continue
-    if (c.federation !== undefined) await c.federation.reconfigure(pool.additionalTrustBundles, pool.bundleEndpoints)
-    else await c.store.setAdditionalTrustBundles(pool.additionalTrustBundles)
+    const trust = configuredTrust(config, c.identity)
+    if (c.federation !== undefined) await c.federation.reconfigure(trust.additionalTrustBundles, trust.bundleEndpoints)
+    else c.store.setAdditionalTrustBundles(trust.additionalTrustBundles)
   }
 }
 

@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto'
 import { certInfo, certLabel } from '../spiffe/cert-info.ts'
 import type { PeerCertificateSummary, PeerRecord } from '../admin/peer-record.ts'
 import type { HandshakeEvent } from '../tls/connector-types.ts'
+import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { PEER_LOG_SIZE } from '../defaults.ts'
 import { Lru } from '../internal/lru.ts'
 
@@ -17,18 +18,32 @@ function summarize (cert: X509Certificate): PeerCertificateSummary {
  * recently is dropped first. The chain summary is built when the page is read, not per handshake.
  */
 export class PeerLog {
-  readonly #last: Lru<string, { event: HandshakeEvent, at: number }>
+  readonly #last: Lru<string, { event: HandshakeEvent, at: number, inbound?: true }>
 
   constructor (max = PEER_LOG_SIZE) { this.#last = new Lru(max) }
 
-  /** Records `event`, seen at `at` (ms since the epoch). */
-  record (event: HandshakeEvent, at: number): void {
-    this.#last.set(event.endpoint, { event, at })
+  /** Records `event`, seen at `at` (ms since the epoch); `inbound` marks a client of the inbound listener. */
+  record (event: HandshakeEvent, at: number, inbound?: true): void {
+    this.#last.set(event.endpoint, { event, at, ...(inbound === undefined ? {} : { inbound }) })
+  }
+
+  /** Records the inbound listener's verdict on a client (`address:port`), kept per client address. */
+  recordInbound (client: string, v: ClientVerdict, at: number): void {
+    const ip = client.slice(0, client.lastIndexOf(':'))
+    this.record({
+      endpoint: `inbound ${ip}`,
+      result: v.allowed ? 'ok' : v.code,
+      resumed: v.peer?.resumed ?? false,
+      durationMs: 0,
+      peerChain: v.chain,
+      ...(v.verified ? { trustDomain: v.trustDomain, peerId: v.spiffeId } : {}),
+      ...(v.allowed ? {} : { message: v.message })
+    }, at, true)
   }
 
   /** Returns the last verdict of every endpoint, sorted by endpoint. */
   view (): PeerRecord[] {
-    return [...this.#last.values()].map(({ event: e, at }) => {
+    return [...this.#last.values()].map(({ event: e, at, inbound }) => {
       const chain = (e.peerChain ?? []).map(summarize)
       return {
         endpoint: e.endpoint,
@@ -38,7 +53,8 @@ export class PeerLog {
         spiffeId: e.peerId ?? chain[0]?.spiffeId,
         chain,
         resumed: e.resumed,
-        seenAt: new Date(at).toISOString()
+        seenAt: new Date(at).toISOString(),
+        ...(inbound === undefined ? {} : { direction: 'inbound' as const })
       } satisfies PeerRecord
     }).sort((a, b) => a.endpoint.localeCompare(b.endpoint))
   }

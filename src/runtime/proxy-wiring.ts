@@ -3,6 +3,7 @@ import { readRequiredCredentialFile } from '../credentials/read-file.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { RoutingShape } from '../proxy/routing-table.ts'
 import { DEFAULT_OUTLIER_DETECTION } from '../proxy/limits.ts'
+import { plainConnector } from '../proxy/plain-connector.ts'
 import type { FrontendOptions, RoutingOptions, ServiceOptions } from '../proxy/types.ts'
 import type { BackendConnector as SpiffeConnector } from '../tls/connector-types.ts'
 
@@ -14,6 +15,8 @@ export function routingFromConfig (config: SpiffeLbConfig, connectFor: (service:
   const shape = routingShapeFromConfig(config)
   return {
     services: shape.services.map((s) => {
+      // Cleartext to the loopback application behind an inbound listener: no SVID, no trust to follow.
+      if (s.protocol === 'HTTP') return { ...s, connect: plainConnector() }
       const connect = connectFor(s.name)
       return { ...s, connect, credentialChanges: connect }
     }),
@@ -29,6 +32,7 @@ export function routingShapeFromConfig (config: SpiffeLbConfig): RoutingShape {
     policy: svc.localityLbPolicy,
     timeoutMs: svc.timeoutMs,
     protocol: svc.protocol,
+    ...(svc.customRequestHeaders.length === 0 ? {} : { customRequestHeaders: svc.customRequestHeaders }),
     connectionPool: {
       maxRequestsPerConnection: svc.connectionPool.maxRequestsPerConnection,
       maxConcurrentStreams: svc.connectionPool.maxConcurrentStreams,

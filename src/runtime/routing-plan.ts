@@ -47,13 +47,22 @@ export function assertServeable (config: SpiffeLbConfig): void {
 export function serveIssues (config: SpiffeLbConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   for (const [i, svc] of config.backendServices.entries()) {
-    if (svc.tlsSettings.identity === undefined) {
+    // Cleartext services (validated: loopback, behind an inbound policy) need no identity.
+    if (svc.tlsSettings.identity === undefined && svc.protocol !== 'HTTP') {
       issues.push({
         path: `backendServices[${i}].tlsSettings.identity`,
         code: 'ERR_SPIFFE_SERVE_NO_IDENTITY',
         message: `backend service ${quote(svc.name)} has no tlsSettings.identity; spiffe-lb forwards only over spiffe mtls`
       })
     }
+  }
+  const inbound = config.frontend.serverTlsPolicy
+  if (inbound !== undefined && !('identity' in inbound.serverCertificate) && !config.backendServices.some((s) => s.tlsSettings.identity !== undefined)) {
+    issues.push({
+      path: 'frontend.serverTlsPolicy.serverCertificate',
+      code: 'ERR_SPIFFE_SERVE_INBOUND_NO_TRUST',
+      message: 'serverCertificate gives files, and no managed identity of the config brings the trust bundles client certificates are verified against; use serverCertificate.identity'
+    })
   }
   if (config.backendServices.length === 0) {
     issues.push({ path: 'backendServices', code: 'ERR_SPIFFE_SERVE_NO_SERVICES', message: 'the config defines no backend services to forward to' })

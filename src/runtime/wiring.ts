@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { createAdminServer, type AdminServer, type AdminServerOptions } from '../admin/admin-server.ts'
 import type { PeerRecord } from '../admin/peer-record.ts'
 import { createMetrics, type SpiffeLbMetrics } from '../admin/metrics.ts'
-import type { ServiceHealth } from '../admin/status.ts'
+import type { InboundStatus, ServiceHealth } from '../admin/status.ts'
 import type { ConfigIssue } from '../config/issues.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { Clock } from '../internal/clock.ts'
@@ -68,6 +68,7 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
   credentials: readonly IdentityCredentials[]
   services: () => ServiceHealth[]
   peers?: () => PeerRecord[]
+  inbound?: () => InboundStatus
   clock: Clock
 }): AdminServer {
   const { credentials, clock } = options
@@ -80,7 +81,8 @@ export function createRuntimeAdmin (config: SpiffeLbConfig, options: {
       identity: () => identityStatus(credentials, clock.now()),
       trustDomains: () => trustDomainStatus(credentials, clock.now()),
       federation: () => federationStatus(credentials),
-      services: options.services
+      services: options.services,
+      ...(options.inbound === undefined ? {} : { inbound: options.inbound })
     },
     ...(options.peers === undefined ? {} : { peers: options.peers }),
     clock

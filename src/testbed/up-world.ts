@@ -4,6 +4,7 @@ import { openCaPool } from '../control/ca-pool-store.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 import type { CertificateAuthority } from '../pki/ca-types.ts'
 import { issueSvidCertificate } from '../pki/svid-certificate.ts'
+import { writeInboundCredentials, type DemoInbound } from './up-inbound.ts'
 import { DAY_MS, MINUTE_MS } from '../defaults.ts'
 
 /** The fixed names of the embedded demo, shaped like the seeds' example resources. */
@@ -38,6 +39,8 @@ export interface DemoWorld {
   stateDir: string
   partnerRootFile: string
   backends: DemoBackend[]
+  /** The inbound hop: a spiffe-lb inbound listener (partner domain) in front of a plain app. */
+  inbound: DemoInbound
 }
 
 /**
@@ -80,7 +83,8 @@ export async function createDemoWorld (dirArg: string, now: number): Promise<Dem
     await writeFile(keyFile, issued.keyPem, { mode: 0o600 })
     backends.push({ name: s.name, spiffeId, trustDomain: s.td, route: s.route, service: s.service, certFile, keyFile, bundles: s.bundles })
   }
-  return { dir, stateDir, partnerRootFile: files.partner, backends }
+  const inbound = await writeInboundCredentials(dir, { ca: partner, domain: DEMO.partnerDomain }, { rootPem: pool.rootPem, domain: DEMO.trustDomain }, now)
+  return { dir, stateDir, partnerRootFile: files.partner, backends, inbound }
 }
 
 async function openDemoCa (stateDir: string, poolId: string, subject: string): Promise<CertificateAuthority> {
@@ -92,11 +96,11 @@ async function openDemoCa (stateDir: string, poolId: string, subject: string): P
  * Returns the demo config (YAML) for the backends listening at `ports` (name → port); the proxy
  * and admin listen on `listen.host` (127.0.0.1 unless given; 0.0.0.0 in a container).
  */
-export function demoConfigYaml (world: DemoWorld, ports: ReadonlyMap<string, number>, listen: { proxyPort: number, adminPort: number, host?: string }): string {
+export function demoConfigYaml (world: DemoWorld, ports: ReadonlyMap<string, number>, listen: { proxyPort: number, adminPort: number, host?: string, inboundPort?: number }): string {
   const host = listen.host ?? '127.0.0.1'
   const endpoints = (service: string): string => world.backends
     .filter((b) => b.service === service)
-    .map((b) => `"${formatHostPort('127.0.0.1', ports.get(b.name) ?? 0)}"`).join(', ')
+    .map((b) => `"${formatHostPort('127.0.0.1', ports.get(b.name) ?? 0)}"`).join(', ') || (service === 'shop' ? `"${formatHostPort('127.0.0.1', listen.inboundPort ?? 0)}"` : '')
   const identity = `//${DEMO.trustDomain}/ns/lb/sa/frontend`
   const service = (name: string): string => `  - name: ${name}
     protocol: HTTPS
@@ -132,7 +136,7 @@ workloadIdentityPools:
             attestationRules:
               - googleCloudResource: //compute.googleapis.com/projects/${DEMO.projectNumber}/type/BackendService/*
 backendServices:
-${service('web')}${service('partner')}${service('untrusted')}urlMap:
+${service('web')}${service('partner')}${service('untrusted')}${listen.inboundPort === undefined ? '' : service('shop')}urlMap:
   defaultService: web
   hostRules: [{ hosts: ["*"], pathMatcher: demo }]
   pathMatchers:
@@ -141,7 +145,7 @@ ${service('web')}${service('partner')}${service('untrusted')}urlMap:
       pathRules:
         - { paths: ["/partner", "/partner/*"], service: partner }
         - { paths: ["/untrusted", "/untrusted/*"], service: untrusted }
-frontend: { listen: "${formatHostPort(host, listen.proxyPort)}" }
+${listen.inboundPort === undefined ? '' : '        - { paths: ["/shop", "/shop/*"], service: shop }\n'}frontend: { listen: "${formatHostPort(host, listen.proxyPort)}" }
 admin: { listen: "${formatHostPort(host, listen.adminPort)}" }
 credentials: { source: issuer, stateDir: ${world.stateDir} }
 `

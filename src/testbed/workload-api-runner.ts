@@ -57,7 +57,7 @@ export async function startWorkloadApiCommand (opts: WorkloadApiCommandOptions, 
     throw cliError('ERR_SPIFFE_CLI_IDENTITY', `--identity ${quote(opts.identity)} is not a managed identity of the config`, { at: '--identity' })
   }
   const service = config.backendServices.find((s) => s.tlsSettings.identity?.spiffeId.equals(identity) === true)
-  const resource = opts.resource ?? (service === undefined ? undefined : backendServiceResource(config.project.number, service.name))
+  const resource = opts.resource ?? (service === undefined ? undefined : backendServiceResource(config.project?.number ?? '', service.name))
   if (resource === undefined) {
     throw cliError('ERR_SPIFFE_CLI_RESOURCE',
       `no backend service presents ${quote(identity.toString())}: pass --resource with the googleCloudResource to attest`, { at: '--resource' })

@@ -11,6 +11,7 @@ import type { X509Svid } from '../spiffe/x509-svid.ts'
 import { checkTlsParameters, contextOptions, type TlsParameters } from './context-cache.ts'
 import { TLS_ERROR } from './errors.ts'
 import { probeConnection, type BackendRefusal, type NegotiatedTls } from './probe-connection.ts'
+import type { CertificateRequestSeen } from './certificate-request.ts'
 import { formatHostPort } from '../internal/host-port.ts'
 
 /** What `probe` needs: the target, our identity and trust, and the proxy's TLS settings. */
@@ -37,6 +38,8 @@ export interface ProbeOptions extends TlsParameters {
   timeoutMs?: number
   /** How long to wait for the backend's verdict on our certificate after a TLS 1.3 handshake; default `PROBE_SETTLE_MS`. */
   settleMs?: number
+  /** Send one `GET path` with this Host after the handshake, as the proxy would, and judge the answer; absent: no request. */
+  request?: { path: string, host: string }
 }
 
 /** One certificate as the backend presented it. */
@@ -69,9 +72,18 @@ export interface ProbeReport {
   failures: Array<{ code: string, message: string }>
   /** Whether a second connection resumed the first one's session; undefined when not tried. */
   resumption: { offered: boolean, resumed: boolean } | undefined
-  /** Set when the backend refused our certificate (or the connection failed: see `connected`). */
+  /** Set when the backend refused our certificate: an alert in or after the handshake, or a reset after the request. */
   refusedUs: BackendRefusal | undefined
+  /** Set when no TLS handshake completed for another reason than an alert: refused or timed-out connection, reset. */
+  connectionError: { stage: 'connect' | 'handshake', code: string | undefined, message: string } | undefined
+  /** Whether the backend asked for a client certificate, and from which CAs; undefined when its handshake could not be read. */
+  clientCertificateRequest: CertificateRequestSeen | undefined
+  /** The backend's answer to the probe's request (`request`): status and reason phrase; undefined when none was sent or none came. */
+  http: { status: number, reason: string } | undefined
 }
+
+// nginx answers a client certificate it refused after the handshake with these 400 pages.
+const SSL_CERTIFICATE_PAGE = /SSL certificate error|No required SSL certificate was sent|SSL certificate/i
 
 /** Returns `cert`'s public key algorithm as people name it. */
 export function keyAlgorithmName (cert: X509Certificate): string {
@@ -128,15 +140,17 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     settleMs: opts.settleMs ?? PROBE_SETTLE_MS
   }
   const target = formatHostPort(opts.host, opts.port)
-  const first = await probeConnection(connectOpts)
+  const first = await probeConnection({ ...connectOpts, watchCertificateRequest: true, ...(opts.request === undefined ? {} : { request: opts.request }) })
   if (!first.ok) {
     const code = first.refused.code === 'ETIMEDOUT' ? TLS_ERROR.HANDSHAKE_TIMEOUT
       : first.stage === 'connect' ? TLS_ERROR.CONNECT_FAILED
         : first.refused.alert !== undefined ? TLS_ERROR.REFUSED_BY_PEER : TLS_ERROR.HANDSHAKE_FAILED
     const what = code === TLS_ERROR.REFUSED_BY_PEER ? `backend ${target} refused our certificate with alert ${JSON.stringify(first.refused.alert)}` : `${first.stage === 'connect' ? 'connection to' : 'tls handshake with'} backend ${target} failed`
+    const refusedUs = code === TLS_ERROR.REFUSED_BY_PEER ? first.refused : undefined
     return {
       target, connected: false, tcpMs: first.tcpMs, handshakeMs: undefined, tls: undefined, chain: [], spiffeId: undefined,
-      trustDomain: undefined, bundle: undefined, verdict: 'reject', resumption: undefined, refusedUs: first.refused,
+      trustDomain: undefined, bundle: undefined, verdict: 'reject', resumption: undefined, refusedUs, http: undefined, clientCertificateRequest: undefined,
+      connectionError: refusedUs === undefined ? { stage: first.stage, code: first.refused.code, message: first.refused.message } : undefined,
       failures: [{ code, message: `${what}: ${first.refused.message}` }]
     }
   }
@@ -153,7 +167,17 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     const denied = opts.authorize?.(audit.id)
     if (denied !== undefined) failures.push({ code: denied.code, message: denied.message })
   }
-  if (first.refused !== undefined) {
+  const http = first.http === undefined || first.http.status === 0 ? undefined : { status: first.http.status, reason: first.http.reason }
+  const after = `backend ${target} refused our svid after the handshake`
+  if (opts.request !== undefined && http?.status === 400 && SSL_CERTIFICATE_PAGE.test(`${http.reason} ${first.http?.body ?? ''}`)) {
+    const page = /<title>([^<]*)<\/title>/i.exec(first.http?.body ?? '')?.[1] ?? http.reason
+    failures.push({ code: TLS_ERROR.SVID_REFUSED_AFTER_HANDSHAKE, message: `${after}: it answered the request with 400 ${JSON.stringify(page)}, its client certificate error` })
+  } else if (opts.request !== undefined && http === undefined) {
+    const why = first.refused === undefined
+      ? 'it closed the connection right after the request without an answer'
+      : first.refused.alert !== undefined ? `it sent alert ${JSON.stringify(first.refused.alert)} (${first.refused.code ?? 'no code'})` : `it reset the connection right after the request (${first.refused.code ?? first.refused.message})`
+    failures.push({ code: TLS_ERROR.SVID_REFUSED_AFTER_HANDSHAKE, message: `${after}: ${why}` })
+  } else if (first.refused !== undefined && http === undefined) {
     failures.push({ code: TLS_ERROR.REFUSED_BY_PEER, message: `backend ${target} refused our certificate${first.refused.alert === undefined ? '' : ` with alert ${JSON.stringify(first.refused.alert)}`}: ${first.refused.message}` })
   }
   const bundle = audit.id === undefined ? undefined : opts.bundles.getBundleForTrustDomain(audit.id.trustDomain)
@@ -175,6 +199,9 @@ export async function probeBackend (opts: ProbeOptions): Promise<ProbeReport> {
     verdict: failures.length === 0 ? 'accept' : 'reject',
     failures,
     resumption,
-    refusedUs: first.refused
+    refusedUs: http === undefined ? first.refused : undefined,
+    connectionError: undefined,
+    clientCertificateRequest: first.certificateRequest,
+    http
   }
 }

@@ -27,6 +27,14 @@ export function renderProbeReport (r: ProbeReport): string {
   lines.push(r.bundle === undefined
     ? '  bundle used:    (none)'
     : `  bundle used:    ${r.bundle.trustDomain} (${r.bundle.authorities.join('; ')})`)
+  const cr = r.clientCertificateRequest
+  if (cr !== undefined) {
+    lines.push(`  client cert:    ${cr.requested ? `requested${cr.caNames.length === 0 ? ' (no CA names given)' : `, CA names: ${cr.caNames.join('; ')}`}` : 'not requested (the backend does not ask for our svid)'}`)
+  }
+  if (r.http !== undefined) lines.push(`  http answer:    ${r.http.status} ${r.http.reason}`)
+  if (r.connectionError !== undefined) {
+    lines.push(`  connection:     ${r.connectionError.stage === 'connect' ? 'tcp connect' : 'tls handshake'} failed (${r.connectionError.code ?? 'no code'}): ${r.connectionError.message}`)
+  }
   if (r.refusedUs !== undefined && r.connected) {
     lines.push(`  backend refused our certificate: ${r.refusedUs.alert === undefined ? r.refusedUs.message : `alert "${r.refusedUs.alert}"`}`)
   } else if (r.refusedUs?.alert !== undefined) {

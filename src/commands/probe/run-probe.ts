@@ -12,6 +12,7 @@ import { EXIT, type CommandOutput } from '../../process/command-output.ts'
 import { openIdentityCredentials } from '../../runtime/credentials-wiring.ts'
 import { nowOption } from '../../process/now-flag.ts'
 import { renderProbeReport } from './probe-output.ts'
+import { probeRequest, type ProbeRequestResult } from './probe-request.ts'
 import { loadBundles, loadCrls } from '../trust-inputs.ts'
 import { cliError } from '../../process/errors.ts'
 import { durationFlag } from '../../process/duration-flag.ts'
@@ -31,6 +32,11 @@ export interface ProbeCommandOptions {
   /** CRL files signed by a trusted authority (repeatable), as `verify --crl`. */
   crl?: string[]
   timeout: string
+  /** `server` (default): judge a backend; `client`: call an inbound listener as a caller, one request included. */
+  role?: string
+  /** The request sent after the handshake: path (default `/`) and Host (default the target). */
+  path?: string
+  host?: string
 }
 
 /** What the proxy would present and trust for the probe, and what it enforces beyond that. */
@@ -69,9 +75,17 @@ async function fileIdentity (opts: ProbeCommandOptions): Promise<Identity> {
   return { svid, bundles, close: async () => {} }
 }
 
+/** Returns `--path` checked: an origin-form path (`/…`) without spaces or line breaks. */
+function requestPath (path: string | undefined): string {
+  if (path === undefined) return '/'
+  if (!/^\/[^\s]*$/.test(path)) throw cliError('ERR_SPIFFE_CLI_PROBE_PATH', `--path must start with "/" and hold no spaces, got ${quote(path)}`, { at: '--path' })
+  return path
+}
+
 /**
  * `probe HOST:PORT`: connects to a live backend as the proxy would and prints the TLS parameters,
- * the presented chain, the bundle used and the verdict with every broken rule (text, or `--json`).
+ * the presented chain, the bundle used, the HTTP status of one `GET` sent over the verified
+ * connection (as the proxy forwards) and the verdict with every broken rule (text, or `--json`).
  * Returns 0 when the proxy would accept the backend, 1 when it would not (including when the
  * backend refuses our certificate), 2 when no TLS handshake could start (connection refused,
  * timeout). Bad arguments throw a coded error (exit 2).
@@ -82,6 +96,10 @@ export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, c
   const timeoutMs = /^[0-9]+$/.test(opts.timeout) ? Number(opts.timeout) : durationFlag('--timeout', opts.timeout, 1, 'ERR_SPIFFE_CLI_PROBE_TIMEOUT')
   if (timeoutMs <= 0) {
     throw cliError('ERR_SPIFFE_CLI_PROBE_TIMEOUT', `--timeout must be more than 0ms, got ${quote(opts.timeout)}`, { at: '--timeout' })
+  }
+  const role = opts.role ?? 'server'
+  if (role !== 'server' && role !== 'client') {
+    throw cliError('ERR_SPIFFE_CLI_ROLE', `--role must be server or client, got ${quote(role)}`, { at: '--role' })
   }
   const now = nowOption(opts.now, clock)
   if (opts.config !== undefined && opts.service === undefined) {
@@ -101,13 +119,29 @@ export async function runProbe (opts: ProbeCommandOptions, out: CommandOutput, c
       ...(authorizer === undefined ? {} : { authorize: (id) => authorizer.deny(id, target.address) }),
       ...(lists.length === 0 ? {} : { revocation: { lists } }),
       now,
-      timeoutMs
+      timeoutMs,
+      // As a caller (`--role client`) the one request is made below, where a 403 is read too.
+      ...(role === 'client' ? {} : { request: { path: requestPath(opts.path), host: opts.host ?? target.address } })
     })
-    out.stdout.write(opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderProbeReport(report))
+    // As a caller of an inbound listener: does it let us in? It judges our certificate only
+    // after the handshake, so one request tells (an answer, a 403, or the connection closed).
+    const request = role === 'client' && report.verdict === 'accept'
+      ? await probeRequest(target.host, target.port, presented.svid, opts.path ?? '/', timeoutMs, opts.servername)
+      : undefined
+    const full = request === undefined ? report : { ...report, request }
+    out.stdout.write(opts.json === true ? `${JSON.stringify(full, null, 2)}\n` : renderProbeReport(report) + renderRequest(request))
+    if (request !== undefined && (request.status === undefined || request.status >= 400)) return EXIT.FAILED
     if (report.verdict === 'accept') return EXIT.OK
     const code = report.failures[0]?.code
     return !report.connected && (code === TLS_ERROR.CONNECT_FAILED || code === TLS_ERROR.HANDSHAKE_TIMEOUT) ? EXIT.USAGE : EXIT.FAILED
   } finally {
     await close()
   }
+}
+
+/** Returns the text lines of `--role client`'s request ('' without one). */
+function renderRequest (r: ProbeRequestResult | undefined): string {
+  if (r === undefined) return ''
+  const answer = r.status === undefined ? `refused: ${r.error ?? 'no answer'}` : `${r.status}${r.body === undefined || r.body === '' ? '' : ` ${r.body}`}`
+  return `  request:        GET ${r.path} -> ${answer}\n  listener:       ${r.status !== undefined && r.status < 400 ? 'lets us in' : 'does not let us in'}\n`
 }

@@ -83,7 +83,7 @@ export async function runServe (flags: ServeFlags, out: CommandOutput, onStarted
   } catch (err) {
     log.warn({ err }, 'cannot watch the config file; reload with SIGHUP')
   }
-  const proxyScheme = server.config.frontend.tls === undefined ? 'http' : 'https'
+  const proxyScheme = server.config.frontend.tls === undefined && server.config.frontend.serverTlsPolicy === undefined ? 'http' : 'https'
   const proxyUrl = `${proxyScheme}://${formatHostPort(server.proxyAddress.address, server.proxyAddress.port)}`
   const adminUrl = `http://${formatHostPort(server.adminAddress.address, server.adminAddress.port)}`
   lifecycle(log).info({ config: flags.config }, `spiffe-lb serving ${summarize(server.config)}`)

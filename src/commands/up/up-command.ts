@@ -8,7 +8,7 @@ import { formatHostPort } from '../../internal/host-port.ts'
 /** Registers `up`. */
 export function registerUpCommand (program: Command): void {
   program.command('up')
-    .description('the embedded demo: local CA and pool, four mTLS test backends (trusted, partner, untrusted), the proxy and admin')
+    .description('the embedded demo: local CA and pool, four mTLS test backends (trusted, partner, untrusted), an inbound spiffe-lb listener in front of a plain app, the proxy and admin')
     .option('--dir <dir>', 'where the demo keeps its CAs, credentials and config', '.spiffe-lb')
     .option('--port <port>', 'proxy listen port (0 = any free port)', '8080')
     .option('--admin-port <port>', 'admin listen port (0 = any free port)', '9901')

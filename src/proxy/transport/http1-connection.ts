@@ -120,7 +120,17 @@ export class Http1Connection {
     const controller = new Controller(this)
     this.#controller = controller
     const context = this.peerSpiffeId === undefined ? { reused } : { peerSpiffeId: this.peerSpiffeId, reused }
-    handler.onRequestStart?.(controller, context)
+    try {
+      handler.onRequestStart?.(controller, context)
+    } catch (err) {
+      // As undici does: a handler that refuses the request (its client left while it waited)
+      // has it dropped unsent, and the connection, untouched, stays usable.
+      this.#handler = undefined
+      this.#controller = undefined
+      handler.onResponseError?.(controller, err as Error)
+      this.#done(this, this.#reusable)
+      return
+    }
     if (controller.aborted) return
     const headers = (options.headers ?? []) as string[]
     let head = `${options.method} ${options.path} HTTP/1.1\r\n`
