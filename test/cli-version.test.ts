@@ -1,6 +1,8 @@
 import t from 'tap'
 import { execFile, execFileSync } from 'node:child_process'
-import { readFileSync, realpathSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // `--version` and the Node-version guard, driven through the CLI as users run it: from source,
@@ -50,15 +52,25 @@ t.test('package.json engines.node starts at the major the guard checks', async (
 })
 
 const others = otherNodes()
-t.test('on a Node other than 24 the built CLI says what it needs and exits 2', {
+// With the pinned `node` package beside it the bin re-runs itself under Node 24 (test/cli-old-node.test.ts);
+// a copy of the bin with no node_modules around it shows the guard that remains.
+t.test('on a Node other than 24, with no pinned Node beside it, the built CLI says what it needs and exits 2', {
   skip: others.length === 0 ? 'no Node other than 24 on PATH or at /usr/bin/node to run the guard with' : false
 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'spiffe-lb-guard-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  mkdirSync(join(dir, 'cli'))
+  mkdirSync(join(dir, 'internal'))
+  copyFileSync(join(REPO, 'dist/cli/main.js'), join(dir, 'cli/main.js'))
+  copyFileSync(join(REPO, 'dist/internal/pinned-node.js'), join(dir, 'internal/pinned-node.js'))
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n')
   for (const { path, version } of others) {
     for (const args of [['--version'], ['serve', '-c', 'examples/one-trust-domain.yaml', '--check']]) {
-      const r = await run(path, ['dist/cli/main.js', ...args])
+      const r = await run(path, [join(dir, 'cli/main.js'), ...args])
       t.equal(r.code, 2, `${path} ${args.join(' ')}`)
       t.equal(r.stdout, '')
-      t.equal(r.stderr, `spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js 24, found ${JSON.stringify(version)} (${path})\n`)
+      t.match(r.stderr, `spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node.js 24, found ${JSON.stringify(version)} (${path}), and no node@24 package beside it`)
+      t.equal(r.stderr.split('\n').length, 2, 'one line')
     }
   }
 })
