@@ -1,4 +1,6 @@
 import t from 'tap'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { HTTP_METHODS, HTTPParser, Http1Parser, type MessageHead, type ParseError } from './http1-parser.ts'
 
 interface Parsed { heads: MessageHead[], bodies: string[], complete: number, trailers: Array<readonly string[]>, result: number | ParseError, finish?: ParseError | undefined }
@@ -25,7 +27,7 @@ t.test('pin: the llhttp binding has the shape http1-parser.ts relies on', async 
     t.equal(typeof HTTPParser[k], 'number', `HTTPParser.${k} is a number`)
   }
   t.equal(HTTPParser.kLenientNone, 0, 'strict mode is flag 0')
-  for (const m of ['initialize', 'execute', 'finish', 'free']) {
+  for (const m of ['initialize', 'execute', 'finish', 'free', 'close']) {
     t.equal(typeof (HTTPParser.prototype as unknown as Record<string, unknown>)[m], 'function', `HTTPParser.prototype.${m}`)
   }
   t.ok(HTTP_METHODS.includes('GET') && HTTP_METHODS.includes('PATCH') && HTTP_METHODS.includes('CONNECT'), 'methods table')
@@ -98,4 +100,28 @@ t.test('responses: HEAD, 204, 304 and 1xx have no body; chunked is de-chunked', 
 t.test('maxHeaderSize is enforced by the parser', async (t) => {
   const r = parse('request', `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(2000)}\r\n\r\n`, { maxHeaderSize: 1024 })
   t.match(r.result, { code: 'HPE_HEADER_OVERFLOW' })
+})
+
+// The C++ parser keeps its JS object, and through the callbacks everything they reach, until
+// close(): a freed parser whose owner is gone must be collectable, or every connection leaks.
+t.test('a freed parser lets go of what its callbacks reach', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  let collected = 0
+  const registry = new FinalizationRegistry<string>(() => { collected++ })
+  const owners = 20
+  const parseOnce = (i: number): void => {
+    const owner = { seen: 0 }
+    const p = new Http1Parser('response', 16384, { head: () => { owner.seen++; return false }, body: () => {}, complete: () => {} })
+    p.execute(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n', 'latin1'))
+    registry.register(owner, `owner ${i}`)
+    p.free()
+  }
+  for (let i = 0; i < owners; i++) parseOnce(i)
+  // close() runs on the next turn; then collect until the finalizers ran (a bounded number of rounds).
+  for (let round = 0; round < 50 && collected < owners; round++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+  }
+  t.equal(collected, owners, `every owner was collected after free() (${collected})`)
 })

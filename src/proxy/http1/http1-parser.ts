@@ -17,6 +17,7 @@ interface Binding {
   execute (data: Buffer): number | BindingError
   finish (): BindingError | undefined
   free (): void
+  close (): void
   [callback: number]: unknown
 }
 interface BindingClass {
@@ -83,6 +84,7 @@ export interface ParseError {
  */
 export class Http1Parser {
   readonly #binding: Binding
+  #freed = false
   #headers: string[] = []
   #url = ''
 
@@ -139,9 +141,18 @@ export class Http1Parser {
     return r === undefined || r === null || typeof r !== 'object' ? undefined : toParseError(r)
   }
 
-  /** Releases the native parser. */
+  /**
+   * Releases the native parser. `free()` only reports the end to async hooks; the C++ parser
+   * holds its JS object (and through the callbacks the connection) until `close()` deletes it,
+   * so without it every connection stays in memory. `close()` waits for the stack to unwind,
+   * as node:http's own freeParser does, in case a parser callback is still running.
+   */
   free (): void {
-    this.#binding.free()
+    if (this.#freed) return
+    this.#freed = true
+    const binding = this.#binding
+    binding.free()
+    setImmediate(() => { binding.close() })
   }
 }
 
