@@ -10,9 +10,12 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 const GO_DIR = new URL('./go/', import.meta.url).pathname
 
+/** Where a Go toolchain may be: Debian's golang-go, or an upstream one in /usr/local/go. */
+const GO_BINARIES = ['/usr/bin/go', '/usr/lib/go/bin/go', '/usr/local/go/bin/go']
+
 /** Returns why Go programs cannot be built here, or undefined when `go` and the packages are present. */
 export function goUnavailable (): string | undefined {
-  const which = ['/usr/bin/go', '/usr/lib/go/bin/go'].find((p) => existsSync(p))
+  const which = GO_BINARIES.find((p) => existsSync(p))
   if (which === undefined) return 'go is not installed (apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev)'
   if (!existsSync('/usr/share/gocode/src/google.golang.org/grpc')) return 'golang-google-grpc-dev is not installed'
   if (!existsSync('/usr/share/gocode/src/google.golang.org/protobuf')) return 'golang-google-protobuf-dev is not installed'
@@ -51,7 +54,7 @@ export async function buildGoProgram (name: string): Promise<string> {
  * undefined: it needs `go` and a module proxy (`go env GOPROXY` not "off").
  */
 export async function goModulesUnavailable (): Promise<string | undefined> {
-  const which = ['/usr/bin/go', '/usr/lib/go/bin/go', '/usr/local/go/bin/go'].find((p) => existsSync(p))
+  const which = GO_BINARIES.find((p) => existsSync(p))
   if (which === undefined) return 'go is not installed'
   const { stdout } = await run('go', ['env', 'GOPROXY'])
   if (stdout.trim() === '' || stdout.trim() === 'off') return 'no Go module proxy (go env GOPROXY is off)'

@@ -54,5 +54,5 @@ t.test('npm pack installs into an empty directory and its bin runs', async (t) =
   }
   const guarded = await run(bin, ['--version'], { cwd: app, env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` } })
   t.equal(guarded.code, 2, `spiffe-lb --version on Node ${otherVersion} exits 2`)
-  t.match(guarded.stderr, new RegExp(`^spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node\\.js 24, found "${otherVersion.replaceAll('.', '\\.')}" \\(.+\\)\\n$`))
+  t.match(guarded.stderr, new RegExp(`^spiffe-lb: ERR_SPIFFE_CLI_NODE_VERSION: needs Node\\.js 24, found "${otherVersion.replaceAll('.', '\\.')}" \\(.+\\), and no node@24 package beside it: run it with Node\\.js 24 .+\\n$`))
 })
