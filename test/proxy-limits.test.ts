@@ -159,4 +159,8 @@ t.test('frontend limits: slowloris and surplus connections are closed; admin kee
   t.equal(big.status, 431, 'a head past maxHeaderSize is refused')
   const normal = await fetchText(port, '/hello')
   t.ok(normal.status >= 200, `the frontend answers again: ${normal.status}`)
+  const metrics = await (await fetch(`${admin}/metrics`)).text()
+  const hits = (limit: string): number => Number(new RegExp(`^spiffe_lb_frontend_limit_hits_total\\{limit="${limit}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0)
+  t.ok(hits('headersTimeout') >= 1, `slowloris heads counted as headersTimeout hits: ${hits('headersTimeout')}`)
+  t.equal(hits('maxHeaderSize'), 1, 'the oversized head counted once as a maxHeaderSize hit')
 })

@@ -128,7 +128,7 @@ export const METRICS = {
   frontendLimitHits: {
     name: 'spiffe_lb_frontend_limit_hits_total',
     type: 'counter',
-    help: 'Clients that hit a frontend.limits limit, by limit: http2MaxResetStreams (connection sent GOAWAY ENHANCE_YOUR_CALM and closed), maxHeaderSize (HTTP/2 request answered 431), requestTimeout (HTTP/2 request cancelled).',
+    help: 'Clients that hit a frontend.limits limit, by limit: http2MaxResetStreams (connection sent GOAWAY ENHANCE_YOUR_CALM and closed), maxHeaderSize (request head answered 431), requestTimeout (request not received in time), headersTimeout (cleartext HTTP/1.1 head not received in time, 408).',
     labelNames: ['limit']
   },
   workerRequests: {

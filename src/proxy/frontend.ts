@@ -22,7 +22,7 @@ import type { Duplex } from 'node:stream'
 import { routeByPreface } from './h2c-sniff.ts'
 import { enforceResetBudget, type ResetBudget } from './h2-reset-budget.ts'
 import { installInbound, secureServerOptions, type InboundTls } from './inbound-tls.ts'
-import { createLeanFrontend } from './lean-frontend.ts'
+import { createLeanFrontend, type LeanLimitName } from './lean-frontend.ts'
 import type { LeanRequest } from './lean-request.ts'
 import { LeanResponse } from './lean-response.ts'
 import type { FrontResponse } from './front-response.ts'
@@ -63,8 +63,8 @@ export interface Frontend {
   readonly inbound: InboundTls | undefined
 }
 
-/** The `frontend.limits` keys the frontend reports hits of (HTTP/1.1's are enforced inside Node). */
-export type FrontendLimitName = 'http2MaxResetStreams' | 'maxHeaderSize' | 'requestTimeout'
+/** The `frontend.limits` keys the frontend reports hits of (TLS HTTP/1.1's are enforced inside Node and not reported). */
+export type FrontendLimitName = 'http2MaxResetStreams' | LeanLimitName
 
 /** Called when a client hits the frontend limit `limit`; `client` is its address. */
 export type FrontendLimitListener = (limit: FrontendLimitName, client: string | undefined) => void
@@ -117,7 +117,7 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
   let lean: ReturnType<typeof createLeanFrontend> | undefined
   let inbound: InboundTls | undefined
   if (options.tls === undefined && options.inbound === undefined) {
-    const h1 = createLeanFrontend(limits, { request: handle, upgrade: onUpgrade })
+    const h1 = createLeanFrontend(limits, { request: handle, upgrade: onUpgrade, limit: onLimit })
     lean = h1
     const h2 = http2.createServer(h2Options, h2Handle)
     h2.on('session', track)

@@ -22,7 +22,12 @@ import type { FrontendLimits } from './types.ts'
 export interface LeanHandlers {
   request: (req: LeanRequest, res: LeanResponse) => void
   upgrade: (req: LeanRequest, socket: Duplex, head: Buffer) => void
+  /** Told each time a client hits `limit`, with the client's address. */
+  limit?: (limit: LeanLimitName, client: string | undefined) => void
 }
+
+/** The `frontend.limits` keys the lean frontend enforces itself and reports hits of. */
+export type LeanLimitName = 'headersTimeout' | 'maxHeaderSize' | 'requestTimeout'
 
 /** The connections of one lean frontend. */
 export interface LeanFrontend {
@@ -96,7 +101,10 @@ class LeanConnection {
     if (this.#refusal !== undefined) return
     if (!this.#inHead && this.#reading === undefined) {
       this.#inHead = true
-      this.#arm(this.#limits.headersTimeoutMs, () => { this.#refuse({ status: 408, reason: 'request headers not received within frontend.limits.headersTimeout' }) })
+      this.#arm(this.#limits.headersTimeoutMs, () => {
+        this.#hit('headersTimeout')
+        this.#refuse({ status: 408, reason: 'request headers not received within frontend.limits.headersTimeout' })
+      })
     }
     const r = this.#parser.execute(chunk)
     if (typeof r !== 'number') {
@@ -104,6 +112,7 @@ class LeanConnection {
       // delivered in the refused chunk was never started and is dropped with it.
       this.#queue.splice(this.#active === undefined ? 0 : 1)
       this.#reading = undefined
+      if (r.code === 'HPE_HEADER_OVERFLOW') this.#hit('maxHeaderSize')
       this.#refuse(r.code === 'HPE_HEADER_OVERFLOW'
         ? { status: 431, reason: 'request header fields above frontend.limits.maxHeaderSize' }
         : { status: 400, reason: `request refused by the http/1.1 parser: ${r.reason}` })
@@ -137,6 +146,10 @@ class LeanConnection {
     if (this.#active !== undefined && this.#queue[0] === req) this.#clearRequestTimer()
   }
 
+  #hit (limit: LeanLimitName): void {
+    this.#handlers.limit?.(limit, this.socket.remoteAddress)
+  }
+
   #start (req: LeanRequest): void {
     const res = new LeanResponse(req, this.socket, (r, keepAlive) => { this.#finished(r, keepAlive) })
     this.#active = res
@@ -146,6 +159,7 @@ class LeanConnection {
       const ms = this.#limits.requestTimeoutMs
       this.#requestTimer = setTimeout(() => {
         if (req.complete || this.#active !== res) return
+        this.#hit('requestTimeout')
         if (!res.headersSent) answerPlainText(res, 408, `request not received within frontend.limits.requestTimeout (${ms} ms)`, { connection: 'close' })
         this.socket.destroy()
       }, ms)
