@@ -46,7 +46,7 @@ export class Http1Transport implements Transport {
 
   dispatch (options: Dispatcher.DispatchOptions, handler: TransportHandler): boolean {
     if (this.#closed) {
-      queueMicrotask(() => { handler.onResponseError?.(stubController, new errors.ClientClosedError('the backend connections are closing')) })
+      queueMicrotask(() => { handler.onResponseError?.(unsentController, new errors.ClientClosedError('the backend connections are closing')) })
       return false
     }
     let conn = this.#idle.pop()
@@ -63,7 +63,7 @@ export class Http1Transport implements Transport {
     this.#o.open((err, socket) => {
       this.#opening--
       if (err !== null || socket === null) {
-        handler.onResponseError?.(stubController, err ?? new errors.SocketError('the backend connector returned no socket'))
+        handler.onResponseError?.(unsentController, err ?? new errors.SocketError('the backend connector returned no socket'))
         this.#next()
         return
       }
@@ -111,7 +111,7 @@ export class Http1Transport implements Transport {
   async close (): Promise<void> {
     this.#closed = true
     for (const conn of this.#idle.splice(0)) conn.socket.destroy()
-    for (const w of this.#queue.splice(0)) w.handler.onResponseError?.(stubController, new errors.ClientClosedError('the backend connections are closing'))
+    for (const w of this.#queue.splice(0)) w.handler.onResponseError?.(unsentController, new errors.ClientClosedError('the backend connections are closing'))
     if (this.#all.size === 0 && this.#opening === 0) return
     await new Promise<void>((resolve) => { this.#drained = resolve })
   }
@@ -119,14 +119,14 @@ export class Http1Transport implements Transport {
   async destroy (): Promise<void> {
     this.#closed = true
     const error = new errors.ClientDestroyedError('the backend connections were destroyed')
-    for (const w of this.#queue.splice(0)) w.handler.onResponseError?.(stubController, error)
+    for (const w of this.#queue.splice(0)) w.handler.onResponseError?.(unsentController, error)
     for (const conn of [...this.#all]) conn.fail(error)
     this.#idle.length = 0
   }
 }
 
 /** The controller of a request that never reached a connection: nothing to pause or abort. */
-const stubController: Dispatcher.DispatchController = {
+const unsentController: Dispatcher.DispatchController = {
   aborted: false,
   paused: false,
   reason: null,
