@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import type { SpiffeLbMetrics } from '../admin/metrics.ts'
-import { reloadConfig } from '../config/reload.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import type { Clock } from '../internal/clock.ts'
 import { systemClock } from '../internal/clock.ts'
@@ -10,12 +9,11 @@ import type { BackendConnector } from '../tls/connector-types.ts'
 import { PeerLog } from './peer-log.ts'
 import { createConnectorPool, logTrustWithdrawn } from './connector-pool.ts'
 import type { IdentityCredentials } from './credentials-wiring.ts'
-import { applyTrustBundles } from './owned-credentials.ts'
-import { prepareRevocation } from './credentials-wiring.ts'
+import { reloadSequence } from './reload-sequence.ts'
 import { frontendFromConfig, routingFromConfig } from './proxy-wiring.ts'
 import { inboundFromConfig } from './inbound-wiring.ts'
 import { newIdentity } from './routing-plan.ts'
-import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
+import { createRuntimeAdmin, openRuntimeCore, type RunningServer, type ServerReload } from './wiring.ts'
 import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
 
 /** The running data plane: proxy, admin listener and the credentials they follow. */
@@ -86,28 +84,20 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
     credentials,
     get config () { return running },
     async reload (): Promise<ServerReload> {
-      const result = await reloadConfig(running, { file: running.source })
-      if (!result.ok) return { ok: false, errors: result.errors }
-      let commitRevocation: () => void
-      try {
-        commitRevocation = await prepareRevocation(credentials, result.config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') })
-      } catch (err) {
-        return refusedReload(err)
-      }
-      let swapped: Promise<void>
-      try {
-        // createProxy validates synchronously inside reload; the promise then only tracks
-        // the old pools draining, which must not hold up the reload's answer.
-        swapped = proxy.reload(routingFromConfig(result.config, connectFor(result.config)))
-        await Promise.race([swapped, new Promise((resolve) => setImmediate(resolve))])
-      } catch (err) {
-        return refusedReload(err)
-      }
-      await applyTrustBundles(credentials, result.config)
-      commitRevocation()
-      swapped.catch((err: unknown) => { log.warn({ err }, 'closing the previous backend pools failed') })
-      running = result.config
-      return { ok: true, changes: result.changes }
+      let swapped: Promise<void> | undefined
+      const { reload, config } = await reloadSequence({ running, credentials, clock, log }, {
+        route: async (next) => {
+          // createProxy validates synchronously inside reload; the promise then only tracks
+          // the old pools draining, which must not hold up the reload's answer.
+          swapped = proxy.reload(routingFromConfig(next, connectFor(next)))
+          await Promise.race([swapped, new Promise((resolve) => setImmediate(resolve))])
+          return undefined
+        }
+      })
+      if (config === undefined) return reload
+      swapped?.catch((err: unknown) => { log.warn({ err }, 'closing the previous backend pools failed') })
+      running = config
+      return reload
     },
     async close (deadlineMs = DRAIN_TIMEOUT_MS): Promise<void> {
       await proxy.close(deadlineMs)

@@ -5,7 +5,6 @@ import { mergeWorkerPeers } from '../admin/cluster-peers.ts'
 import { mergeWorkerServices, type ExpectedService } from '../admin/cluster-status.ts'
 import type { PeerRecord } from '../admin/peer-record.ts'
 import type { ServiceHealth } from '../admin/status.ts'
-import { reloadConfig } from '../config/reload.ts'
 import type { SpiffeLbConfig } from '../config/types.ts'
 import { snapshotToMessage } from '../credentials/snapshot-message.ts'
 import type { SnapshotMessage } from '../credentials/snapshot-message.ts'
@@ -14,11 +13,10 @@ import { endpointKey } from '../proxy/endpoint.ts'
 import type { FrontendOptions } from '../proxy/types.ts'
 import type { WireFrontend } from './cluster-messages.ts'
 import { WorkerSet } from './cluster-workers.ts'
-import { applyTrustBundles } from './owned-credentials.ts'
-import { prepareRevocation } from './credentials-wiring.ts'
+import { reloadSequence } from './reload-sequence.ts'
 import { frontendFromConfig } from './proxy-wiring.ts'
 import { assertServeable, planRouting, type RoutingPlan } from './routing-plan.ts'
-import { createRuntimeAdmin, openRuntimeCore, refusedReload, type RunningServer, type ServerReload } from './wiring.ts'
+import { createRuntimeAdmin, openRuntimeCore, type RunningServer, type ServerReload } from './wiring.ts'
 import { CLUSTER_METRICS_TIMEOUT_MS, CLUSTER_RELOAD_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, CLUSTER_STATUS_TIMEOUT_MS, DRAIN_TIMEOUT_MS } from '../defaults.ts'
 import { serveError } from './errors.ts'
 
@@ -151,41 +149,33 @@ export async function startCluster (config: SpiffeLbConfig, options: ClusterOpti
     get config () { return running },
     get workerPids () { return workers.pids },
     async reload (): Promise<ServerReload> {
-      const result = await reloadConfig(running, { file: running.source })
-      if (!result.ok) return { ok: false, errors: result.errors }
-      let commitRevocation: () => void
-      try {
-        commitRevocation = await prepareRevocation(credentials, result.config, clock, (message) => { log.warn({ warning: message }, 'certificate revocation list') })
-      } catch (err) {
-        return refusedReload(err)
-      }
-      let next: RoutingPlan
-      try {
-        next = planRouting(result.config, loaded)
-      } catch (err) {
-        return refusedReload(err)
-      }
-      const previous = plan
-      plan = next // a worker (re)starting from now on is initialised with it
-      // A worker that is down (or dies now) gets the plan in force when it comes back; any other refusal
-      // (a timeout included) undoes the reload everywhere: the last good config stays.
-      const refused = (await workers.request({ kind: 'routing', plan: next }, CLUSTER_RELOAD_TIMEOUT_MS))
-        .filter((a) => !a.ok && !NOT_RUNNING.includes(a.code))
-      if (refused.length > 0) {
-        plan = previous
-        await workers.request({ kind: 'routing', plan: previous }, CLUSTER_RELOAD_TIMEOUT_MS)
-        return {
-          ok: false,
-          errors: refused.map((a) => ({ path: 'backendServices', code: a.ok ? '' : a.code, message: `worker ${a.worker}: ${a.ok ? '' : a.message}` }))
-        }
-      }
-      await applyTrustBundles(credentials, result.config)
-      commitRevocation() // publishes: the snapshots go to the workers
-      await workers.request({ kind: 'sync' }, CLUSTER_RELOAD_TIMEOUT_MS) // ... and are applied before we answer
-      running = result.config
+      let next: RoutingPlan | undefined
+      const { reload, config } = await reloadSequence({ running, credentials, clock, log }, {
+        route: async (checked) => {
+          const planned = planRouting(checked, loaded)
+          next = planned
+          const previous = plan
+          plan = planned // a worker (re)starting from now on is initialised with it
+          // A worker that is down (or dies now) gets the plan in force when it comes back; any other refusal
+          // (a timeout included) undoes the reload everywhere: the last good config stays.
+          const refused = (await workers.request({ kind: 'routing', plan: planned }, CLUSTER_RELOAD_TIMEOUT_MS))
+            .filter((a) => !a.ok && !NOT_RUNNING.includes(a.code))
+          if (refused.length === 0) return undefined
+          plan = previous
+          await workers.request({ kind: 'routing', plan: previous }, CLUSTER_RELOAD_TIMEOUT_MS)
+          return {
+            ok: false,
+            errors: refused.map((a) => ({ path: 'backendServices', code: a.ok ? '' : a.code, message: `worker ${a.worker}: ${a.ok ? '' : a.message}` }))
+          }
+        },
+        // The snapshots went to the workers when the trust was published: applied before we answer.
+        committed: async () => { await workers.request({ kind: 'sync' }, CLUSTER_RELOAD_TIMEOUT_MS) }
+      })
+      if (config === undefined || next === undefined) return reload
+      running = config
       shown = next
       await refreshStatus()
-      return { ok: true, changes: result.changes }
+      return reload
     },
     async close (deadlineMs = DRAIN_TIMEOUT_MS): Promise<void> {
       await stopAll(deadlineMs)
