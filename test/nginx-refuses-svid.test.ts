@@ -7,15 +7,14 @@ import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
 import { fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import { DEFAULT_OUTLIER_DETECTION } from '../src/proxy/limits.ts'
+import { NGINX, accepting, freePort, nginxConf } from './nginx-peer.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
 
-const NGINX = '/usr/sbin/nginx'
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
 const [proxyTd, other] = await Promise.all([makeDomain('example.org'), makeDomain('other.test')])
 const lbSvid = await makeSvid(proxyTd, '/ns/lb/sa/frontend')
@@ -27,22 +26,6 @@ await writeFile(f('proxy-key.pem'), lbSvid.privateKeyPem(), { mode: 0o600 })
 await writeFile(f('proxy-td.pem'), proxyTd.bundle.toPem())
 await writeFile(f('other-td.pem'), other.bundle.toPem())
 
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const { port } = s.address() as AddressInfo
-  await new Promise((resolve) => s.close(resolve))
-  return port
-}
-
-async function accepting (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1')
-    c.once('connect', () => { c.destroy(); resolve(true) })
-    c.once('error', () => { resolve(false) })
-  })
-}
-
 /** Starts nginx presenting an example.org SVID and verifying clients against `clientCa`. */
 async function startNginx (t: Test, name: string, clientCa: string): Promise<number | undefined> {
   if (!existsSync(NGINX)) { t.fail(`${NGINX} is not installed`); return undefined }
@@ -50,18 +33,7 @@ async function startNginx (t: Test, name: string, clientCa: string): Promise<num
   await writeFile(f(`${name}-chain.pem`), svid.chainPem())
   await writeFile(f(`${name}-key.pem`), svid.privateKeyPem(), { mode: 0o600 })
   const port = await freePort()
-  await writeFile(f(`${name}.conf`), `daemon off;
-master_process off;
-pid ${f(`${name}.pid`)};
-error_log ${f(`${name}-error.log`)};
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${f('b')};
-  proxy_temp_path ${f('p')};
-  fastcgi_temp_path ${f('f')};
-  uwsgi_temp_path ${f('u')};
-  scgi_temp_path ${f('s')};
+  await writeFile(f(`${name}.conf`), nginxConf(dir, name, `  access_log off;
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_protocols TLSv1.3;
@@ -70,9 +42,7 @@ http {
     ssl_client_certificate ${clientCa};
     ssl_verify_client on;
     location / { return 200 "hello from ${name}\\n"; }
-  }
-}
-`)
+  }`))
   const nginx = spawn(NGINX, ['-c', f(`${name}.conf`), '-p', dir, '-e', f(`${name}-error.log`)], { stdio: 'ignore' })
   t.teardown(() => { nginx.kill('SIGTERM') })
   const end = Date.now() + 20_000

@@ -5,12 +5,13 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import tls from 'node:tls'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
 import { fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
+import { accepting, freePort } from './nginx-peer.ts'
 import { TestSnapshots, makeDomain, makeSvid } from './tls-fixtures.ts'
 
 const [a, b] = await Promise.all([makeDomain('a.test'), makeDomain('b.test')])
@@ -18,22 +19,6 @@ const lbSvid = await makeSvid(a, '/lb/frontend')
 const backendSvid = await makeSvid(a, '/backend')
 const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-refuses-'))
 t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const { port } = s.address() as AddressInfo
-  await new Promise((resolve) => s.close(resolve))
-  return port
-}
-
-async function accepting (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1')
-    c.once('connect', () => { c.destroy(); resolve(true) })
-    c.once('error', () => { resolve(false) })
-  })
-}
 
 // Both backends trust only b.test, so both refuse the proxy's a.test SVID.
 const files = { cert: join(dir, 'c.pem'), key: join(dir, 'k.pem'), ca: join(dir, 'ca.pem') }

@@ -6,28 +6,20 @@ import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
-import net, { type AddressInfo } from 'node:net'
+import net from 'node:net'
 import { join } from 'node:path'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
 import { fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import type { X509Svid } from '../src/spiffe/x509-svid.ts'
+import { NGINX, freePort, nginxConf } from './nginx-peer.ts'
 import { TestSnapshots, makeDomain, makeSvid, tempDir } from './tls-fixtures.ts'
 
-const NGINX = '/usr/sbin/nginx'
 const [a, b, evil] = await Promise.all([makeDomain('a.test'), makeDomain('b.test'), makeDomain('evil.test')])
 const lbSvid = await makeSvid(a, '/lb/frontend')
 const dir = await tempDir(t)
 const proxyRoot = join(dir, 'proxy-td-root.pem')
 await writeFile(proxyRoot, a.bundle.toPem())
 
-/** Returns a port that was free a moment ago (bind to 0, close). */
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-  return port
-}
 
 /** Writes `svid`'s chain and key as `<name>-chain.pem` / `<name>-key.pem`. */
 async function writeSvid (name: string, svid: X509Svid): Promise<{ cert: string, key: string }> {
@@ -127,19 +119,8 @@ async function startNginx (t: Test, name: string, h2: boolean): Promise<{ port: 
   const conf = join(dir, `${name}.conf`)
   const errorLog = join(dir, `${name}-error.log`)
   const accessLog = join(dir, `${name}-access.log`)
-  await writeFile(conf, `daemon off;
-master_process off;
-pid ${join(dir, `${name}.pid`)};
-error_log ${errorLog};
-events {}
-http {
-  log_format proto '$server_protocol $ssl_client_verify';
+  await writeFile(conf, nginxConf(dir, name, `  log_format proto '$server_protocol $ssl_client_verify';
   access_log ${accessLog} proto;
-  client_body_temp_path ${join(dir, 'b')};
-  proxy_temp_path ${join(dir, 'p')};
-  fastcgi_temp_path ${join(dir, 'f')};
-  uwsgi_temp_path ${join(dir, 'u')};
-  scgi_temp_path ${join(dir, 's')};
   server {
     listen 127.0.0.1:${nginxPort} ssl${h2 ? ' http2' : ''};
     ssl_certificate ${cert};
@@ -147,9 +128,7 @@ http {
     ssl_client_certificate ${proxyRoot};
     ssl_verify_client on;
     location / { return 200 "client=$ssl_client_s_dn verify=$ssl_client_verify protocol=$server_protocol\\n"; }
-  }
-}
-`)
+  }`))
   const nginx = child(NGINX, ['-c', conf, '-p', dir, '-e', errorLog])
   const describe = (): string => nginx.output()
   await waitFor(async () => nginx.exited() || await canConnect(nginxPort), `nginx ${name} to listen`, describe)

@@ -7,23 +7,15 @@ import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
-import net, { type AddressInfo } from 'node:net'
+import net from 'node:net'
 import { join } from 'node:path'
 import { createBackendConnector } from '../src/tls/backend-connector.ts'
 import { eventually, fetchText, startTestProxy, testService } from '../src/proxy/test-support.ts'
+import { NGINX, freePort, nginxConf } from './nginx-peer.ts'
 import { TestSnapshots, makeDomain, makeSvid, tempDir } from './tls-fixtures.ts'
 
-const NGINX = '/usr/sbin/nginx'
 const a = await makeDomain('a.test')
 const dir = await tempDir(t)
-
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-  return port
-}
 
 /**
  * Starts nginx as an mTLS HTTP/1.1 backend whose every location answers 200 (keep-alive, also to
@@ -43,21 +35,10 @@ async function startNginx (t: Test): Promise<{ port: number, lines: () => Promis
   await writeFile(root, a.bundle.toPem())
   const port = await freePort()
   const conf = join(dir, 'nginx.conf')
-  const errorLog = join(dir, 'error.log')
+  const errorLog = join(dir, 'nginx-error.log')
   const accessLog = join(dir, 'access.log')
-  await writeFile(conf, `daemon off;
-master_process off;
-pid ${join(dir, 'nginx.pid')};
-error_log ${errorLog};
-events {}
-http {
-  log_format seen '$request_uri|$http_x_forwarded_for';
+  await writeFile(conf, nginxConf(dir, 'nginx', `  log_format seen '$request_uri|$http_x_forwarded_for';
   access_log ${accessLog} seen;
-  client_body_temp_path ${join(dir, 'b')};
-  proxy_temp_path ${join(dir, 'p')};
-  fastcgi_temp_path ${join(dir, 'f')};
-  uwsgi_temp_path ${join(dir, 'u')};
-  scgi_temp_path ${join(dir, 's')};
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${cert};
@@ -66,9 +47,7 @@ http {
     ssl_verify_client on;
     keepalive_timeout 60s;
     location / { return 200 "nginx saw $request_uri xff=$http_x_forwarded_for\\n"; }
-  }
-}
-`)
+  }`))
   let output = ''
   let exited = false
   const proc = spawn(NGINX, ['-c', conf, '-p', dir, '-e', errorLog], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -7,11 +7,11 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import https from 'node:https'
-import net, { type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { startCountingApp } from './inbound-fixtures.ts'
+import { NGINX, accepting, freePort, nginxConf } from './nginx-peer.ts'
 import { makeDomain, makeSvid, tempDir, writeCredentials } from './tls-fixtures.ts'
 
 const run = promisify(execFile)
@@ -157,22 +157,10 @@ t.test('probe --role client judges the listener and sends one request as a calle
 })
 
 t.test('nginx with proxy_ssl_certificate as a client', async (t) => {
-  const NGINX = '/usr/sbin/nginx'
   if (!existsSync(NGINX)) { t.fail(`${NGINX} is not installed`); return }
   const port = await freePort()
   const conf = join(dir, 'nginx.conf')
-  await writeFile(conf, `daemon off;
-master_process off;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'nginx-error.log')};
-events {}
-http {
-  access_log off;
-  client_body_temp_path ${join(dir, 'b')};
-  proxy_temp_path ${join(dir, 'p')};
-  fastcgi_temp_path ${join(dir, 'f')};
-  uwsgi_temp_path ${join(dir, 'u')};
-  scgi_temp_path ${join(dir, 's')};
+  await writeFile(conf, nginxConf(dir, 'nginx', `  access_log off;
   server {
     listen 127.0.0.1:${port};
     location / {
@@ -184,13 +172,11 @@ http {
       proxy_ssl_name api.shop.internal;
       proxy_ssl_verify_depth 2;
     }
-  }
-}
-`)
+  }`))
   const nginx = spawn(NGINX, ['-c', conf, '-p', dir, '-e', join(dir, 'nginx-error.log')], { stdio: 'ignore' })
   t.teardown(() => { nginx.kill('SIGTERM') })
   const end = Date.now() + 15_000
-  while (!await canConnect(port)) {
+  while (!await accepting(port)) {
     if (Date.now() > end) throw new Error(`nginx did not start: ${await readFile(join(dir, 'nginx-error.log'), 'utf8').catch(() => '')}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
@@ -248,18 +234,3 @@ async function logged (re: RegExp): Promise<void> {
   }
 }
 
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-  return port
-}
-
-async function canConnect (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1')
-    s.once('connect', () => { s.destroy(); resolve(true) })
-    s.once('error', () => { resolve(false) })
-  })
-}
