@@ -35,6 +35,6 @@ export type {
 export { createProxy, plainConnector, compileUrlMap, normalizeHost, createBalancer, LB_POLICIES } from './proxy/index.ts'
 export type {
   ReverseProxy, Router, Balanced, Balancer, ConnectFn, ConnectionPoolOptions, EndpointAddress, EndpointStatus,
-  FrontendOptions, HealthCheckOptions, HostRule, LbPolicy, PathMatcher, PathRule, PeerIdentity, ProxyLogger,
+  AccessRecord, FrontendOptions, HealthCheckOptions, HostRule, LbPolicy, PathMatcher, PathRule, PeerIdentity, ProxyLogger,
   ProxyMetrics, ProxyOptions, ProxyStatus, RoutingOptions, ServiceOptions, ServiceStatus, UrlMapOptions
 } from './proxy/index.ts'

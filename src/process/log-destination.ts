@@ -1,9 +1,14 @@
 /**
  * The destination of the proxy's JSON log (access log included): stdout through an
- * asynchronous, buffered pino destination. pino's default writes every line synchronously, one
- * `write(2)` per request; buffering lines into 4 KiB writes took that cost off the request path
- * (`bench proxy`, pooled mode). Nothing is lost: the buffer is flushed every second, when the
- * proxy drains, and synchronously on exit.
+ * asynchronous pino destination (sonic-boom), with the lines gathered here first and handed
+ * over 4 KiB at a time. pino's default writes every line synchronously, one `write(2)` per
+ * request. sonic-boom's own `minLength` buffering appends each line to its pending string and
+ * measures that string's byte length on every write, which flattens and copies up to 16 KiB
+ * per line: on the data path that cost more CPU than the rest of the access log, and tens of
+ * MiB of RSS (`bench proxy`, pooled mode, see bench/README.md). Collecting lines in an array
+ * costs one push per line; sonic-boom keeps what it does well (partial writes, EAGAIN, the
+ * synchronous flush). Nothing is lost: the buffer is flushed every second, when the proxy
+ * drains, and synchronously on exit.
  */
 import { pino } from 'pino'
 import type { DestinationStream } from 'pino'
@@ -23,11 +28,29 @@ export interface LogDestination {
  * second (the timer does not keep the process alive) and synchronously on process exit.
  */
 export function bufferedLogDestination (fd = 1): LogDestination {
-  const stream = pino.destination({ dest: fd, sync: false, minLength: LOG_MIN_WRITE_BYTES })
+  const sink = pino.destination({ dest: fd, sync: false })
+  let lines: string[] = []
+  let length = 0
   let closed = false
+  const handOver = (): void => {
+    if (lines.length === 0) return
+    const batch = lines.join('')
+    lines = []
+    length = 0
+    sink.write(batch)
+  }
+  const stream: DestinationStream = {
+    write (line: string): void {
+      if (closed) { sink.write(line); return }
+      lines.push(line)
+      length += line.length
+      if (length >= LOG_MIN_WRITE_BYTES) handOver()
+    }
+  }
   const flush = (): void => {
+    handOver()
     // flush() before the destination opened (or after it ended) throws: nothing to write then.
-    try { stream.flush() } catch { /* not ready or already closed */ }
+    try { sink.flush() } catch { /* not ready or already closed */ }
   }
   const timer = setInterval(flush, LOG_FLUSH_INTERVAL_MS)
   timer.unref()
@@ -36,7 +59,8 @@ export function bufferedLogDestination (fd = 1): LogDestination {
     closed = true
     clearInterval(timer)
     process.off('exit', close)
-    try { stream.flushSync() } catch { /* fd closed by the reader: nothing left to write to */ }
+    handOver()
+    try { sink.flushSync() } catch { /* fd closed by the reader: nothing left to write to */ }
   }
   process.on('exit', close)
   return { stream, flush, close }

@@ -9,6 +9,6 @@ export type { Balanced, Balancer } from './balancer.ts'
 export { LB_POLICIES } from '../enums.ts'
 export type {
   ConnectFn, ConnectionPoolOptions, EndpointAddress, EndpointStatus, FrontendOptions, HealthCheckOptions,
-  HostRule, LbPolicy, PathMatcher, PathRule, PeerIdentity, ProxyLogger, ProxyMetrics, ProxyOptions, ProxyStatus,
+  AccessRecord, HostRule, LbPolicy, PathMatcher, PathRule, PeerIdentity, ProxyLogger, ProxyMetrics, ProxyOptions, ProxyStatus,
   RoutingOptions, ServiceOptions, ServiceStatus, UrlMapOptions
 } from './types.ts'

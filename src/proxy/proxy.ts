@@ -19,7 +19,7 @@ import { normalizeRequestPath } from './normalize-path.ts'
 import { answerPlainText } from './plain-text.ts'
 import { relayWebSocket } from './websocket-relay.ts'
 import { RoutingTable } from './routing-table.ts'
-import type { ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
+import type { AccessRecord, ProxyLogger, ProxyOptions, ProxyStatus, RoutingOptions } from './types.ts'
 import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
 
 /** A running (or ready to run) proxy; see {@link createProxy}. */
@@ -53,6 +53,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
   const clock: Clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   const metrics = options.metrics
+  const access = logger.access?.bind(logger) ?? ((record: AccessRecord) => { logger.info(record, 'request') })
   const deps: ServiceDeps = {
     connect: options.connect,
     peerIdentity: options.peerIdentity ?? peerIdentity,
@@ -80,7 +81,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       const durationMs = clock.now() - started
       const endpoint = r.endpoint?.key ?? ''
       const protocol = `HTTP/${req.httpVersion}`
-      logger.info({
+      access({
         method: req.method,
         path: req.url,
         ...(r.routedPath !== undefined && r.routedPath !== req.url ? { routedPath: r.routedPath } : {}),
@@ -97,7 +98,7 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
         protocol,
         backendProtocol: r.backendProtocol ?? null,
         ...(r.error === undefined ? {} : { error: r.error })
-      }, 'request')
+      })
       metrics?.observeRequest({ service: serviceName ?? '', endpoint, code: r.status, durationSeconds: durationMs / 1000, protocol, backendProtocol: r.backendProtocol ?? '' })
       if (verdict !== undefined) metrics?.observeInboundRequest?.(verdict.trustDomain, r.status)
       current.release()

@@ -15,6 +15,7 @@ import { inboundFromConfig } from './inbound-wiring.ts'
 import { newIdentity } from './routing-plan.ts'
 import { createRuntimeAdmin, openRuntimeCore, type RunningServer, type ServerReload } from './wiring.ts'
 import { DRAIN_TIMEOUT_MS } from '../defaults.ts'
+import { proxyLogger } from './access-log.ts'
 
 /** The running data plane: proxy, admin listener and the credentials they follow. */
 export interface ServerHandle extends RunningServer {
@@ -57,7 +58,7 @@ export async function startServer (config: SpiffeLbConfig, options: StartOptions
   const proxy = createProxy({
     frontend: { ...await frontendFromConfig(config), ...(inbound === undefined ? {} : { inbound: inbound.options }) },
     ...routingFromConfig(config, connectFor(config)),
-    logger: log,
+    logger: proxyLogger(log),
     metrics,
     clock
   })

@@ -15,6 +15,7 @@ import { createConnectorPool, logTrustWithdrawn, type ConnectorPool } from './co
 import { PeerLog } from './peer-log.ts'
 import { routingFromPlan } from './routing-plan.ts'
 import type { RoutingPlan } from './routing-plan.ts'
+import { proxyLogger } from './access-log.ts'
 
 type Init = Extract<PrimaryMessage, { type: 'spiffe-lb:init' }>
 
@@ -73,7 +74,7 @@ export function runClusterWorker (): void {
     proxy = createProxy({
       frontend: init.frontend,
       ...routingFromPlan(init.plan, connectorsOf(pool)),
-      logger: log,
+      logger: proxyLogger(log),
       metrics: metrics.proxyMetrics,
       clock
     })

@@ -109,12 +109,14 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
       async startProxy (mode, workers, protocol = 'h1') {
         const file = join(dir, `config-${mode}-${++configs}.yaml`)
         await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode, protocol }))
-        // Access log on (level info, one JSON line per request to stdout, which the bench drains),
-        // as nginx and HAProxy run with theirs.
+        // Access log on (level info, one JSON line per request on stdout, into a file), as nginx
+        // and HAProxy run with theirs.
         const child = await start({ ...spiffeLbChild(`spiffe-lb serve (${mode}, ${protocol}, ${workers} worker${workers === 1 ? '' : 's'})`,
           'serve', '-c', file, '--log-level', 'info', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])),
           // Every mode's serve starts at once; on a machine shared with other load that takes long.
-          timeoutMs: 120_000
+          timeoutMs: 120_000,
+          // The access log goes to a file, as nginx's does (peer-configs.ts).
+          stdoutFile: join(dir, `serve-${mode}-${configs}.log`)
         })
         return { child, address: child.announced?.address ?? '' }
       },

@@ -1,0 +1,47 @@
+import { closeSync, openSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { LOG_MIN_WRITE_BYTES } from '../defaults.ts'
+import { bufferedLogDestination } from './log-destination.ts'
+
+async function destinationFile (t: { teardown: (fn: () => Promise<void>) => void }): Promise<{ fd: number, read: () => string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-log-'))
+  const file = join(dir, 'log')
+  const fd = openSync(file, 'w')
+  t.teardown(async () => { closeSync(fd); await rm(dir, { recursive: true, force: true }) })
+  return { fd, read: () => readFileSync(file, 'utf8') }
+}
+
+const settle = async (): Promise<void> => { for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 5)) }
+
+t.test('lines wait until 4 KiB gathered or a flush, then leave in order, whole', async (t) => {
+  const { fd, read } = await destinationFile(t)
+  const d = bufferedLogDestination(fd)
+  t.teardown(() => { d.close() })
+  d.stream.write('{"n":1}\n')
+  d.stream.write('{"n":2,"é":"😀"}\n')
+  await settle()
+  t.equal(read(), '', 'a few short lines stay buffered')
+  d.flush()
+  await settle()
+  t.equal(read(), '{"n":1}\n{"n":2,"é":"😀"}\n', 'a flush writes them, multi-byte characters intact')
+  const line = `${JSON.stringify({ pad: 'x'.repeat(200) })}\n`
+  const count = Math.ceil(LOG_MIN_WRITE_BYTES / line.length)
+  for (let i = 0; i < count; i++) d.stream.write(line)
+  await settle()
+  t.equal(read().length, '{"n":1}\n{"n":2,"é":"😀"}\n'.length + count * line.length, 'past 4 KiB the lines go without a flush')
+})
+
+t.test('close writes what is buffered synchronously; later lines still reach the file', async (t) => {
+  const { fd, read } = await destinationFile(t)
+  const d = bufferedLogDestination(fd)
+  d.stream.write('a\n')
+  d.close()
+  t.equal(read(), 'a\n', 'written before close returns')
+  d.close()
+  d.stream.write('b\n')
+  await settle()
+  t.equal(read(), 'a\nb\n')
+})
