@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { Agent, buildConnector, request } from 'undici'
+import type { buildConnector } from 'undici'
 import { FEDERATION_MAX_BUNDLE_BYTES, FEDERATION_REQUEST_TIMEOUT_MS } from '../defaults.ts'
 import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import { BundleSet } from '../spiffe/bundle-set.ts'
@@ -42,7 +42,9 @@ export function bundleEndpointFetcher (target: BundleEndpointTarget, timeoutMs =
   const url = new URL(target.url)
   const host = url.hostname.replace(/^\[|\]$/g, '')
   return async (endpointBundle) => {
-    const agent = new Agent({ connect: connectorFor(target, endpointBundle, host, timeoutMs), connections: 1 })
+    // Loaded here: a process without federation never needs undici's memory.
+    const { Agent, buildConnector, request } = await import('undici')
+    const agent = new Agent({ connect: connectorFor(buildConnector, target, endpointBundle, host, timeoutMs), connections: 1 })
     try {
       const res = await request(url, { dispatcher: agent, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers: { accept: 'application/json' } })
       if (res.statusCode !== 200) {
@@ -70,13 +72,13 @@ export function bundleEndpointFetcher (target: BundleEndpointTarget, timeoutMs =
   }
 }
 
-function connectorFor (target: BundleEndpointTarget, endpointBundle: X509Bundle | undefined, host: string, timeoutMs: number): buildConnector.connector {
+function connectorFor (build: typeof buildConnector, target: BundleEndpointTarget, endpointBundle: X509Bundle | undefined, host: string, timeoutMs: number): buildConnector.connector {
   const servername = isIP(host) === 0 ? host : undefined
   if (target.profile === 'https_web') {
-    return buildConnector({ timeout: timeoutMs, ...(target.caPem === undefined ? {} : { ca: target.caPem }), ...(servername === undefined ? {} : { servername }) })
+    return build({ timeout: timeoutMs, ...(target.caPem === undefined ? {} : { ca: target.caPem }), ...(servername === undefined ? {} : { servername }) })
   }
   // https_spiffe: web PKI does not apply; the SVID is checked below, against one bundle.
-  const base = buildConnector({ timeout: timeoutMs, rejectUnauthorized: false, ...(servername === undefined ? {} : { servername }) })
+  const base = build({ timeout: timeoutMs, rejectUnauthorized: false, ...(servername === undefined ? {} : { servername }) })
   const expected = target.endpointSpiffeId
   return (opts, callback) => base(opts, (err, socket) => {
     if (err !== null) { callback(err, null); return }

@@ -1,4 +1,3 @@
-import { request } from 'undici'
 import { CRL_FETCH_TIMEOUT_MS, MAX_CREDENTIAL_FILE_BYTES } from '../defaults.ts'
 import { isSpiffeLbError, quote } from '../internal/errors.ts'
 import { credentialsError } from './errors.ts'
@@ -31,7 +30,9 @@ export async function readCrlBytes (kind: 'file' | 'url', source: string): Promi
   let status: number
   let body: Buffer
   try {
-    const res = await request(source, { headersTimeout: CRL_FETCH_TIMEOUT_MS, bodyTimeout: CRL_FETCH_TIMEOUT_MS, maxRedirections: 0 } as Parameters<typeof request>[1])
+    // Loaded here: a process without CRL URLs never needs undici's memory.
+    const { request } = await import('undici')
+    const res = await request(source, { headersTimeout: CRL_FETCH_TIMEOUT_MS, bodyTimeout: CRL_FETCH_TIMEOUT_MS, maxRedirections: 0 } as Parameters<typeof import('undici').request>[1])
     status = res.statusCode
     body = Buffer.from(await res.body.arrayBuffer())
   } catch (err) {

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici'
+import type { Agent } from 'undici'
 import { quote } from '../internal/errors.ts'
 import { GCE_WORKLOAD_CERTIFICATES_PATH } from './gce-files.ts'
 import { METADATA_REQUEST_TIMEOUT_MS } from '../defaults.ts'
@@ -41,19 +41,21 @@ export function workloadCertificatesBase (url: string): string {
 export class MetadataClient {
   readonly base: string
   readonly #timeoutMs: number
-  readonly #agent: Agent
+  /** Made on the first request: loading undici costs memory a process without this source never needs. */
+  #agent: Agent | undefined
   readonly #abort = new AbortController()
 
   constructor (url: string, opts: { timeoutMs?: number } = {}) {
     this.base = workloadCertificatesBase(url)
     this.#timeoutMs = opts.timeoutMs ?? METADATA_REQUEST_TIMEOUT_MS
-    this.#agent = new Agent({ keepAliveTimeout: 1000, connectTimeout: this.#timeoutMs })
   }
 
   /** Returns the answer of one endpoint; throws `ERR_SPIFFE_CREDENTIALS_METADATA_UNREACHABLE` on network errors and timeouts. */
   async get (endpoint: MetadataEndpoint): Promise<MetadataResponse> {
     const url = `${this.base}/${endpoint}`
     try {
+      const { Agent, request } = await import('undici')
+      this.#agent ??= new Agent({ keepAliveTimeout: 1000, connectTimeout: this.#timeoutMs })
       const res = await request(url, {
         method: 'GET',
         headers: { 'metadata-flavor': 'Google' },
@@ -72,6 +74,6 @@ export class MetadataClient {
   /** Aborts requests in flight and closes every connection. */
   async close (): Promise<void> {
     this.#abort.abort()
-    await this.#agent.destroy().catch(() => {})
+    await this.#agent?.destroy().catch(() => {})
   }
 }

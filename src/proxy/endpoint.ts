@@ -8,7 +8,8 @@
  * state share the endpoint's fields and lifecycle; apart, each would reach into the others.
  */
 import { isIP, type Socket } from 'node:net'
-import { Pool, type buildConnector } from 'undici'
+import { createRequire } from 'node:module'
+import type { buildConnector } from 'undici'
 import type { Clock } from '../internal/clock.ts'
 import type { CredentialChange, CredentialChanges } from '../tls/credential-changes.ts'
 import { guardH2Socket } from './h2-stream-guard.ts'
@@ -17,7 +18,16 @@ import type { Transport } from './transport/types.ts'
 import type { ConnectFn, EndpointAddress, PeerId, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS, BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
 import { formatHostPort } from '../internal/host-port.ts'
+
 import type { BackendProtocol } from '../enums.ts'
+
+const require = createRequire(import.meta.url)
+
+/**
+ * Returns undici, loaded on first use: only HTTP/2 endpoints pool through it, and a process
+ * whose backends all speak HTTP/1.1 is spared its memory (transport/transport-errors.ts).
+ */
+const undici = (): typeof import('undici') => require('undici') as typeof import('undici')
 
 /** Called when an endpoint turns healthy or unhealthy. */
 export type HealthListener = (endpoint: Endpoint, healthy: boolean, reason: string | undefined) => void
@@ -115,6 +125,7 @@ export class Endpoint {
     this.#newPool = () => {
       const tag: PoolTag = { domains: new Set(), unknownPeer: false, connections: 0 }
       if (!h2) return { pool: this.#http1(this.#wrapConnector(tag, false), cp.keepAlive, cp), tag }
+      const { Pool } = undici()
       const pool = new Pool(`${scheme}://${this.key}`, {
         connect: this.#wrapConnector(tag, h2),
         connections: cp.maxConnectionsPerEndpoint ?? null,

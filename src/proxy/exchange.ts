@@ -20,12 +20,13 @@ import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './f
 import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
 import { answerPlainText } from './plain-text.ts'
 import { isTrustWithdrawn } from './trust-withdrawal.ts'
+import { TRANSPORT_CODES } from './transport/transport-errors.ts'
 
 /** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 
 /** Codes of a connection lost under a request: the backend closed a pooled connection. */
-const CONNECTION_LOST: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+const CONNECTION_LOST: ReadonlySet<string> = new Set([TRANSPORT_CODES.socket, 'ECONNRESET', 'EPIPE'])
 
 /**
  * Thrown from `onRequestStart` for a request whose client went away while it waited in the

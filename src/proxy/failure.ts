@@ -6,6 +6,7 @@
  */
 import { TLS_ERROR } from '../tls/errors.ts'
 import { describeError } from './health-check.ts'
+import { TRANSPORT_CODES } from './transport/transport-errors.ts'
 
 /** The verdict on one failed attempt. */
 export interface Failure {
@@ -29,8 +30,8 @@ const REJECTED: ReadonlySet<string> = new Set([
   TLS_ERROR.PEER_REJECTED, TLS_ERROR.PEER_NOT_ALLOWED, TLS_ERROR.NO_PEER_CERTIFICATE, TLS_ERROR.RESUMED_UNVERIFIED
 ])
 
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
-const POOL_GONE = new Set(['UND_ERR_DESTROYED', 'UND_ERR_CLOSED'])
+const TIMEOUTS: ReadonlySet<string> = new Set([TRANSPORT_CODES.headersTimeout, TRANSPORT_CODES.bodyTimeout])
+const POOL_GONE: ReadonlySet<string> = new Set([TRANSPORT_CODES.destroyed, TRANSPORT_CODES.closed])
 
 /** Returns the verdict for `err` on endpoint `key`; `started` = the request reached a socket. */
 export function backendFailure (key: string, err: unknown, started: boolean): Failure {

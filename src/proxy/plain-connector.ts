@@ -3,7 +3,7 @@
  * without TLS. Production traffic uses the SPIFFE mTLS connector from src/tls instead.
  */
 import { connect as netConnect, type Socket } from 'node:net'
-import { errors } from 'undici'
+import { transportError } from './transport/transport-errors.ts'
 import type { ConnectFn } from './types.ts'
 import { HANDSHAKE_TIMEOUT_MS } from '../defaults.ts'
 import { formatHostPort } from '../internal/host-port.ts'
@@ -20,8 +20,8 @@ export function plainConnector (options: { timeoutMs?: number } = {}): ConnectFn
       callback(err, null)
     }
     const onTimeout = (): void => {
-      // undici's own class: the proxy classifies a connect timeout the same on every connector.
-      fail(new errors.ConnectTimeoutError(`connect to ${formatHostPort(opts.hostname, port)} timed out after ${timeoutMs} ms`))
+      // undici's code: the proxy classifies a connect timeout the same on every connector.
+      fail(transportError('connectTimeout', `connect to ${formatHostPort(opts.hostname, port)} timed out after ${timeoutMs} ms`))
     }
     const onConnect = (): void => {
       cleanup()

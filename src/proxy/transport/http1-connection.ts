@@ -7,8 +7,9 @@
  * the response completely framed, and no byte beyond it.
  */
 import type { Socket } from 'node:net'
-import { errors, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { Http1Parser, type MessageHead, type ParseError } from '../http1/http1-parser.ts'
+import { transportError } from './transport-errors.ts'
 import type { TransportHandler } from './types.ts'
 
 /** Response heads are bounded like node:http's client (its default maxHeaderSize). */
@@ -86,13 +87,13 @@ export class Http1Connection {
       // Destroyed by a listener that knows better (the connector's refusal explanation).
       if (socket.destroyed) return
       const r = this.#parser.finish() // completes a close-delimited body
-      this.fail(r === undefined ? new errors.SocketError('the backend closed the connection') : framingError(r))
+      this.fail(r === undefined ? transportError('socket', 'the backend closed the connection') : framingError(r))
     })
     // An error always ends in 'close'; the last one is the most precise (a refused SVID
     // replaces the bare TLS alert), so the request fails there.
     socket.on('error', (err: Error) => { this.#error = err })
     socket.on('close', () => {
-      this.fail(this.#error ?? new errors.SocketError('the backend closed the connection'))
+      this.fail(this.#error ?? transportError('socket', 'the backend closed the connection'))
       this.#parser.free()
     })
     socket.on('timeout', () => {
@@ -100,8 +101,8 @@ export class Http1Connection {
       const headers = !this.#final
       const ms = headers ? this.#headersTimeout : this.#bodyTimeout
       this.fail(headers
-        ? new errors.HeadersTimeoutError(`no response headers from the backend within ${ms} ms`)
-        : new errors.BodyTimeoutError(`no response body data from the backend within ${ms} ms`))
+        ? transportError('headersTimeout', `no response headers from the backend within ${ms} ms`)
+        : transportError('bodyTimeout', `no response body data from the backend within ${ms} ms`))
     })
   }
 

@@ -6,8 +6,9 @@
  * connection and says `connection: close`.
  */
 import type { Socket } from 'node:net'
-import { errors, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { Http1Connection } from './http1-connection.ts'
+import { transportError } from './transport-errors.ts'
 import type { Transport, TransportHandler } from './types.ts'
 
 /** What an {@link Http1Transport} needs. */
@@ -46,7 +47,7 @@ export class Http1Transport implements Transport {
 
   dispatch (options: Dispatcher.DispatchOptions, handler: TransportHandler): boolean {
     if (this.#closed) {
-      queueMicrotask(() => { handler.onResponseError?.(unsentController, new errors.ClientClosedError('the backend connections are closing')) })
+      queueMicrotask(() => { handler.onResponseError?.(unsentController, transportError('closed', 'the backend connections are closing')) })
       return false
     }
     let conn = this.#idle.pop()
@@ -63,7 +64,7 @@ export class Http1Transport implements Transport {
     this.#o.open((err, socket) => {
       this.#opening--
       if (err !== null || socket === null) {
-        handler.onResponseError?.(unsentController, err ?? new errors.SocketError('the backend connector returned no socket'))
+        handler.onResponseError?.(unsentController, err ?? transportError('socket', 'the backend connector returned no socket'))
         this.#next()
         return
       }
@@ -111,14 +112,14 @@ export class Http1Transport implements Transport {
   async close (): Promise<void> {
     this.#closed = true
     for (const conn of this.#idle.splice(0)) conn.socket.destroy()
-    for (const w of this.#queue.splice(0)) w.handler.onResponseError?.(unsentController, new errors.ClientClosedError('the backend connections are closing'))
+    for (const w of this.#queue.splice(0)) w.handler.onResponseError?.(unsentController, transportError('closed', 'the backend connections are closing'))
     if (this.#all.size === 0 && this.#opening === 0) return
     await new Promise<void>((resolve) => { this.#drained = resolve })
   }
 
   async destroy (): Promise<void> {
     this.#closed = true
-    const error = new errors.ClientDestroyedError('the backend connections were destroyed')
+    const error = transportError('destroyed', 'the backend connections were destroyed')
     for (const w of this.#queue.splice(0)) w.handler.onResponseError?.(unsentController, error)
     for (const conn of [...this.#all]) conn.fail(error)
     this.#idle.length = 0
