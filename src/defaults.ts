@@ -199,6 +199,12 @@ export const RSA_MODULUS_BITS = 2048
 export const METADATA_MIN_POLL_MS = 1 * SECOND
 /** The buffered log destination: bytes gathered before a write; a line is never held longer than the interval. */
 export const LOG_MIN_WRITE_BYTES = 4096
+
+/**
+ * A lean HTTP/1.1 response's head and first body chunk up to this size are copied into one
+ * buffer and written once; a larger chunk follows the head in a corked write of its own.
+ */
+export const SINGLE_WRITE_MAX_BYTES = 16 * 1024
 export const LOG_FLUSH_INTERVAL_MS = 1 * SECOND
 
 /** Benchmarks: how long a spiffe-lb or peer child may take to announce it is ready, and to stop. */

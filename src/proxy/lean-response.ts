@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { LeanRequest } from './lean-request.ts'
+import { SINGLE_WRITE_MAX_BYTES } from '../defaults.ts'
 
 /** See the module comment. `done(keepAlive)` is told once the response has been written. */
 export class LeanResponse extends EventEmitter {
@@ -77,6 +78,17 @@ export class LeanResponse extends EventEmitter {
     const socket = this.#socket
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
     if (this.#noBody || data.length === 0) { this.#flushHead(); return true }
+    const head = this.#pendingHead
+    if (head !== undefined && !this.#chunked && data.length <= SINGLE_WRITE_MAX_BYTES) {
+      // Head and a small first chunk leave as one buffer: one write, without cork's writev.
+      this.#pendingHead = undefined
+      const out = Buffer.allocUnsafe(head.length + data.length)
+      out.write(head, 0, 'latin1')
+      data.copy(out, head.length)
+      const ok = socket.write(out)
+      if (!ok) socket.once('drain', () => { this.emit('drain') })
+      return ok
+    }
     socket.cork()
     this.#flushHead()
     if (this.#chunked) socket.write(`${data.length.toString(16)}\r\n`, 'latin1')
