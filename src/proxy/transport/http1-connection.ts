@@ -87,13 +87,15 @@ export class Http1Connection {
       // Destroyed by a listener that knows better (the connector's refusal explanation).
       if (socket.destroyed) return
       const r = this.#parser.finish() // completes a close-delimited body
+      // An idle connection the backend closed: nobody to tell, and an Error's stack costs.
+      if (this.#handler === undefined) { socket.destroy(); return }
       this.fail(r === undefined ? transportError('socket', 'the backend closed the connection') : framingError(r))
     })
     // An error always ends in 'close'; the last one is the most precise (a refused SVID
     // replaces the bare TLS alert), so the request fails there.
     socket.on('error', (err: Error) => { this.#error = err })
     socket.on('close', () => {
-      this.fail(this.#error ?? transportError('socket', 'the backend closed the connection'))
+      if (this.#handler !== undefined) this.fail(this.#error ?? transportError('socket', 'the backend closed the connection'))
       this.#parser.free()
     })
     socket.on('timeout', () => {
