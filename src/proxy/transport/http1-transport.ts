@@ -66,6 +66,7 @@ export class Http1Transport implements Transport {
       if (err !== null || socket === null) {
         handler.onResponseError?.(unsentController, err ?? transportError('socket', 'the backend connector returned no socket'))
         this.#next()
+        this.#checkDrained() // a close() that waited for this connect
         return
       }
       const conn = new Http1Connection(socket, this.#o.identify(socket), (c, reusable) => { this.#released(c, reusable) })
@@ -97,6 +98,10 @@ export class Http1Transport implements Transport {
     const i = this.#idle.indexOf(conn)
     if (i !== -1) this.#idle.splice(i, 1)
     this.#next()
+    this.#checkDrained()
+  }
+
+  #checkDrained (): void {
     if (this.#closed && this.#all.size === 0 && this.#opening === 0) this.#drained?.()
   }
 
