@@ -10,9 +10,10 @@
  * synchronous flush). Nothing is lost: the buffer is flushed every second, when the proxy
  * drains, and synchronously on exit.
  */
+import { writeSync } from 'node:fs'
 import { pino } from 'pino'
 import type { DestinationStream } from 'pino'
-import { LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES } from '../defaults.ts'
+import { LOG_EXIT_WRITE_RETRIES, LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES } from '../defaults.ts'
 
 /** A buffered log destination with the two ways to empty it. */
 export interface LogDestination {
@@ -59,9 +60,27 @@ export function bufferedLogDestination (fd = 1): LogDestination {
     closed = true
     clearInterval(timer)
     process.off('exit', close)
-    handOver()
     try { sink.flushSync() } catch { /* fd closed by the reader: nothing left to write to */ }
+    // Written here, not handed over: sonic-boom would start an asynchronous write for them,
+    // which its flushSync does not wait for.
+    if (lines.length > 0) writeRest(fd, lines.join(''))
+    lines = []
+    length = 0
   }
   process.on('exit', close)
   return { stream, flush, close }
+}
+
+/** Writes `text` to `fd` synchronously, retrying a busy non-blocking pipe a few times (best effort at exit). */
+function writeRest (fd: number, text: string): void {
+  let rest = Buffer.from(text, 'utf8')
+  for (let busy = 0; rest.length > 0 && busy < LOG_EXIT_WRITE_RETRIES;) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return // the reader is gone
+      busy++
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+    }
+  }
 }
