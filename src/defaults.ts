@@ -199,15 +199,13 @@ export const RSA_MODULUS_BITS = 2048
 export const METADATA_MIN_POLL_MS = 1 * SECOND
 /** The buffered log destination: bytes gathered before a write; a line is never held longer than the interval. */
 export const LOG_MIN_WRITE_BYTES = 4096
+export const LOG_FLUSH_INTERVAL_MS = 1 * SECOND
 
 /**
  * A lean HTTP/1.1 response's head and first body chunk up to this size are copied into one
  * buffer and written once; a larger chunk follows the head in a corked write of its own.
  */
 export const SINGLE_WRITE_MAX_BYTES = 16 * 1024
-export const LOG_FLUSH_INTERVAL_MS = 1 * SECOND
-/** At exit, a log pipe that stays full is retried this many times, 1 ms apart, before its last lines are given up. */
-export const LOG_EXIT_WRITE_RETRIES = 1000
 
 /** Benchmarks: how long a spiffe-lb or peer child may take to announce it is ready, and to stop. */
 export const BENCH_CHILD_START_TIMEOUT_MS = 30 * SECOND

@@ -7,13 +7,15 @@
  * per line: on the data path that cost more CPU than the rest of the access log, and tens of
  * MiB of RSS (`bench proxy`, pooled mode, see bench/README.md). Collecting lines in an array
  * costs one push per line; sonic-boom keeps what it does well (partial writes, EAGAIN, the
- * synchronous flush). Nothing is lost: the buffer is flushed every second, when the proxy
+ * synchronous flush). Its `minLength` stays set, to the same 4 KiB: a batch handed over is
+ * at least that long and is written at once, and what is left at exit is shorter, so it
+ * waits in sonic-boom for `flushSync` rather than in a write `flushSync` would not wait for.
+ * Nothing is lost: the buffer is flushed every second, when the proxy
  * drains, and synchronously on exit.
  */
-import { writeSync } from 'node:fs'
 import { pino } from 'pino'
 import type { DestinationStream } from 'pino'
-import { LOG_EXIT_WRITE_RETRIES, LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES } from '../defaults.ts'
+import { LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES } from '../defaults.ts'
 
 /** A buffered log destination with the two ways to empty it. */
 export interface LogDestination {
@@ -29,10 +31,13 @@ export interface LogDestination {
  * second (the timer does not keep the process alive) and synchronously on process exit.
  */
 export function bufferedLogDestination (fd = 1): LogDestination {
-  const sink = pino.destination({ dest: fd, sync: false })
+  const sink = pino.destination({ dest: fd, sync: false, minLength: LOG_MIN_WRITE_BYTES })
   let lines: string[] = []
   let length = 0
   let closed = false
+  const syncFlush = (): void => {
+    try { sink.flushSync() } catch { /* fd closed by the reader: nothing left to write to */ }
+  }
   const handOver = (): void => {
     if (lines.length === 0) return
     const batch = lines.join('')
@@ -42,9 +47,9 @@ export function bufferedLogDestination (fd = 1): LogDestination {
   }
   const stream: DestinationStream = {
     write (line: string): void {
-      if (closed) { sink.write(line); return }
+      if (closed) { sink.write(line); syncFlush(); return }
       lines.push(line)
-      length += line.length
+      length += Buffer.byteLength(line)
       if (length >= LOG_MIN_WRITE_BYTES) handOver()
     }
   }
@@ -60,27 +65,10 @@ export function bufferedLogDestination (fd = 1): LogDestination {
     closed = true
     clearInterval(timer)
     process.off('exit', close)
-    try { sink.flushSync() } catch { /* fd closed by the reader: nothing left to write to */ }
-    // Written here, not handed over: sonic-boom would start an asynchronous write for them,
-    // which its flushSync does not wait for.
-    if (lines.length > 0) writeRest(fd, lines.join(''))
-    lines = []
-    length = 0
+    handOver()
+    syncFlush()
   }
   process.on('exit', close)
   return { stream, flush, close }
 }
 
-/** Writes `text` to `fd` synchronously, retrying a busy non-blocking pipe a few times (best effort at exit). */
-function writeRest (fd: number, text: string): void {
-  let rest = Buffer.from(text, 'utf8')
-  for (let busy = 0; rest.length > 0 && busy < LOG_EXIT_WRITE_RETRIES;) {
-    try {
-      rest = rest.subarray(writeSync(fd, rest))
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return // the reader is gone
-      busy++
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
-    }
-  }
-}

@@ -18,7 +18,6 @@ import type { Transport } from './transport/types.ts'
 import type { ConnectFn, EndpointAddress, PeerId, PeerIdentity, ServiceOptions } from './types.ts'
 import { BACKEND_KEEP_ALIVE_TIMEOUT_MS, BACKEND_MAX_CONCURRENT_STREAMS } from '../defaults.ts'
 import { formatHostPort } from '../internal/host-port.ts'
-
 import type { BackendProtocol } from '../enums.ts'
 
 const require = createRequire(import.meta.url)

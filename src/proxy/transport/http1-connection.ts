@@ -86,9 +86,9 @@ export class Http1Connection {
     socket.on('end', () => {
       // Destroyed by a listener that knows better (the connector's refusal explanation).
       if (socket.destroyed) return
-      const r = this.#parser.finish() // completes a close-delimited body
       // An idle connection the backend closed: nobody to tell, and an Error's stack costs.
       if (this.#handler === undefined) { socket.destroy(); return }
+      const r = this.#parser.finish() // completes a close-delimited body
       this.fail(r === undefined ? transportError('socket', 'the backend closed the connection') : framingError(r))
     })
     // An error always ends in 'close'; the last one is the most precise (a refused SVID
