@@ -3,8 +3,9 @@
 // structure, and the backend-counted connections that prove each mode is what it claims to be.
 import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { runProxyBench } from '../src/bench/proxy/proxy-bench.ts'
 import type { ProxySample } from '../src/bench/report-model.ts'
@@ -14,7 +15,17 @@ const CONNECTIONS = 4
 const SLICES = 2
 
 t.test('a tiny run of all three modes counts backend connections that match each mode', async (t) => {
-  const leftovers = async (): Promise<string[]> => (await readdir(tmpdir())).filter((n) => n.startsWith('spiffe-lb-bench-proxy-'))
+  // A temporary directory of this run's own: other tests (bench soak) make bench worlds in the
+  // shared one at the same time. os.tmpdir() reads TMPDIR on every call.
+  const tmp = await mkdtemp(join(tmpdir(), 'spiffe-lb-bench-proxy-test-'))
+  const savedTmp = process.env.TMPDIR
+  process.env.TMPDIR = tmp
+  t.teardown(async () => {
+    if (savedTmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = savedTmp
+    await rm(tmp, { recursive: true, force: true })
+  })
+  const leftovers = async (): Promise<string[]> => (await readdir(tmp)).filter((n) => n.startsWith('spiffe-lb-bench-proxy-'))
   const before = new Set(await leftovers())
   const lines: string[] = []
   // nginx and HAProxy run when installed (CI installs both); absent ones are skipped with a note.
