@@ -3,7 +3,7 @@ import { subjectText } from './certificate-authority.ts'
 import type { KeyUsageName } from './certificate-profile.ts'
 import { keyAlgorithmOf, type KeyAlgorithm } from './key-algorithm.ts'
 import { toArrayBuffer } from './sign.ts'
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 import { describeExtension, type OtherExtension } from './extension-names.ts'
 import { pkiError } from './errors.ts'
 
@@ -54,7 +54,7 @@ const CURVE_BITS: Readonly<Record<string, number>> = { prime256v1: 256, secp384r
 
 /** Returns the details of `cert`; throws `ERR_SPIFFE_PKI_BAD_CERTIFICATE` when its extensions do not parse. */
 export function describeCertificate (cert: X509Certificate): CertificateDetails {
-  let parsed: x509.X509Certificate
+  let parsed: X509.X509Certificate
   try {
     parsed = new x509.X509Certificate(toArrayBuffer(cert.raw))
   } catch (err) {

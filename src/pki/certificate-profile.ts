@@ -5,7 +5,7 @@ import { DEFAULT_KEY_ALGORITHM, generateKeys, keyAlgorithmOf, privateKeyPem, typ
 import { randomSerialHex } from './serial.ts'
 import { caSigner, keyIdentifier, selfSigner, signCertificate, toSeconds, type Signer } from './sign.ts'
 import { parseSubject } from './subject.ts'
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 import { pkiError } from './errors.ts'
 import { DAY_MS } from '../defaults.ts'
 
@@ -141,9 +141,9 @@ export async function signProfile (issuer: CertificateAuthority | 'self', profil
   return { cert, certPem, chainPem, serialHex: cert.serialNumber.toLowerCase() }
 }
 
-async function buildExtensions (profile: CertificateProfile, signer: Signer, publicKey: KeyObject): Promise<x509.Extension[]> {
+async function buildExtensions (profile: CertificateProfile, signer: Signer, publicKey: KeyObject): Promise<X509.Extension[]> {
   const isCa = profile.isCa ?? false
-  const exts: x509.Extension[] = []
+  const exts: X509.Extension[] = []
   if (profile.omitBasicConstraints !== true) {
     exts.push(new x509.BasicConstraintsExtension(isCa, profile.pathLen, profile.basicConstraintsCritical ?? true))
   }

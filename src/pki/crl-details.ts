@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { quote } from '../internal/errors.ts'
 import { colonHex, signatureName } from './certificate-details.ts'
 import { toArrayBuffer } from './sign.ts'
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 import { pkiError } from './errors.ts'
 
 /** What `openssl crl -text` shows about a CRL (RFC 5280 §5), as data; for display, not for decisions. */
@@ -20,7 +20,7 @@ export interface CrlDetails {
 
 /** Returns the details of the DER CRL `der`; throws `ERR_SPIFFE_PKI_CRL_INVALID` naming `source` when it does not parse. */
 export function describeCrl (der: Uint8Array, source: string): CrlDetails {
-  let crl: x509.X509Crl
+  let crl: X509.X509Crl
   try {
     crl = new x509.X509Crl(toArrayBuffer(der))
   } catch (err) {

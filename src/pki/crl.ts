@@ -4,7 +4,7 @@ import { parsePem, toPem } from '../internal/pem.ts'
 import type { CertificateAuthority } from './ca-types.ts'
 import { keyAlgorithmOf, signatureParams, toSigningKey } from './key-algorithm.ts'
 import { toArrayBuffer, toSeconds } from './sign.ts'
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 import { pkiError } from './errors.ts'
 
 /** One revoked certificate: its serial (hex) and when it was revoked (ms since the epoch). */
@@ -45,7 +45,7 @@ export async function createCrl (ca: CertificateAuthority, revoked: readonly Rev
  * `ERR_SPIFFE_PKI_CRL_UNVERIFIED` when no candidate signed it: an unverified CRL is never used.
  */
 export async function loadCrl (text: Buffer | string, source: string, candidates: readonly X509Certificate[]): Promise<VerifiedCrl> {
-  let crl: x509.X509Crl
+  let crl: X509.X509Crl
   try {
     const s = typeof text === 'string' ? text : text.toString('latin1')
     const der = s.includes('-----BEGIN') ? parsePem(s, source).find((b) => b.type === 'X509 CRL')?.der : Buffer.from(text)

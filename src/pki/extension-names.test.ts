@@ -1,16 +1,16 @@
 import t from 'tap'
 import { describeExtension, type OtherExtension } from './extension-names.ts'
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 
 // Each extension as a certificate carries it (DER in, as parsed from a certificate), named and
 // decoded by @peculiar/x509's classes where it has one, by the OID map otherwise.
-const reparse = (ext: x509.Extension): x509.Extension => {
+const reparse = (ext: X509.Extension): X509.Extension => {
   const parsed = new x509.Extension(ext.rawData)
   return x509.ExtensionFactory.create(parsed.rawData)
 }
 const opaque = new Uint8Array([0x05, 0x00]).buffer
 
-const cases: Array<[string, x509.Extension, OtherExtension]> = [
+const cases: Array<[string, X509.Extension, OtherExtension]> = [
   ['CRL distribution points', new x509.CRLDistributionPointsExtension(['http://crl.example/ca.crl']),
     { oid: '2.5.29.31', critical: false, name: 'CRL Distribution Points', values: ['URI:http://crl.example/ca.crl'] }],
   ['authority info access', new x509.AuthorityInfoAccessExtension({ ocsp: ['http://ocsp.example'], caIssuers: ['http://ca.example/ca.der'] }),

@@ -1,4 +1,4 @@
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 
 /** An extension `describeCertificate` has no field of its own for: its OID, name when known and decoded values. */
 export interface OtherExtension {
@@ -33,7 +33,7 @@ const OID_NAMES: Readonly<Record<string, string>> = {
 const generalName = (n: { type: string, value: string }): string => `${n.type === 'url' ? 'URI' : n.type.toUpperCase()}:${n.value}`
 
 /** Returns the name and decoded values of `ext`, using @peculiar/x509's extension class when it has one. */
-export function describeExtension (ext: x509.Extension): OtherExtension {
+export function describeExtension (ext: X509.Extension): OtherExtension {
   const base = { oid: ext.type, critical: ext.critical }
   if (ext instanceof x509.CRLDistributionPointsExtension) {
     const uris = ext.distributionPoints.flatMap((p) => p.distributionPoint?.fullName ?? [])

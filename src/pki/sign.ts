@@ -1,11 +1,11 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto'
 import { toPem } from '../internal/pem.ts'
 import { keyAlgorithmOf, signatureParams, toSigningKey } from './key-algorithm.ts'
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 
 /** Who signs: the issuer's subject (encoded exactly as in its certificate) and its key. */
 export interface Signer {
-  name: x509.Name
+  name: X509.Name
   privateKey: KeyObject
   /** The issuer's subject key identifier (hex) for the authority key identifier extension. */
   keyId: string
@@ -13,12 +13,12 @@ export interface Signer {
 
 /** Everything that goes into one certificate; the caller has already decided every field. */
 export interface SignRequest {
-  subject: x509.Name
+  subject: X509.Name
   publicKey: KeyObject
   serialHex: string
   notBefore: number
   notAfter: number
-  extensions: x509.Extension[]
+  extensions: X509.Extension[]
 }
 
 /** Returns the DER SubjectPublicKeyInfo of a public or private key. */
@@ -34,7 +34,7 @@ export async function keyIdentifier (key: KeyObject): Promise<string> {
 }
 
 /** Returns a signer for a certificate holder's own key: used for self-signed certificates. */
-export async function selfSigner (subject: x509.Name, privateKey: KeyObject): Promise<Signer> {
+export async function selfSigner (subject: X509.Name, privateKey: KeyObject): Promise<Signer> {
   return { name: subject, privateKey, keyId: await keyIdentifier(privateKey) }
 }
 

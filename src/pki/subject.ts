@@ -1,5 +1,5 @@
 import { quote } from '../internal/errors.ts'
-import { x509 } from './x509.ts'
+import { x509, type X509 } from './x509.ts'
 import { pkiError } from './errors.ts'
 
 /**
@@ -8,9 +8,9 @@ import { pkiError } from './errors.ts'
  * The empty string gives the empty name X.509-SVIDs usually carry. Throws
  * `ERR_SPIFFE_PKI_BAD_SUBJECT` when the string is not a distinguished name.
  */
-export function parseSubject (subject: string): x509.Name {
+export function parseSubject (subject: string): X509.Name {
   if (subject.trim() === '') return new x509.Name([])
-  let name: x509.Name
+  let name: X509.Name
   try {
     name = new x509.Name(subject)
   } catch (err) {
