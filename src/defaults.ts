@@ -218,6 +218,8 @@ export const BENCH_CLOSE_TIMEOUT_MS = 5 * SECOND
 export const BENCH_DRAIN_WATCHDOG_MS = 15 * SECOND
 /** `bench proxy`: one GET checking that a frontend answers before it is measured. */
 export const BENCH_PROBE_TIMEOUT_MS = 15 * SECOND
+/** `bench proxy`: the profiled `serve`'s V8 sampling interval (µs; Node's default is 1000). */
+export const CPU_PROFILE_INTERVAL_US = 250
 
 /** How long `serve --check` waits for a delivering credential source's first answer before it says "not reachable". */
 export const CHECK_CREDENTIALS_TIMEOUT_MS = 3 * SECOND

@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { runProxyBench } from '../src/bench/proxy/proxy-bench.ts'
 import type { ProxySample } from '../src/bench/report-model.ts'
 import { availablePeers } from '../src/bench/proxy/peer-proxies.ts'
+import { PROFILE_PARTS, REST_PART } from '../src/bench/proxy/cpu-profile.ts'
 
 const CONNECTIONS = 4
 const SLICES = 2
@@ -93,7 +94,17 @@ t.test('a tiny run of all three modes counts backend connections that match each
   t.same(names.slice(0, 2), ['proxy fresh cpu ratio <= 0.85', 'proxy pooled cpu ratio <= 1.0'])
   if (peers.found.has('nginx')) {
     t.same(names.slice(2), ['proxy fresh cpu / nginx <= 1.20', 'proxy resumed cpu / nginx <= 1.50', 'proxy pooled cpu / nginx <= 1.50',
-      'proxy resumed / fresh cpu <= 0.6', 'proxy rss per process under load <= 100 MiB'])
+      'proxy resumed / fresh cpu <= 0.6', 'proxy rss per process under load <= 100 MiB', 'proxy pooled access log + metrics <= 10 %'])
+  }
+  // The profiled pooled serve: its access log (on, as in every bench run) and metrics are found
+  // in the profile by their modules, so a renamed module shows here as a zero share.
+  const profile = report.proxy?.find((r) => r.mode === 'pooled')?.profile
+  t.equal(profile?.error, undefined, 'the pooled serve was profiled')
+  t.ok((profile?.busyMs ?? 0) > 0 && (profile?.samples ?? 0) > 0, 'the profile has busy samples')
+  t.same(profile?.parts.map((p) => p.name), [...PROFILE_PARTS.map((p) => p.name), REST_PART])
+  t.ok(Math.abs((profile?.parts ?? []).reduce((n, p) => n + p.percent, 0) - 100) < 1e-6, 'the shares add up to 100 %')
+  for (const name of ['access log', 'metrics', 'HTTP/1.1 parsing (llhttp)']) {
+    t.ok((profile?.parts.find((p) => p.name === name)?.percent ?? 0) > 0, `${name}: a share above 0`)
   }
   for (const c of report.targets.slice(0, 2)) {
     const limit = c.name.includes('fresh') ? 0.85 : 1.0

@@ -10,6 +10,7 @@ export const BENCH_ERRORS = {
   ERR_SPIFFE_BENCH_BACKEND_STATS: e('the backend\'s /stats answer was not usable', 'the target is not a `spiffe-lb backend`, or it failed', 'point the benchmark at a spiffe-lb backend'),
   ERR_SPIFFE_BENCH_NO_PROCFS: e('/proc cannot be read to measure process cpu', 'a platform without procfs (macos) or a restricted container', 'run the proxy benchmark on linux with /proc mounted'),
   ERR_SPIFFE_BENCH_FILE_UNREADABLE: e('a file given to the benchmark cannot be read', 'a wrong path or permissions', 'fix the path'),
+  ERR_SPIFFE_BENCH_BAD_PROFILE: e('the cpu profile of the profiled `serve` is missing or not a V8 `.cpuprofile`', 'the profiled serve was killed before it could write its profile, or a full disk', 'run it again; the rest of the report stands without the breakdown'),
   ERR_SPIFFE_BENCH_WRITE_FAILED: e('a benchmark report file cannot be written', 'a read-only or full disk, or a wrong --out', 'choose a writable --out directory')
 } as const satisfies ErrorRegistry
 

@@ -138,6 +138,19 @@ export interface ProxyRun {
   ratio: { cpuPerRequest: number, requestsPerSecond: number }
   /** nginx and HAProxy in the same slices (absent when none ran). */
   peers?: PeerRun[]
+  /** Where `serve`'s busy time went, from a separate profiled run after the measured slices (pooled HTTP/1.1 only). */
+  profile?: ProfileBreakdown
+}
+
+/** The shares of a `serve`'s busy time by part (bench/proxy/cpu-profile.ts). */
+export interface ProfileBreakdown {
+  /** Busy (non-idle) time sampled, ms. */
+  busyMs: number
+  samples: number
+  /** Each part's share of the busy time, percent, in the parts' order, the rest last. */
+  parts: Array<{ name: string, percent: number }>
+  /** Why there is no breakdown, when profiling failed (the parts are then empty). */
+  error?: string
 }
 
 /** A target the issue sets, checked against the measured ratio. */

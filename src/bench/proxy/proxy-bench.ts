@@ -20,6 +20,7 @@ import { ratio } from '../report-model.ts'
 import type { BenchReport, PeerRun, ProxyRun, ProxySample } from '../report-model.ts'
 import type { PeerName } from './peer-configs.ts'
 import { availablePeers } from './peer-proxies.ts'
+import { profilePooledServe } from './proxy-profile.ts'
 import { cpuOf, newSide, sample, type Side } from './proxy-side.ts'
 import { benchError } from '../errors.ts'
 import { BENCH_PROBE_TIMEOUT_MS } from '../../defaults.ts'
@@ -178,7 +179,15 @@ export async function runProxyBench (options: ProxyBenchOptions, progress: Progr
         progress(`starting ${o.targetProxy === undefined ? 'spiffe-lb serve, ' : ''}the undici forwarder${[...runPeers.keys()].map((n) => `, ${n}`).join('')} for ${modesOf(o, protocol).join(', ')} over ${protocol} (${workers} worker${workers === 1 ? '' : 's'})`)
         const pairs = await startPairs(world, o, workers, runPeers, protocol)
         try {
-          for (const [mode, pair] of pairs) runs.push(await measureMode(world, o, mode, protocol, workers, pair, progress))
+          for (const [mode, pair] of pairs) {
+            const run = await measureMode(world, o, mode, protocol, workers, pair, progress)
+            // The breakdown the report gives of a pooled request: from a serve of its own,
+            // profiled once the measured ones have stopped.
+            if (mode === 'pooled' && protocol === 'h1' && workers === Math.min(...o.workers) && o.targetProxy === undefined) {
+              run.profile = await profilePooledServe(world, o, progress)
+            }
+            runs.push(run)
+          }
         } finally {
           await Promise.all([...pairs.values()].map(stopPair))
         }

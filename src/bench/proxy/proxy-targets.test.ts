@@ -45,3 +45,23 @@ t.test('missing modes, an unmeasured cpu and an empty side give no false success
     [{ name: 'proxy fresh cpu ratio <= 0.85' }, { name: 'workers 1/2 handshakes-per-second ratio >= 1.6', value: 1000 / 1500, met: false }],
     'the first --workers value is the base of the scaling ratio')
 })
+
+t.test('the profiled pooled run gives the access log + metrics target; a failed profile gives none', async (t) => {
+  const profiled = (parts: Array<[string, number]>, over: Partial<NonNullable<ProxyRun['profile']>> = {}): ProxyRun => ({
+    ...run('pooled', 1, sample(5000, 60), sample(4000, 55)),
+    profile: { busyMs: 2000, samples: 8000, parts: parts.map(([name, percent]) => ({ name, percent })), ...over }
+  })
+  const target = (r: ProxyRun): unknown => proxyTargets([r], [1]).find((c) => c.name.includes('access log'))
+  const cases: Array<[string, ProxyRun, unknown]> = [
+    ['under the limit', profiled([['access log', 4.5], ['metrics', 3], ['socket writes', 40]]),
+      { name: 'proxy pooled access log + metrics <= 10 %', rule: 'percent <= 10', value: 7.5, met: true, unit: '%' }],
+    ['over it', profiled([['access log', 8], ['metrics', 2.5], ['garbage collection', 5]]), { value: 10.5, met: false }],
+    ['no busy time', profiled([['access log', 0], ['metrics', 0]], { busyMs: 0 }), { value: 0, met: false }],
+    ['profiling failed', profiled([], { error: 'no .cpuprofile was written' }), undefined],
+    ['not profiled', run('pooled', 1, sample(5000, 60), sample(4000, 55)), undefined]
+  ]
+  for (const [name, r, want] of cases) {
+    if (want === undefined) t.equal(target(r), undefined, name)
+    else t.match(target(r), want, name)
+  }
+})

@@ -3,6 +3,7 @@
  */
 import { ratio } from '../report-model.ts'
 import type { ProxyRun, TargetCheck } from '../report-model.ts'
+import { PER_REQUEST_EXTRAS, PER_REQUEST_EXTRAS_LIMIT_PERCENT } from './cpu-profile.ts'
 
 function check (name: string, rule: string, value: number, met: boolean, measures: string, unit: string): TargetCheck {
   return { name, rule, value, met, measures, unit }
@@ -61,8 +62,9 @@ export const RSS_LIMIT_MB = 100
 
 /**
  * Returns the checks against the peers: `proxy MODE cpu / nginx <= L` per mode (limits in
- * {@link NGINX_CPU_LIMITS}), `resumed / fresh cpu <= 0.6`, and the RSS of one serve process
- * under load <= 100 MiB, from the runs with `workers` workers.
+ * {@link NGINX_CPU_LIMITS}), `resumed / fresh cpu <= 0.6`, the RSS of one serve process
+ * under load <= 100 MiB, and, when the pooled run was profiled, the access log and metrics
+ * together <= 10 % of serve's busy time, from the runs with `workers` workers.
  */
 export function peerTargets (runs: readonly ProxyRun[], workers: number): TargetCheck[] {
   const out: TargetCheck[] = []
@@ -86,6 +88,14 @@ export function peerTargets (runs: readonly ProxyRun[], workers: number): Target
   if (rss > 0) {
     out.push(check(`proxy rss per process under load <= ${RSS_LIMIT_MB} MiB`, `MiB <= ${RSS_LIMIT_MB}`, rss, rss <= RSS_LIMIT_MB,
       'resident memory of the largest spiffe-lb serve process, read right after each load slice (all modes)', 'MiB'))
+  }
+  const profile = at.find((r) => r.mode === 'pooled' && r.profile !== undefined)?.profile
+  if (profile !== undefined && profile.error === undefined) {
+    const value = profile.parts.filter((p) => PER_REQUEST_EXTRAS.includes(p.name)).reduce((n, p) => n + p.percent, 0)
+    const limit = PER_REQUEST_EXTRAS_LIMIT_PERCENT
+    // No busy sample means nothing was measured: that is no success.
+    out.push(check(`proxy pooled access log + metrics <= ${limit} %`, `percent <= ${limit}`, value, profile.busyMs > 0 && value <= limit,
+      `the access log's and the metrics' share of spiffe-lb serve's busy time, pooled mode (V8 CPU profile of a separate serve under the same load)`, '%'))
   }
   return out
 }

@@ -19,6 +19,7 @@ import { undiciForwarderArgs } from './undici-forwarder.ts'
 import type { PeerName } from './peer-configs.ts'
 import { startPeer } from './peer-proxies.ts'
 import { benchError } from '../errors.ts'
+import { CPU_PROFILE_INTERVAL_US } from '../../defaults.ts'
 
 /** A started HTTP frontend: the proxy or the forwarder. */
 export interface Frontend {
@@ -37,8 +38,12 @@ export interface ProxyWorld {
   credentialsDir: string
   backend: BenchChild
   stats: BackendStatsReader
-  /** Starts `spiffe-lb serve` with a config for `mode` (and `--workers` when above 1), speaking `protocol` (default h1) to the backend. */
-  startProxy: (mode: ProxyMode | 'mixed', workers: number, protocol?: ProxyProtocol) => Promise<Frontend>
+  /**
+   * Starts `spiffe-lb serve` with a config for `mode` (and `--workers` when above 1), speaking
+   * `protocol` (default h1) to the backend; with `cpuProfileDir`, Node writes a CPU profile of
+   * it there when it stops (`--cpu-prof`).
+   */
+  startProxy: (mode: ProxyMode | 'mixed', workers: number, protocol?: ProxyProtocol, cpuProfileDir?: string) => Promise<Frontend>
   /** Starts the undici forwarder baseline in `mode`, offering h2 with `protocol` h2. */
   startForwarder: (mode: ProxyMode, protocol?: ProxyProtocol) => Promise<Frontend>
   /** Starts peer `name` (its binary at `executable`) as the same mTLS forwarding proxy in `mode`. */
@@ -106,13 +111,15 @@ export async function createProxyWorld (keyAlgorithm: KeyAlgorithm): Promise<Pro
       backend,
       stats,
       close,
-      async startProxy (mode, workers, protocol = 'h1') {
+      async startProxy (mode, workers, protocol = 'h1', cpuProfileDir) {
         const file = join(dir, `config-${mode}-${++configs}.yaml`)
         await writeFile(file, proxyBenchConfig({ pki, credentialsDir, backend: backendAddress, mode, protocol }))
         // Access log on (level info, one JSON line per request on stdout, into a file), as nginx
         // and HAProxy run with theirs.
-        const child = await start({ ...spiffeLbChild(`spiffe-lb serve (${mode}, ${protocol}, ${workers} worker${workers === 1 ? '' : 's'})`,
-          'serve', '-c', file, '--log-level', 'info', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : [])),
+        const serve = spiffeLbChild(`spiffe-lb serve (${mode}, ${protocol}, ${workers} worker${workers === 1 ? '' : 's'}${cpuProfileDir === undefined ? '' : ', profiled'})`,
+          'serve', '-c', file, '--log-level', 'info', '--drain-timeout', '1s', ...(workers > 1 ? ['--workers', String(workers)] : []))
+        const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir, '--cpu-prof-interval', String(CPU_PROFILE_INTERVAL_US)]
+        const child = await start({ ...serve, args: [...profile, ...serve.args],
           // Every mode's serve starts at once; on a machine shared with other load that takes long.
           timeoutMs: 120_000,
           // The access log goes to a file, as nginx's does (peer-configs.ts).

@@ -173,3 +173,18 @@ t.test('empty report sections say so instead of an empty table', async (t) => {
   t.match(md, /No targets were checked\./)
   t.match(renderMarkdown(report('proxy', [], [])), /No modes were measured\./)
 })
+
+t.test('a profiled pooled run adds its breakdown section, or says why there is none', async (t) => {
+  const parts = [{ name: 'access log', percent: 4.25 }, { name: 'metrics', percent: 2 }, { name: 'socket writes', percent: 38.5 }]
+  const md = renderMarkdown(report('proxy', [{ ...pxRun(2, 'pooled'), profile: { busyMs: 2150.4, samples: 8000, parts } }]))
+  const lines = md.split('\n')
+  const at = lines.findIndex((l) => l.startsWith('## Where a pooled request\'s time goes'))
+  t.ok(at > 0, 'the section is there')
+  t.match(lines[at + 2], /^2150 ms of busy time in 8000 samples/)
+  const table = lines.slice(at + 4)
+  const rows = table.slice(0, table.findIndex((l) => !l.startsWith('|'))).map(splitRow)
+  t.same(rows, [['part', '% of busy time'], ['--|--'], ['access log', '4.3'], ['metrics', '2.0'], ['socket writes', '38.5']])
+  const failed = renderMarkdown(report('proxy', [{ ...pxRun(2, 'pooled'), profile: { busyMs: 0, samples: 0, parts: [], error: 'no .cpuprofile was written' } }]))
+  t.match(failed, /## Where a pooled request's time goes[^\n]*\n\nNo breakdown: no \.cpuprofile was written/)
+  t.notMatch(renderMarkdown(report('proxy', [pxRun(2, 'pooled')])), /Where a pooled request/, 'no section without a profile')
+})

@@ -2,7 +2,7 @@
  * The Markdown form of a benchmark report (docs/architecture.md#process-model: the
  * tables a person reads, derived from the JSON report and never holding a number it lacks.
  */
-import type { BenchEnvironment, BenchReport, HandshakeCell, Negotiated, ProxyRun, ProxySample, TargetCheck } from '../report-model.ts'
+import type { BenchEnvironment, BenchReport, HandshakeCell, Negotiated, ProfileBreakdown, ProxyRun, ProxySample, TargetCheck } from '../report-model.ts'
 
 /** Returns `value` rounded to `decimals`, or `n/a` when it is not a finite number (no `NaN` in a report). */
 export function formatNumber (value: number, decimals = 0): string {
@@ -175,12 +175,26 @@ export function renderMarkdown (report: BenchReport): string {
         'nginx and HAProxy verify the backend chain against the bench root and its DNS name; they cannot pick the bundle by the ' +
         'backend\'s SPIFFE trust domain nor check the X.509-SVID rules, which spiffe-lb does on every handshake and resumption.')
     }
+    for (const r of runs) if (r.profile !== undefined) out.push('', ...profileLines(r.profile))
   }
   if (report.notes !== undefined && report.notes.length > 0) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${n}`))
   out.push('', '## Targets', '', ...(report.targets.length === 0
     ? ['No targets were checked.']
     : table(targetColumns, report.targets.map(targetRow))))
   return `${out.join('\n')}\n`
+}
+
+/**
+ * Returns the section on where a pooled `serve` request's time goes: the parts' shares of the
+ * profiled serve's busy time, or why there is no breakdown.
+ */
+function profileLines (p: ProfileBreakdown): string[] {
+  const heading = '## Where a pooled request\'s time goes (spiffe-lb serve, V8 CPU profile of a separate run)'
+  if (p.error !== undefined) return [heading, '', `No breakdown: ${p.error}`]
+  return [heading, '',
+    `${formatNumber(p.busyMs, 0)} ms of busy time in ${p.samples} samples, after the measured slices, under the same load. ` +
+    'The access log and the metrics count with what they call (the log\'s writes included); the other parts count their own frames.', '',
+    ...table(['part', '% of busy time'], p.parts.map((x) => [x.name, formatNumber(x.percent, 1)]))]
 }
 
 /** Column headers of the soak samples table, in order. */

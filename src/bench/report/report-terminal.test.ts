@@ -13,7 +13,8 @@ const run = (mode: ProxyRun['mode'], spiffe: number, nginx: number): ProxyRun =>
   mode, workers: 1, subject: sample(spiffe), baseline: sample(spiffe * 1.25), ratio: { cpuPerRequest: 0.8, requestsPerSecond: 1 },
   peers: [{ name: 'nginx', sample: sample(nginx, 10 * 1024), cpuRatio: spiffe / nginx }, { name: 'haproxy', sample: sample(nginx * 1.1, 12 * 1024), cpuRatio: spiffe / (nginx * 1.1) }]
 })
-const runs = [run('fresh', 1100, 1000), run('resumed', 700, 400), run('pooled', 100, 40)]
+const profile = { busyMs: 2000, samples: 8000, parts: [{ name: 'access log', percent: 4.25 }, { name: 'metrics', percent: 2 }, { name: 'the rest (routing, exchange, headers, streams, TLS, timers)', percent: 93.75 }] }
+const runs = [run('fresh', 1100, 1000), run('resumed', 700, 400), { ...run('pooled', 100, 40), profile }]
 const report: BenchReport = {
   kind: 'proxy', version: 1, options: {}, proxy: runs, targets: proxyTargets(runs, [1]),
   environment: { spiffeLb: '0.1.0', node: 'v24.21.0', openssl: '3.5.8', undici: '8.12.4', platform: 'Linux', arch: 'x64', cpuModel: 'AMD EPYC', cpus: 2, startedAt: '2026-01-01T00:00:00.000Z' }
@@ -83,4 +84,13 @@ t.test('fitTable and wrap', async (t) => {
   t.same(fitTable(cols, 8), ['a   num', 'x     1', 'yy   22'])
   t.same(fitTable(cols, 1), ['a', 'x', 'yy'], 'the first column always stays')
   t.same(wrap('  one two three four', 10), ['  one two', '    three', '    four'])
+})
+
+t.test('the profiled pooled run is one wrapped line under its table, or why there is none', async (t) => {
+  const text = renderTerminal(report, 80)
+  t.match(text, /^serve's time \(profiled run\): access log 4\.3 %, metrics 2\.0 %, the rest/m)
+  const failed = structuredClone(report)
+  const pooled = failed.proxy?.[2]
+  if (pooled !== undefined) pooled.profile = { busyMs: 0, samples: 0, parts: [], error: 'no .cpuprofile was written to "/tmp/x"' }
+  t.match(renderTerminal(failed, 80), /^serve's time \(profiled run\): no breakdown: no \.cpuprofile was written/m)
 })

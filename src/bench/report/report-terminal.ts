@@ -144,6 +144,12 @@ export function renderTerminal (report: BenchReport, width = DEFAULT_TERMINAL_WI
     for (const r of report.proxy ?? []) {
       const heading = `${MODE_WORDS[r.mode]}, ${r.workers} worker${r.workers === 1 ? '' : 's'}, backend ${r.protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1'}`
       out.push('', ...wrap(heading, w), ...proxyTable(r, w))
+      if (r.profile !== undefined) {
+        const p = r.profile
+        out.push(...wrap(p.error !== undefined
+          ? `serve's time (profiled run): no breakdown: ${p.error}`
+          : `serve's time (profiled run): ${p.parts.map((x) => `${x.name} ${formatNumber(x.percent, 1)} %`).join(', ')}`, w))
+      }
     }
     if ((report.proxy ?? []).length === 0) out.push('', 'No modes were measured.')
   } else if (report.kind === 'handshake') {
