@@ -71,4 +71,3 @@ export function bufferedLogDestination (fd = 1): LogDestination {
   process.on('exit', close)
   return { stream, flush, close }
 }
-

@@ -85,9 +85,7 @@ export class LeanResponse extends EventEmitter {
       const out = Buffer.allocUnsafe(head.length + data.length)
       out.write(head, 0, 'latin1')
       data.copy(out, head.length)
-      const ok = socket.write(out)
-      if (!ok) socket.once('drain', () => { this.emit('drain') })
-      return ok
+      return this.#drainAfter(socket.write(out))
     }
     socket.cork()
     this.#flushHead()
@@ -95,7 +93,12 @@ export class LeanResponse extends EventEmitter {
     let ok = socket.write(data)
     if (this.#chunked) ok = socket.write('\r\n', 'latin1')
     socket.uncork()
-    if (!ok) socket.once('drain', () => { this.emit('drain') })
+    return this.#drainAfter(ok)
+  }
+
+  /** Returns `ok`; when false (the socket is full), 'drain' is emitted once the socket drains. */
+  #drainAfter (ok: boolean): boolean {
+    if (!ok) this.#socket.once('drain', () => { this.emit('drain') })
     return ok
   }
 

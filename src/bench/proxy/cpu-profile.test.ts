@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PROFILE_PARTS, REST_PART, profileBreakdown, readCpuProfile, type CpuProfile } from './cpu-profile.ts'
+import { PER_REQUEST_EXTRAS, PROFILE_PARTS, REST_PART, profileBreakdown, readCpuProfile, type CpuProfile } from './cpu-profile.ts'
 
 const js = (url: string): string => `file:///srv/spiffe-lb/dist/${url}`
 /** A small call tree: each entry is [id, functionName, url, children]. */
@@ -35,6 +35,7 @@ t.test('busy time is split into the parts, idle left out, the rest last', async 
   t.equal(b.busyMs, 1)
   t.equal(b.samples, 11)
   t.same(b.parts.map((x) => x.name), [...PROFILE_PARTS.map((x) => x.name), REST_PART])
+  t.same(PER_REQUEST_EXTRAS, ['access log', 'metrics'], 'the parts the 10 % target sums')
   t.same(shares(p), {
     'access log': 10,
     metrics: 5,

@@ -32,6 +32,8 @@ interface ProfilePart {
   urls: readonly string[]
   /** Function names of frames without a script (native functions and V8's pseudo-frames). */
   natives?: readonly string[]
+  /** A per-request extra the report holds under {@link PER_REQUEST_EXTRAS_LIMIT_PERCENT}. */
+  extra?: true
 }
 
 /**
@@ -40,8 +42,8 @@ interface ProfilePart {
  * what they cost, writes included; the rest count their own frames only.
  */
 export const PROFILE_PARTS: readonly ProfilePart[] = [
-  { name: 'access log', scope: 'inclusive', urls: ['/runtime/access-log.', '/process/log-destination.', '/node_modules/sonic-boom/'] },
-  { name: 'metrics', scope: 'inclusive', urls: ['/admin/metrics.', '/node_modules/prom-client/'] },
+  { name: 'access log', scope: 'inclusive', extra: true, urls: ['/runtime/access-log.', '/process/log-destination.', '/node_modules/sonic-boom/'] },
+  { name: 'metrics', scope: 'inclusive', extra: true, urls: ['/admin/metrics.', '/node_modules/prom-client/'] },
   { name: 'socket writes', scope: 'self', urls: [], natives: ['writeBuffer', 'writeLatin1String', 'writeUtf8String', 'writeAsciiString', 'writev'] },
   { name: 'HTTP/1.1 parsing (llhttp)', scope: 'self', urls: ['/proxy/http1/http1-parser.'] },
   { name: 'garbage collection', scope: 'self', urls: [], natives: ['(garbage collector)'] }
@@ -51,7 +53,7 @@ export const PROFILE_PARTS: readonly ProfilePart[] = [
 export const REST_PART = 'the rest (routing, exchange, headers, streams, TLS, timers)'
 
 /** The parts whose share `bench proxy` holds under {@link PER_REQUEST_EXTRAS_LIMIT_PERCENT}. */
-export const PER_REQUEST_EXTRAS: readonly string[] = ['access log', 'metrics']
+export const PER_REQUEST_EXTRAS: readonly string[] = PROFILE_PARTS.filter((p) => p.extra === true).map((p) => p.name)
 /** At most this share of the pooled cost for the access log and the metrics together, percent. */
 export const PER_REQUEST_EXTRAS_LIMIT_PERCENT = 10
 
