@@ -6,7 +6,8 @@
  * without control power. It answers only a `Host` that is an IP literal, `localhost` or a
  * configured name (421 otherwise).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import type { AddressInfo } from 'node:net'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { quote } from '../internal/errors.ts'
@@ -15,6 +16,8 @@ import type { SpiffeLbMetrics } from './metrics.ts'
 import type { PeerRecord } from './peer-record.ts'
 import { readiness, statusDocument, type AdminProviders } from './status.ts'
 import { createDashboard, type AdminRoute } from './dashboard.ts'
+
+const { createServer } = http
 
 /** Options of {@link createAdminServer}. */
 export interface AdminServerOptions {

@@ -1,5 +1,6 @@
 import { X509Certificate, generateKeyPairSync } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock, type Clock } from '../internal/clock.ts'
@@ -10,6 +11,8 @@ import { RotatingCredential, type IssueParams, type IssuedPem, type RotationPoli
 import { controlError } from './errors.ts'
 import { RSA_MODULUS_BITS } from '../defaults.ts'
 import { formatHostPort } from '../internal/host-port.ts'
+
+const { createServer } = http
 
 /** Misbehaviour a test can switch on and off at run time (the object is live). */
 export interface MetadataServerFaults {

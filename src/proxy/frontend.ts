@@ -15,7 +15,8 @@
  * http2MaxResetStreams streams before their answer began is sent GOAWAY ENHANCE_YOUR_CALM and
  * closed (h2-reset-budget.ts).
  */
-import http, { type IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerOptions } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Stream, type ServerHttp2Session } from 'node:http2'
 import net, { type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -166,7 +167,7 @@ export function createFrontend (options: FrontendOptions, handle: (req: FrontReq
 }
 
 /** Node's HTTP/1.1 server options for `limits`. */
-function h1Options (limits: FrontendLimits): http.ServerOptions & { connectionsCheckingInterval: number } {
+function h1Options (limits: FrontendLimits): ServerOptions & { connectionsCheckingInterval: number } {
   return {
     maxHeaderSize: limits.maxHeaderSize,
     headersTimeout: limits.headersTimeoutMs,

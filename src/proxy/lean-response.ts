@@ -7,10 +7,12 @@
  * clients and close-delimited for HTTP/1.0 ones.
  */
 import { EventEmitter } from 'node:events'
-import { STATUS_CODES } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import type { Socket } from 'node:net'
 import type { LeanRequest } from './lean-request.ts'
 import { SINGLE_WRITE_MAX_BYTES } from '../defaults.ts'
+
+const { STATUS_CODES } = http
 
 /** See the module comment. `done(keepAlive)` is told once the response has been written. */
 export class LeanResponse extends EventEmitter {

@@ -3,8 +3,10 @@
  * timeouts): one line of text saying why, never cached. One function for a response object,
  * one for a raw HTTP/1.1 socket, so every such answer has the same shape.
  */
-import { STATUS_CODES } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import type { FrontResponse } from './front-response.ts'
+
+const { STATUS_CODES } = http
 
 const TEXT = 'text/plain; charset=utf-8'
 

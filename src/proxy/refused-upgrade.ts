@@ -6,11 +6,14 @@
  * (nginx answers 200 keep-alive): piping one to the other would let every later request skip
  * routing, path normalisation, the forwarded headers and the access log.
  */
-import { STATUS_CODES, type IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { UPGRADE_REFUSED_LINGER_MS } from '../defaults.ts'
 import { connectionTokens, isHopByHop } from './headers.ts'
+
+const { STATUS_CODES } = http
 
 /** How relaying the refused answer ended. */
 export interface RefusedUpgradeEnd {

@@ -8,7 +8,8 @@
  * `http/1.1`): extended CONNECT (RFC 8441) would need every backend to enable it, while
  * every WebSocket server speaks the HTTP/1.1 upgrade.
  */
-import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { BackendService } from './backend-service.ts'
@@ -22,6 +23,8 @@ import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { relayRefusedUpgrade } from './refused-upgrade.ts'
 import { closeClientWebSocket, isTrustWithdrawn, websocketClose } from './trust-withdrawal.ts'
 import { FrameBoundary } from './websocket-frames.ts'
+
+const { request: httpRequest, STATUS_CODES } = http
 
 /** One upgrade request as the frontend hands it over. */
 export interface UpgradeRequest {

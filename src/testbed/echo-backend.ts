@@ -1,4 +1,5 @@
-import http from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import http2 from 'node:http2'
 import { tlsError } from '../tls/errors.ts'
 import type { AddressInfo, Socket } from 'node:net'
@@ -107,7 +108,7 @@ export async function startEchoBackend (options: EchoBackendOptions): Promise<Ec
     respond({ path: req.url ?? '/', method: req.method ?? 'GET', httpVersion: req.httpVersion, peer: peerIdentity(socket)?.toString() ?? null, body: req },
       (type, text) => { res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text) })
   })
-  app.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+  app.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url !== '/ws' || closing) { socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'); return }
     stats.requests++
     sockets.delete(socket as TLSSocket) // the WebSocket owns it now; close() says 1001 to it

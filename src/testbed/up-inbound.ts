@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
-import http, { type Server } from 'node:http'
+import type { Server } from 'node:http'
+import { http } from '../internal/node-http.ts'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { GCE_FILES, renderTrustBundles } from '../credentials/gce-files.ts'

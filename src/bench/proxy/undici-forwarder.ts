@@ -12,7 +12,7 @@
 import { realpathSync } from 'node:fs'
 import { benchError } from '../errors.ts'
 import { readFile } from 'node:fs/promises'
-import http from 'node:http'
+import { http } from '../../internal/node-http.ts'
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import tls from 'node:tls'
