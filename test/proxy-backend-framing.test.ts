@@ -48,6 +48,7 @@ t.test('well-framed answers are relayed and the connection is reused', async (t)
     if (path === '/204') return 'HTTP/1.1 204 No Content\r\n\r\n'
     if (path === '/304') return 'HTTP/1.1 304 Not Modified\r\netag: "x"\r\n\r\n'
     if (method === 'HEAD') return 'HTTP/1.1 200 OK\r\ncontent-length: 42\r\n\r\n'
+    if (path === '/proto') return ok('p', '__proto__: a\r\n__proto__: b\r\nx-after: kept\r\n')
     return ok(`${method} ${path}`)
   })
   t.teardown(() => backend.close())
@@ -59,7 +60,11 @@ t.test('well-framed answers are relayed and the connection is reused', async (t)
   t.match(await fetchText(port, '/304'), { status: 304, body: '', headers: { etag: '"x"' } })
   t.match(await fetchText(port, '/h', { method: 'HEAD' }), { status: 200, body: '', headers: { 'content-length': '42' } })
   t.match(await fetchText(port, '/b'), { status: 200, body: 'GET /b' })
-  t.equal(backend.connections(), 1, 'seven sequential requests over one pooled connection')
+  // Repeated, `__proto__` would have become an array the response object inherits from.
+  const proto = await fetchText(port, '/proto')
+  t.match(proto, { status: 200, body: 'p', headers: { 'x-after': 'kept' } })
+  t.same(Object.keys(proto.headers).filter((n) => !['content-length', 'x-after', 'date', 'connection', 'keep-alive'].includes(n)), [], 'no field named __proto__ (or inherited from one) is relayed')
+  t.equal(backend.connections(), 1, 'eight sequential requests over one pooled connection')
 })
 
 t.test('framing in doubt closes the backend connection instead of pooling it', async (t) => {

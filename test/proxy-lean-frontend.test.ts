@@ -57,3 +57,34 @@ t.test('refused heads are answered with their status and never reach the backend
     t.equal(backend.seen.length, before, `${c.name}: nothing reached the backend`)
   }
 })
+
+t.test('the connection timers follow each phase across requests on one connection', async (t) => {
+  const backend = await startBackend('b')
+  t.teardown(() => backend.close())
+  const { port } = await startTestProxy(t, {
+    frontend: { host: '127.0.0.1', port: 0, limits: { headersTimeoutMs: 300, keepAliveTimeoutMs: 400 } },
+    services: [testService('web', [backend], { connectionPool: { keepAlive: true, maxRequestsPerConnection: 0 } })],
+    urlMap: { defaultService: 'web' }
+  })
+  const socket = connect(port, '127.0.0.1')
+  let out = ''
+  socket.on('data', (d: Buffer) => { out += d.toString('latin1') })
+  const closedAt = new Promise<number>((resolve) => { socket.once('close', () => { resolve(Date.now()) }) })
+  const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+  // Idle gaps shorter than keepAliveTimeout, head gaps shorter than headersTimeout, each
+  // longer than the other limit: a timer left over from the other phase would cut the
+  // connection here.
+  for (let i = 0; i < 3; i++) {
+    socket.write('GET /slow-head HTTP/1.1\r\nHost: h\r\n', 'latin1')
+    await sleep(200)
+    socket.write('\r\n', 'latin1')
+    await sleep(350)
+  }
+  t.same(statuses(out), ['200', '200', '200'], 'three requests served on one connection')
+  t.notOk(socket.destroyed, 'still open')
+  const idleFrom = Date.now()
+  socket.write('GET /last HTTP/1.1\r\nHost: h\r\n', 'latin1')
+  const at = await closedAt
+  t.same(statuses(out), ['200', '200', '200', '408'], 'an unfinished head past headersTimeout is answered 408')
+  t.ok(at - idleFrom >= 250, `closed by the head timer (after ${at - idleFrom} ms)`)
+})

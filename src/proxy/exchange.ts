@@ -105,8 +105,9 @@ export class Exchange {
   readonly #proto: 'http' | 'https'
   readonly #verdict: ClientVerdict | undefined
   readonly #hasBody: boolean
-  readonly #tried = new Set<Endpoint>()
   #attempts = 0
+  /** The request holds a slot of the service's `request` circuit breaker limit until it settles. */
+  #admitted = false
   #attempt: Attempt | undefined
   #settled = false
   #resolve: (r: ExchangeResult) => void = () => {}
@@ -152,7 +153,7 @@ export class Exchange {
       this.#fail({ status: 503, message: `backend service ${this.#service.name} circuit breaker open: ${refused} (${breaker.limit(refused) ?? 0}) reached` })
       return done
     }
-    void done.then(() => { breaker.release('request') })
+    this.#admitted = true
     const first = this.#service.pick()
     if (first === undefined) {
       this.#fail({ status: 503, message: `no healthy endpoint in backend service ${this.#service.name}` })
@@ -165,7 +166,6 @@ export class Exchange {
   #dispatch (endpoint: Endpoint, retry = false): void {
     const attempt: Attempt = { endpoint, controller: undefined, started: false, ended: false, peerSpiffeId: undefined }
     this.#attempt = attempt
-    this.#tried.add(endpoint)
     this.#attempts++
     endpoint.inFlight++
     const breaker = this.#service.breaker
@@ -253,7 +253,7 @@ export class Exchange {
       const out = downstreamResponseHeaders(headers)
       const res = this.#res
       // HTTP/2 has no reason phrase; Node warns when given one.
-      for (const [name, value] of Object.entries(out)) res.setHeader(name, value)
+      for (const name of Object.keys(out)) res.setHeader(name, out[name] as string | string[])
       res.statusCode = statusCode
       if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
       // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
@@ -297,14 +297,16 @@ export class Exchange {
       return
     }
     this.#service.failed(attempt.endpoint, failure)
+    // One retry at most: the endpoint tried so far is the failed attempt's.
     if (this.#attempts < 2 && this.#service.breaker.mayRetry()) {
+      const tried: ReadonlySet<Endpoint> = new Set([attempt.endpoint])
       if (failure.retryable) {
-        const next = this.#service.pick(this.#tried)
+        const next = this.#service.pick(tried)
         if (next !== undefined) { this.#dispatch(next, true); return }
       } else if (this.#resendable(attempt, err)) {
         // A pooled connection the backend had already closed (RFC 9110 section 9.2.2: an
         // idempotent request without a body may be sent again); any healthy endpoint will do.
-        const next = this.#service.pick(this.#tried) ?? this.#service.pick()
+        const next = this.#service.pick(tried) ?? this.#service.pick()
         if (next !== undefined) { this.#dispatch(next, true); return }
       }
     }
@@ -378,11 +380,15 @@ export class Exchange {
     if (this.#settled) return
     this.#settled = true
     this.#arm(false)
+    if (this.#admitted) this.#service.breaker.release('request')
     const attempt = this.#attempt
-    const same = attempt !== undefined && attempt.endpoint === result.endpoint
-    const peer = same ? attempt.peerSpiffeId : undefined
-    const backendProtocol = same && attempt.started && this.#status !== 0 ? (attempt.endpoint.protocol === 'HTTP2' ? 'HTTP/2.0' : 'HTTP/1.1') : undefined
-    this.#resolve({ ...result, ...(peer === undefined ? {} : { peerSpiffeId: peer }), ...(backendProtocol === undefined ? {} : { backendProtocol }) })
+    // `result` is each caller's own literal: completed here rather than copied.
+    if (attempt !== undefined && attempt.endpoint === result.endpoint) {
+      if (attempt.peerSpiffeId !== undefined) result.peerSpiffeId = attempt.peerSpiffeId
+      if (attempt.started && this.#status !== 0) result.backendProtocol = attempt.endpoint.protocol === 'HTTP2' ? 'HTTP/2.0' : 'HTTP/1.1'
+    }
+    result.routedPath = this.#path
+    this.#resolve(result)
   }
 }
 

@@ -20,8 +20,12 @@ export function isHopByHop (name: string, connectionTokens: ReadonlySet<string>)
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || connectionTokens.has(name)
 }
 
+/** The tokens of no `Connection` header, shared: most requests and responses have none. */
+const NO_TOKENS: ReadonlySet<string> = new Set()
+
 /** Returns the lowercase header names a `Connection` header value lists. */
-export function connectionTokens (values: ReadonlyArray<string | undefined>): Set<string> {
+export function connectionTokens (values: ReadonlyArray<string | undefined>): ReadonlySet<string> {
+  if (values.every((v) => v === undefined)) return NO_TOKENS
   const out = new Set<string>()
   for (const v of values) {
     if (v === undefined) continue
@@ -54,11 +58,12 @@ const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-
  *   takes at face value: the client's are dropped and the proxy sets them.
  */
 export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedFor): string[] {
-  const connection: string[] = []
+  let connection: string[] | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]?.toLowerCase() === 'connection') connection.push(raw[i + 1] ?? '')
+    const name = raw[i] ?? ''
+    if (name.length === 10 && name.toLowerCase() === 'connection') (connection ??= []).push(raw[i + 1] ?? '')
   }
-  const drop = connectionTokens(connection)
+  const drop = connection === undefined ? NO_TOKENS : connectionTokens(connection)
   const out: string[] = []
   const xff: string[] = []
   const forwarded: string[] = []
@@ -93,17 +98,17 @@ export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedF
 /** Returns this hop's RFC 7239 `Forwarded` element: `for="[::1]";proto=http;host="h"`. */
 function forwardedElement (client: string | undefined, proto: string, host: string | undefined): string {
   const node = client === undefined ? 'unknown' : client.includes(':') ? `"[${client}]"` : client
-  const parts = [`for=${node}`, `proto=${proto}`]
-  if (host !== undefined) parts.push(`host=${JSON.stringify(host)}`)
-  return parts.join(';')
+  return host === undefined ? `for=${node};proto=${proto}` : `for=${node};proto=${proto};host=${JSON.stringify(host)}`
 }
 
 /** Returns the backend's response headers minus hop-by-hop ones, ready for `writeHead`. */
 export function downstreamResponseHeaders (headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const c = headers.connection
-  const drop = connectionTokens(Array.isArray(c) ? c : [c])
+  const drop = c === undefined ? NO_TOKENS : connectionTokens(Array.isArray(c) ? c : [c])
   const out: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(headers)) {
+  // Own fields only (`for…in` would also walk a prototype), without Object.entries' pair arrays.
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]
     if (value === undefined || isHopByHop(name.toLowerCase(), drop)) continue
     out[name] = value
   }

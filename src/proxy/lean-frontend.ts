@@ -76,7 +76,15 @@ class LeanConnection {
   #inHead = false
   #refusal: Refusal | undefined
   #upgrade: { req: LeanRequest, rest: Buffer } | undefined
-  #timer: NodeJS.Timeout | undefined
+  /**
+   * Which of the two connection timers counts: the head being read (headersTimeout) or the
+   * connection idle between requests (keepAliveTimeout). Each timer is made once and re-armed
+   * with `refresh()`; one that fires outside its phase does nothing. A new timer per request
+   * (setTimeout, clearTimeout) cost allocation and list work on every pooled request.
+   */
+  #phase: 'head' | 'idle' | undefined
+  #headTimer: NodeJS.Timeout | undefined
+  #idleTimer: NodeJS.Timeout | undefined
   #requestTimer: NodeJS.Timeout | undefined
   #freed = false
 
@@ -101,10 +109,7 @@ class LeanConnection {
     if (this.#refusal !== undefined) return
     if (!this.#inHead && this.#reading === undefined) {
       this.#inHead = true
-      this.#arm(this.#limits.headersTimeoutMs, () => {
-        this.#hit('headersTimeout')
-        this.#refuse({ status: 408, reason: 'request headers not received within frontend.limits.headersTimeout' })
-      })
+      this.#armHead()
     }
     const r = this.#parser.execute(chunk)
     if (typeof r !== 'number') {
@@ -191,7 +196,7 @@ class LeanConnection {
     }
     if (this.#refusal !== undefined) { this.#writeRefusal(this.#refusal); return }
     this.socket.resume()
-    if (!this.#inHead) this.#arm(this.#limits.keepAliveTimeoutMs, () => { this.socket.destroy() })
+    if (!this.#inHead) this.#armIdle()
   }
 
   #refuse (refusal: Refusal): void {
@@ -212,7 +217,7 @@ class LeanConnection {
   }
 
   #detach (): void {
-    this.#disarm()
+    this.#stopTimers()
     this.socket.off('data', this.#onData)
     this.#free()
   }
@@ -224,22 +229,38 @@ class LeanConnection {
   }
 
   #onClose (): void {
-    this.#disarm()
+    this.#stopTimers()
     this.#clearRequestTimer()
     for (const req of this.#queue) req.abortBody()
     this.#active?.clientClosed()
     this.#free()
   }
 
-  #arm (ms: number, fire: () => void): void {
-    this.#disarm()
-    this.#timer = setTimeout(fire, ms)
-    this.#timer.unref()
+  #armHead (): void {
+    this.#phase = 'head'
+    if (this.#headTimer !== undefined) { this.#headTimer.refresh(); return }
+    this.#headTimer = setTimeout(() => {
+      if (this.#phase !== 'head') return
+      this.#hit('headersTimeout')
+      this.#refuse({ status: 408, reason: 'request headers not received within frontend.limits.headersTimeout' })
+    }, this.#limits.headersTimeoutMs).unref()
   }
 
+  #armIdle (): void {
+    this.#phase = 'idle'
+    if (this.#idleTimer !== undefined) { this.#idleTimer.refresh(); return }
+    this.#idleTimer = setTimeout(() => { if (this.#phase === 'idle') this.socket.destroy() }, this.#limits.keepAliveTimeoutMs).unref()
+  }
+
+  /** Neither timer counts any more (they stay made, for the next request). */
   #disarm (): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
+    this.#phase = undefined
+  }
+
+  #stopTimers (): void {
+    this.#phase = undefined
+    clearTimeout(this.#headTimer)
+    clearTimeout(this.#idleTimer)
   }
 
   #clearRequestTimer (): void {

@@ -69,15 +69,21 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
   let closing = false
   let onDrained: (() => void) | undefined
 
-  /** Runs one client request or WebSocket relay; logs and counts it when `result` settles. */
+  /**
+   * Runs one client request or WebSocket relay; logs and counts it once its result is known
+   * and `closer` (the response or the upgraded socket) has emitted 'close'.
+   */
   const track = (req: FrontRequest, client: string | undefined, serviceName: string | undefined,
-    run: () => Promise<ExchangeResult>, closed: Promise<void>, verdict?: ClientVerdict): void => {
+    run: () => Promise<ExchangeResult>, closer: { once: (event: 'close', listener: () => void) => unknown }, verdict?: ClientVerdict): void => {
     const started = clock.now()
     const current = table
     current.acquire()
     inFlight++
     const host = requestHost(req)
-    void Promise.all([run(), closed]).then(([r]) => {
+    // Two flags rather than Promise.all of two promises: this runs for every request.
+    let result: ExchangeResult | undefined
+    let closed = false
+    const finish = (r: ExchangeResult): void => {
       const durationMs = clock.now() - started
       const endpoint = r.endpoint?.key ?? ''
       const protocol = `HTTP/${req.httpVersion}`
@@ -104,7 +110,9 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
       current.release()
       inFlight--
       if (inFlight === 0) onDrained?.()
-    })
+    }
+    closer.once('close', () => { closed = true; if (result !== undefined) finish(result) })
+    void run().then((r) => { result = r; if (closed) finish(r) })
   }
 
   /**
@@ -127,32 +135,29 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
     if (closing && req.httpVersionMajor === 1) res.setHeader('connection', 'close')
     const { path, refusal, name, service } = route(req)
     const client = frontend.clientAddress(req)
-    const closed = new Promise<void>((resolve) => { res.once('close', resolve) })
     // The lean path serves cleartext only: no client certificate to judge there.
     const verdict = req instanceof LeanRequest ? undefined : frontend.inbound?.verdictOf(req)
-    track(req, client, name, async () => {
-      if (verdict !== undefined && verdict.verified && !verdict.allowed) return await answer(res, 403, `${verdict.code}: ${verdict.message}\n`)
+    track(req, client, name, () => {
+      if (verdict !== undefined && verdict.verified && !verdict.allowed) return answer(res, 403, `${verdict.code}: ${verdict.message}\n`)
       if (req.method === 'TRACE' && options.frontend.allowTrace !== true) {
-        return await answer(res, 405, 'method TRACE is not allowed (frontend.allowTrace is off)\n', { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
+        return answer(res, 405, 'method TRACE is not allowed (frontend.allowTrace is off)\n', { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH' })
       }
-      if (refusal !== undefined) return await answer(res, 400, `${refusal}\n`)
+      if (refusal !== undefined) return answer(res, 400, `${refusal}\n`)
       if (service === undefined || path === undefined) {
-        return await answer(res, 404, `no route for host ${quote(requestHost(req) ?? '')} path ${quote(req.url ?? '')}\n`)
+        return answer(res, 404, `no route for host ${quote(requestHost(req) ?? '')} path ${quote(req.url ?? '')}\n`)
       }
-      const r = await new Exchange({ req, res, client, service, proto, clock, path, verdict }).run()
-      return { ...r, routedPath: path }
-    }, closed, verdict)
+      return new Exchange({ req, res, client, service, proto, clock, path, verdict }).run()
+    }, res, verdict)
   }
 
   const upgrade = (req: UpgradeHead, socket: Duplex, head: Buffer): void => {
     const { path, refusal, name, service } = route(req)
-    const closed = new Promise<void>((resolve) => { socket.once('close', resolve) })
     const verdict = req instanceof LeanRequest ? undefined : frontend.inbound?.verdictOf(req)
     const denied = verdict !== undefined && verdict.verified && !verdict.allowed ? `${verdict.code}: ${verdict.message}` : undefined
     track(req, req.socket.remoteAddress, name, () => relayWebSocket({
       req, socket, head, service: refusal === undefined && denied === undefined ? service : undefined, proto, closing: () => closing, ...(path === undefined ? {} : { path }),
       ...(refusal === undefined ? {} : { refusal }), ...(denied === undefined ? {} : { denied }), ...(verdict === undefined ? {} : { verdict })
-    }), closed, verdict)
+    }), socket, verdict)
   }
 
   const frontend = createFrontend(options.frontend, handle, upgrade, (limit, client) => {

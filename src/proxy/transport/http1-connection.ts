@@ -33,11 +33,16 @@ class Controller implements Dispatcher.DispatchController {
   resume (): void { this.paused = false; this.conn.socket.resume() }
 }
 
-/** Returns undici-shaped response headers: lowercase names, repeated fields as arrays. */
+/**
+ * Returns undici-shaped response headers: lowercase names, repeated fields as arrays. A field
+ * named `__proto__` is dropped: assigned, it would replace the object's prototype (and a
+ * prototype-less object, the alternative, is a slow dictionary on every response).
+ */
 function headerObject (raw: readonly string[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] ?? '').toLowerCase()
+    if (name === '__proto__') continue
     const value = raw[i + 1] ?? ''
     const prev = out[name]
     out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value]
@@ -64,6 +69,10 @@ export class Http1Connection {
   #bodySent = false
   #headersTimeout = 0
   #bodyTimeout = 0
+  /** The socket's idle timeout now set: changed only when a request needs another (each change makes a new timer). */
+  #socketTimeout = 0
+  /** Closes the connection once it has been idle for the pool's keep-alive timeout; made once, re-armed with `refresh()`. */
+  #idleTimer: NodeJS.Timeout | undefined
   #reusable = false
   #error: Error | undefined
   readonly #done: (conn: Http1Connection, reusable: boolean) => void
@@ -95,11 +104,12 @@ export class Http1Connection {
     // replaces the bare TLS alert), so the request fails there.
     socket.on('error', (err: Error) => { this.#error = err })
     socket.on('close', () => {
+      clearTimeout(this.#idleTimer)
       if (this.#handler !== undefined) this.fail(this.#error ?? transportError('socket', 'the backend closed the connection'))
       this.#parser.free()
     })
     socket.on('timeout', () => {
-      if (this.#handler === undefined) { socket.destroy(); return } // idle past the keep-alive timeout
+      if (this.#handler === undefined) return // idle: the keep-alive timer decides
       const headers = !this.#final
       const ms = headers ? this.#headersTimeout : this.#bodyTimeout
       this.fail(headers
@@ -110,6 +120,18 @@ export class Http1Connection {
 
   /** True while a request runs on this connection. */
   get busy (): boolean { return this.#handler !== undefined }
+
+  /** The connection waits in the pool: it closes after `ms` without a request. */
+  idle (ms: number): void {
+    if (this.#idleTimer !== undefined) { this.#idleTimer.refresh(); return }
+    this.#idleTimer = setTimeout(() => { if (this.#handler === undefined) this.socket.destroy() }, ms).unref()
+  }
+
+  #setSocketTimeout (ms: number): void {
+    if (ms === this.#socketTimeout) return
+    this.#socketTimeout = ms
+    this.socket.setTimeout(ms)
+  }
 
   /** Sends one request; `reused` says whether the connection carried one before. */
   send (options: Dispatcher.DispatchOptions, handler: TransportHandler, keepAlive: boolean, authority: string): void {
@@ -155,7 +177,7 @@ export class Http1Connection {
     head += '\r\n'
     this.#headersTimeout = options.headersTimeout ?? 0
     this.#bodyTimeout = options.bodyTimeout ?? 0
-    this.socket.setTimeout(this.#headersTimeout)
+    this.#setSocketTimeout(this.#headersTimeout)
     this.socket.write(head, 'latin1')
     if (!streamed) { this.#bodySent = true; handler.onRequestSent?.(); return }
     this.#bodySent = false
@@ -197,8 +219,7 @@ export class Http1Connection {
     if (h.statusCode < 200) return false // 100 Continue and friends: the final answer follows
     this.#final = true
     this.#keepAlive = h.keepAlive
-    // An idle timer re-armed only when the limit changes: each setTimeout makes a new timer.
-    if (this.#bodyTimeout !== this.#headersTimeout) this.socket.setTimeout(this.#bodyTimeout)
+    this.#setSocketTimeout(this.#bodyTimeout)
     handler.onResponseStart?.(controller, h.statusCode, headerObject(h.rawHeaders), h.statusMessage)
     return this.#method === 'HEAD'
   }

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import t from 'tap'
 import type { Dispatcher } from 'undici'
 import { Http1Transport } from './http1-transport.ts'
@@ -35,4 +35,43 @@ t.test('a closed transport refuses requests with the closed code', async (t) => 
     t.equal(tr.dispatch(request, { onResponseError: (_c, err) => { resolve((err as { code?: string }).code) } }), false)
   })
   t.equal(code, TRANSPORT_CODES.closed)
+})
+
+t.test('an idle pooled connection closes after keepAliveTimeout, counted from its last request', async (t) => {
+  const closes: number[] = []
+  let connections = 0
+  let delayMs = 0
+  const server = createServer((socket) => {
+    connections++
+    socket.on('close', () => { closes.push(Date.now()) })
+    socket.on('data', () => {
+      setTimeout(() => { socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', 'latin1') }, delayMs)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.close() })
+  const port = (server.address() as { port: number }).port
+  const tr = new Http1Transport({
+    open: (callback) => { const s = connect(port, '127.0.0.1', () => { callback(null, s) }) },
+    identify: () => undefined, keepAlive: true, maxRequestsPerConnection: 0, keepAliveTimeoutMs: 300, authority: `127.0.0.1:${port}`, maxConnections: undefined
+  })
+  t.teardown(() => tr.destroy())
+  const send = async (): Promise<number> => await new Promise((resolve, reject) => {
+    let status = 0
+    tr.dispatch(request, {
+      onResponseStart: (_c, code) => { status = code },
+      onResponseEnd: () => { resolve(status) },
+      onResponseError: (_c, err) => { reject(err) }
+    })
+  })
+  t.equal(await send(), 200)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  // Busy when the first idle period would have ended: the request is not cut.
+  delayMs = 250
+  t.equal(await send(), 200, 'a request running past the earlier idle deadline completes')
+  const idleFrom = Date.now()
+  t.equal(connections, 1, 'the second request reused the connection')
+  while (closes.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+  const idle = (closes[0] ?? 0) - idleFrom
+  t.ok(idle >= 250, `closed after ${idle} ms idle, not before keepAliveTimeout`)
 })

@@ -86,7 +86,7 @@ export class Http1Transport implements Transport {
     if (reusable && !this.#closed && !conn.socket.destroyed) {
       const waiting = this.#queue.shift()
       if (waiting !== undefined) { this.#send(conn, waiting.options, waiting.handler); return }
-      conn.socket.setTimeout(this.#o.keepAliveTimeoutMs)
+      conn.idle(this.#o.keepAliveTimeoutMs)
       this.#idle.push(conn)
       return
     }
