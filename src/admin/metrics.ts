@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { systemClock, type Clock } from '../internal/clock.ts'
 import { METRICS, instrumentOptions, type LabelsOf, type MetricKey } from './metric-definitions.ts'
 import type { FederatedDomainStatus, IdentityProvider } from './status.ts'
+import { counterTally } from './counter-tally.ts'
 
 /** The metrics {@link createMetrics} records: every one of {@link METRICS} but the cluster-only one. */
 type RecordedKey = Exclude<MetricKey, 'workerRequests'>
@@ -81,7 +82,8 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
 
   const backendHandshakes = new Counter({
     ...instrumentOptions(METRICS.backendHandshakes),
-    registers
+    registers,
+    collect () { handshakeTally.flush() }
   })
   const backendHandshakeDuration = new Histogram({
     ...instrumentOptions(METRICS.backendHandshakeDuration),
@@ -139,11 +141,13 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   })
   const requests = new Counter({
     ...instrumentOptions(METRICS.requests),
-    registers
+    registers,
+    collect () { requestTally.flush() }
   })
   const requestProtocols = new Counter({
     ...instrumentOptions(METRICS.requestProtocols),
-    registers
+    registers,
+    collect () { protocolTally.flush() }
   })
   const requestDuration = new Histogram({
     ...instrumentOptions(METRICS.requestDuration),
@@ -165,14 +169,15 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
   const inboundRequests = new Counter({ ...instrumentOptions(METRICS.inboundRequests), registers })
 
   // Per-request label lookups (prom-client hashes the label object on every inc/observe) were a
-  // visible share of pooled CPU: the children are bound once per label combination and kept.
-  // The combinations are bounded by the config (services × endpoints × status codes, results ×
+  // visible share of pooled CPU: the per-request counters count in tallies (counter-tally.ts),
+  // and the histograms' children are bound once per label combination and kept. The
+  // combinations are bounded by the config (services × endpoints × status codes, results ×
   // trust domains); nothing here removes or resets these series.
-  const handshakeCounters = boundChildren((k: string[]) => backendHandshakes.labels(...k))
+  const handshakeTally = counterTally((result, trustDomain, resumed) => backendHandshakes.labels(result, trustDomain, resumed))
   const handshakeDurations = boundChildren((k: string[]) => backendHandshakeDuration.labels(...k))
-  const requestCounters = boundChildren((k: string[]) => requests.labels(...k))
+  const requestTally = counterTally((service, code, endpoint) => requests.labels(service, code, endpoint))
   const requestDurations = boundChildren((k: string[]) => requestDuration.labels(...k))
-  const protocolCounters = boundChildren((k: string[]) => requestProtocols.labels(...k))
+  const protocolTally = counterTally((service, protocol, backend) => requestProtocols.labels(service, protocol, backend))
 
   return {
     registry,
@@ -190,15 +195,15 @@ export function createMetrics (options: MetricsOptions = {}): SpiffeLbMetrics {
     endpointHealthy,
     observeHandshake (e) {
       const resumed = e.resumed ? 'true' : 'false'
-      handshakeCounters(e.result, e.trustDomain ?? '', resumed).inc()
+      handshakeTally.add(e.result, e.trustDomain ?? '', resumed)
       handshakeDurations(resumed).observe(e.durationMs / 1000)
     },
     observeTrustWithdrawn (e) { backendConnectionsWithdrawn.inc({ code: e.code, reason: e.reason }) },
     observeCredentialReload (result) { credentialReloads.inc({ result }) },
     observeRequest (r) {
-      requestCounters(r.service, String(r.code), r.endpoint).inc()
+      requestTally.add(r.service, String(r.code), r.endpoint)
       requestDurations(r.service).observe(r.durationSeconds)
-      if (r.protocol !== undefined) protocolCounters(r.service, r.protocol, r.backendProtocol ?? '').inc()
+      if (r.protocol !== undefined) protocolTally.add(r.service, r.protocol, r.backendProtocol ?? '')
     },
     setEndpointHealthy (service, endpoint, healthy) { endpointHealthy.set({ service, endpoint }, healthy ? 1 : 0) },
     removeEndpoint (service, endpoint) { endpointHealthy.remove({ service, endpoint }) },

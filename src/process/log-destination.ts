@@ -49,7 +49,9 @@ export function bufferedLogDestination (fd = 1): LogDestination {
     write (line: string): void {
       if (closed) { sink.write(line); syncFlush(); return }
       lines.push(line)
-      length += Buffer.byteLength(line)
+      // Characters, not bytes: never more than the bytes, so a batch is still at least
+      // LOG_MIN_WRITE_BYTES long, without a scan of every line.
+      length += line.length
       if (length >= LOG_MIN_WRITE_BYTES) handOver()
     }
   }
