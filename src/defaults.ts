@@ -210,6 +210,13 @@ export const LOG_FLUSH_INTERVAL_MS = 1 * SECOND
  */
 export const SINGLE_WRITE_MAX_BYTES = 16 * 1024
 
+/**
+ * Freed llhttp parsers kept for the next connection (proxy/http1/http1-parser.ts), as node:http
+ * keeps up to 1000: a new native parser per backend connection was a visible share of a fresh
+ * request's CPU. Each parked parser is a few hundred bytes of native state.
+ */
+export const HTTP1_PARSER_POOL_SIZE = 256
+
 /** Benchmarks: how long a spiffe-lb or peer child may take to announce it is ready, and to stop. */
 export const BENCH_CHILD_START_TIMEOUT_MS = 30 * SECOND
 export const BENCH_CHILD_STOP_GRACE_MS = 5 * SECOND

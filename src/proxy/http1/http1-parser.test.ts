@@ -125,3 +125,27 @@ t.test('a freed parser lets go of what its callbacks reach', async (t) => {
   }
   t.equal(collected, owners, `every owner was collected after free() (${collected})`)
 })
+
+t.test('a freed parser parked mid-message starts clean for the next connection, of either kind', async (t) => {
+  const stale: string[] = []
+  for (let i = 0; i < 3; i++) {
+    const old = new Http1Parser('request', 16384, {
+      head: () => { stale.push('head'); return false },
+      body: () => { stale.push('body') },
+      complete: () => { stale.push('complete') }
+    })
+    // Freed inside a head and inside a chunked body: the parked state must not leak.
+    old.execute(Buffer.from(i === 0 ? 'GET /half HTTP/1.1\r\nHo' : 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab', 'latin1'))
+    old.free()
+  }
+  stale.length = 0
+  await new Promise((resolve) => setImmediate(resolve))
+  const response = parse('response', 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')
+  t.equal(response.heads[0]?.statusCode, 200, 'a request parser, parked, parses a response')
+  t.same(response.bodies, ['ok'])
+  t.equal(response.complete, 1)
+  const request = parse('request', 'GET /next HTTP/1.1\r\nHost: h\r\n\r\n')
+  t.equal(request.heads[0]?.url, '/next', 'and a request from its first byte')
+  t.equal(request.complete, 1)
+  t.same(stale, [], 'the freed parsers called none of their old callbacks')
+})

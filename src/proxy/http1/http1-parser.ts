@@ -8,6 +8,7 @@
  * the decisions with node:http's server.
  */
 import { createRequire } from 'node:module'
+import { HTTP1_PARSER_POOL_SIZE } from '../../defaults.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -40,6 +41,9 @@ export const HTTPParser: BindingClass = common.HTTPParser
 export const HTTP_METHODS: readonly string[] = common.methods
 
 const NO_TRAILERS: readonly string[] = Object.freeze([])
+
+/** Freed native parsers, initialized again for the next connection (see {@link HTTP1_PARSER_POOL_SIZE}). */
+const parked: Binding[] = []
 
 /** One parsed message head (request or response). */
 export interface MessageHead {
@@ -89,7 +93,7 @@ export class Http1Parser {
   #url = ''
 
   constructor (kind: 'request' | 'response', maxHeaderSize: number, events: ParserEvents) {
-    const b = new HTTPParser()
+    const b = parked.pop() ?? new HTTPParser()
     this.#binding = b
     b.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, HTTPParser.kLenientNone)
     // llhttp hands long header lists over in batches of 32 before the head completes.
@@ -142,17 +146,24 @@ export class Http1Parser {
   }
 
   /**
-   * Releases the native parser. `free()` only reports the end to async hooks; the C++ parser
-   * holds its JS object (and through the callbacks the connection) until `close()` deletes it,
-   * so without it every connection stays in memory. `close()` waits for the stack to unwind,
-   * as node:http's own freeParser does, in case a parser callback is still running.
+   * Releases the native parser, as node:http's freeParser does: `free()` reports the end to
+   * async hooks, the callbacks (and through them the connection) are dropped, and once the
+   * stack has unwound (a parser callback may still be running) the parser is parked for the
+   * next connection, or, the pool being full, deleted with `close()`.
    */
   free (): void {
     if (this.#freed) return
     this.#freed = true
     const binding = this.#binding
     binding.free()
-    setImmediate(() => { binding.close() })
+    binding[HTTPParser.kOnHeaders] = null
+    binding[HTTPParser.kOnHeadersComplete] = null
+    binding[HTTPParser.kOnBody] = null
+    binding[HTTPParser.kOnMessageComplete] = null
+    setImmediate(() => {
+      if (parked.length < HTTP1_PARSER_POOL_SIZE) parked.push(binding)
+      else binding.close()
+    })
   }
 }
 
