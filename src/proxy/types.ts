@@ -222,7 +222,7 @@ export interface AccessRecord {
   method: string | undefined
   path: string | undefined
   /** The normalised path, when it differs from `path`. */
-  routedPath?: string
+  routedPath?: string | undefined
   host: string | undefined
   service: string
   endpoint: string
@@ -231,13 +231,13 @@ export interface AccessRecord {
   backendSpiffeId: string | null
   attempts: number
   /** Present (false) only when the response was cut after its status line. */
-  completed?: false
+  completed?: false | undefined
   client: string | undefined
   /** Present on the inbound listener: the caller's verified SPIFFE ID, or null. */
-  clientSpiffeId?: string | null
+  clientSpiffeId?: string | null | undefined
   protocol: string
   backendProtocol: string | null
-  error?: string
+  error?: string | undefined
 }
 
 /** The subset of a pino logger the proxy writes to. */

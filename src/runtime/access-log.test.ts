@@ -12,6 +12,7 @@ const base: AccessRecord = {
 const cases: Array<[string, AccessRecord]> = [
   ['a plain request', base],
   ['every optional field', { ...base, routedPath: '/a/b', completed: false, clientSpiffeId: 'spiffe://c.test/x', error: 'backend reset' }],
+  ['optional fields present as undefined, as the proxy builds them', { ...base, routedPath: undefined, completed: undefined, clientSpiffeId: undefined, error: undefined }],
   ['absent and null fields', { ...base, method: undefined, path: undefined, host: undefined, client: undefined, backendSpiffeId: null, backendProtocol: null, clientSpiffeId: null }],
   ['characters JSON escapes', { ...base, path: '/"q"\\\n\t\u0000\u001f\u2028é😀', host: 'h"ost', error: 'quote " and \\' }],
   ['numbers', { ...base, status: 499, durationMs: 0.000123, attempts: 2 }],
