@@ -62,7 +62,7 @@ t.test('the connection timers follow each phase across requests on one connectio
   const backend = await startBackend('b')
   t.teardown(() => backend.close())
   const { port } = await startTestProxy(t, {
-    frontend: { host: '127.0.0.1', port: 0, limits: { headersTimeoutMs: 300, keepAliveTimeoutMs: 400 } },
+    frontend: { host: '127.0.0.1', port: 0, limits: { headersTimeoutMs: 1000, keepAliveTimeoutMs: 1000 } },
     services: [testService('web', [backend], { connectionPool: { keepAlive: true, maxRequestsPerConnection: 0 } })],
     urlMap: { defaultService: 'web' }
   })
@@ -71,20 +71,20 @@ t.test('the connection timers follow each phase across requests on one connectio
   socket.on('data', (d: Buffer) => { out += d.toString('latin1') })
   const closedAt = new Promise<number>((resolve) => { socket.once('close', () => { resolve(Date.now()) }) })
   const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-  // Idle gaps shorter than keepAliveTimeout, head gaps shorter than headersTimeout, each
-  // longer than the other limit: a timer left over from the other phase would cut the
-  // connection here.
-  for (let i = 0; i < 3; i++) {
+  // Each head and each idle gap is well within its own limit, and a head and an idle gap
+  // together exceed either: a timer left running into the other phase would cut the
+  // connection here. A late wake-up only lengthens the gaps, which keeps the check sharp.
+  for (let i = 0; i < 2; i++) {
     socket.write('GET /slow-head HTTP/1.1\r\nHost: h\r\n', 'latin1')
-    await sleep(200)
+    await sleep(600)
     socket.write('\r\n', 'latin1')
-    await sleep(350)
+    await sleep(600)
   }
-  t.same(statuses(out), ['200', '200', '200'], 'three requests served on one connection')
+  t.same(statuses(out), ['200', '200'], 'both requests served on one connection')
   t.notOk(socket.destroyed, 'still open')
-  const idleFrom = Date.now()
+  const headFrom = Date.now()
   socket.write('GET /last HTTP/1.1\r\nHost: h\r\n', 'latin1')
   const at = await closedAt
-  t.same(statuses(out), ['200', '200', '200', '408'], 'an unfinished head past headersTimeout is answered 408')
-  t.ok(at - idleFrom >= 250, `closed by the head timer (after ${at - idleFrom} ms)`)
+  t.same(statuses(out), ['200', '200', '408'], 'an unfinished head past headersTimeout is answered 408')
+  t.ok(at - headFrom >= 900, `closed by the head timer (after ${at - headFrom} ms)`)
 })

@@ -53,7 +53,7 @@ t.test('an idle pooled connection closes after keepAliveTimeout, counted from it
   const port = (server.address() as { port: number }).port
   const tr = new Http1Transport({
     open: (callback) => { const s = connect(port, '127.0.0.1', () => { callback(null, s) }) },
-    identify: () => undefined, keepAlive: true, maxRequestsPerConnection: 0, keepAliveTimeoutMs: 300, authority: `127.0.0.1:${port}`, maxConnections: undefined
+    identify: () => undefined, keepAlive: true, maxRequestsPerConnection: 0, keepAliveTimeoutMs: 1000, authority: `127.0.0.1:${port}`, maxConnections: undefined
   })
   t.teardown(() => tr.destroy())
   const send = async (): Promise<number> => await new Promise((resolve, reject) => {
@@ -65,13 +65,13 @@ t.test('an idle pooled connection closes after keepAliveTimeout, counted from it
     })
   })
   t.equal(await send(), 200)
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  // Busy when the first idle period would have ended: the request is not cut.
-  delayMs = 250
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  // Busy from 500 to 1300 ms, across the end of the first idle period (1000 ms): not cut.
+  delayMs = 800
   t.equal(await send(), 200, 'a request running past the earlier idle deadline completes')
   const idleFrom = Date.now()
   t.equal(connections, 1, 'the second request reused the connection')
   while (closes.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
   const idle = (closes[0] ?? 0) - idleFrom
-  t.ok(idle >= 250, `closed after ${idle} ms idle, not before keepAliveTimeout`)
+  t.ok(idle >= 900, `closed after ${idle} ms idle, not before keepAliveTimeout`)
 })
