@@ -17,7 +17,8 @@ import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
 import { mayBeSvidRefusal, svidRefusal } from './ssl-refusal.ts'
 import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
-import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcRequest } from './grpc-status.ts'
+import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcContentType, isGrpcRequest } from './grpc-status.ts'
+import { LeanRequest } from './lean-request.ts'
 import { answerPlainText } from './plain-text.ts'
 import { isTrustWithdrawn } from './trust-withdrawal.ts'
 import { TRANSPORT_CODES } from './transport/transport-errors.ts'
@@ -122,15 +123,21 @@ export class Exchange {
     this.#res = res
     this.#service = service
     this.#clock = clock
-    this.#grpc = isGrpcRequest(req.headers)
     this.#client = client
     this.#proto = proto
     this.#verdict = verdict
-    const cl = req.headers['content-length']
-    // An HTTP/2 request has a body unless its HEADERS frame ended the stream.
-    this.#hasBody = req.httpVersionMajor === 2
-      ? !(req as Http2ServerRequest).stream.endAfterHeaders
-      : req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+    if (req instanceof LeanRequest) {
+      // Read from the head scan: the lean request builds its `headers` object only when asked.
+      this.#grpc = isGrpcContentType(req.contentType)
+      this.#hasBody = req.hasBody
+    } else {
+      this.#grpc = isGrpcRequest(req.headers)
+      const cl = req.headers['content-length']
+      // An HTTP/2 request has a body unless its HEADERS frame ended the stream.
+      this.#hasBody = req.httpVersionMajor === 2
+        ? !(req as Http2ServerRequest).stream.endAfterHeaders
+        : req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+    }
   }
 
   /** Runs the exchange; never rejects. */

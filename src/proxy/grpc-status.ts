@@ -11,7 +11,11 @@ export const GRPC_STATUS = { INTERNAL: 13, UNAVAILABLE: 14, DEADLINE_EXCEEDED: 4
 
 /** Returns true when the request opened a gRPC call (`content-type: application/grpc…`). */
 export function isGrpcRequest (headers: IncomingHttpHeaders): boolean {
-  const type = headers['content-type']
+  return isGrpcContentType(headers['content-type'])
+}
+
+/** Returns true when `type` (a Content-Type value) is gRPC's: `application/grpc`, `+proto` and the like. */
+export function isGrpcContentType (type: string | undefined): boolean {
   return typeof type === 'string' && /^application\/grpc(?:$|[+;])/i.test(type)
 }
 

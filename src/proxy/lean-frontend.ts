@@ -15,6 +15,7 @@ import { Http1Parser, type MessageHead } from './http1/http1-parser.ts'
 import { LeanRequest } from './lean-request.ts'
 import { LeanResponse } from './lean-response.ts'
 import { answerPlainText, plainTextResponse } from './plain-text.ts'
+import { RearmableTimer } from '../internal/rearmable-timer.ts'
 import { checkRequestHead } from './request-head.ts'
 import type { FrontendLimits } from './types.ts'
 
@@ -76,15 +77,10 @@ class LeanConnection {
   #inHead = false
   #refusal: Refusal | undefined
   #upgrade: { req: LeanRequest, rest: Buffer } | undefined
-  /**
-   * Which of the two connection timers counts: the head being read (headersTimeout) or the
-   * connection idle between requests (keepAliveTimeout). Each timer is made once and re-armed
-   * with `refresh()`; one that fires outside its phase does nothing. A new timer per request
-   * (setTimeout, clearTimeout) cost allocation and list work on every pooled request.
-   */
-  #phase: 'head' | 'idle' | undefined
-  #headTimer: NodeJS.Timeout | undefined
-  #idleTimer: NodeJS.Timeout | undefined
+  /** headersTimeout, from a head's first byte to its end. */
+  readonly #headTimer: RearmableTimer
+  /** keepAliveTimeout, between requests. */
+  readonly #idleTimer: RearmableTimer
   #requestTimer: NodeJS.Timeout | undefined
   #freed = false
 
@@ -93,6 +89,11 @@ class LeanConnection {
     this.#limits = limits
     this.#handlers = handlers
     this.#closing = closing
+    this.#headTimer = new RearmableTimer(limits.headersTimeoutMs, () => {
+      this.#hit('headersTimeout')
+      this.#refuse({ status: 408, reason: 'request headers not received within frontend.limits.headersTimeout' })
+    })
+    this.#idleTimer = new RearmableTimer(limits.keepAliveTimeoutMs, () => { this.socket.destroy() })
     this.#parser = new Http1Parser('request', limits.maxHeaderSize, {
       head: (h) => { this.#onHead(h); return false },
       body: (chunk) => { if (this.#reading !== undefined && !this.#reading.pushBody(chunk)) socket.pause() },
@@ -109,7 +110,8 @@ class LeanConnection {
     if (this.#refusal !== undefined) return
     if (!this.#inHead && this.#reading === undefined) {
       this.#inHead = true
-      this.#armHead()
+      this.#idleTimer.disarm()
+      this.#headTimer.arm()
     }
     const r = this.#parser.execute(chunk)
     if (typeof r !== 'number') {
@@ -132,7 +134,7 @@ class LeanConnection {
 
   #onHead (h: MessageHead): void {
     this.#inHead = false
-    this.#disarm()
+    this.#headTimer.disarm()
     if (this.#refusal !== undefined || this.#upgrade !== undefined) return
     const verdict = checkRequestHead(h)
     if (!verdict.ok) { this.#refuse({ status: verdict.status, reason: verdict.reason }); return }
@@ -196,13 +198,13 @@ class LeanConnection {
     }
     if (this.#refusal !== undefined) { this.#writeRefusal(this.#refusal); return }
     this.socket.resume()
-    if (!this.#inHead) this.#armIdle()
+    if (!this.#inHead) this.#idleTimer.arm()
   }
 
   #refuse (refusal: Refusal): void {
     this.#refusal ??= refusal
     this.socket.pause()
-    this.#disarm()
+    this.#headTimer.disarm()
     if (this.#active === undefined && this.#queue.length === 0) this.#writeRefusal(this.#refusal)
   }
 
@@ -217,7 +219,8 @@ class LeanConnection {
   }
 
   #detach (): void {
-    this.#stopTimers()
+    this.#headTimer.stop()
+    this.#idleTimer.stop()
     this.socket.off('data', this.#onData)
     this.#free()
   }
@@ -229,39 +232,14 @@ class LeanConnection {
   }
 
   #onClose (): void {
-    this.#stopTimers()
+    this.#headTimer.stop()
+    this.#idleTimer.stop()
     this.#clearRequestTimer()
     for (const req of this.#queue) req.abortBody()
     this.#active?.clientClosed()
     this.#free()
   }
 
-  #armHead (): void {
-    this.#phase = 'head'
-    if (this.#headTimer !== undefined) { this.#headTimer.refresh(); return }
-    this.#headTimer = setTimeout(() => {
-      if (this.#phase !== 'head') return
-      this.#hit('headersTimeout')
-      this.#refuse({ status: 408, reason: 'request headers not received within frontend.limits.headersTimeout' })
-    }, this.#limits.headersTimeoutMs).unref()
-  }
-
-  #armIdle (): void {
-    this.#phase = 'idle'
-    if (this.#idleTimer !== undefined) { this.#idleTimer.refresh(); return }
-    this.#idleTimer = setTimeout(() => { if (this.#phase === 'idle') this.socket.destroy() }, this.#limits.keepAliveTimeoutMs).unref()
-  }
-
-  /** Neither timer counts any more (they stay made, for the next request). */
-  #disarm (): void {
-    this.#phase = undefined
-  }
-
-  #stopTimers (): void {
-    this.#phase = undefined
-    clearTimeout(this.#headTimer)
-    clearTimeout(this.#idleTimer)
-  }
 
   #clearRequestTimer (): void {
     if (this.#requestTimer !== undefined) clearTimeout(this.#requestTimer)

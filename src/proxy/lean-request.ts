@@ -32,6 +32,12 @@ export class LeanRequest {
   readonly expectContinue: boolean
   /** True once the body (if any) has been read completely from the socket. */
   complete: boolean
+  /** The head announces a body (a Transfer-Encoding, or a Content-Length above 0). */
+  readonly hasBody: boolean
+  /** The first `Host` value, as `headers.host` has it (read without building `headers`). */
+  readonly host: string | undefined
+  /** The first `Content-Type` value, as `headers['content-type']` has it. */
+  readonly contentType: string | undefined
   readonly #body: Readable | undefined
   #headers: IncomingHttpHeaders | undefined
 
@@ -45,7 +51,22 @@ export class LeanRequest {
     this.keepAlive = head.keepAlive
     this.upgrade = head.upgrade
     this.expectContinue = expectContinue
-    const hasBody = !head.upgrade && bodyFramed(head.rawHeaders)
+    // The fields every request needs, in one pass; `headers` is built only when asked for.
+    let framed = false
+    let host: string | undefined
+    let contentType: string | undefined
+    const raw = head.rawHeaders
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i] ?? ''
+      if (name.length === 4) { if (host === undefined && name.toLowerCase() === 'host') host = raw[i + 1] }
+      else if (name.length === 12) { if (contentType === undefined && name.toLowerCase() === 'content-type') contentType = raw[i + 1] }
+      else if (name.length === 17) { if (name.toLowerCase() === 'transfer-encoding') framed = true }
+      else if (name.length === 14 && name.toLowerCase() === 'content-length' && (raw[i + 1] ?? '').trim() !== '0') framed = true
+    }
+    this.host = host
+    this.contentType = contentType
+    const hasBody = !head.upgrade && framed
+    this.hasBody = hasBody
     this.complete = !hasBody
     this.#body = hasBody ? new Readable({ read: onRead }) : undefined
   }
@@ -94,14 +115,4 @@ export class LeanRequest {
     this.#body?.unpipe(dest)
     return this
   }
-}
-
-/** True when the head announces a body: a Transfer-Encoding, or a Content-Length above 0. */
-function bodyFramed (raw: readonly string[]): boolean {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] ?? ''
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true
-    if (name.length === 14 && name.toLowerCase() === 'content-length' && (raw[i + 1] ?? '').trim() !== '0') return true
-  }
-  return false
 }

@@ -237,5 +237,6 @@ export function createProxy (options: ProxyOptions): ReverseProxy {
 
 /** Returns the request's Host, or its HTTP/2 `:authority`. */
 function requestHost (req: FrontRequest): string | undefined {
+  if (req instanceof LeanRequest) return req.host
   return req.headers.host ?? (req as Http2ServerRequest).headers[':authority']
 }

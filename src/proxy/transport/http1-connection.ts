@@ -9,6 +9,8 @@
 import type { Socket } from 'node:net'
 import type { Dispatcher } from 'undici'
 import { Http1Parser, type MessageHead, type ParseError } from '../http1/http1-parser.ts'
+import { RearmableTimer } from '../../internal/rearmable-timer.ts'
+import { headerObject } from './header-object.ts'
 import { transportError } from './transport-errors.ts'
 import type { TransportHandler } from './types.ts'
 
@@ -33,23 +35,6 @@ class Controller implements Dispatcher.DispatchController {
   resume (): void { this.paused = false; this.conn.socket.resume() }
 }
 
-/**
- * Returns undici-shaped response headers: lowercase names, repeated fields as arrays. A field
- * named `__proto__` is dropped: assigned, it would replace the object's prototype (and a
- * prototype-less object, the alternative, is a slow dictionary on every response).
- */
-function headerObject (raw: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] ?? '').toLowerCase()
-    if (name === '__proto__') continue
-    const value = raw[i + 1] ?? ''
-    const prev = out[name]
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value]
-  }
-  return out
-}
-
 function framingError (e: ParseError): Error {
   return Object.assign(new Error(`backend response refused by the http/1.1 parser: ${e.reason}`), { code: e.code })
 }
@@ -71,8 +56,8 @@ export class Http1Connection {
   #bodyTimeout = 0
   /** The socket's idle timeout now set: changed only when a request needs another (each change makes a new timer). */
   #socketTimeout = 0
-  /** Closes the connection once it has been idle for the pool's keep-alive timeout; made once, re-armed with `refresh()`. */
-  #idleTimer: NodeJS.Timeout | undefined
+  /** Closes the connection once it has been idle for the pool's keep-alive timeout. */
+  #idleTimer: RearmableTimer | undefined
   #reusable = false
   #error: Error | undefined
   readonly #done: (conn: Http1Connection, reusable: boolean) => void
@@ -104,7 +89,7 @@ export class Http1Connection {
     // replaces the bare TLS alert), so the request fails there.
     socket.on('error', (err: Error) => { this.#error = err })
     socket.on('close', () => {
-      clearTimeout(this.#idleTimer)
+      this.#idleTimer?.stop()
       if (this.#handler !== undefined) this.fail(this.#error ?? transportError('socket', 'the backend closed the connection'))
       this.#parser.free()
     })
@@ -123,8 +108,7 @@ export class Http1Connection {
 
   /** The connection waits in the pool: it closes after `ms` without a request. */
   idle (ms: number): void {
-    if (this.#idleTimer !== undefined) { this.#idleTimer.refresh(); return }
-    this.#idleTimer = setTimeout(() => { if (this.#handler === undefined) this.socket.destroy() }, ms).unref()
+    (this.#idleTimer ??= new RearmableTimer(ms, () => { this.socket.destroy() })).arm()
   }
 
   #setSocketTimeout (ms: number): void {
@@ -137,6 +121,7 @@ export class Http1Connection {
   send (options: Dispatcher.DispatchOptions, handler: TransportHandler, keepAlive: boolean, authority: string): void {
     const reused = this.requests > 0
     this.requests++
+    this.#idleTimer?.disarm()
     this.#handler = handler
     this.#method = options.method
     this.#final = false
