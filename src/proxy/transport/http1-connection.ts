@@ -11,29 +11,12 @@ import type { Dispatcher } from 'undici'
 import { Http1Parser, type MessageHead, type ParseError } from '../http1/http1-parser.ts'
 import { RearmableTimer } from '../../internal/rearmable-timer.ts'
 import { headerObject } from './header-object.ts'
+import { RequestController } from './request-controller.ts'
 import { transportError } from './transport-errors.ts'
 import type { TransportHandler } from './types.ts'
 
 /** Response heads are bounded like node:http's client (its default maxHeaderSize). */
 const MAX_RESPONSE_HEAD = 16384
-
-/** Pause, resume and abort of the running request, as the handler protocol expects them. */
-class Controller implements Dispatcher.DispatchController {
-  aborted = false
-  paused = false
-  reason: Error | null = null
-  readonly conn: Http1Connection
-  constructor (conn: Http1Connection) { this.conn = conn }
-  abort (reason: Error): void {
-    if (this.aborted) return
-    this.aborted = true
-    this.reason = reason
-    this.conn.fail(reason)
-  }
-
-  pause (): void { this.paused = true; this.conn.socket.pause() }
-  resume (): void { this.paused = false; this.conn.socket.resume() }
-}
 
 function framingError (e: ParseError): Error {
   return Object.assign(new Error(`backend response refused by the http/1.1 parser: ${e.reason}`), { code: e.code })
@@ -47,7 +30,7 @@ export class Http1Connection {
   requests = 0
   #parser: Http1Parser
   #handler: TransportHandler | undefined
-  #controller: Controller | undefined
+  #controller: RequestController | undefined
   #method = ''
   #final = false
   #keepAlive = false
@@ -127,7 +110,7 @@ export class Http1Connection {
     this.#final = false
     this.#keepAlive = false
     this.#reusable = keepAlive && options.reset !== true
-    const controller = new Controller(this)
+    const controller = new RequestController(this)
     this.#controller = controller
     const context = this.peerSpiffeId === undefined ? { reused } : { peerSpiffeId: this.peerSpiffeId, reused }
     try {
@@ -137,6 +120,7 @@ export class Http1Connection {
       // has it dropped unsent, and the connection, untouched, stays usable.
       this.#handler = undefined
       this.#controller = undefined
+      controller.ended = true
       handler.onResponseError?.(controller, err as Error)
       this.#done(this, this.#reusable)
       return
@@ -169,7 +153,7 @@ export class Http1Connection {
     this.#stream(body, chunked, controller)
   }
 
-  #stream (body: NodeJS.ReadableStream, chunked: boolean, controller: Controller): void {
+  #stream (body: NodeJS.ReadableStream, chunked: boolean, controller: RequestController): void {
     const socket = this.socket
     const onData = (chunk: Buffer): void => {
       if (controller.aborted || socket.destroyed) return
@@ -223,8 +207,12 @@ export class Http1Connection {
     this.#handler = undefined
     this.#controller = undefined
     const reusable = this.#reusable && this.#keepAlive && this.#bodySent && !controller.aborted
-    // A reused connection gets the pool's keep-alive timeout next (http1-transport.ts).
+    controller.ended = true
+    // A reused connection gets the pool's keep-alive timeout next (http1-transport.ts). One
+    // its handler paused (the client was slow, or gone, when the last chunk came) reads again:
+    // paused in the pool, the next request's answer would never be read.
     if (!reusable) this.socket.destroy()
+    else if (controller.paused) this.socket.resume()
     handler.onResponseEnd?.(controller, headerObject(trailers))
     this.#done(this, reusable)
   }
@@ -237,6 +225,7 @@ export class Http1Connection {
     if (handler === undefined || controller === undefined) return
     this.#handler = undefined
     this.#controller = undefined
+    controller.ended = true
     handler.onResponseError?.(controller, err)
     this.#done(this, false)
   }

@@ -75,3 +75,47 @@ t.test('an idle pooled connection closes after keepAliveTimeout, counted from it
   const idle = (closes[0] ?? 0) - idleFrom
   t.ok(idle >= 900, `closed after ${idle} ms idle, not before keepAliveTimeout`)
 })
+
+t.test('a connection its last request left paused reads again in the pool; that request\'s controller no longer acts', async (t) => {
+  let connections = 0
+  const server = createServer((socket) => {
+    connections++
+    socket.on('data', () => { socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', 'latin1') })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.close() })
+  const port = (server.address() as { port: number }).port
+  const tr = new Http1Transport({
+    open: (callback) => { const s = connect(port, '127.0.0.1', () => { callback(null, s) }) },
+    identify: () => undefined, keepAlive: true, maxRequestsPerConnection: 0, keepAliveTimeoutMs: 10_000, authority: `127.0.0.1:${port}`, maxConnections: undefined
+  })
+  t.teardown(() => tr.destroy())
+  let first: Dispatcher.DispatchController | undefined
+  // A handler whose client stopped reading: it pauses on the body and never resumes.
+  await new Promise<void>((resolve, reject) => {
+    tr.dispatch(request, {
+      onResponseData: (controller) => { first = controller; controller.pause() },
+      onResponseEnd: () => { resolve() },
+      onResponseError: (_c, err) => { reject(err) }
+    })
+  })
+  const second = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error('the second request got no answer: its connection stayed paused')) }, 5000)
+    let status = 0
+    tr.dispatch(request, {
+      onResponseStart: (_c, code) => { status = code },
+      onResponseEnd: () => { clearTimeout(timer); resolve(status) },
+      onResponseError: (_c, err) => { clearTimeout(timer); reject(err) }
+    })
+  })
+  t.equal(second, 200)
+  t.equal(connections, 1, 'the same pooled connection carried both')
+  first?.abort(new Error('late abort from the finished request'))
+  first?.pause()
+  const third = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error('the third request got no answer')) }, 5000)
+    tr.dispatch(request, { onResponseEnd: () => { clearTimeout(timer); resolve(1) }, onResponseError: (_c, err) => { clearTimeout(timer); reject(err) } })
+  })
+  t.equal(third, 1, 'a late abort or pause of the first request touched nothing')
+  t.equal(connections, 1)
+})
