@@ -240,7 +240,6 @@ class LeanConnection {
     this.#free()
   }
 
-
   #clearRequestTimer (): void {
     if (this.#requestTimer !== undefined) clearTimeout(this.#requestTimer)
     this.#requestTimer = undefined
