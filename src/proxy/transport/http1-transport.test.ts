@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Dispatcher } from 'undici'
 import { Http1Transport } from './http1-transport.ts'
 import { TRANSPORT_CODES } from './transport-errors.ts'
@@ -37,85 +37,66 @@ t.test('a closed transport refuses requests with the closed code', async (t) => 
   t.equal(code, TRANSPORT_CODES.closed)
 })
 
-t.test('an idle pooled connection closes after keepAliveTimeout, counted from its last request', async (t) => {
+const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'
+
+/** A plain backend answering each read `delayMs()` later, and a keep-alive transport to it. */
+async function pooledBackend (t: Test, keepAliveTimeoutMs: number, delayMs: () => number = () => 0): Promise<{ tr: Http1Transport, connections: () => number, closes: number[] }> {
   const closes: number[] = []
   let connections = 0
-  let delayMs = 0
   const server = createServer((socket) => {
     connections++
     socket.on('close', () => { closes.push(Date.now()) })
-    socket.on('data', () => {
-      setTimeout(() => { socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', 'latin1') }, delayMs)
-    })
+    socket.on('data', () => { setTimeout(() => { socket.write(OK, 'latin1') }, delayMs()) })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => { server.close() })
   const port = (server.address() as { port: number }).port
   const tr = new Http1Transport({
     open: (callback) => { const s = connect(port, '127.0.0.1', () => { callback(null, s) }) },
-    identify: () => undefined, keepAlive: true, maxRequestsPerConnection: 0, keepAliveTimeoutMs: 1000, authority: `127.0.0.1:${port}`, maxConnections: undefined
+    identify: () => undefined, keepAlive: true, maxRequestsPerConnection: 0, keepAliveTimeoutMs, authority: `127.0.0.1:${port}`, maxConnections: undefined
   })
   t.teardown(() => tr.destroy())
-  const send = async (): Promise<number> => await new Promise((resolve, reject) => {
+  return { tr, connections: () => connections, closes }
+}
+
+/** Sends one request; resolves with its status, rejects on its error or when no answer came within 5 s. */
+async function send (tr: Http1Transport, onData?: (controller: Dispatcher.DispatchController) => void): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error('no answer within 5 s: the connection never read it')) }, 5000)
     let status = 0
     tr.dispatch(request, {
       onResponseStart: (_c, code) => { status = code },
-      onResponseEnd: () => { resolve(status) },
-      onResponseError: (_c, err) => { reject(err) }
+      ...(onData === undefined ? {} : { onResponseData: (c: Dispatcher.DispatchController) => { onData(c) } }),
+      onResponseEnd: () => { clearTimeout(timer); resolve(status) },
+      onResponseError: (_c, err) => { clearTimeout(timer); reject(err) }
     })
   })
-  t.equal(await send(), 200)
+}
+
+t.test('an idle pooled connection closes after keepAliveTimeout, counted from its last request', async (t) => {
+  let delay = 0
+  const { tr, connections, closes } = await pooledBackend(t, 1000, () => delay)
+  t.equal(await send(tr), 200)
   await new Promise((resolve) => setTimeout(resolve, 500))
   // Busy from 500 to 1300 ms, across the end of the first idle period (1000 ms): not cut.
-  delayMs = 800
-  t.equal(await send(), 200, 'a request running past the earlier idle deadline completes')
+  delay = 800
+  t.equal(await send(tr), 200, 'a request running past the earlier idle deadline completes')
   const idleFrom = Date.now()
-  t.equal(connections, 1, 'the second request reused the connection')
+  t.equal(connections(), 1, 'the second request reused the connection')
   while (closes.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
   const idle = (closes[0] ?? 0) - idleFrom
   t.ok(idle >= 900, `closed after ${idle} ms idle, not before keepAliveTimeout`)
 })
 
 t.test('a connection its last request left paused reads again in the pool; that request\'s controller no longer acts', async (t) => {
-  let connections = 0
-  const server = createServer((socket) => {
-    connections++
-    socket.on('data', () => { socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', 'latin1') })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { server.close() })
-  const port = (server.address() as { port: number }).port
-  const tr = new Http1Transport({
-    open: (callback) => { const s = connect(port, '127.0.0.1', () => { callback(null, s) }) },
-    identify: () => undefined, keepAlive: true, maxRequestsPerConnection: 0, keepAliveTimeoutMs: 10_000, authority: `127.0.0.1:${port}`, maxConnections: undefined
-  })
-  t.teardown(() => tr.destroy())
+  const { tr, connections } = await pooledBackend(t, 10_000)
   let first: Dispatcher.DispatchController | undefined
   // A handler whose client stopped reading: it pauses on the body and never resumes.
-  await new Promise<void>((resolve, reject) => {
-    tr.dispatch(request, {
-      onResponseData: (controller) => { first = controller; controller.pause() },
-      onResponseEnd: () => { resolve() },
-      onResponseError: (_c, err) => { reject(err) }
-    })
-  })
-  const second = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error('the second request got no answer: its connection stayed paused')) }, 5000)
-    let status = 0
-    tr.dispatch(request, {
-      onResponseStart: (_c, code) => { status = code },
-      onResponseEnd: () => { clearTimeout(timer); resolve(status) },
-      onResponseError: (_c, err) => { clearTimeout(timer); reject(err) }
-    })
-  })
-  t.equal(second, 200)
-  t.equal(connections, 1, 'the same pooled connection carried both')
+  t.equal(await send(tr, (c) => { first = c; c.pause() }), 200)
+  t.equal(await send(tr), 200, 'the next request on the pooled connection is answered')
+  t.equal(connections(), 1, 'the same pooled connection carried both')
   first?.abort(new Error('late abort from the finished request'))
   first?.pause()
-  const third = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error('the third request got no answer')) }, 5000)
-    tr.dispatch(request, { onResponseEnd: () => { clearTimeout(timer); resolve(1) }, onResponseError: (_c, err) => { clearTimeout(timer); reject(err) } })
-  })
-  t.equal(third, 1, 'a late abort or pause of the first request touched nothing')
-  t.equal(connections, 1)
+  t.equal(await send(tr), 200, 'a late abort or pause of the first request touched nothing')
+  t.equal(connections(), 1)
 })
