@@ -90,6 +90,8 @@ t.test('drops hop-by-hop response headers', async (t) => {
     'set-cookie': ['a=1', 'b=2']
   })
   t.same(got, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] })
+  t.same(downstreamResponseHeaders({ connection: 'keep-alive', 'keep-alive': 'timeout=5', 'x-a': '1' }), { 'x-a': '1' }, 'the usual keep-alive answer')
+  t.same(downstreamResponseHeaders({ connection: 'keep-alive, x-hop', 'x-hop': 'gone', 'x-a': '1' }), { 'x-a': '1' }, 'keep-alive and a named field')
 })
 
 t.test('client ip keeps IPv6 and unwraps IPv4-mapped addresses', async (t) => {

@@ -104,7 +104,8 @@ function forwardedElement (client: string | undefined, proto: string, host: stri
 /** Returns the backend's response headers minus hop-by-hop ones, ready for `writeHead`. */
 export function downstreamResponseHeaders (headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const c = headers.connection
-  const drop = c === undefined ? NO_TOKENS : connectionTokens(Array.isArray(c) ? c : [c])
+  // `keep-alive`, the usual value, names only a field that is hop-by-hop anyway.
+  const drop = c === undefined || c === 'keep-alive' ? NO_TOKENS : connectionTokens(Array.isArray(c) ? c : [c])
   const out: Record<string, string | string[]> = {}
   // Own fields only (`for…in` would also walk a prototype), without Object.entries' pair arrays.
   for (const name of Object.keys(headers)) {
