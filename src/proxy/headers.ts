@@ -20,12 +20,18 @@ export function isHopByHop (name: string, connectionTokens: ReadonlySet<string>)
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || connectionTokens.has(name)
 }
 
-/** The tokens of no `Connection` header, shared: most requests and responses have none. */
+/** No tokens, shared: most messages have no `Connection` header, or only `keep-alive`. */
 const NO_TOKENS: ReadonlySet<string> = new Set()
 
-/** Returns the lowercase header names a `Connection` header value lists. */
-export function connectionTokens (values: ReadonlyArray<string | undefined>): ReadonlySet<string> {
-  if (values.every((v) => v === undefined)) return NO_TOKENS
+/**
+ * Returns the lowercase header names the `Connection` header values list (one value, a list, or
+ * none). Without a value, or with only `keep-alive` (which names a field that is hop-by-hop
+ * anyway), the answer is a shared empty set: nothing is built per message.
+ */
+export function connectionTokens (values: string | ReadonlyArray<string | undefined> | undefined): ReadonlySet<string> {
+  if (values === undefined || values === 'keep-alive') return NO_TOKENS
+  if (typeof values === 'string') values = [values]
+  if (values.every((v) => v === undefined || v === 'keep-alive')) return NO_TOKENS
   const out = new Set<string>()
   for (const v of values) {
     if (v === undefined) continue
@@ -63,7 +69,7 @@ export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedF
     const name = raw[i] ?? ''
     if (name.length === 10 && name.toLowerCase() === 'connection') (connection ??= []).push(raw[i + 1] ?? '')
   }
-  const drop = connection === undefined ? NO_TOKENS : connectionTokens(connection)
+  const drop = connectionTokens(connection)
   const out: string[] = []
   const xff: string[] = []
   const forwarded: string[] = []
@@ -103,9 +109,7 @@ function forwardedElement (client: string | undefined, proto: string, host: stri
 
 /** Returns the backend's response headers minus hop-by-hop ones, ready for `writeHead`. */
 export function downstreamResponseHeaders (headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const c = headers.connection
-  // `keep-alive`, the usual value, names only a field that is hop-by-hop anyway.
-  const drop = c === undefined || c === 'keep-alive' ? NO_TOKENS : connectionTokens(Array.isArray(c) ? c : [c])
+  const drop = connectionTokens(headers.connection)
   const out: Record<string, string | string[]> = {}
   // Own fields only (`for…in` would also walk a prototype), without Object.entries' pair arrays.
   for (const name of Object.keys(headers)) {
