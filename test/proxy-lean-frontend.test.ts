@@ -88,3 +88,35 @@ t.test('the connection timers follow each phase across requests on one connectio
   t.same(statuses(out), ['200', '200', '408'], 'an unfinished head past headersTimeout is answered 408')
   t.ok(at - headFrom >= 900, `closed by the head timer (after ${at - headFrom} ms)`)
 })
+
+t.test('requestTimeout: a body finished in time is served, a body that stalls gets 408 and the connection closes', async (t) => {
+  const backend = await startBackend('b', (req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => { body += c.toString() })
+    req.on('end', () => { res.end(`got ${body}`) })
+  })
+  t.teardown(() => backend.close())
+  const { port } = await startTestProxy(t, {
+    frontend: { host: '127.0.0.1', port: 0, limits: { requestTimeoutMs: 800, headersTimeoutMs: 5000, keepAliveTimeoutMs: 5000 } },
+    services: [testService('web', [backend], { connectionPool: { keepAlive: true, maxRequestsPerConnection: 0 } })],
+    urlMap: { defaultService: 'web' }
+  })
+  const socket = connect(port, '127.0.0.1')
+  let out = ''
+  socket.on('data', (d: Buffer) => { out += d.toString('latin1') })
+  const closedAt = new Promise<number>((resolve) => { socket.once('close', () => { resolve(Date.now()) }) })
+  const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+  socket.write('POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n', 'latin1')
+  await sleep(300)
+  socket.write('abc', 'latin1')
+  await sleep(1200) // past requestTimeout from the first request's start
+  t.same(statuses(out), ['200'], 'the slow but finished body was served')
+  t.match(out, /got abc/)
+  t.notOk(socket.destroyed, 'and the connection stayed open past the first request\'s deadline')
+  const from = Date.now()
+  socket.write('POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc', 'latin1')
+  const at = await closedAt
+  t.same(statuses(out), ['200', '408'], 'the stalled body is answered 408')
+  t.match(out, /requestTimeout \(800 ms\)/)
+  t.ok(at - from >= 700, `closed after ${at - from} ms`)
+})

@@ -65,7 +65,6 @@ interface Refusal { status: number, reason: string }
 
 class LeanConnection {
   readonly socket: Socket
-  readonly #limits: FrontendLimits
   readonly #handlers: LeanHandlers
   readonly #closing: () => boolean
   readonly #parser: Http1Parser
@@ -81,12 +80,12 @@ class LeanConnection {
   readonly #headTimer: RearmableTimer
   /** keepAliveTimeout, between requests. */
   readonly #idleTimer: RearmableTimer
-  #requestTimer: NodeJS.Timeout | undefined
+  /** requestTimeout, until the body of the request being served is read. */
+  readonly #bodyTimer: RearmableTimer
   #freed = false
 
   constructor (socket: Socket, limits: FrontendLimits, handlers: LeanHandlers, closing: () => boolean) {
     this.socket = socket
-    this.#limits = limits
     this.#handlers = handlers
     this.#closing = closing
     this.#headTimer = new RearmableTimer(limits.headersTimeoutMs, () => {
@@ -94,6 +93,13 @@ class LeanConnection {
       this.#refuse({ status: 408, reason: 'request headers not received within frontend.limits.headersTimeout' })
     })
     this.#idleTimer = new RearmableTimer(limits.keepAliveTimeoutMs, () => { this.socket.destroy() })
+    this.#bodyTimer = new RearmableTimer(limits.requestTimeoutMs, () => {
+      const res = this.#active
+      if (res === undefined || this.#queue[0]?.complete !== false) return
+      this.#hit('requestTimeout')
+      if (!res.headersSent) answerPlainText(res, 408, `request not received within frontend.limits.requestTimeout (${limits.requestTimeoutMs} ms)`, { connection: 'close' })
+      this.socket.destroy()
+    })
     this.#parser = new Http1Parser('request', limits.maxHeaderSize, {
       head: (h) => { this.#onHead(h); return false },
       body: (chunk) => { if (this.#reading !== undefined && !this.#reading.pushBody(chunk)) socket.pause() },
@@ -150,7 +156,7 @@ class LeanConnection {
     this.#reading = undefined
     if (req === undefined) return
     req.endBody()
-    if (this.#active !== undefined && this.#queue[0] === req) this.#clearRequestTimer()
+    if (this.#active !== undefined && this.#queue[0] === req) this.#bodyTimer.disarm()
   }
 
   #hit (limit: LeanLimitName): void {
@@ -162,23 +168,14 @@ class LeanConnection {
     this.#active = res
     if (this.#closing()) res.setHeader('connection', 'close')
     if (req.expectContinue && !req.complete) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
-    if (!req.complete) {
-      const ms = this.#limits.requestTimeoutMs
-      this.#requestTimer = setTimeout(() => {
-        if (req.complete || this.#active !== res) return
-        this.#hit('requestTimeout')
-        if (!res.headersSent) answerPlainText(res, 408, `request not received within frontend.limits.requestTimeout (${ms} ms)`, { connection: 'close' })
-        this.socket.destroy()
-      }, ms)
-      this.#requestTimer.unref()
-    }
+    if (!req.complete) this.#bodyTimer.arm()
     this.#handlers.request(req, res)
   }
 
   #finished (res: LeanResponse, keepAlive: boolean): void {
     if (this.#active !== res) return
     this.#active = undefined
-    this.#clearRequestTimer()
+    this.#bodyTimer.disarm()
     this.#queue.shift()
     if (!keepAlive || this.#closing()) { this.socket.end(); this.socket.destroySoon(); return }
     this.#next()
@@ -234,14 +231,10 @@ class LeanConnection {
   #onClose (): void {
     this.#headTimer.stop()
     this.#idleTimer.stop()
-    this.#clearRequestTimer()
+    this.#bodyTimer.stop()
     for (const req of this.#queue) req.abortBody()
     this.#active?.clientClosed()
     this.#free()
   }
 
-  #clearRequestTimer (): void {
-    if (this.#requestTimer !== undefined) clearTimeout(this.#requestTimer)
-    this.#requestTimer = undefined
-  }
 }
