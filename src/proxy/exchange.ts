@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
 import type { BackendService } from './backend-service.ts'
 import type { Endpoint } from './endpoint.ts'
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
+import { downstreamResponseHeaders, hasFields, upstreamRequestHeaders } from './headers.ts'
 import { withCustomHeaders } from './client-cert-headers.ts'
 import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
@@ -271,8 +271,10 @@ export class Exchange {
       if (!end()) return
       if (this.#settled) return
       // gRPC puts its status in trailers; HTTP/1.1 clients get them only on chunked answers.
-      const out = downstreamResponseHeaders(trailers)
-      if (Object.keys(out).length > 0 && !this.#res.destroyed) this.#res.addTrailers(out as Record<string, string>)
+      if (hasFields(trailers) && !this.#res.destroyed) {
+        const out = downstreamResponseHeaders(trailers)
+        if (hasFields(out)) this.#res.addTrailers(out as Record<string, string>)
+      }
       this.#res.end()
       this.#settle({ status: this.#status, endpoint, attempts: this.#attempts })
     }

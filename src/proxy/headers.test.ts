@@ -1,5 +1,5 @@
 import t from 'tap'
-import { clientIp, downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts'
+import { clientIp, downstreamResponseHeaders, hasFields, upstreamRequestHeaders } from './headers.ts'
 
 const pairs = (flat: string[]): Array<[string, string]> => {
   const out: Array<[string, string]> = []
@@ -98,4 +98,13 @@ t.test('client ip keeps IPv6 and unwraps IPv4-mapped addresses', async (t) => {
   t.equal(clientIp('::1'), '::1')
   t.equal(clientIp('::ffff:10.1.2.3'), '10.1.2.3')
   t.equal(clientIp(undefined), undefined)
+})
+
+t.test('hasFields sees own fields only', async (t) => {
+  const cases: Array<[string, object, boolean]> = [
+    ['empty', {}, false],
+    ['one field', { 'grpc-status': '0' }, true],
+    ['only inherited fields', Object.create({ inherited: 'x' }) as object, false]
+  ]
+  for (const [name, o, want] of cases) t.equal(hasFields(o), want, name)
 })

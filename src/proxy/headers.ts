@@ -120,6 +120,12 @@ export function downstreamResponseHeaders (headers: IncomingHttpHeaders): Record
   return out
 }
 
+/** Returns true when `headers` has at least one field, without listing them (trailers are usually none). */
+export function hasFields (headers: object): boolean {
+  for (const name in headers) if (Object.hasOwn(headers, name)) return true
+  return false
+}
+
 /** Returns the IP without the IPv4-mapped IPv6 prefix (`::ffff:10.0.0.1` → `10.0.0.1`). */
 export function clientIp (address: string | undefined): string | undefined {
   if (address === undefined) return undefined

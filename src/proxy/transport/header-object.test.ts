@@ -15,3 +15,8 @@ t.test('raw header lists become undici-shaped objects', async (t) => {
     t.equal(Object.getPrototypeOf(got), Object.prototype, `${name}: the prototype is untouched`)
   }
 })
+
+t.test('an empty list gives one shared, frozen empty object', async (t) => {
+  t.equal(headerObject([]), headerObject([]))
+  t.ok(Object.isFrozen(headerObject([])))
+})
