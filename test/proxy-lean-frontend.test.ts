@@ -3,7 +3,7 @@
 // HTTP/1.0 clients get a Host towards the backend and a close-delimited answer, and a head
 // the strict parser or the head rules refuse is answered with its status and never reaches
 // a backend (the smuggling vectors of test/http1-corpus.ts, sent through the proxy).
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import t from 'tap'
 import { startBackend, startTestProxy, testService } from '../src/proxy/test-support.ts'
 import { corpus } from './http1-corpus.ts'
@@ -24,6 +24,17 @@ async function exchange (port: number, chunks: string[]): Promise<string> {
 }
 
 const statuses = (text: string): string[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1] ?? '')
+
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+/** One client connection kept open: what it received so far, and when the proxy closed it. */
+function openConnection (port: number): { socket: Socket, got: () => string, closedAt: Promise<number> } {
+  const socket = connect(port, '127.0.0.1')
+  let out = ''
+  socket.on('data', (d: Buffer) => { out += d.toString('latin1') })
+  const closedAt = new Promise<number>((resolve) => { socket.once('close', () => { resolve(Date.now()) }) })
+  return { socket, got: () => out, closedAt }
+}
 
 t.test('pipelined requests, 100-continue, HTTP/1.0', async (t) => {
   const backend = await startBackend('b', (req, res) => {
@@ -66,11 +77,7 @@ t.test('the connection timers follow each phase across requests on one connectio
     services: [testService('web', [backend], { connectionPool: { keepAlive: true, maxRequestsPerConnection: 0 } })],
     urlMap: { defaultService: 'web' }
   })
-  const socket = connect(port, '127.0.0.1')
-  let out = ''
-  socket.on('data', (d: Buffer) => { out += d.toString('latin1') })
-  const closedAt = new Promise<number>((resolve) => { socket.once('close', () => { resolve(Date.now()) }) })
-  const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+  const { socket, got, closedAt } = openConnection(port)
   // Each head and each idle gap is well within its own limit, and a head and an idle gap
   // together exceed either: a timer left running into the other phase would cut the
   // connection here. A late wake-up only lengthens the gaps, which keeps the check sharp.
@@ -80,12 +87,12 @@ t.test('the connection timers follow each phase across requests on one connectio
     socket.write('\r\n', 'latin1')
     await sleep(600)
   }
-  t.same(statuses(out), ['200', '200'], 'both requests served on one connection')
+  t.same(statuses(got()), ['200', '200'], 'both requests served on one connection')
   t.notOk(socket.destroyed, 'still open')
   const headFrom = Date.now()
   socket.write('GET /last HTTP/1.1\r\nHost: h\r\n', 'latin1')
   const at = await closedAt
-  t.same(statuses(out), ['200', '200', '408'], 'an unfinished head past headersTimeout is answered 408')
+  t.same(statuses(got()), ['200', '200', '408'], 'an unfinished head past headersTimeout is answered 408')
   t.ok(at - headFrom >= 900, `closed by the head timer (after ${at - headFrom} ms)`)
 })
 
@@ -101,22 +108,18 @@ t.test('requestTimeout: a body finished in time is served, a body that stalls ge
     services: [testService('web', [backend], { connectionPool: { keepAlive: true, maxRequestsPerConnection: 0 } })],
     urlMap: { defaultService: 'web' }
   })
-  const socket = connect(port, '127.0.0.1')
-  let out = ''
-  socket.on('data', (d: Buffer) => { out += d.toString('latin1') })
-  const closedAt = new Promise<number>((resolve) => { socket.once('close', () => { resolve(Date.now()) }) })
-  const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+  const { socket, got, closedAt } = openConnection(port)
   socket.write('POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n', 'latin1')
   await sleep(300)
   socket.write('abc', 'latin1')
   await sleep(1200) // past requestTimeout from the first request's start
-  t.same(statuses(out), ['200'], 'the slow but finished body was served')
-  t.match(out, /got abc/)
+  t.same(statuses(got()), ['200'], 'the slow but finished body was served')
+  t.match(got(), /got abc/)
   t.notOk(socket.destroyed, 'and the connection stayed open past the first request\'s deadline')
   const from = Date.now()
   socket.write('POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc', 'latin1')
   const at = await closedAt
-  t.same(statuses(out), ['200', '408'], 'the stalled body is answered 408')
-  t.match(out, /requestTimeout \(800 ms\)/)
+  t.same(statuses(got()), ['200', '408'], 'the stalled body is answered 408')
+  t.match(got(), /requestTimeout \(800 ms\)/)
   t.ok(at - from >= 700, `closed after ${at - from} ms`)
 })
