@@ -45,3 +45,28 @@ t.test('close writes what is buffered synchronously; later lines still reach the
   await settle()
   t.equal(read(), 'a\nb\n')
 })
+
+t.test('a batch for a regular file is written before write returns; a pipe still gets every line', async (t) => {
+  const line = `${JSON.stringify({ pad: 'y'.repeat(200) })}\n`
+  const count = Math.ceil(LOG_MIN_WRITE_BYTES / line.length)
+  const file = await destinationFile(t)
+  const d = bufferedLogDestination(file.fd)
+  t.teardown(() => { d.close() })
+  for (let i = 0; i < count; i++) d.stream.write(line)
+  t.equal(file.read().length, count * line.length, 'the file has the batch with no turn of the event loop')
+
+  // A pipe's reader may lag, so its writes stay asynchronous: they must still all arrive.
+  const { spawn } = await import('node:child_process')
+  const cat = spawn('cat', [], { stdio: ['pipe', 'pipe', 'ignore'] })
+  const fd = (cat.stdin as unknown as { _handle: { fd: number } })._handle.fd
+  let got = ''
+  cat.stdout.setEncoding('utf8').on('data', (s: string) => { got += s })
+  const p = bufferedLogDestination(fd)
+  for (let i = 0; i < count; i++) p.stream.write(line)
+  p.flush()
+  for (let i = 0; i < 200 && got.length < count * line.length; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(got.length, count * line.length, 'the pipe delivered every line')
+  p.close()
+  cat.stdin.end()
+  await new Promise((resolve) => cat.once('close', resolve))
+})

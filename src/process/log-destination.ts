@@ -12,7 +12,14 @@
  * waits in sonic-boom for `flushSync` rather than in a write `flushSync` would not wait for.
  * Nothing is lost: the buffer is flushed every second, when the proxy
  * drains, and synchronously on exit.
+ *
+ * A batch for a regular file is written synchronously, as nginx writes its access log: a
+ * file write never waits for a reader, and an asynchronous one costs two hand-offs through
+ * libuv's thread pool (a worker woken, the loop woken back) that measured about 6 % of a
+ * pooled request's CPU (bench/README.md). A pipe or a terminal keeps the asynchronous
+ * writes: a slow reader must not stall the event loop.
  */
+import { fstatSync } from 'node:fs'
 import { pino } from 'pino'
 import type { DestinationStream } from 'pino'
 import { LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES } from '../defaults.ts'
@@ -26,12 +33,17 @@ export interface LogDestination {
   close (): void
 }
 
+/** Returns true when `fd` is a regular file (a closed or unknown descriptor is not). */
+function isRegularFile (fd: number): boolean {
+  try { return fstatSync(fd).isFile() } catch { return false }
+}
+
 /**
  * Returns a buffered destination for file descriptor `fd` (default stdout), flushed every
  * second (the timer does not keep the process alive) and synchronously on process exit.
  */
 export function bufferedLogDestination (fd = 1): LogDestination {
-  const sink = pino.destination({ dest: fd, sync: false, minLength: LOG_MIN_WRITE_BYTES })
+  const sink = pino.destination({ dest: fd, sync: isRegularFile(fd), minLength: LOG_MIN_WRITE_BYTES })
   let lines: string[] = []
   let length = 0
   let closed = false
