@@ -11,17 +11,19 @@ import type { Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../internal/clock.ts'
 import type { BackendService } from './backend-service.ts'
 import type { Endpoint } from './endpoint.ts'
-import { downstreamResponseHeaders, hasFields, upstreamRequestHeaders } from './headers.ts'
+import { downstreamRawHeaders, fieldList, fieldValue, hasFields, upstreamRequestHeaders } from './headers.ts'
 import { withCustomHeaders } from './client-cert-headers.ts'
 import type { ClientVerdict } from '../tls/client-verifier.ts'
 import { backendFailure, type Failure } from './failure.ts'
 import { mayBeSvidRefusal, svidRefusal } from './ssl-refusal.ts'
-import { sendHead, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
+import { sendHead, setRelayedFields, writeChunk, type FrontRequest, type FrontResponse } from './frontend.ts'
 import { GRPC_STATUS, grpcStatusFor, grpcTrailers, isGrpcContentType, isGrpcRequest } from './grpc-status.ts'
 import { LeanRequest } from './lean-request.ts'
 import { answerPlainText } from './plain-text.ts'
 import { isTrustWithdrawn } from './trust-withdrawal.ts'
+import { headerObject } from './transport/header-object.ts'
 import { TRANSPORT_CODES } from './transport/transport-errors.ts'
+import type { TransportHandler } from './transport/types.ts'
 
 /** Methods RFC 9110 section 9.2.2 calls idempotent (TRACE is refused before it gets here). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
@@ -190,7 +192,14 @@ export class Exchange {
       if (retry) breaker.release('retry')
       return true
     }
-    const handler: Dispatcher.DispatchHandler = {
+    const responseStart = (controller: Dispatcher.DispatchController, statusCode: number, fields: readonly string[], statusMessage: string): void => {
+      if (statusCode < 200) return // 1xx: Node's server sends its own 100-continue
+      if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
+      // A small 400 page may be the backend refusing our SVID: read it before forwarding.
+      if (mayBeSvidRefusal(statusCode, fields)) { held = { statusCode, fields, statusMessage, chunks: [] }; return }
+      start(statusCode, fields, statusMessage)
+    }
+    const handler: TransportHandler = {
       onRequestStart: (controller, context) => {
         connected()
         attempt.controller = controller
@@ -206,11 +215,10 @@ export class Exchange {
         if (body !== null && !this.#settled && this.#status === 0) this.#arm(true)
       },
       onResponseStart: (controller, statusCode, headers, statusMessage) => {
-        if (statusCode < 200) return // 1xx: Node's server sends its own 100-continue
-        if (this.#settled) { controller.abort(new Error('exchange already answered')); return }
-        // A small 400 page may be the backend refusing our SVID: read it before forwarding.
-        if (mayBeSvidRefusal(statusCode, headers)) { held = { statusCode, headers, statusMessage, chunks: [] }; return }
-        start(statusCode, headers, statusMessage)
+        responseStart(controller, statusCode, fieldList(headers), statusMessage ?? '')
+      },
+      onResponseStartRaw: (controller, statusCode, fields, statusMessage) => {
+        responseStart(controller, statusCode, fields, statusMessage)
       },
       onResponseData: (controller, chunk) => {
         if (held !== undefined) { held.chunks.push(chunk); return }
@@ -231,7 +239,7 @@ export class Exchange {
             this.#attemptFailed(attempt, refused)
             return
           }
-          start(h.statusCode, h.headers, h.statusMessage)
+          start(h.statusCode, h.fields, h.statusMessage)
           for (const chunk of h.chunks) writeChunk(this.#res, chunk)
         }
         respondEnd(trailers)
@@ -249,30 +257,28 @@ export class Exchange {
         this.#attemptFailed(attempt, err)
       }
     }
-    type Head = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[2]
-    let held: { statusCode: number, headers: Head, statusMessage: string | undefined, chunks: Buffer[] } | undefined
-    const start = (statusCode: number, headers: Head, statusMessage: string | undefined): void => {
+    let held: { statusCode: number, fields: readonly string[], statusMessage: string, chunks: Buffer[] } | undefined
+    const start = (statusCode: number, fields: readonly string[], statusMessage: string): void => {
       // timeoutSec bounds the whole response, body included (the cloud's backend service
       // timeout): the timer keeps running until the last byte.
       this.#status = statusCode
       const outcome = statusCode < 500 ? 'success' : statusCode === 502 || statusCode === 503 || statusCode === 504 ? 'gateway' : 'error'
       this.#service.record(endpoint, outcome, `answered ${statusCode}`)
-      const out = downstreamResponseHeaders(headers)
       const res = this.#res
-      // HTTP/2 has no reason phrase; Node warns when given one.
-      for (const name of Object.keys(out)) res.setHeader(name, out[name] as string | string[])
+      setRelayedFields(res, downstreamRawHeaders(fields))
       res.statusCode = statusCode
-      if (statusMessage !== undefined && statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
+      // HTTP/2 has no reason phrase; Node warns when given one.
+      if (statusMessage !== '' && 'statusMessage' in res && this.#req.httpVersionMajor === 1) res.statusMessage = statusMessage
       // A gRPC "trailers-only" answer (status in the head, no message) must stay one HEADERS
       // frame that ends the stream: leave the head for end() to send.
-      if (!(this.#grpc && headers['grpc-status'] !== undefined)) sendHead(res, statusCode)
+      if (!(this.#grpc && fieldValue(fields, 'grpc-status') !== undefined)) sendHead(res, statusCode)
     }
-    const respondEnd = (trailers: Head): void => {
+    const respondEnd = (trailers: Readonly<Record<string, string | readonly string[] | undefined>>): void => {
       if (!end()) return
       if (this.#settled) return
       // gRPC puts its status in trailers; HTTP/1.1 clients get them only on chunked answers.
       if (hasFields(trailers) && !this.#res.destroyed) {
-        const out = downstreamResponseHeaders(trailers)
+        const out = headerObject(downstreamRawHeaders(fieldList(trailers)))
         if (hasFields(out)) this.#res.addTrailers(out as Record<string, string>)
       }
       this.#res.end()

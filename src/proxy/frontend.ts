@@ -27,6 +27,7 @@ import { createLeanFrontend, type LeanLimitName } from './lean-frontend.ts'
 import type { LeanRequest } from './lean-request.ts'
 import { LeanResponse } from './lean-response.ts'
 import type { FrontResponse } from './front-response.ts'
+import { headerObject } from './transport/header-object.ts'
 import { FRONTEND_TIMEOUT_CHECK_MS, frontendLimits } from './limits.ts'
 import type { FrontendLimits, FrontendOptions } from './types.ts'
 
@@ -42,6 +43,16 @@ export function sendHead (res: FrontResponse, status: number): void {
   if (res instanceof LeanResponse) res.writeHead(status)
   else if (res instanceof http.ServerResponse) res.writeHead(status)
   else (res as Http2ServerResponse).writeHead(status)
+}
+
+/**
+ * Sets a relayed answer's fields (a flat `[name, value, …]` list, hop-by-hop ones dropped) on
+ * either protocol: the lean response writes the list as it is, the others take a header object.
+ */
+export function setRelayedFields (res: FrontResponse, fields: readonly string[]): void {
+  if (res instanceof LeanResponse) { res.forward(fields); return }
+  const out = headerObject(fields)
+  for (const name of Object.keys(out)) res.setHeader(name, out[name] as string | string[])
 }
 
 /** Writes a body chunk on either protocol; returns false when the caller should wait for 'drain'. */

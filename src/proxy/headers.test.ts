@@ -1,5 +1,5 @@
 import t from 'tap'
-import { clientIp, downstreamResponseHeaders, hasFields, upstreamRequestHeaders } from './headers.ts'
+import { clientIp, downstreamRawHeaders, fieldList, fieldValue, hasFields, upstreamRequestHeaders } from './headers.ts'
 
 const pairs = (flat: string[]): Array<[string, string]> => {
   const out: Array<[string, string]> = []
@@ -77,21 +77,34 @@ t.test('appends to X-Forwarded-For and overrides proto and host', async (t) => {
   t.same(v6.find(([n]) => n === 'forwarded'), ['forwarded', 'for="[::1]";proto=http'], 'IPv6 is bracketed and quoted')
 })
 
-t.test('drops hop-by-hop response headers', async (t) => {
-  const got = downstreamResponseHeaders({
-    connection: 'close, x-hop',
-    'keep-alive': 'timeout=5',
-    'transfer-encoding': 'chunked',
-    'proxy-authenticate': 'Basic',
-    trailer: 'x-checksum',
-    upgrade: 'h2c',
-    'x-hop': 'gone',
-    'content-type': 'text/plain',
-    'set-cookie': ['a=1', 'b=2']
-  })
-  t.same(got, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] })
-  t.same(downstreamResponseHeaders({ connection: 'keep-alive', 'keep-alive': 'timeout=5', 'x-a': '1' }), { 'x-a': '1' }, 'the usual keep-alive answer')
-  t.same(downstreamResponseHeaders({ connection: 'keep-alive, x-hop', 'x-hop': 'gone', 'x-a': '1' }), { 'x-a': '1' }, 'keep-alive and a named field')
+t.test('drops hop-by-hop response fields, keeping the order and spelling of the rest', async (t) => {
+  const cases: Array<[string, string[], string[]]> = [
+    ['every hop-by-hop kind', [
+      'Connection', 'close, X-Hop',
+      'Keep-Alive', 'timeout=5',
+      'Transfer-Encoding', 'chunked',
+      'Proxy-Authenticate', 'Basic',
+      'Trailer', 'x-checksum',
+      'Upgrade', 'h2c',
+      'x-hop', 'gone',
+      'Content-Type', 'text/plain',
+      'set-cookie', 'a=1',
+      'Set-Cookie', 'b=2'
+    ], ['Content-Type', 'text/plain', 'set-cookie', 'a=1', 'Set-Cookie', 'b=2']],
+    ['the usual keep-alive answer', ['connection', 'keep-alive', 'keep-alive', 'timeout=5', 'x-a', '1'], ['x-a', '1']],
+    ['keep-alive and a named field', ['connection', 'keep-alive, x-hop', 'x-hop', 'gone', 'x-a', '1'], ['x-a', '1']],
+    ['two Connection fields', ['connection', 'x-one', 'Connection', 'x-two', 'x-one', '1', 'x-two', '2', 'x-three', '3'], ['x-three', '3']],
+    ['nothing to drop', ['date', 'd', 'content-length', '2'], ['date', 'd', 'content-length', '2']]
+  ]
+  for (const [name, raw, want] of cases) t.same(downstreamRawHeaders(raw), want, name)
+})
+
+t.test('fieldValue finds the first value of a field whatever its case; fieldList flattens a header object', async (t) => {
+  const raw = ['Content-Type', 'text/html', 'content-type', 'text/plain', 'grpc-status', '0']
+  const cases: Array<[string, string | undefined]> = [['content-type', 'text/html'], ['grpc-status', '0'], ['grpc-message', undefined]]
+  for (const [name, want] of cases) t.equal(fieldValue(raw, name), want, name)
+  t.same(fieldList({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], absent: undefined }),
+    ['content-type', 'text/plain', 'set-cookie', 'a=1', 'set-cookie', 'b=2'])
 })
 
 t.test('client ip keeps IPv6 and unwraps IPv4-mapped addresses', async (t) => {

@@ -3,8 +3,6 @@
  * connection and are dropped in both directions, together with every header the `Connection`
  * header names; the `X-Forwarded-*` set tells the backend who really called.
  */
-import type { IncomingHttpHeaders } from 'node:http'
-
 /**
  * Headers that never cross the proxy, lowercase. `Proxy-*` is matched by prefix. `TE: trailers`
  * alone is passed on (see {@link upstreamRequestHeaders}); WebSocket upgrades rebuild their own.
@@ -107,15 +105,43 @@ function forwardedElement (client: string | undefined, proto: string, host: stri
   return host === undefined ? `for=${node};proto=${proto}` : `for=${node};proto=${proto};host=${JSON.stringify(host)}`
 }
 
-/** Returns the backend's response headers minus hop-by-hop ones, ready for `writeHead`. */
-export function downstreamResponseHeaders (headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const drop = connectionTokens(headers.connection)
-  const out: Record<string, string | string[]> = {}
-  // Own fields only (`for…in` would also walk a prototype), without Object.entries' pair arrays.
+/**
+ * Returns the backend's response fields minus hop-by-hop ones, as a flat `[name, value, …]`
+ * list in the order and spelling received (`raw`, as llhttp delivers it).
+ */
+export function downstreamRawHeaders (raw: readonly string[]): string[] {
+  let connection: string[] | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    if (name.length === 10 && name.toLowerCase() === 'connection') (connection ??= []).push(raw[i + 1] ?? '')
+  }
+  const drop = connectionTokens(connection)
+  const out: string[] = []
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    if (isHopByHop(name.toLowerCase(), drop)) continue
+    out.push(name, raw[i + 1] ?? '')
+  }
+  return out
+}
+
+/** Returns the first value of field `name` (lowercase) in a flat `[name, value, …]` list, or undefined. */
+export function fieldValue (raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] ?? ''
+    if (n.length === name.length && n.toLowerCase() === name) return raw[i + 1]
+  }
+  return undefined
+}
+
+/** Returns an undici-style header object (a list value per repeated field) as a flat `[name, value, …]` list. */
+export function fieldList (headers: Readonly<Record<string, string | readonly string[] | undefined>>): string[] {
+  const out: string[] = []
   for (const name of Object.keys(headers)) {
     const value = headers[name]
-    if (value === undefined || isHopByHop(name.toLowerCase(), drop)) continue
-    out[name] = value
+    if (value === undefined) continue
+    if (typeof value === 'string') out.push(name, value)
+    else for (const v of value) out.push(name, v)
   }
   return out
 }

@@ -14,6 +14,9 @@ import { SINGLE_WRITE_MAX_BYTES } from '../defaults.ts'
 
 const { STATUS_CODES } = http
 
+/** No forwarded fields (an answer of the proxy's own). */
+const NO_FIELDS: readonly string[] = Object.freeze([])
+
 /** See the module comment. `done(keepAlive)` is told once the response has been written. */
 export class LeanResponse extends EventEmitter {
   statusCode = 200
@@ -25,6 +28,8 @@ export class LeanResponse extends EventEmitter {
   readonly #socket: Socket
   readonly #done: (res: LeanResponse, keepAlive: boolean) => void
   readonly #headers = new Map<string, [string, string | readonly string[]]>()
+  /** The backend's fields as received (hop-by-hop ones already dropped), written after `#headers`. */
+  #forwarded: readonly string[] = NO_FIELDS
   #pendingHead: string | undefined
   #chunked = false
   #noBody = false
@@ -47,6 +52,16 @@ export class LeanResponse extends EventEmitter {
     return this.#headers.get(name.toLowerCase())?.[1]
   }
 
+  /**
+   * Takes the fields of a relayed answer as a flat `[name, value, …]` list, written as they
+   * are: no object or map is built per field. A field also set with `setHeader` is written
+   * once, with the `setHeader` value.
+   */
+  forward (fields: readonly string[]): this {
+    this.#forwarded = fields
+    return this
+  }
+
   /** Fixes status and headers; the head is written with the first chunk or the end. */
   writeHead (status: number): this {
     if (this.headersSent) return this
@@ -54,18 +69,26 @@ export class LeanResponse extends EventEmitter {
     this.headersSent = true
     const req = this.#req
     this.#noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200
-    const length = this.#headers.has('content-length')
     // A request body not read to its end leaves the connection's next bytes unknown.
     const connection = this.#headers.get('connection')?.[1]
     this.#close = !req.keepAlive || !req.complete || connection === 'close'
-    this.#chunked = !this.#noBody && !length && req.httpVersionMinor === 1
-    if (!this.#noBody && !length && req.httpVersionMinor === 0) this.#close = true
     this.#headers.delete('connection')
+    let length = this.#headers.has('content-length')
     let head = `HTTP/1.1 ${status} ${this.statusMessage === '' ? STATUS_CODES[status] ?? '' : this.statusMessage}\r\n`
     for (const [name, value] of this.#headers.values()) {
       if (typeof value === 'string') head += `${name}: ${value}\r\n`
       else for (const v of value) head += `${name}: ${v}\r\n`
     }
+    const set = this.#headers.size > 0 ? this.#headers : undefined
+    const fields = this.#forwarded
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i] ?? ''
+      if (set !== undefined && set.has(name.toLowerCase())) continue
+      if (!length && name.length === 14 && name.toLowerCase() === 'content-length') length = true
+      head += `${name}: ${fields[i + 1] ?? ''}\r\n`
+    }
+    this.#chunked = !this.#noBody && !length && req.httpVersionMinor === 1
+    if (!this.#noBody && !length && req.httpVersionMinor === 0) this.#close = true
     if (this.#chunked) head += 'transfer-encoding: chunked\r\n'
     if (this.#close) head += 'connection: close\r\n'
     else if (req.httpVersionMinor === 0) head += 'connection: keep-alive\r\n'

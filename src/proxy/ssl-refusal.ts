@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { quote } from '../internal/errors.ts'
+import { fieldValue } from './headers.ts'
 import { TLS_ERROR, tlsError } from '../tls/errors.ts'
 
 // nginx with `ssl_verify_client on` finishes a TLS 1.3 handshake before it has judged the
@@ -9,14 +9,15 @@ const PAGE = /<title>\s*400 (The SSL certificate error|No required SSL certifica
 const MAX_PAGE_BYTES = 2048
 
 /**
- * Returns true when a response head may be a backend's refusal of the proxy's SVID after the
- * handshake (a small 400 html page): its body must then be read before anything is forwarded.
+ * Returns true when a response head (its fields as a flat `[name, value, …]` list) may be a
+ * backend's refusal of the proxy's SVID after the handshake (a small 400 html page): its body
+ * must then be read before anything is forwarded.
  */
-export function mayBeSvidRefusal (statusCode: number, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): boolean {
+export function mayBeSvidRefusal (statusCode: number, fields: readonly string[]): boolean {
   if (statusCode !== 400) return false
-  const type = headers['content-type']
-  const length = Number(headers['content-length'])
-  return typeof type === 'string' && type.startsWith('text/html') && Number.isFinite(length) && length <= MAX_PAGE_BYTES
+  const type = fieldValue(fields, 'content-type')
+  const length = Number(fieldValue(fields, 'content-length'))
+  return type !== undefined && type.startsWith('text/html') && Number.isFinite(length) && length <= MAX_PAGE_BYTES
 }
 
 /**

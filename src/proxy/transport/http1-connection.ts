@@ -189,7 +189,8 @@ export class Http1Connection {
     this.#final = true
     this.#keepAlive = h.keepAlive
     this.#setSocketTimeout(this.#bodyTimeout)
-    handler.onResponseStart?.(controller, h.statusCode, headerObject(h.rawHeaders), h.statusMessage)
+    if (handler.onResponseStartRaw !== undefined) handler.onResponseStartRaw(controller, h.statusCode, h.rawHeaders, h.statusMessage)
+    else handler.onResponseStart?.(controller, h.statusCode, headerObject(h.rawHeaders), h.statusMessage)
     return this.#method === 'HEAD'
   }
 

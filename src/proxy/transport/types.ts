@@ -14,8 +14,15 @@
  */
 import type { Dispatcher } from 'undici'
 
-/** What the exchange hears back: undici's dispatch handler protocol. */
-export type TransportHandler = Dispatcher.DispatchHandler
+/**
+ * What the exchange hears back: undici's dispatch handler protocol, plus `onResponseStartRaw`,
+ * which transports that parse HTTP/1.1 themselves call instead of `onResponseStart` when the
+ * handler has it: the fields as received, a flat `[name, value, …]` list, with no header
+ * object built on the way (undici's own dispatchers ignore it).
+ */
+export interface TransportHandler extends Dispatcher.DispatchHandler {
+  onResponseStartRaw?: (controller: Dispatcher.DispatchController, statusCode: number, fields: readonly string[], statusMessage: string) => void
+}
 
 /** Context of `onRequestStart`: the identity the serving connection proved, and whether it was reused. */
 export interface RequestStartContext {
