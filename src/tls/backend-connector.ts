@@ -13,6 +13,7 @@ import { reasonOf, tlsError, type TlsErrorCode } from './errors.ts'
 import { readPeerChain } from './peer-chain.ts'
 import { recordPeer } from './peer-identity.ts'
 import { SessionCache } from './session-cache.ts'
+import { withoutPeerCertificate } from './session-peer.ts'
 import type { CachedSession } from './session-cache.ts'
 import { usableSnapshot, verifyPeer } from './verify-peer.ts'
 import { VerifiedPeers } from './verified-peers.ts'
@@ -120,7 +121,8 @@ export function createBackendConnector (options: BackendConnectorOptions): Backe
       // One ticket per connection is enough (a TLS 1.3 server sends two by default): later
       // ones would only be parsed, wrapped and thrown away.
       socket.off('session', store)
-      const entry: CachedSession = { session, chain: verifiedChain, storedAt: performance.now(), ...(leafFingerprint === undefined ? {} : { leafFingerprint }) }
+      // Kept without the backend's certificate: setSession would decode it on every resumption.
+      const entry: CachedSession = { session: withoutPeerCertificate(session), chain: verifiedChain, storedAt: performance.now(), ...(leafFingerprint === undefined ? {} : { leafFingerprint }) }
       sessions.set(sessionEndpoint, svidGeneration, bundleGeneration, entry)
     }
     // TLS 1.2 delivers the session during the handshake, TLS 1.3 tickets arrive after it:
