@@ -41,6 +41,16 @@ export function connectionTokens (values: string | ReadonlyArray<string | undefi
   return out
 }
 
+/** Returns the tokens the `Connection` fields of a flat `[name, value, …]` list name; see {@link connectionTokens}. */
+function listedConnectionTokens (raw: readonly string[]): ReadonlySet<string> {
+  let connection: string[] | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    if (name.length === 10 && name.toLowerCase() === 'connection') (connection ??= []).push(raw[i + 1] ?? '')
+  }
+  return connectionTokens(connection)
+}
+
 /** Who called the proxy, for the `X-Forwarded-*` headers. */
 export interface ForwardedFor {
   /** Client IP address as the socket reports it. */
@@ -62,12 +72,7 @@ const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-
  *   takes at face value: the client's are dropped and the proxy sets them.
  */
 export function upstreamRequestHeaders (raw: readonly string[], from: ForwardedFor): string[] {
-  let connection: string[] | undefined
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] ?? ''
-    if (name.length === 10 && name.toLowerCase() === 'connection') (connection ??= []).push(raw[i + 1] ?? '')
-  }
-  const drop = connectionTokens(connection)
+  const drop = listedConnectionTokens(raw)
   const out: string[] = []
   const xff: string[] = []
   const forwarded: string[] = []
@@ -110,12 +115,7 @@ function forwardedElement (client: string | undefined, proto: string, host: stri
  * list in the order and spelling received (`raw`, as llhttp delivers it).
  */
 export function downstreamRawHeaders (raw: readonly string[]): string[] {
-  let connection: string[] | undefined
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] ?? ''
-    if (name.length === 10 && name.toLowerCase() === 'connection') (connection ??= []).push(raw[i + 1] ?? '')
-  }
-  const drop = connectionTokens(connection)
+  const drop = listedConnectionTokens(raw)
   const out: string[] = []
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? ''
