@@ -203,6 +203,11 @@ export const METADATA_MIN_POLL_MS = 1 * SECOND
 /** The buffered log destination: bytes gathered before a write; a line is never held longer than the interval. */
 export const LOG_MIN_WRITE_BYTES = 4096
 export const LOG_FLUSH_INTERVAL_MS = 1 * SECOND
+/** The log writer (fd-writer.ts): a pipe's backlog before drops, retry pause, exit patience, stderr interval. */
+export const LOG_MAX_PENDING_BYTES = 4 * 1024 * 1024
+export const LOG_RETRY_MS = 10
+export const LOG_EXIT_FLUSH_PATIENCE_MS = 1 * SECOND
+export const LOG_TROUBLE_WARN_INTERVAL_MS = 60 * SECOND
 
 /**
  * A lean HTTP/1.1 response's head and first body chunk up to this size are copied into one

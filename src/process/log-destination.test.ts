@@ -70,3 +70,46 @@ t.test('a batch for a regular file is written before write returns; a pipe still
   cat.stdin.end()
   await new Promise((resolve) => cat.once('close', resolve))
 })
+
+t.test('an output that cannot be written: one stderr line with the code, no throw, the caller goes on', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'spiffe-lb-log-'))
+  const file = join(dir, 'log')
+  closeSync(openSync(file, 'w'))
+  const fd = openSync(file, 'r') // a regular file, so writes are synchronous, and each fails (EBADF)
+  t.teardown(async () => { closeSync(fd); await rm(dir, { recursive: true, force: true }) })
+  const said: string[] = []
+  const write = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((s: string) => { said.push(String(s)); return true }) as typeof process.stderr.write
+  t.teardown(() => { process.stderr.write = write })
+  const d = bufferedLogDestination(fd)
+  const line = `${JSON.stringify({ pad: 'z'.repeat(200) })}\n`
+  const count = 3 * Math.ceil(LOG_MIN_WRITE_BYTES / line.length)
+  t.doesNotThrow(() => { for (let i = 0; i < count; i++) d.stream.write(line) }, 'three failed batches reach no caller')
+  d.flush()
+  t.doesNotThrow(() => { d.close() }, 'nor does closing')
+  t.equal(said.length, 1, 'one line, not one per batch')
+  t.match(said[0], /^spiffe-lb: log output \(fd \d+\) cannot be written: EBADF; .*\(ERR_SPIFFE_CLI_LOG_OUTPUT\)\n$/)
+  t.equal(readFileSync(file, 'utf8'), '', 'nothing was written')
+})
+
+t.test('a pipe whose reader is gone: one stderr line, and closing returns at once', async (t) => {
+  const { spawn } = await import('node:child_process')
+  // A reader that closes its end of the pipe and lives on: writes then fail with EPIPE.
+  const cat = spawn('sh', ['-c', 'exec 0<&-; echo closed; exec sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] })
+  const fd = (cat.stdin as unknown as { _handle: { fd: number } })._handle.fd
+  await new Promise((resolve) => cat.stdout.once('data', resolve))
+  t.teardown(() => { cat.kill('SIGKILL') })
+  const said: string[] = []
+  const write = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((s: string) => { said.push(String(s)); return true }) as typeof process.stderr.write
+  t.teardown(() => { process.stderr.write = write; cat.stdin.destroy() })
+  const d = bufferedLogDestination(fd)
+  const line = `${JSON.stringify({ pad: 'p'.repeat(200) })}\n`
+  for (let i = 0; i < Math.ceil(LOG_MIN_WRITE_BYTES / line.length); i++) d.stream.write(line)
+  for (let i = 0; i < 100 && said.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  d.stream.write(line)
+  d.close() // pino's destination retried this exit write forever
+  d.stream.write(line)
+  t.equal(said.length, 1, 'one line for the whole episode')
+  t.match(said[0], /^spiffe-lb: log output \(fd \d+\) cannot be written: EPIPE; .*\(ERR_SPIFFE_CLI_LOG_OUTPUT\)\n$/)
+})

@@ -1,0 +1,119 @@
+/**
+ * Writes text batches to a file descriptor and never fails its caller. A regular file is
+ * written synchronously, as nginx writes its access log: a file write never waits for a reader,
+ * and an asynchronous one costs two hand-offs through libuv's thread pool (a worker woken, the
+ * loop woken back) that measured about 6 % of a pooled request's CPU (bench/README.md). A pipe
+ * or a terminal is written asynchronously, one write in flight, so a slow reader never stalls
+ * the event loop; what waits is bounded by {@link LOG_MAX_PENDING_BYTES}, and what does not fit
+ * is dropped.
+ *
+ * A write that fails (a full disk, a descriptor opened read-only, a pipe whose reader is gone)
+ * drops its batch and is told to `trouble` (the caller rate-limits what it says). The exit
+ * flush is bounded too: pino's destination (sonic-boom 4) retries a failing `flushSync` write
+ * forever unless the error is EAGAIN, which hung the process on exit with a broken stdout;
+ * here a non-retryable error ends the flush, and EAGAIN is retried for at most
+ * {@link LOG_EXIT_FLUSH_PATIENCE_MS}.
+ */
+import { fstatSync, write, writeSync } from 'node:fs'
+import { LOG_EXIT_FLUSH_PATIENCE_MS, LOG_MAX_PENDING_BYTES, LOG_RETRY_MS } from '../defaults.ts'
+
+/** Text batches to one descriptor. */
+export interface FdWriter {
+  /** True when writes are synchronous (a regular file). */
+  readonly sync: boolean
+  /** Writes `text` now (a file) or after what is in flight (a pipe, a terminal). */
+  write (text: string): void
+  /** Writes what waits, then `text`, synchronously (at exit). */
+  flushSync (text?: string): void
+}
+
+/** Returns true when `fd` is a regular file (a closed or unknown descriptor is not). */
+function isRegularFile (fd: number): boolean {
+  try { return fstatSync(fd).isFile() } catch { return false }
+}
+
+const isAgain = (err: unknown): boolean => (err as { code?: unknown }).code === 'EAGAIN'
+const codeOf = (err: unknown): string => String((err as { code?: unknown }).code ?? (err as Error).message)
+
+/** Sleeps the thread for `ms` (the exit flush only: the event loop is over by then). */
+function pause (ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * Writes all of `data` synchronously; returns the error code that stopped it, or undefined.
+ * EAGAIN (a full non-blocking pipe) is retried for at most `patienceMs`.
+ */
+function writeAllSync (fd: number, data: Buffer, patienceMs: number): string | undefined {
+  let offset = 0
+  let waited = 0
+  while (offset < data.length) {
+    try {
+      offset += writeSync(fd, data, offset, data.length - offset)
+    } catch (err) {
+      if (!isAgain(err) || waited >= patienceMs) return codeOf(err)
+      pause(LOG_RETRY_MS)
+      waited += LOG_RETRY_MS
+    }
+  }
+  return undefined
+}
+
+/** Returns a writer for `fd`; `trouble(what)` hears of each batch that could not be written. */
+export function fdWriter (fd: number, trouble: (what: string) => void): FdWriter {
+  if (isRegularFile(fd)) {
+    return {
+      sync: true,
+      write (text) {
+        const code = writeAllSync(fd, Buffer.from(text), 0)
+        if (code !== undefined) trouble(`cannot be written: ${code}`)
+      },
+      flushSync (text) {
+        if (text !== undefined && text !== '') this.write(text)
+      }
+    }
+  }
+  const queue: Buffer[] = []
+  let queued = 0
+  /** The bytes the thread pool is writing now. */
+  let inFlight: Buffer | undefined
+  const next = (): void => {
+    inFlight = queue.shift()
+    if (inFlight === undefined) return
+    const data = inFlight
+    write(fd, data, 0, data.length, null, (err, n) => {
+      if (inFlight !== data) return // the exit flush took over
+      if (err !== null) {
+        if (isAgain(err)) { queue.unshift(data); setTimeout(next, LOG_RETRY_MS).unref(); return }
+        trouble(`cannot be written: ${codeOf(err)}`)
+        queue.length = 0
+        queued = 0
+        inFlight = undefined
+        return
+      }
+      queued -= n
+      if (n < data.length) queue.unshift(data.subarray(n))
+      next()
+    })
+  }
+  return {
+    sync: false,
+    write (text) {
+      const data = Buffer.from(text)
+      if (queued + data.length > LOG_MAX_PENDING_BYTES) { trouble(`is more than ${LOG_MAX_PENDING_BYTES} bytes behind its reader`); return }
+      queue.push(data)
+      queued += data.length
+      if (inFlight === undefined) next()
+    },
+    flushSync (text) {
+      // The batch in flight belongs to the thread pool; what waits behind it is written here.
+      const rest = queue.splice(0)
+      if (text !== undefined && text !== '') rest.push(Buffer.from(text))
+      queued = 0
+      inFlight = undefined
+      if (rest.length === 0) return
+      const code = writeAllSync(fd, Buffer.concat(rest), LOG_EXIT_FLUSH_PATIENCE_MS)
+      if (code !== undefined) trouble(`cannot be written: ${code}`)
+    }
+  }
+}
