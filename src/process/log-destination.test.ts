@@ -108,7 +108,7 @@ t.test('a pipe whose reader is gone: one stderr line, and closing returns at onc
   for (let i = 0; i < Math.ceil(LOG_MIN_WRITE_BYTES / line.length); i++) d.stream.write(line)
   for (let i = 0; i < 100 && said.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   d.stream.write(line)
-  d.close() // pino's destination retried this exit write forever
+  d.close() // returns: a non-retryable error ends the exit flush
   d.stream.write(line)
   t.equal(said.length, 1, 'one line for the whole episode')
   t.match(said[0], /^spiffe-lb: log output \(fd \d+\) cannot be written: EPIPE; .*\(ERR_SPIFFE_CLI_LOG_OUTPUT\)\n$/)
