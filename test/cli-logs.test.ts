@@ -2,13 +2,15 @@
 // default off a terminal), `--log-format pretty` only readable lines; a refused reload says the
 // running config stays in force with the rule's code; an SVID rotation is logged at info with
 // the SPIFFE ID, serial, not-after and generation.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
 import { baseDoc, edit, rootPem } from '../src/config/testing/config-fixtures.ts'
+import { isReadyMessage } from '../src/process/ready-message.ts'
 import { makeDomain, makeSvid, tempDir, writeCredentials } from './tls-fixtures.ts'
 
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname
@@ -32,8 +34,8 @@ async function replace (file: string, text: string, mode: number): Promise<void>
 
 interface Serving { child: ChildProcess, stdout: () => string, stderr: () => string, config: string, creds: string, domain: Awaited<ReturnType<typeof makeDomain>> }
 
-/** Starts `serve` on a directory credential source with `args`; stdout and stderr are pipes. */
-async function serve (t: Test, args: string[]): Promise<Serving> {
+/** Starts `serve` on a directory credential source with `args`; stdout and stderr are pipes unless `stdio` says otherwise. */
+async function serve (t: Test, args: string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): Promise<Serving> {
   const dir = await tempDir(t)
   const creds = join(dir, 'creds')
   await mkdir(creds)
@@ -44,7 +46,7 @@ async function serve (t: Test, args: string[]): Promise<Serving> {
     [['credentials'], { source: 'directory', directory: creds }],
     [['frontend'], { listen: '127.0.0.1:0' }],
     [['admin'], { listen: '127.0.0.1:0' }])))
-  const child = spawn(process.execPath, [main, 'serve', '-c', config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [main, 'serve', '-c', config, ...args], { stdio })
   let stdout = ''
   let stderr = ''
   child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
@@ -116,6 +118,25 @@ t.test('--log-format pretty writes readable lines only, the refused reload among
     t.notMatch(line, '"level":', 'no JSON record inside')
   }
 })
+
+for (const format of ['json', 'pretty'] as const) {
+  t.test(`${format}: a stdout that cannot be written is said once on stderr, and serve still serves and stops`, async (t) => {
+    const dir = await tempDir(t)
+    const file = join(dir, 'stdout')
+    await writeFile(file, '')
+    const readOnly = openSync(file, 'r') // every write to it fails (EBADF)
+    t.teardown(() => { closeSync(readOnly) })
+    const s = await serve(t, ['--log-format', format], ['ignore', readOnly, 'pipe', 'ipc'])
+    const ready = await new Promise<unknown>((resolve) => { s.child.on('message', (m) => { if (isReadyMessage(m)) resolve(m) }) })
+    const { address } = ready as { address: string }
+    const res = await fetch(`http://${address}/`) // the access log writes too
+    await res.arrayBuffer()
+    await stop(t, s)
+    const said = s.stderr().split('\n').filter((l) => l !== '')
+    t.equal(said.length, 1, `one line on stderr: ${s.stderr()}`)
+    t.match(said[0], /^spiffe-lb: log output \(fd 1\) cannot be written: EBADF; log records are dropped while it is \(ERR_SPIFFE_CLI_LOG_OUTPUT\)$/)
+  })
+}
 
 t.test('--log-format takes pretty or json only (exit 2)', async (t) => {
   const res = await new Promise<{ code: number | null, stderr: string }>((resolve) => {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { quote } from '../internal/errors.ts'
 import type { CommandOutput } from './command-output.ts'
 import { cliError } from './errors.ts'
+import { fdWriter } from './fd-writer.ts'
 import { bufferedLogDestination } from './log-destination.ts'
 import { prettyDestination } from './pretty-log.ts'
 
@@ -68,7 +69,7 @@ export function openCommandLog (flags: LogFlags, out: CommandOutput, base: Recor
   const own = out.stdout === process.stdout
   const options = { level, base: { svc: 'spiffe-lb', ...base } }
   if (format === 'pretty') {
-    const sink = own ? pino.destination({ dest: 1, sync: true }) : out.stdout
+    const sink = own ? fdWriter(1, { sync: true }) : out.stdout
     return { log: pino(options, prettyDestination(sink, own && isTty)), format, level, flush: () => {}, close: () => {} }
   }
   if (!own) return { log: pino(options, out.stdout), format, level, flush: () => {}, close: () => {} }

@@ -8,14 +8,16 @@
  * is dropped.
  *
  * A write that fails (a full disk, a descriptor opened read-only, a pipe whose reader is gone)
- * drops its batch and is told to `trouble` (the caller rate-limits what it says). The exit
+ * drops its batch, and stderr (the output itself being what fails) says so with
+ * `ERR_SPIFFE_CLI_LOG_OUTPUT`, at most once a minute. The exit
  * flush is bounded too: pino's destination (sonic-boom 4) retries a failing `flushSync` write
  * forever unless the error is EAGAIN, which hung the process on exit with a broken stdout;
  * here a non-retryable error ends the flush, and EAGAIN is retried for at most
  * {@link LOG_EXIT_FLUSH_PATIENCE_MS}.
  */
 import { fstatSync, write, writeSync } from 'node:fs'
-import { LOG_EXIT_FLUSH_PATIENCE_MS, LOG_MAX_PENDING_BYTES, LOG_RETRY_MS } from '../defaults.ts'
+import { LOG_EXIT_FLUSH_PATIENCE_MS, LOG_MAX_PENDING_BYTES, LOG_RETRY_MS, LOG_TROUBLE_WARN_INTERVAL_MS } from '../defaults.ts'
+import type { CliErrorCode } from './errors.ts'
 
 /** Text batches to one descriptor. */
 export interface FdWriter {
@@ -59,13 +61,31 @@ function writeAllSync (fd: number, data: Buffer, patienceMs: number): string | u
   return undefined
 }
 
-/** Returns a writer for `fd`; `trouble(what)` hears of each batch that could not be written. */
-export function fdWriter (fd: number, trouble: (what: string) => void): FdWriter {
-  if (isRegularFile(fd)) {
+/** Returns a reporter that tells stderr what went wrong with `fd`, at most once a minute. */
+function troubleReporter (fd: number): (what: string) => void {
+  let warnedAt = -Infinity
+  return (what) => {
+    const now = performance.now()
+    if (now - warnedAt < LOG_TROUBLE_WARN_INTERVAL_MS) return
+    warnedAt = now
+    const line = `spiffe-lb: log output (fd ${fd}) ${what}; log records are dropped while it is (${'ERR_SPIFFE_CLI_LOG_OUTPUT' satisfies CliErrorCode})\n`
+    try { process.stderr.write(line) } catch { /* stderr is gone too: nothing left to tell */ }
+  }
+}
+
+/**
+ * Returns a writer for `fd`: synchronous for a regular file, or for anything when `sync` (a
+ * terminal's readable lines, where a line must be out before the next is formatted);
+ * asynchronous otherwise.
+ */
+export function fdWriter (fd: number, { sync = false }: { sync?: boolean } = {}): FdWriter {
+  const trouble = troubleReporter(fd)
+  if (sync || isRegularFile(fd)) {
+    const patience = sync ? LOG_EXIT_FLUSH_PATIENCE_MS : 0
     return {
       sync: true,
       write (text) {
-        const code = writeAllSync(fd, Buffer.from(text), 0)
+        const code = writeAllSync(fd, Buffer.from(text), patience)
         if (code !== undefined) trouble(`cannot be written: ${code}`)
       },
       flushSync (text) {

@@ -12,14 +12,8 @@
  * once a minute) and the records are dropped.
  */
 import type { DestinationStream } from 'pino'
-import { LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES, LOG_TROUBLE_WARN_INTERVAL_MS } from '../defaults.ts'
-import type { CliErrorCode } from './errors.ts'
+import { LOG_FLUSH_INTERVAL_MS, LOG_MIN_WRITE_BYTES } from '../defaults.ts'
 import { fdWriter } from './fd-writer.ts'
-
-/** Writes one line to stderr, which stays usable when stdout fails; an error there is beyond help. */
-function warn (line: string): void {
-  try { process.stderr.write(`spiffe-lb: ${line}\n`) } catch { /* stderr is gone too */ }
-}
 
 /** A buffered log destination with the two ways to empty it. */
 export interface LogDestination {
@@ -37,13 +31,7 @@ export interface LogDestination {
  * most one a minute) and the batch is dropped.
  */
 export function bufferedLogDestination (fd = 1): LogDestination {
-  let warnedAt = -Infinity
-  const writer = fdWriter(fd, (what) => {
-    const now = performance.now()
-    if (now - warnedAt < LOG_TROUBLE_WARN_INTERVAL_MS) return
-    warnedAt = now
-    warn(`log output (fd ${fd}) ${what}; log records are dropped while it is (${'ERR_SPIFFE_CLI_LOG_OUTPUT' satisfies CliErrorCode})`)
-  })
+  const writer = fdWriter(fd)
   let lines: string[] = []
   let length = 0
   let closed = false
