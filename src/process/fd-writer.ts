@@ -21,8 +21,6 @@ import type { CliErrorCode } from './errors.ts'
 
 /** Text batches to one descriptor. */
 export interface FdWriter {
-  /** True when writes are synchronous (a regular file). */
-  readonly sync: boolean
   /** Writes `text` now (a file) or after what is in flight (a pipe, a terminal). */
   write (text: string): void
   /** Writes what waits, then `text`, synchronously (at exit). */
@@ -37,7 +35,7 @@ function isRegularFile (fd: number): boolean {
 const isAgain = (err: unknown): boolean => (err as { code?: unknown }).code === 'EAGAIN'
 const codeOf = (err: unknown): string => String((err as { code?: unknown }).code ?? (err as Error).message)
 
-/** Sleeps the thread for `ms` (the exit flush only: the event loop is over by then). */
+/** Blocks the thread for `ms`: a synchronous writer waiting for a full pipe has nothing else to do. */
 function pause (ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
@@ -83,7 +81,6 @@ export function fdWriter (fd: number, { sync = false }: { sync?: boolean } = {})
   if (sync || isRegularFile(fd)) {
     const patience = sync ? LOG_EXIT_FLUSH_PATIENCE_MS : 0
     return {
-      sync: true,
       write (text) {
         const code = writeAllSync(fd, Buffer.from(text), patience)
         if (code !== undefined) trouble(`cannot be written: ${code}`)
@@ -117,7 +114,6 @@ export function fdWriter (fd: number, { sync = false }: { sync?: boolean } = {})
     })
   }
   return {
-    sync: false,
     write (text) {
       const data = Buffer.from(text)
       if (queued + data.length > LOG_MAX_PENDING_BYTES) { trouble(`is more than ${LOG_MAX_PENDING_BYTES} bytes behind its reader`); return }
